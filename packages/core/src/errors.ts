@@ -1,0 +1,85 @@
+/**
+ * Every error thrown by SGENet packages is an {@link SgenetError} with a stable `code`, so callers
+ * can branch on `err.code` instead of parsing messages. Messages say what to do about it.
+ */
+export type SgenetErrorCode =
+  | 'ERR_SGENET_INVALID_OPTION'
+  | 'ERR_SGENET_INVALID_IMAGE'
+  | 'ERR_SGENET_IMAGE_TOO_LARGE'
+  | 'ERR_SGENET_ABORTED'
+  | 'ERR_SGENET_MODEL'
+  | 'ERR_SGENET_BACKEND_UNAVAILABLE'
+  | 'ERR_SGENET_BACKEND'
+  | 'ERR_SGENET_UNSUPPORTED_OP'
+  | 'ERR_SGENET_DISPOSED';
+
+/** Base class of all SGENet errors. */
+export class SgenetError extends Error {
+  readonly code: SgenetErrorCode;
+  constructor(code: SgenetErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option had the wrong type or was out of range. */
+export class InvalidOptionError extends SgenetError {
+  constructor(message: string) {
+    super('ERR_SGENET_INVALID_OPTION', message);
+  }
+}
+
+/** The pixels handed in are not a well-formed image (sizes, channels, buffer length). */
+export class InvalidImageError extends SgenetError {
+  constructor(message: string) {
+    super('ERR_SGENET_INVALID_IMAGE', message);
+  }
+}
+
+/** The image exceeds a configured pixel limit. */
+export class ImageTooLargeError extends SgenetError {
+  constructor(message: string) {
+    super('ERR_SGENET_IMAGE_TOO_LARGE', message);
+  }
+}
+
+/** The work was cancelled through an AbortSignal. */
+export class AbortError extends SgenetError {
+  constructor(message = 'Deblurring was aborted by its AbortSignal') {
+    super('ERR_SGENET_ABORTED', message);
+  }
+}
+
+/** The model file is missing, unreadable or does not follow the export contract. */
+export class ModelError extends SgenetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SGENET_MODEL', message, options);
+  }
+}
+
+/** No usable backend package is installed, or the requested one is missing. */
+export class BackendUnavailableError extends SgenetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SGENET_BACKEND_UNAVAILABLE', message, options);
+  }
+}
+
+/** The inference engine failed while running the model. */
+export class BackendError extends SgenetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SGENET_BACKEND', message, options);
+  }
+}
+
+/** A session or deblurrer was used after `dispose()`. */
+export class DisposedError extends SgenetError {
+  constructor(what: string) {
+    super('ERR_SGENET_DISPOSED', `${what} was used after dispose(); create a new one`);
+  }
+}
+
+/** Throws {@link AbortError} when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError();
+}

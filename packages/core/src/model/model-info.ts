@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+import { ModelError } from '../errors.js';
+import { readOnnxMetadata } from '../onnx/metadata.js';
+import type { ModelSource } from '../types.js';
+
+/** What core needs to know about a model, read from its ONNX `metadata_props`. */
+export interface ModelInfo {
+  name: string;
+  version: string;
+  /** Input sides must be multiples of this. */
+  multiple: number;
+  /** Context (px) beyond which the input no longer affects an output pixel measurably. */
+  receptiveField: number;
+  parameters?: number;
+  gflopPerMegapixel?: number;
+  /** All metadata_props, verbatim. */
+  metadata: Readonly<Record<string, string>>;
+}
+
+/** File name of the model shipped inside this package. */
+export const DEFAULT_MODEL_FILE = 'sgenet-s.onnx';
+
+/** Absolute path of the shipped default model. */
+export function defaultModelPath(): string {
+  return fileURLToPath(new URL(`../../models/${DEFAULT_MODEL_FILE}`, import.meta.url));
+}
+
+function positiveInt(meta: Record<string, string>, key: string, fallback?: number): number {
+  const raw = meta[key];
+  if (raw === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new ModelError(`The model has no "${key}" metadata; export it with training/export.py`);
+  }
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0) {
+    throw new ModelError(`The model's "${key}" metadata is ${JSON.stringify(raw)}, not a non-negative integer`);
+  }
+  return v;
+}
+
+/** Parses the metadata of an ONNX model (bytes). */
+export function modelInfoFromBytes(bytes: Uint8Array): ModelInfo {
+  const metadata = readOnnxMetadata(bytes);
+  const optionalNumber = (k: string) => (metadata[k] === undefined ? undefined : Number(metadata[k]));
+  return {
+    name: metadata.name ?? 'unnamed',
+    version: metadata.version ?? '0.0.0',
+    multiple: Math.max(1, positiveInt(metadata, 'multiple', 8)),
+    receptiveField: positiveInt(metadata, 'receptive_field', 64),
+    parameters: optionalNumber('parameters'),
+    gflopPerMegapixel: optionalNumber('gflop_per_megapixel'),
+    metadata,
+  };
+}
+
+/** Reads a model source into bytes (a path is read from disk). */
+export async function readModelBytes(source: ModelSource): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (typeof source !== 'string' || source.length === 0) {
+    throw new ModelError(`Expected model to be a file path or a Uint8Array but received ${typeof source}`);
+  }
+  try {
+    return new Uint8Array(await readFile(source));
+  } catch (err) {
+    throw new ModelError(`Cannot read the model file ${source}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,3 @@
+export { ProtoReader, WireType, decodeString, decodePackedVarints } from './protobuf.js';
+export type { ProtoField } from './protobuf.js';
+export { readOnnxMetadata } from './metadata.js';

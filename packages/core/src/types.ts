@@ -1,0 +1,54 @@
+/** Interleaved pixels: `channels` samples per pixel, row-major, top row first. */
+export interface RawImage {
+  /** 8-bit (`Uint8Array`/`Uint8ClampedArray`) or 16-bit (`Uint16Array`) samples. */
+  data: Uint8Array | Uint8ClampedArray | Uint16Array;
+  width: number;
+  height: number;
+  /** 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA. Alpha is passed through untouched. */
+  channels: 1 | 2 | 3 | 4;
+}
+
+/** A model: the bytes of an ONNX file, or a path to one. */
+export type ModelSource = Uint8Array | string;
+
+/** Tensor shape accepted by {@link Session.run}: batch 1, 3 colour planes (NCHW). */
+export type ImageTensorDims = readonly [1, 3, number, number];
+
+/** Options every backend understands when loading a model. */
+export interface LoadOptions {
+  /**
+   * Execution provider wish list in priority order (e.g. `['cuda', 'cpu']`). Backends try each in
+   * turn and report the one they got in {@link Session.provider}. Default: the backend's best.
+   */
+  providers?: readonly string[];
+  /** Intra-op threads. Default: the number of available cores. */
+  threads?: number;
+}
+
+/** A loaded model on one engine. Runs one NCHW float32 tensor at a time. */
+export interface Session {
+  /** What actually runs the model, e.g. `cpu`, `cuda`, `wasm`, `tensorflow`. */
+  readonly provider: string;
+  /**
+   * Runs the model on `input` (length `dims` product, RGB in [0, 1]) and resolves with the
+   * restored tensor of the same dims, unclamped.
+   */
+  run(input: Float32Array, dims: ImageTensorDims): Promise<Float32Array>;
+  /** Frees the engine's memory. The session cannot be used afterwards. */
+  dispose(): Promise<void>;
+}
+
+/** An inference engine. Implemented by `@sgenet/ort-backend` and `@sgenet/tfjs-backend`. */
+export interface Backend {
+  /** Short name: `ort`, `tfjs`. */
+  readonly name: string;
+  load(model: ModelSource, options?: LoadOptions): Promise<Session>;
+}
+
+/** Progress of a long call, reported after every tile. */
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export type ProgressCallback = (progress: Progress) => void;

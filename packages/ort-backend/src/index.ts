@@ -1,0 +1,142 @@
+/**
+ * @sgenet/ort-backend: runs SGENet on ONNX Runtime for Node.js (onnxruntime-node).
+ *
+ * CPU always works (the library ships inside onnxruntime-node). CUDA is used when the CUDA
+ * execution provider is installed on the machine and requested (the default wish list is
+ * `['cuda', 'cpu']`); otherwise the session silently falls back to CPU and reports it.
+ *
+ * @packageDocumentation
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { BackendError, DisposedError, InvalidOptionError, ModelError, invalidOption } from '@sgenet/core';
+import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session } from '@sgenet/core';
+import * as ort from 'onnxruntime-node';
+
+/** Execution providers this backend knows how to ask ONNX Runtime for. */
+export const ORT_PROVIDERS = ['cuda', 'cpu'] as const;
+export type OrtProvider = (typeof ORT_PROVIDERS)[number];
+
+export interface OrtBackendOptions {
+  /** Providers to try, in order. Default `['cuda', 'cpu']`. */
+  providers?: readonly OrtProvider[];
+  /** Intra-op threads. Default: `os.availableParallelism()`. */
+  threads?: number;
+  /** ONNX Runtime graph optimisation level. Default `'all'`. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+function checkProviders(list: readonly string[]): OrtProvider[] {
+  for (const p of list) {
+    if (!(ORT_PROVIDERS as readonly string[]).includes(p)) {
+      throw invalidOption('providers', `a list of ${ORT_PROVIDERS.map((x) => `'${x}'`).join(', ')}`, p);
+    }
+  }
+  if (list.length === 0) throw new InvalidOptionError('providers must name at least one provider');
+  return [...list] as OrtProvider[];
+}
+
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed next to its binding. It is
+ * downloaded by onnxruntime-node's install script only when that script is allowed to run
+ * (this repository's `.npmrc` skips it); asking for CUDA without it only logs errors.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const pkgDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const libDir = join(pkgDir, 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(join(libDir, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
+class OrtSession implements Session {
+  private disposed = false;
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly provider: OrtProvider,
+  ) {}
+
+  async run(input: Float32Array, dims: ImageTensorDims): Promise<Float32Array> {
+    if (this.disposed) throw new DisposedError('ORT session');
+    const expected = dims[0] * dims[1] * dims[2] * dims[3];
+    if (input.length !== expected) {
+      throw new InvalidOptionError(`input has ${input.length} values but dims ${dims.join('x')} need ${expected}`);
+    }
+    const tensor = new ort.Tensor('float32', input, [...dims]);
+    let result: ort.InferenceSession.OnnxValueMapType;
+    try {
+      result = await this.session.run({ blurry: tensor });
+    } catch (err) {
+      throw new BackendError(`ONNX Runtime failed on a ${dims.join('x')} tensor: ${(err as Error).message}`, { cause: err });
+    } finally {
+      tensor.dispose();
+    }
+    const out = result.restored;
+    if (!out) throw new ModelError('The model has no "restored" output; export it with training/export.py');
+    const data = out.data as Float32Array;
+    // Copy out of ORT-owned memory before releasing it.
+    const copy = new Float32Array(data);
+    out.dispose();
+    return copy;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+/** Creates the ONNX Runtime backend. */
+export function createBackend(options: OrtBackendOptions = {}): Backend {
+  const defaults = {
+    providers: checkProviders(options.providers ?? ORT_PROVIDERS),
+    threads: options.threads,
+    level: options.graphOptimizationLevel ?? 'all',
+  };
+  return {
+    name: 'ort',
+    async load(model: ModelSource, loadOptions: LoadOptions = {}): Promise<Session> {
+      const wished = loadOptions.providers ? checkProviders(loadOptions.providers) : defaults.providers;
+      const providers = wished.filter((p) => p !== 'cuda' || cudaProviderInstalled());
+      if (providers.length === 0) {
+        throw new BackendError(
+          'CUDA was requested but onnxruntime-node has no CUDA provider installed: run ' +
+            '`npm rebuild onnxruntime-node --onnxruntime-node-install=true` on a CUDA machine, or allow cpu',
+        );
+      }
+      const threads = loadOptions.threads ?? defaults.threads ?? availableParallelism();
+      const failures: string[] = [];
+      for (const provider of providers) {
+        const sessionOptions: ort.InferenceSession.SessionOptions = {
+          executionProviders: [provider],
+          graphOptimizationLevel: defaults.level,
+          intraOpNumThreads: threads,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+        };
+        try {
+          const session =
+            typeof model === 'string'
+              ? await ort.InferenceSession.create(model, sessionOptions)
+              : await ort.InferenceSession.create(model, sessionOptions);
+          return new OrtSession(session, provider);
+        } catch (err) {
+          failures.push(`${provider}: ${(err as Error).message}`);
+        }
+      }
+      throw new BackendError(
+        `ONNX Runtime could not load the model with any of ${providers.join(', ')} (${failures.join('; ')}). ` +
+          'For CUDA, install the CUDA provider (see @sgenet/ort-backend README); for CPU check the model file.',
+      );
+    },
+  };
+}
+
+/** The default ORT backend (CUDA when available, else CPU). */
+export const ortBackend: Backend = createBackend();

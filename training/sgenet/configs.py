@@ -1,0 +1,40 @@
+"""Named model variants (BasicSR-style registry). Every script takes ``--variant NAME``."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .archs.sgenet_arch import SGENet, SGENetConfig
+
+VARIANTS: dict[str, SGENetConfig] = {
+    # Shipped CPU default: fits the 150 GFLOP/MP budget with room to spare.
+    # Dense dilated DRB branches: 3.5x the FLOPs of depthwise ones but faster on CPUs (measured:
+    # 0.5 s vs 0.93 s per 8x128^2 training step on 2 cores) and far closer to ORT's conv peak.
+    "sgenet-s": SGENetConfig(width=16, recursions=2, blocks=(1, 1, 2), body="full"),
+    # Wider variant for GPUs (not trained on this machine).
+    "sgenet-l": SGENetConfig(width=32, recursions=2, blocks=(2, 2, 4), body="full"),
+    # Tiny variant for tests and smoke runs.
+    "sgenet-tiny": SGENetConfig(width=8, recursions=2, blocks=(1, 1, 1), body="full", context_window=5),
+}
+
+# Ablation switches, applied on top of any variant: --ablate cem csam recursion dw_drb
+ABLATIONS = {
+    "cem": {"use_cem": False},
+    "csam": {"use_csam": False},
+    "recursion": {"recursions": 1},
+    "dw_drb": {"body": "dw"},
+}
+
+
+def get_config(variant: str, ablate: list[str] | tuple[str, ...] = ()) -> SGENetConfig:
+    if variant not in VARIANTS:
+        raise KeyError(f"unknown variant {variant!r}; choose one of {sorted(VARIANTS)}")
+    cfg = VARIANTS[variant]
+    for name in ablate:
+        if name not in ABLATIONS:
+            raise KeyError(f"unknown ablation {name!r}; choose from {sorted(ABLATIONS)}")
+        cfg = replace(cfg, **ABLATIONS[name])
+    return cfg
+
+
+def build_model(variant: str, ablate: list[str] | tuple[str, ...] = ()) -> SGENet:
+    return SGENet(get_config(variant, ablate))

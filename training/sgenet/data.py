@@ -1,0 +1,57 @@
+"""Training pairs synthesised on the fly: random crop + flips/rotations of a sharp photo, then
+camera-shake blur, noise and optional JPEG (see blur.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .blur import synthesize_blur
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"no images under {folder}; pass --data pointing at a folder of photos")
+    return files
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+
+
+def augment(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    if rng.random() < 0.5:
+        crop = crop[::-1]
+    return np.rot90(crop, int(rng.integers(4)))
+
+
+class BlurPairSampler:
+    """Keeps every sharp photo in memory (uint8) and yields (blurry, sharp) NCHW batches."""
+
+    def __init__(self, folder: str | Path, crop: int, seed: int = 0):
+        self.images = [load_rgb(p) for p in list_images(folder)]
+        self.images = [im for im in self.images if min(im.shape[:2]) >= crop]
+        if not self.images:
+            raise ValueError(f"no image in {folder} is at least {crop}px on its short side")
+        self.crop = crop
+        self.rng = np.random.default_rng(seed)
+
+    def pair(self, crop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        crop = crop or self.crop
+        im = self.images[int(self.rng.integers(len(self.images)))]
+        y = int(self.rng.integers(im.shape[0] - crop + 1))
+        x = int(self.rng.integers(im.shape[1] - crop + 1))
+        sharp = augment(im[y:y + crop, x:x + crop], self.rng).astype(np.float32) / 255
+        return synthesize_blur(sharp, self.rng), sharp
+
+    def batch(self, n: int, crop: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        pairs = [self.pair(crop) for _ in range(n)]
+        to_t = lambda arrs: torch.from_numpy(np.stack(arrs).transpose(0, 3, 1, 2).copy())
+        return to_t([b for b, _ in pairs]), to_t([s for _, s in pairs])

@@ -1,0 +1,39 @@
+"""Multi-stage, multi-scale objective: Charbonnier + 0.05 edge (Laplacian) + 0.01 FFT amplitude."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .archs.sgenet_arch import image_pyramid
+
+_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def charbonnier(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    return torch.sqrt((x - y) ** 2 + eps * eps).mean()
+
+
+def laplacian(x: torch.Tensor) -> torch.Tensor:
+    k = _LAPLACIAN.to(x).expand(x.shape[1], 1, 3, 3)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k, groups=x.shape[1])
+
+
+def edge_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return charbonnier(laplacian(x), laplacian(y))
+
+
+def fft_amplitude_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    fx, fy = torch.fft.rfft2(x, norm="ortho"), torch.fft.rfft2(y, norm="ortho")
+    return (fx.abs() - fy.abs()).abs().mean()
+
+
+def sgenet_loss(outputs: list[list[torch.Tensor]], sharp: torch.Tensor,
+                edge_w: float = 0.05, fft_w: float = 0.01) -> torch.Tensor:
+    """``outputs``: per stage, a list of predictions at scales full, 1/2, 1/4."""
+    targets = image_pyramid(sharp, len(outputs[0]))
+    total = sharp.new_zeros(())
+    for stage in outputs:
+        for pred, tgt in zip(stage, targets):
+            total = total + charbonnier(pred, tgt) + edge_w * edge_loss(pred, tgt) \
+                + fft_w * fft_amplitude_loss(pred, tgt)
+    return total

@@ -1,0 +1,140 @@
+"""Train SGENet on synthetic camera-shake blur.
+
+    python training/train.py --data ../shared/datasets/train --variant sgenet-s \
+        --minutes 100 --out training/runs/sgenet-s            # start (or continue with --resume)
+
+Time-budgeted: the cosine learning-rate schedule runs over ``--minutes`` of *training* time, which is
+accumulated across resumed runs, so a run killed at any point continues where it stopped.
+Checkpoints (model, EMA, optimiser, RNG, elapsed time) go to OUT/last.pt every ``--ckpt-minutes``.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sgenet.configs import build_model, get_config  # noqa: E402
+from sgenet.data import BlurPairSampler  # noqa: E402
+from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
+from sgenet.losses import sgenet_loss  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="folder of sharp training photos")
+    p.add_argument("--variant", default="sgenet-s")
+    p.add_argument("--ablate", nargs="*", default=[], help="cem csam recursion dw_drb")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, log)")
+    p.add_argument("--minutes", type=float, default=60, help="total training-time budget")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=128)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--min-lr", type=float, default=1e-5)
+    p.add_argument("--warmup-steps", type=int, default=200)
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    p.add_argument("--ckpt-minutes", type=float, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--log-every", type=int, default=25)
+    return p.parse_args(argv)
+
+
+def lr_at(args, elapsed_s: float, step: int) -> float:
+    warm = min(1.0, (step + 1) / max(args.warmup_steps, 1))
+    t = min(1.0, elapsed_s / (args.minutes * 60))
+    return warm * (args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * t)))
+
+
+def save(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # atomic: a kill mid-write never corrupts the last checkpoint
+
+
+def train(args) -> dict:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(args.seed)
+    model = build_model(args.variant, args.ablate)
+    ema = build_model(args.variant, args.ablate)
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
+    sampler = BlurPairSampler(args.data, args.crop, seed=args.seed)
+    step, elapsed = 0, 0.0
+    ckpt_path = out / "last.pt"
+    if args.resume and ckpt_path.exists():
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
+        opt.load_state_dict(ck["opt"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        sampler.rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        print(f"resumed from {ckpt_path}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
+    cfg = get_config(args.variant, args.ablate)
+    print(f"variant {args.variant} ablate={args.ablate or 'none'} {cfg}\n"
+          f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
+          f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
+          f"budget {args.minutes} min  threads {torch.get_num_threads()}", flush=True)
+    log = open(out / "train.log", "a")
+
+    def checkpoint():
+        save(ckpt_path, {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                         "step": step, "elapsed": elapsed, "rng": sampler.rng.bit_generator.state,
+                         "torch_rng": torch.get_rng_state(), "variant": args.variant,
+                         "ablate": list(args.ablate)})
+
+    last_ckpt = time.time()
+    window_loss, window_t, window_n = 0.0, 0.0, 0
+    model.train()
+    while elapsed < args.minutes * 60 and (not args.max_steps or step < args.max_steps):
+        t0 = time.time()
+        lr = lr_at(args, elapsed, step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        blurry, sharp = sampler.batch(args.batch)
+        loss = sgenet_loss(model(blurry, return_all=True), sharp)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        opt.step()
+        with torch.no_grad():
+            decay = min(args.ema, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1 - decay)
+        dt = time.time() - t0
+        elapsed += dt
+        step += 1
+        window_loss += loss.item()
+        window_t += dt
+        window_n += 1
+        if step % args.log_every == 0:
+            frac = min(1.0, elapsed / (args.minutes * 60))
+            bar = "#" * int(frac * 30) + "-" * (30 - int(frac * 30))
+            line = (f"[{bar}] step {step} {elapsed / 60:6.1f}/{args.minutes:.0f} min  "
+                    f"loss {window_loss / window_n:.4f}  lr {lr:.2e}  "
+                    f"{window_n * args.batch / window_t:.1f} crops/s")
+            print(line, flush=True)
+            log.write(line + "\n")
+            log.flush()
+            window_loss, window_t, window_n = 0.0, 0.0, 0
+        if time.time() - last_ckpt > args.ckpt_minutes * 60:
+            checkpoint()
+            last_ckpt = time.time()
+    checkpoint()
+    print(f"done: step {step}, {elapsed / 60:.1f} min; checkpoint {ckpt_path}", flush=True)
+    return {"model": model, "ema": ema, "step": step, "elapsed": elapsed}
+
+
+if __name__ == "__main__":
+    train(parse_args())
