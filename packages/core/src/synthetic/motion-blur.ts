@@ -1,0 +1,200 @@
+/**
+ * Synthetic camera shake, for tests, demos and benchmarks that must not depend on third-party
+ * images or kernels. Same model as the training pipeline (training/sgenet/blur.py): a random
+ * walk with inertia and occasional jerks, rasterised with bilinear splatting.
+ */
+import type { RawImage } from '../types.js';
+import { reflectIndex } from '../pixels/image.js';
+
+/** A blur kernel: `size` x `size` non-negative weights, row-major, summing to 1. */
+export interface BlurKernel {
+  size: number;
+  data: Float32Array;
+}
+
+/** Small deterministic PRNG (mulberry32) so generated kernels are reproducible from a seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+export interface TrajectoryOptions {
+  /** Path length in pixels (default 15). */
+  length?: number;
+  /** Seed of the generator (default 1). */
+  seed?: number;
+  /** Random-walk steps (default 96). */
+  steps?: number;
+}
+
+/** Generates a camera-shake kernel from a random trajectory. */
+export function trajectoryKernel(options: TrajectoryOptions = {}): BlurKernel {
+  const length = options.length ?? 15;
+  const steps = options.steps ?? 96;
+  const rand = seededRandom(options.seed ?? 1);
+  const inertia = 0.6 + 0.35 * rand();
+  const jerkProb = 0.08 * rand();
+  let vx = gaussian(rand);
+  let vy = gaussian(rand);
+  let px = 0;
+  let py = 0;
+  const pts: [number, number][] = [[0, 0]];
+  for (let i = 0; i < steps; i++) {
+    let ax = gaussian(rand) * (1 - inertia) * 2;
+    let ay = gaussian(rand) * (1 - inertia) * 2;
+    if (rand() < jerkProb) {
+      ax += gaussian(rand) * 2;
+      ay += gaussian(rand) * 2;
+    }
+    vx = inertia * vx + ax;
+    vy = inertia * vy + ay;
+    const n = Math.hypot(vx, vy) || 1;
+    vx /= n;
+    vy /= n;
+    px += vx;
+    py += vy;
+    pts.push([px, py]);
+  }
+  const scale = length / steps;
+  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  for (const p of pts) {
+    p[0] *= scale;
+    p[1] *= scale;
+    minX = Math.min(minX, p[0]); maxX = Math.max(maxX, p[0]);
+    minY = Math.min(minY, p[1]); maxY = Math.max(maxY, p[1]);
+  }
+  const cx = (minX + maxX) / 2;
+  const cy = (minY + maxY) / 2;
+  const extent = Math.ceil(Math.max(maxX - cx, cx - minX, maxY - cy, cy - minY)) + 1;
+  const size = 2 * extent + 1;
+  const data = new Float32Array(size * size);
+  for (const [x, y] of pts) {
+    const fx = x - cx + extent;
+    const fy = y - cy + extent;
+    const x0 = Math.floor(fx);
+    const y0 = Math.floor(fy);
+    const ax = fx - x0;
+    const ay = fy - y0;
+    const splat = (xx: number, yy: number, w: number) => {
+      if (xx >= 0 && xx < size && yy >= 0 && yy < size) data[yy * size + xx]! += w;
+    };
+    splat(x0, y0, (1 - ax) * (1 - ay));
+    splat(x0 + 1, y0, ax * (1 - ay));
+    splat(x0, y0 + 1, (1 - ax) * ay);
+    splat(x0 + 1, y0 + 1, ax * ay);
+  }
+  let sum = 0;
+  for (const v of data) sum += v;
+  for (let i = 0; i < data.length; i++) data[i]! /= sum;
+  return { size, data };
+}
+
+/**
+ * Convolves every colour channel of an image with `kernel` (reflect border, alpha untouched) and
+ * optionally adds Gaussian noise of standard deviation `noise` (in [0, 1] units).
+ */
+export function applyBlur(
+  image: RawImage,
+  kernel: BlurKernel,
+  options: { noise?: number; seed?: number } = {},
+): RawImage {
+  const { width, height, channels } = image;
+  const colour = channels >= 3 ? 3 : 1;
+  const maxValue = image.data instanceof Uint16Array ? 65535 : 255;
+  const out = image.data instanceof Uint16Array
+    ? new Uint16Array(image.data.length)
+    : new Uint8Array(image.data.length);
+  out.set(image.data);
+  const half = (kernel.size - 1) / 2;
+  const taps: { dx: number; dy: number; w: number }[] = [];
+  for (let ky = 0; ky < kernel.size; ky++) {
+    for (let kx = 0; kx < kernel.size; kx++) {
+      const w = kernel.data[ky * kernel.size + kx]!;
+      // True convolution: the kernel is flipped relative to the offsets.
+      if (w > 0) taps.push({ dx: half - kx, dy: half - ky, w });
+    }
+  }
+  const rand = seededRandom(options.seed ?? 7);
+  const noise = (options.noise ?? 0) * maxValue;
+  const src = image.data;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < colour; c++) {
+        let acc = 0;
+        for (const t of taps) {
+          const sx = reflectIndex(x + t.dx, width);
+          const sy = reflectIndex(y + t.dy, height);
+          acc += t.w * src[(sy * width + sx) * channels + c]!;
+        }
+        if (noise > 0) acc += noise * gaussian(rand);
+        out[(y * width + x) * channels + c] = Math.min(maxValue, Math.max(0, Math.round(acc)));
+      }
+    }
+  }
+  return { data: out, width, height, channels };
+}
+
+/**
+ * A synthetic sharp test chart: text-like glyph strokes, fine lines, a siren star, checkerboard
+ * and colour patches. Rich in the edges motion blur destroys; made here, not borrowed.
+ */
+export function testChart(width = 256, height = 192): RawImage {
+  const data = new Uint8Array(width * height * 3);
+  const cx = width * 0.75;
+  const cy = height * 0.5;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let r = 235, g = 232, b = 225;
+      const u = x / width;
+      const v = y / height;
+      if (u < 0.5 && v < 0.5) {
+        // Fine line gratings of increasing frequency.
+        const period = 3 + Math.floor((x / (width * 0.5)) * 6);
+        const on = Math.floor(y / period) % 2 === 0;
+        r = g = b = on ? 30 : 230;
+      } else if (u < 0.5) {
+        // Checkerboard and colour patches.
+        const check = (Math.floor(x / 8) + Math.floor(y / 8)) % 2 === 0;
+        const patch = Math.floor(x / (width / 8)) % 4;
+        const colours: [number, number, number][] = [[200, 40, 40], [40, 160, 60], [40, 70, 200], [230, 200, 40]];
+        const [pr, pg, pb] = colours[patch]!;
+        r = check ? pr : 240; g = check ? pg : 240; b = check ? pb : 240;
+      } else {
+        // Siren star: 24 spokes.
+        const a = Math.atan2(y - cy, x - cx);
+        const d = Math.hypot(x - cx, y - cy);
+        if (d < Math.min(width, height) * 0.45) {
+          const on = Math.floor(((a + Math.PI) / (2 * Math.PI)) * 48) % 2 === 0;
+          r = g = b = on ? 20 : 240;
+        }
+      }
+      const i = (y * width + x) * 3;
+      data[i] = r; data[i + 1] = g; data[i + 2] = b;
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
+
+/** PSNR in dB between two images of the same layout (all channels). */
+export function psnr(a: RawImage, b: RawImage): number {
+  if (a.data.length !== b.data.length) throw new RangeError('psnr: images differ in size');
+  const maxValue = a.data instanceof Uint16Array ? 65535 : 255;
+  let se = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = (a.data[i]! - b.data[i]!) / maxValue;
+    se += d * d;
+  }
+  const mse = se / a.data.length;
+  return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
+}
