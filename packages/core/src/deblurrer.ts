@@ -71,14 +71,16 @@ function resolveRunOptions(
   if (raw === undefined) return defaults;
   if (!isPlainObject(raw)) throw invalidOption(where, 'an object', raw);
   const tileSize = integerOption('tileSize', raw.tileSize, 64, 8192, defaults.tileSize);
+  // A smaller tile shrinks the default overlap with it; an explicit overlap is never changed.
   const overlap = integerOption('overlap', raw.overlap, 0, 1024, raw.tileSize !== undefined && raw.overlap === undefined
-    ? Math.min(defaults.overlap, Math.floor(tileSize / 3))
+    ? Math.min(defaults.overlap, maxOverlapFor(tileSize, info))
     : defaults.overlap);
-  if (tileSize < 3 * overlap) {
-    throw invalidOption('tileSize', `an integer of at least 3 x overlap (${3 * overlap})`, tileSize);
-  }
-  if (tileSize < 2 * info.multiple) {
-    throw invalidOption('tileSize', `an integer of at least ${2 * info.multiple}`, tileSize);
+  if (overlap > maxOverlapFor(tileSize, info)) {
+    throw invalidOption(
+      'tileSize',
+      `an integer of at least 3 x overlap + ${2 * info.multiple} (${3 * overlap + 2 * info.multiple}) for overlap ${overlap}`,
+      tileSize,
+    );
   }
   return {
     tileSize,
@@ -87,6 +89,14 @@ function resolveRunOptions(
     onProgress: functionOption<ProgressCallback>('onProgress', raw.onProgress) ?? defaults.onProgress,
     signal: signalOption('signal', raw.signal) ?? defaults.signal,
   };
+}
+
+/**
+ * Largest overlap a tile size allows: cores must stay at least one overlap wide so that at most
+ * two feather ramps meet, plus room for grid alignment.
+ */
+function maxOverlapFor(tileSize: number, info: ModelInfo): number {
+  return Math.floor((tileSize - 2 * info.multiple) / 3);
 }
 
 /** Default overlap: the receptive field plus the feather ramp (a quarter of the overlap). */
@@ -117,7 +127,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   const info = modelInfoFromBytes(bytes);
   const baseDefaults: ResolvedRunOptions = {
     tileSize: DEFAULT_TILE_SIZE,
-    overlap: Math.min(defaultOverlap(info), Math.floor(DEFAULT_TILE_SIZE / 3)),
+    overlap: Math.min(defaultOverlap(info), maxOverlapFor(DEFAULT_TILE_SIZE, info)),
     concurrency: 1,
     onProgress: undefined,
     signal: undefined,

@@ -61,8 +61,9 @@ export function featherFor(overlap: number): number {
 export function planAxis(length: number, opts: TilePlanOptions): AxisSpan[] {
   const { tileSize, overlap, multiple } = opts;
   const feather = featherFor(overlap);
-  // A tile of `tileSize` holds its core and `overlap` context on each side.
-  const maxCore = Math.max(multiple, tileSize - 2 * overlap);
+  // A tile of `tileSize` holds its core, `overlap` context on each side and up to `multiple` - 1
+  // px of grid alignment at each end.
+  const maxCore = Math.max(multiple, tileSize - 2 * overlap - 2 * multiple);
   const single = length <= tileSize;
   const n = single ? 1 : Math.ceil(length / maxCore);
   const spans: AxisSpan[] = [];

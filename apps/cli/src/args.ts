@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+
+export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export const BACKENDS = ['ort', 'tfjs'] as const;
+export type BackendFlag = (typeof BACKENDS)[number];
+
+/** A command line the user got wrong: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface DeblurCommand {
+  command: 'deblur';
+  inputs: string[];
+  output?: string;
+  outDir?: string;
+  backend?: BackendFlag;
+  tileSize?: number;
+  overlap?: number;
+  format?: OutputFormat;
+  quiet: boolean;
+}
+
+export type Command = DeblurCommand | { command: 'help' } | { command: 'version' };
+
+export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DIR) [options]
+
+Removes camera-shake motion blur from photos with the SGENet model shipped in @sgenet/core.
+
+Options:
+  -o, --output FILE     output file (exactly one input)
+  -d, --out-dir DIR     output folder; each output keeps its input's name
+  -b, --backend NAME    ort (default) or tfjs
+  -t, --tile N          tile size in pixels, 64-8192 (default 1024)
+      --overlap N       context around each tile in pixels, 0-1024 (default from the model)
+  -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
+  -q, --quiet           no progress output
+  -h, --help            show this help
+  -v, --version         show the version
+
+Folders are read one level deep (png, jpg, jpeg, webp, tif, tiff, avif, gif). A file that
+cannot be read or processed prints one line and the others are still written; the exit code is
+1 when any file failed.`;
+
+function intFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(v) || v < min || v > max) {
+    throw new UsageError(`--${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  const v = raw.toLowerCase() === 'jpg' ? 'jpeg' : raw.toLowerCase();
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return v as T;
+}
+
+/** Parses and validates argv (without `node` and the script). */
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        'out-dir': { type: 'string', short: 'd' },
+        backend: { type: 'string', short: 'b' },
+        tile: { type: 'string', short: 't' },
+        overlap: { type: 'string' },
+        format: { type: 'string', short: 'f' },
+        quiet: { type: 'boolean', short: 'q', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+  const [command, ...inputs] = positionals;
+  if (command === undefined) throw new UsageError('missing command: use `sgenet deblur <file|dir>...`');
+  if (command !== 'deblur') throw new UsageError(`unknown command "${command}": the command is "deblur"`);
+  if (inputs.length === 0) throw new UsageError('deblur needs at least one input file or folder');
+  if ((values.output === undefined) === (values['out-dir'] === undefined)) {
+    throw new UsageError('give exactly one of -o FILE or --out-dir DIR');
+  }
+  const tileSize = intFlag('tile', values.tile, 64, 8192);
+  const overlap = intFlag('overlap', values.overlap, 0, 1024);
+  if (tileSize !== undefined && overlap !== undefined && tileSize < 3 * overlap) {
+    throw new UsageError(`--tile must be at least 3 x --overlap (${3 * overlap}), got ${tileSize}`);
+  }
+  return {
+    command: 'deblur',
+    inputs,
+    ...(values.output !== undefined ? { output: values.output } : {}),
+    ...(values['out-dir'] !== undefined ? { outDir: values['out-dir'] } : {}),
+    ...(values.backend !== undefined ? { backend: oneOf('backend', values.backend, BACKENDS) } : {}),
+    ...(tileSize !== undefined ? { tileSize } : {}),
+    ...(overlap !== undefined ? { overlap } : {}),
+    ...(values.format !== undefined ? { format: oneOf('format', values.format, OUTPUT_FORMATS) } : {}),
+    quiet: values.quiet ?? false,
+  };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  createDeblurrer,
+  defaultModelPath,
+  modelInfoFromBytes,
+  readModelBytes,
+} from '@sgenet/core';
+import type { RawImage } from '@sgenet/core';
+import * as ort from 'onnxruntime-node';
+
+import { createBackend } from '../src/index.js';
+
+function syntheticPhoto(width: number, height: number): RawImage {
+  // Smooth shading plus edges and texture, like a photo; deterministic.
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const edge = (Math.floor(x / 37) + Math.floor(y / 29)) % 2 ? 60 : 0;
+      data[i] = 90 + edge + 60 * Math.sin(x / 23) * Math.cos(y / 31);
+      data[i + 1] = 110 + 50 * Math.sin((x + y) / 17) + (edge >> 1);
+      data[i + 2] = 140 + 70 * Math.cos(x / 9) * Math.sin(y / 13) - edge;
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
+
+describe('ORT backend with the shipped model', () => {
+  it('reads the export contract metadata', async () => {
+    const info = modelInfoFromBytes(await readModelBytes(defaultModelPath()));
+    expect(info.name).toBe('sgenet-s');
+    expect(info.multiple).toBe(8);
+    expect(info.receptiveField).toBeGreaterThan(0);
+    expect(info.gflopPerMegapixel).toBeLessThanOrEqual(150);
+  });
+
+  it('loads with zero configuration and reports its provider', async () => {
+    const d = await createDeblurrer();
+    expect(d.backend).toBe('ort');
+    expect(d.provider).toBe('cpu');
+    await d.dispose();
+  });
+
+  it('returns exactly what ONNX Runtime returns for the same tensor', async () => {
+    const bytes = await readModelBytes(defaultModelPath());
+    const session = await createBackend({ providers: ['cpu'] }).load(bytes);
+    const input = new Float32Array(3 * 48 * 64).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+    const ours = await session.run(input, [1, 3, 48, 64]);
+    const reference = await ort.InferenceSession.create(bytes);
+    const ref = await reference.run({ blurry: new ort.Tensor('float32', input, [1, 3, 48, 64]) });
+    expect(Array.from(ours)).toEqual(Array.from(ref.restored!.data as Float32Array));
+    await session.dispose();
+    await reference.release();
+  });
+
+  it('gives a tiled result equal to the untiled one within 1/255 away from the border', async () => {
+    const d = await createDeblurrer({ backend: createBackend({ providers: ['cpu'] }) });
+    const image = syntheticPhoto(720, 560);
+    const untiled = await d.deblur(image, { tileSize: 1024 });
+    const overlap = d.model.receptiveField <= 96 ? 128 : 160;
+    let tiles = 0;
+    const tiled = await d.deblur(image, { tileSize: 3 * overlap + 16, overlap, onProgress: (p) => (tiles = p.total) });
+    expect(tiles).toBeGreaterThanOrEqual(4);
+    let max = 0;
+    const margin = 16;
+    for (let y = margin; y < image.height - margin; y++) {
+      for (let x = margin; x < image.width - margin; x++) {
+        for (let c = 0; c < 3; c++) {
+          const i = (y * image.width + x) * 3 + c;
+          max = Math.max(max, Math.abs(untiled.data[i]! - tiled.data[i]!));
+        }
+      }
+    }
+    expect(max).toBeLessThanOrEqual(1);
+    await d.dispose();
+  });
+
+  it('rejects an unknown provider with a precise message', () => {
+    expect(() => createBackend({ providers: ['tpu' as never] })).toThrow(/'cuda', 'cpu'/);
+  });
+
+  it('fails with a typed error on a file that is not a model', async () => {
+    await expect(createDeblurrer({ model: new Uint8Array([1, 2, 3]) })).rejects.toMatchObject({ code: 'ERR_SGENET_MODEL' });
+  });
+});
