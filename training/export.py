@@ -71,6 +71,8 @@ def export(model: torch.nn.Module, out: Path, meta: dict[str, str]) -> None:
         do_constant_folding=True,
     )
     proto = onnx.load(str(out))
+    # The tracer leaves the output batch symbolic; the contract fixes it to 1 like the input.
+    proto.graph.output[0].type.tensor_type.shape.dim[0].dim_value = 1
     del proto.metadata_props[:]
     for k, v in meta.items():
         entry = proto.metadata_props.add()

@@ -42,6 +42,8 @@ def parse_args(argv=None):
     p.add_argument("--ckpt-minutes", type=float, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", help="start from a weights-only file (save_weights.py output): model, EMA, "
+                                  "step and elapsed time are restored, the optimiser starts fresh")
     p.add_argument("--log-every", type=int, default=25)
     return p.parse_args(argv)
 
@@ -81,6 +83,12 @@ def train(args) -> dict:
         sampler.rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         print(f"resumed from {ckpt_path}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
+    elif args.init:
+        ck = torch.load(args.init, map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        print(f"initialised from {args.init}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
     cfg = get_config(args.variant, args.ablate)
     print(f"variant {args.variant} ablate={args.ablate or 'none'} {cfg}\n"
           f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
