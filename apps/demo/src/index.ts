@@ -1,0 +1,170 @@
+/**
+ * The SGENet demo web app: upload a photo (or use the built-in sample), watch progress over
+ * Server-Sent Events, compare before/after with a slider, download the result. Built only on the
+ * public entry points of @sgenet/core, @sgenet/express and @sgenet/sharp.
+ *
+ * @packageDocumentation
+ */
+import { fileURLToPath } from 'node:url';
+
+import { createDeblurrer } from '@sgenet/core';
+import type { Deblurrer } from '@sgenet/core';
+import { DeblurHttpError, deblurUpload, sgenetErrorHandler, toHttpError } from '@sgenet/express';
+import type { DeblurMiddleware } from '@sgenet/express';
+import { openImage } from '@sgenet/sharp';
+import express from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
+
+import { ProgressHub } from './progress-hub.js';
+import { renderSample } from './sample.js';
+
+export { ProgressHub } from './progress-hub.js';
+export { renderSample, renderSharpSample, sampleSvg } from './sample.js';
+export type { SampleOptions } from './sample.js';
+
+/** Options of {@link createDemoApp}. */
+export interface DemoOptions {
+  /** The deblurrer (or a promise of one). Default: `createDeblurrer()`, the shipped model. */
+  deblurrer?: Deblurrer | Promise<Deblurrer>;
+  /** Tile size for deblurring. Default 512 (keeps the model's full overlap). */
+  tileSize?: number;
+  /** Upload limit in bytes. Default 20 MiB. */
+  maxBytes?: number;
+  /** Pixel limit. Default 16 MP. */
+  maxPixels?: number;
+  /** Jobs at once (default 1) and waiting (default 3). */
+  concurrency?: number;
+  maxQueue?: number;
+  /** Folder of the static page. Default: the package's `public/`. */
+  publicDir?: string;
+}
+
+/** A demo app ready to `listen`. */
+export interface Demo {
+  app: Express;
+  hub: ProgressHub;
+  deblurrer: Promise<Deblurrer>;
+  middleware: DeblurMiddleware;
+  /** Ends progress streams and frees the model if the demo loaded it. */
+  close(): Promise<void>;
+}
+
+/** The page folder shipped with the app. */
+export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+/** True while the shipped model is the untrained placeholder (its metadata reports < 1000 steps). */
+function isPlaceholder(metadata: Readonly<Record<string, string>>): boolean {
+  const m = /(\d+)\s*steps/.exec(metadata.training ?? '');
+  return m !== null && Number(m[1]) < 1000;
+}
+
+/** Builds the Express app. */
+export function createDemoApp(options: DemoOptions = {}): Demo {
+  const ownsDeblurrer = options.deblurrer === undefined;
+  const deblurrer = Promise.resolve(options.deblurrer ?? createDeblurrer());
+  deblurrer.catch((err: unknown) => console.error('[demo] the model failed to load:', err));
+  const maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
+  const maxPixels = options.maxPixels ?? 16_000_000;
+  const tileSize = options.tileSize ?? 512;
+  const hub = new ProgressHub();
+  const middleware = deblurUpload({
+    deblurrer,
+    tileSize,
+    maxBytes,
+    maxPixels,
+    concurrency: options.concurrency ?? 1,
+    maxQueue: options.maxQueue ?? 3,
+    onProgress: hub.publish,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/api/info', async (_req, res, next) => {
+    try {
+      const d = await deblurrer;
+      res.json({
+        model: {
+          name: d.model.name,
+          version: d.model.version,
+          training: d.model.metadata.training ?? null,
+          placeholder: isPlaceholder(d.model.metadata),
+        },
+        backend: d.backend,
+        provider: d.provider,
+        limits: { maxBytes, maxPixels, tileSize },
+      });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  let sample: Promise<Buffer> | undefined;
+  app.get('/api/sample.png', async (_req, res, next) => {
+    try {
+      sample ??= renderSample();
+      const png = await sample;
+      res.setHeader('Content-Type', 'image/png');
+      res.setHeader('Content-Disposition', 'inline; filename="sgenet-sample-blurred.png"');
+      res.setHeader('Cache-Control', 'public, max-age=3600');
+      res.end(png);
+    } catch (err) {
+      sample = undefined;
+      next(err);
+    }
+  });
+
+  // An upright, browser-friendly view of an upload the browser cannot show itself (TIFF, 16-bit...).
+  app.post(
+    '/api/preview',
+    express.raw({ type: () => true, limit: maxBytes }),
+    async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const { image } = await openImage(body, { limitInputPixels: maxPixels });
+        const png = await image.autoOrient().resize({ width: 2048, height: 2048, fit: 'inside', withoutEnlargement: true })
+          .png()
+          .toBuffer();
+        res.setHeader('Content-Type', 'image/png');
+        res.setHeader('Cache-Control', 'no-store');
+        res.end(png);
+      } catch (err) {
+        next(err);
+      }
+    },
+  );
+
+  app.get('/api/progress/:jobId', hub.subscribe);
+  app.post('/api/deblur', middleware);
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: { code: 'ERR_DEMO_NOT_FOUND', message: 'No such API route: see GET /api/info' } });
+  });
+  app.use(express.static(options.publicDir ?? PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
+
+  // body-parser's size error carries type 'entity.too.large': same JSON as the upload route.
+  app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    if ((err as { type?: string } | null)?.type === 'entity.too.large') {
+      next(new DeblurHttpError(413, 'ERR_SGENET_FILE_TOO_LARGE', `The file is larger than the ${maxBytes}-byte limit: send a smaller image`));
+      return;
+    }
+    next(toHttpError(err) ?? err);
+  });
+  app.use(sgenetErrorHandler({ renderUnknown: true }));
+
+  return {
+    app,
+    hub,
+    deblurrer,
+    middleware,
+    async close() {
+      hub.close();
+      if (ownsDeblurrer) {
+        try {
+          await (await deblurrer).dispose();
+        } catch {
+          // never loaded
+        }
+      }
+    },
+  };
+}

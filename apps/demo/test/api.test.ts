@@ -1,0 +1,126 @@
+import http from 'node:http';
+
+import { createDeblurrer } from '@sgenet/core';
+import type { Deblurrer } from '@sgenet/core';
+import type { JobProgress } from '@sgenet/express';
+import sharp from 'sharp';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createDemoApp, renderSample, renderSharpSample } from '../src/index.js';
+import type { Demo } from '../src/index.js';
+import { closeServer, laplacianVariance, decodeRgb, listen } from './helpers.js';
+
+let deblurrer: Deblurrer;
+let demo: Demo;
+
+beforeAll(async () => {
+  deblurrer = await createDeblurrer({ backend: 'ort', threads: 1 });
+  demo = createDemoApp({ deblurrer, tileSize: 128 });
+});
+afterAll(async () => {
+  await demo?.close();
+  await deblurrer?.dispose();
+});
+
+describe('demo API', () => {
+  it('serves the page, its script and styles', async () => {
+    const page = await request(demo.app).get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('id="sample"');
+    const js = await request(demo.app).get('/app.js');
+    expect(js.headers['content-type']).toMatch(/javascript/);
+    const css = await request(demo.app).get('/style.css');
+    expect(css.headers['content-type']).toMatch(/^text\/css/);
+  });
+
+  it('describes the model and limits', async () => {
+    const res = await request(demo.app).get('/api/info');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      model: { name: deblurrer.model.name, version: deblurrer.model.version },
+      backend: 'ort',
+      limits: { tileSize: 128 },
+    });
+  });
+
+  it('renders its own sample: a chart blurred with camera shake', async () => {
+    const res = await request(demo.app).get('/api/sample.png');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    const blurred = await decodeRgb(res.body as Buffer);
+    expect([blurred.width, blurred.height]).toEqual([320, 224]);
+    const crisp = await renderSharpSample(320, 224);
+    expect(laplacianVariance(blurred)).toBeLessThan(0.5 * laplacianVariance(crisp));
+    // Deterministic: same bytes every time.
+    expect((await renderSample()).equals(res.body as Buffer)).toBe(true);
+  });
+
+  it('streams progress over Server-Sent Events for the job id the page chose', async () => {
+    const server = demo.app.listen(0, '127.0.0.1');
+    const base = await listen(server);
+    try {
+      const jobId = 'sse-test-job-0001';
+      const events: JobProgress[] = [];
+      const ended = new Promise<void>((resolve, reject) => {
+        http.get(`${base}/api/progress/${jobId}`, (res) => {
+          expect(res.headers['content-type']).toBe('text/event-stream');
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let cut: number;
+            while ((cut = buffer.indexOf('\n\n')) >= 0) {
+              const block = buffer.slice(0, cut);
+              buffer = buffer.slice(cut + 2);
+              const data = block.split('\n').find((l) => l.startsWith('data: '));
+              if (data) events.push(JSON.parse(data.slice(6)) as JobProgress);
+            }
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, 100)); // subscribed before the upload, like the page
+      const sample = await renderSample();
+      const res = await request(base).post('/api/deblur').set('X-Job-Id', jobId).attach('image', sample, 'sample.png');
+      expect(res.status).toBe(200);
+      await ended; // the hub ends the stream after 'done'
+      const phases = events.map((e) => e.phase);
+      expect(phases[0]).toBe('started');
+      expect(phases.at(-1)).toBe('done');
+      const tiles = events.filter((e) => e.phase === 'deblurring');
+      expect(tiles.length).toBeGreaterThan(1); // 320x224 in 128-px tiles
+      expect(tiles.at(-1)!.done).toBe(tiles.at(-1)!.total);
+      expect(events.every((e) => e.jobId === jobId)).toBe(true);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it('previews what the browser cannot show, upright', async () => {
+    const tiff = await sharp({ create: { width: 60, height: 40, channels: 3, background: '#369' } })
+      .withMetadata({ orientation: 6 })
+      .tiff()
+      .toBuffer();
+    const res = await request(demo.app).post('/api/preview').set('Content-Type', 'application/octet-stream').send(tiff);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    const meta = await sharp(res.body as Buffer).metadata();
+    expect([meta.width, meta.height]).toEqual([40, 60]);
+    const bad = await request(demo.app).post('/api/preview').set('Content-Type', 'application/octet-stream').send(Buffer.from('nope'));
+    expect(bad.status).toBe(415);
+    expect(bad.body.error.code).toBe('ERR_SGENET_UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers unknown API routes and bad uploads with JSON errors', async () => {
+    const missing = await request(demo.app).get('/api/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('ERR_DEMO_NOT_FOUND');
+    const text = await request(demo.app).post('/api/deblur').attach('image', Buffer.from('hello'), 'a.txt');
+    expect(text.status).toBe(415);
+    const badId = await request(demo.app).get('/api/progress/x');
+    expect(badId.status).toBe(400);
+  });
+});

@@ -1,0 +1,420 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { BackendError, createDeblurrer } from '@sgenet/core';
+import type { Deblurrer } from '@sgenet/core';
+import express from 'express';
+import type { Express } from 'express';
+import sharp from 'sharp';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { JobQueue, deblurUpload, sgenetErrorHandler } from '../src/index.js';
+import type { DeblurUploadOptions, JobProgress } from '../src/index.js';
+import {
+  blurredChart,
+  controlledDeblurrer,
+  decodeRaw,
+  encodeChart,
+  hugeWhitePng,
+  laplacianVariance,
+  noisePng,
+} from './helpers.js';
+
+let real: Deblurrer;
+let png: Buffer;
+
+beforeAll(async () => {
+  real = await createDeblurrer({ backend: 'ort', threads: 1 });
+  png = await encodeChart('png');
+});
+afterAll(async () => {
+  await real?.dispose();
+});
+
+function appWith(options: DeblurUploadOptions = {}): Express {
+  const app = express();
+  app.post('/deblur', deblurUpload({ deblurrer: real, ...options }));
+  app.post(
+    '/attach',
+    deblurUpload({ deblurrer: real, mode: 'attach' }),
+    async (req, res) => {
+      const result = req.sgenet!;
+      const webp = await result.image.webp().toBuffer();
+      res.json({
+        jobId: result.jobId,
+        width: result.width,
+        height: result.height,
+        channels: result.channels,
+        bitDepth: result.bitDepth,
+        inputFormat: result.inputFormat,
+        file: result.file,
+        webpFormat: (await sharp(webp).metadata()).format,
+      });
+    },
+  );
+  app.use(sgenetErrorHandler({ onServerError: () => {} }));
+  return app;
+}
+
+/** A small valid upload must work: the server survived whatever came before. */
+async function expectStillServing(app: Express): Promise<void> {
+  const res = await request(app).post('/deblur').attach('image', png, 'chart.png');
+  expect(res.status).toBe(200);
+  expect(res.headers['content-type']).toBe('image/png');
+}
+
+describe('200: responds with the deblurred image', () => {
+  it.each([
+    ['png', 'image/png'],
+    ['jpeg', 'image/jpeg'],
+    ['jpg', 'image/jpeg'],
+    ['webp', 'image/webp'],
+  ] as const)('?format=%s gives %s', async (format, type) => {
+    const res = await request(appWith()).post(`/deblur?format=${format}`).attach('image', png, 'chart.png');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe(type);
+    expect(res.headers['content-disposition']).toMatch(/^inline; filename="chart-deblurred\.(png|jpg|webp)"$/);
+    expect(res.headers['x-job-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.vary).toBe('Accept');
+    const meta = await sharp(res.body as Buffer).metadata();
+    expect(meta.format).toBe(format === 'jpg' ? 'jpeg' : format);
+    expect([meta.width, meta.height]).toEqual([64, 48]);
+  });
+
+  it('negotiates from Accept, and defaults to the upload format', async () => {
+    const app = appWith();
+    const webp = await request(app).post('/deblur').set('Accept', 'image/webp,image/*;q=0.8').attach('image', png, 'c.png');
+    expect(webp.headers['content-type']).toBe('image/webp');
+    const jpegPreferred = await request(app)
+      .post('/deblur')
+      .set('Accept', 'image/png;q=0.5, image/jpeg')
+      .attach('image', png, 'c.png');
+    expect(jpegPreferred.headers['content-type']).toBe('image/jpeg');
+    const jpegIn = await request(app).post('/deblur').set('Accept', '*/*').attach('image', await encodeChart('jpeg'), 'c.jpg');
+    expect(jpegIn.headers['content-type']).toBe('image/jpeg');
+    // ?format= wins over Accept.
+    const query = await request(app).post('/deblur?format=png').set('Accept', 'image/webp').attach('image', png, 'c.png');
+    expect(query.headers['content-type']).toBe('image/png');
+  });
+
+  it('returns an image sharper than the upload (variance of Laplacian up)', async () => {
+    const upload = await encodeChart('png', 128, 96);
+    const res = await request(appWith()).post('/deblur?format=png').attach('image', upload, 'chart.png');
+    expect(res.status).toBe(200);
+    const before = await decodeRaw(upload);
+    const after = await decodeRaw(res.body as Buffer);
+    expect(after.data).not.toEqual(before.data);
+    expect(laplacianVariance(after)).toBeGreaterThan(1.25 * laplacianVariance(before));
+  });
+
+  it('keeps 16-bit PNG as 16-bit and alpha as alpha', async () => {
+    const img = blurredChart();
+    const rgba16 = new Uint16Array(64 * 48 * 4);
+    for (let i = 0; i < 64 * 48; i++) {
+      for (let c = 0; c < 3; c++) rgba16[i * 4 + c] = img.data[i * 3 + c]! * 257;
+      rgba16[i * 4 + 3] = (i % 64) * 1000;
+    }
+    const png16 = await sharp(rgba16, { raw: { width: 64, height: 48, channels: 4 } }).toColourspace('rgb16').png().toBuffer();
+    const res = await request(appWith()).post('/deblur').attach('image', png16, 'deep.png');
+    expect(res.status).toBe(200);
+    const meta = await sharp(res.body as Buffer).metadata();
+    expect(meta.depth).toBe('ushort');
+    expect(meta.hasAlpha).toBe(true);
+  });
+});
+
+describe('attach mode', () => {
+  it('leaves a typed result on req.sgenet for the next handler', async () => {
+    const res = await request(appWith()).post('/attach').set('X-Job-Id', 'client-job-0001').attach('image', png, 'chart.png');
+    expect(res.status).toBe(200);
+    expect(res.headers['x-job-id']).toBe('client-job-0001');
+    expect(res.body).toEqual({
+      jobId: 'client-job-0001',
+      width: 64,
+      height: 48,
+      channels: 3,
+      bitDepth: 8,
+      inputFormat: 'png',
+      file: { originalName: 'chart.png', mimeType: 'image/png', size: png.length },
+      webpFormat: 'webp',
+    });
+  });
+});
+
+describe('hostile and broken requests get JSON errors, and the server keeps serving', () => {
+  const cases: [string, (app: Express) => request.Test, number, string][] = [
+    ['no file (not multipart)', (app) => request(app).post('/deblur').send({ hello: 'world' }), 400, 'ERR_SGENET_NO_FILE'],
+    ['no file (multipart without it)', (app) => request(app).post('/deblur').field('note', 'hi'), 400, 'ERR_SGENET_NO_FILE'],
+    ['file in the wrong field', (app) => request(app).post('/deblur').attach('photo', png, 'c.png'), 400, 'ERR_SGENET_BAD_REQUEST'],
+    ['unknown ?format=', (app) => request(app).post('/deblur?format=gif').attach('image', png, 'c.png'), 400, 'ERR_SGENET_INVALID_FORMAT'],
+    [
+      '0 bytes',
+      (app) => request(app).post('/deblur').attach('image', Buffer.alloc(0), { filename: 'empty.png', contentType: 'image/png' }),
+      400,
+      'ERR_SGENET_EMPTY_FILE',
+    ],
+    [
+      'a text file',
+      (app) =>
+        request(app).post('/deblur').attach('image', Buffer.from('just some notes\n'.repeat(20)), {
+          filename: 'notes.txt',
+          contentType: 'text/plain',
+        }),
+      415,
+      'ERR_SGENET_UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'an SVG (not a raster photo)',
+      (app) =>
+        request(app).post('/deblur').attach('image', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'), {
+          filename: 'x.svg',
+          contentType: 'image/svg+xml',
+        }),
+      415,
+      'ERR_SGENET_UNSUPPORTED_MEDIA_TYPE',
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, send, status, code) => {
+    const app = appWith();
+    const res = await send(app);
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.error.code).toBe(code);
+    expect(res.body.error.message).toEqual(expect.any(String));
+    expect(res.body.error.message.length).toBeGreaterThan(20);
+    await expectStillServing(app);
+  });
+
+  it('413 when the upload has too many bytes', async () => {
+    const app = appWith({ maxBytes: 10_000 });
+    const big = await noisePng(100, 100);
+    expect(big.length).toBeGreaterThan(10_000);
+    const res = await request(app).post('/deblur').attach('image', big, 'noise.png');
+    expect(res.status).toBe(413);
+    expect(res.body.error).toEqual({
+      code: 'ERR_SGENET_FILE_TOO_LARGE',
+      message: 'The file is larger than the upload limit of 9.8 KiB: send a smaller or downscaled image',
+    });
+    await expectStillServing(app);
+  });
+
+  it('413 when the image has too many pixels (20000x20000 PNG, checked from its header)', async () => {
+    const app = appWith();
+    const huge = await hugeWhitePng(20000, 20000);
+    const res = await request(app).post('/deblur').attach('image', huge, 'huge.png');
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('ERR_SGENET_IMAGE_TOO_LARGE');
+    expect(res.body.error.message).toMatch(/20000x20000 = 400000000 pixels, over the limit of 24000000 pixels/);
+    await expectStillServing(app);
+  });
+
+  it('422 for a truncated JPEG', async () => {
+    const app = appWith();
+    const jpeg = await encodeChart('jpeg', 96, 64);
+    const res = await request(app).post('/deblur').attach('image', jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'cut.jpg');
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('ERR_SGENET_UNDECODABLE_IMAGE');
+    expect(res.body.error.message).toMatch(/truncated or corrupt/);
+    await expectStillServing(app);
+  });
+
+  it('500 with a generic message when the model fails, logged once, server unharmed', async () => {
+    const failing: Deblurrer = {
+      ...real,
+      deblur: async () => {
+        throw new BackendError('ONNX Runtime exploded at /secret/path');
+      },
+    };
+    const logged = vi.fn();
+    const app = express();
+    app.post('/deblur', deblurUpload({ deblurrer: failing }));
+    app.post('/ok', deblurUpload({ deblurrer: real }));
+    app.use(sgenetErrorHandler({ onServerError: logged }));
+    const res = await request(app).post('/deblur').attach('image', png, 'c.png');
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('ERR_SGENET_INTERNAL');
+    expect(res.body.error.message).not.toMatch(/secret/);
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(logged.mock.calls[0]![0]).toBeInstanceOf(BackendError);
+    const ok = await request(app).post('/ok').attach('image', png, 'c.png');
+    expect(ok.status).toBe(200);
+  });
+
+  it('a throwing progress hook does not break the job', async () => {
+    const app = appWith({
+      onProgress: () => {
+        throw new Error('hook bug');
+      },
+    });
+    const res = await request(app).post('/deblur').attach('image', png, 'c.png');
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('queue, progress and cancellation', () => {
+  it('503 + Retry-After when the queue is full, then serves again', async () => {
+    const held = controlledDeblurrer(real);
+    const events: JobProgress[] = [];
+    const app = express();
+    const mw = deblurUpload({
+      deblurrer: held.deblurrer,
+      concurrency: 1,
+      maxQueue: 1,
+      onProgress: (_req, p) => events.push(p),
+    });
+    app.post('/deblur', mw);
+    app.use(sgenetErrorHandler());
+
+    const started = held.started();
+    const first = request(app).post('/deblur').set('X-Job-Id', 'job-first-1').attach('image', png, 'a.png').then((r) => r);
+    await started; // running
+    const second = request(app).post('/deblur').set('X-Job-Id', 'job-second-2').attach('image', png, 'b.png').then((r) => r);
+    await vi.waitFor(() => expect(mw.queue.queued).toBe(1)); // waiting
+    expect(events).toContainEqual(expect.objectContaining({ jobId: 'job-second-2', phase: 'queued', position: 1 }));
+
+    const refused = await request(app).post('/deblur').attach('image', png, 'c.png');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('ERR_SGENET_BUSY');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+
+    held.release(); // the first job runs the model
+    const a = await first;
+    held.release(); // then the second
+    const b = await second;
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    const firstPhases = events.filter((e) => e.jobId === 'job-first-1').map((e) => e.phase);
+    expect(firstPhases[0]).toBe('started');
+    expect(firstPhases).toContain('deblurring');
+    expect(firstPhases.slice(-2)).toEqual(['encoding', 'done']);
+    const tiles = events.filter((e) => e.jobId === 'job-first-1' && e.phase === 'deblurring').at(-1)!;
+    expect(tiles.done).toBe(tiles.total);
+
+    held.release();
+    const after = await request(app).post('/deblur').attach('image', png, 'd.png');
+    expect(after.status).toBe(200);
+    expect(mw.queue.running).toBe(0);
+  });
+
+  it('a client that disconnects aborts its job, and the next request is served', async () => {
+    const held = controlledDeblurrer(real);
+    const events: JobProgress[] = [];
+    const app = express();
+    const mw = deblurUpload({ deblurrer: held.deblurrer, onProgress: (_req, p) => events.push(p) });
+    app.post('/deblur', mw);
+    app.use(sgenetErrorHandler());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const boundary = 'sgenetboundary42';
+      const body = Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`,
+        ),
+        png,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const started = held.started();
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/deblur',
+        headers: {
+          'Content-Type': `multipart/form-data; boundary=${boundary}`,
+          'Content-Length': body.length,
+          'X-Job-Id': 'job-leaves-early',
+        },
+      });
+      req.on('error', () => {}); // we hang up on purpose
+      req.end(body);
+      await started; // the job is running
+      req.destroy(); // the client goes away
+      await vi.waitFor(() => expect(held.signals[0]?.aborted).toBe(true));
+      await vi.waitFor(() => expect(events.at(-1)).toMatchObject({ jobId: 'job-leaves-early', phase: 'aborted' }));
+      await vi.waitFor(() => expect(mw.queue.running).toBe(0));
+
+      held.release();
+      const res = await request(server).post('/deblur').attach('image', png, 'b.png');
+      expect(res.status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('a client that disconnects while queued leaves the queue', async () => {
+    const held = controlledDeblurrer(real);
+    const events: JobProgress[] = [];
+    const app = express();
+    const mw = deblurUpload({ deblurrer: held.deblurrer, concurrency: 1, maxQueue: 2, onProgress: (_req, p) => events.push(p) });
+    app.post('/deblur', mw);
+    app.use(sgenetErrorHandler());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const started = held.started();
+      const running = request(server).post('/deblur').attach('image', png, 'a.png').then((r) => r);
+      await started;
+      const boundary = 'sgenetboundary43';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="b.png"\r\nContent-Type: image/png\r\n\r\n`),
+        png,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/deblur',
+        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': body.length, 'X-Job-Id': 'job-queued-leaves' },
+      });
+      req.on('error', () => {});
+      req.end(body);
+      await vi.waitFor(() => expect(mw.queue.queued).toBe(1));
+      req.destroy();
+      await vi.waitFor(() => expect(mw.queue.queued).toBe(0));
+      expect(events.filter((e) => e.jobId === 'job-queued-leaves').map((e) => e.phase)).toEqual(['queued', 'aborted']);
+      held.release();
+      expect((await running).status).toBe(200);
+      expect(held.signals).toHaveLength(1); // the queued job never reached the model
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('shares one JobQueue between routes', async () => {
+    const queue = new JobQueue({ concurrency: 1, maxQueue: 0 });
+    const a = deblurUpload({ deblurrer: real, queue });
+    const b = deblurUpload({ deblurrer: real, queue });
+    expect(a.queue).toBe(b.queue);
+  });
+});
+
+describe('options are validated when the middleware is made', () => {
+  it('throws sharp-style messages', () => {
+    expect(() => deblurUpload({ maxBytes: -1 })).toThrow(
+      'Expected an integer between 1 and 2147483647 for maxBytes but received -1 of type number',
+    );
+    expect(() => deblurUpload({ mode: 'stream' as 'respond' })).toThrow(
+      `Expected 'respond' or 'attach' for mode but received "stream" of type string`,
+    );
+    expect(() => deblurUpload({ concurrency: 0 })).toThrow(
+      'Expected an integer between 1 and 64 for concurrency but received 0 of type number',
+    );
+    expect(() => deblurUpload({ quality: 101 })).toThrow(
+      'Expected an integer between 1 and 100 for quality but received 101 of type number',
+    );
+    expect(() => deblurUpload({ formats: ['bmp'] as unknown as ['png'] })).toThrow(/for formats but received bmp/);
+    expect(() => deblurUpload({ maxbytes: 5 } as unknown as DeblurUploadOptions)).toThrow(
+      /for option name but received "maxbytes" of type string/,
+    );
+    expect(() => deblurUpload({ deblurrer: real, model: 'x.onnx' })).toThrow(/for model but received "x.onnx"/);
+    expect(() => deblurUpload({ queue: new JobQueue(), maxQueue: 3 })).toThrow(/for maxQueue but received 3/);
+  });
+});

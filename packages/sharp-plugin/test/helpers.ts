@@ -1,0 +1,100 @@
+import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core';
+import type { RawImage } from '@sgenet/core';
+
+/** Variance of the 4-neighbour Laplacian of the luma: the usual focus/sharpness measure. */
+export function laplacianVariance(img: RawImage): number {
+  const { width: w, height: h, channels: c, data } = img;
+  const scale = data instanceof Uint16Array ? 255 / 65535 : 1;
+  const g = new Float64Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    g[i] = (c >= 3
+      ? 0.299 * data[i * c]! + 0.587 * data[i * c + 1]! + 0.114 * data[i * c + 2]!
+      : data[i * c]!) * scale;
+  }
+  let s = 0;
+  let s2 = 0;
+  let n = 0;
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const l = g[(y - 1) * w + x]! + g[(y + 1) * w + x]! + g[y * w + x - 1]! + g[y * w + x + 1]! - 4 * g[y * w + x]!;
+      s += l;
+      s2 += l * l;
+      n++;
+    }
+  }
+  const m = s / n;
+  return s2 / n - m * m;
+}
+
+/** The project's sharp test chart and a camera-shake-blurred copy of it (8-bit RGB). */
+export function chartPair(width = 96, height = 64, length = 9, seed = 3): { sharp: RawImage; blurred: RawImage } {
+  const chart = testChart(width, height);
+  return { sharp: chart, blurred: applyBlur(chart, trajectoryKernel({ length, seed })) };
+}
+
+/** Sharp's raw input descriptor for a RawImage. */
+export function rawOf(img: RawImage): { raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } } {
+  return { raw: { width: img.width, height: img.height, channels: img.channels } };
+}
+
+/**
+ * True when the loaded model is the untrained placeholder shipped before training finished: its
+ * `training` metadata reports fewer than 1000 steps. Set SGENET_EXPECT_TRAINED=1 to insist.
+ */
+export function isPlaceholderModel(metadata: Readonly<Record<string, string>>): boolean {
+  if (process.env.SGENET_EXPECT_TRAINED === '1') return false;
+  const m = /(\d+)\s*steps/.exec(metadata.training ?? '');
+  return m !== null && Number(m[1]) < 1000;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function chunk(type: string, data: Buffer): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  data.copy(out, 8);
+  let c = 0xffffffff;
+  for (const b of out.subarray(4, 8 + data.length)) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  out.writeUInt32BE((c ^ 0xffffffff) >>> 0, 8 + data.length);
+  return out;
+}
+
+/**
+ * A valid, fully decodable white greyscale PNG of any size that compresses to almost nothing
+ * (20000x20000 is about 400 kB and takes about half a second), for pixel-limit tests.
+ */
+export async function hugeWhitePng(width: number, height: number): Promise<Buffer> {
+  const { createDeflate, constants } = await import('node:zlib');
+  const deflate = createDeflate({ level: 9, strategy: constants.Z_RLE });
+  const parts: Buffer[] = [];
+  deflate.on('data', (b: Buffer) => parts.push(b));
+  const ended = new Promise<void>((resolve, reject) => {
+    deflate.on('end', resolve);
+    deflate.on('error', reject);
+  });
+  const row = Buffer.alloc(width + 1, 255);
+  row[0] = 0; // filter: none
+  for (let y = 0; y < height; y++) deflate.write(row);
+  deflate.end();
+  await ended;
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.concat(parts)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
