@@ -32,15 +32,15 @@ export class InvalidOptionError extends SgenetError {
 
 /** The pixels handed in are not a well-formed image (sizes, channels, buffer length). */
 export class InvalidImageError extends SgenetError {
-  constructor(message: string) {
-    super('ERR_SGENET_INVALID_IMAGE', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SGENET_INVALID_IMAGE', message, options);
   }
 }
 
 /** The image exceeds a configured pixel limit. */
 export class ImageTooLargeError extends SgenetError {
-  constructor(message: string) {
-    super('ERR_SGENET_IMAGE_TOO_LARGE', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SGENET_IMAGE_TOO_LARGE', message, options);
   }
 }
 

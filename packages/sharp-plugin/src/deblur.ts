@@ -7,7 +7,7 @@ import { exifChunk, iccColourSpace, iccpChunk, insertPngChunks, uprightExif, xmp
 import { classifySharpError } from './errors.js';
 import { validateSharpOptions } from './options.js';
 import type { DeblurSharpOptions } from './options.js';
-import { invalidOption } from './util.js';
+import { invalidOption } from '@sgenet/core';
 
 /** What was learned about the input while decoding, needed to build the output. */
 interface SourceInfo {

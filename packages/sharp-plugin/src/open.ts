@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 
 import { ImageDecodeError, classifySharpError } from './errors.js';
-import { ImageTooLargeError, invalidOption, isSgenetPlainObject } from './util.js';
+import { ImageTooLargeError, invalidOption, isPlainObject } from '@sgenet/core';
 
 /** Raster formats that {@link sniffImageFormat} recognises from their first bytes. */
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
@@ -68,7 +68,7 @@ function formatList(formats: readonly string[]): string {
 
 function validateOpenOptions(options: unknown): { limit: number | false; formats: readonly ImageFormat[] } {
   if (options === undefined) return { limit: SHARP_DEFAULT_PIXEL_LIMIT, formats: IMAGE_FORMATS };
-  if (!isSgenetPlainObject(options)) throw invalidOption('options', 'an object', options);
+  if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
   const { limitInputPixels, formats } = options;
   let limit: number | false = SHARP_DEFAULT_PIXEL_LIMIT;
   if (limitInputPixels === false) limit = false;

@@ -1,6 +1,6 @@
 import type { BackendChoice, DeblurOptions, Deblurrer, ModelSource, ProgressCallback } from '@sgenet/core';
 
-import { invalidOption, isSgenetPlainObject } from './util.js';
+import { invalidOption, isPlainObject } from '@sgenet/core';
 
 /** Options of {@link deblur}. Every one is optional. */
 export interface DeblurSharpOptions {
@@ -61,11 +61,11 @@ function intOption(name: string, value: unknown, min: number, max: number): numb
 }
 
 function isDeblurrer(v: unknown): v is Deblurrer {
-  return isSgenetPlainObject(v) && typeof v.deblur === 'function';
+  return isPlainObject(v) && typeof v.deblur === 'function';
 }
 
 function isBackendObject(v: unknown): boolean {
-  return isSgenetPlainObject(v) && typeof v.load === 'function' && typeof v.name === 'string';
+  return isPlainObject(v) && typeof v.load === 'function' && typeof v.name === 'string';
 }
 
 /**
@@ -76,7 +76,7 @@ export function validateSharpOptions(options: unknown): ResolvedSharpOptions {
   if (options === undefined) {
     return { deblurrer: undefined, create: {}, run: {}, signal: undefined, keepMetadata: true };
   }
-  if (!isSgenetPlainObject(options)) throw invalidOption('options', 'an object', options);
+  if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
   for (const key of Object.keys(options)) {
     if (!(KNOWN as readonly string[]).includes(key)) {
       throw invalidOption(`option name`, `one of ${KNOWN.join(', ')}`, key);

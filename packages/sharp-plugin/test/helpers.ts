@@ -1,30 +1,7 @@
 import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core';
 import type { RawImage } from '@sgenet/core';
 
-/** Variance of the 4-neighbour Laplacian of the luma: the usual focus/sharpness measure. */
-export function laplacianVariance(img: RawImage): number {
-  const { width: w, height: h, channels: c, data } = img;
-  const scale = data instanceof Uint16Array ? 255 / 65535 : 1;
-  const g = new Float64Array(w * h);
-  for (let i = 0; i < w * h; i++) {
-    g[i] = (c >= 3
-      ? 0.299 * data[i * c]! + 0.587 * data[i * c + 1]! + 0.114 * data[i * c + 2]!
-      : data[i * c]!) * scale;
-  }
-  let s = 0;
-  let s2 = 0;
-  let n = 0;
-  for (let y = 1; y < h - 1; y++) {
-    for (let x = 1; x < w - 1; x++) {
-      const l = g[(y - 1) * w + x]! + g[(y + 1) * w + x]! + g[y * w + x - 1]! + g[y * w + x + 1]! - 4 * g[y * w + x]!;
-      s += l;
-      s2 += l * l;
-      n++;
-    }
-  }
-  const m = s / n;
-  return s2 / n - m * m;
-}
+export { laplacianVariance } from '@sgenet/core';
 
 /** The project's sharp test chart and a camera-shake-blurred copy of it (8-bit RGB). */
 export function chartPair(width = 96, height = 64, length = 9, seed = 3): { sharp: RawImage; blurred: RawImage } {

@@ -198,3 +198,32 @@ export function psnr(a: RawImage, b: RawImage): number {
   const mse = se / a.data.length;
   return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
 }
+
+/**
+ * Variance of the 4-neighbour Laplacian of the luma (8-bit scale): the usual focus measure.
+ * Higher means more fine detail; blur lowers it, deblurring should raise it.
+ */
+export function laplacianVariance(img: RawImage): number {
+  const { width: w, height: h, channels: c, data } = img;
+  const scale = data instanceof Uint16Array ? 255 / 65535 : 1;
+  const g = new Float64Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    g[i] = (c >= 3
+      ? 0.299 * data[i * c]! + 0.587 * data[i * c + 1]! + 0.114 * data[i * c + 2]!
+      : data[i * c]!) * scale;
+  }
+  let s = 0;
+  let s2 = 0;
+  let n = 0;
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const l = g[(y - 1) * w + x]! + g[(y + 1) * w + x]! + g[y * w + x - 1]! + g[y * w + x + 1]! - 4 * g[y * w + x]!;
+      s += l;
+      s2 += l * l;
+      n++;
+    }
+  }
+  if (n === 0) return 0;
+  const m = s / n;
+  return s2 / n - m * m;
+}
