@@ -1,0 +1,382 @@
+/**
+ * `npm run bench`: the project's committed benchmark. Measures, in one run and side by side:
+ * speed (ORT vs the machine's 3x3 Conv ceiling, tfjs as a ratio to ORT), tiling overhead, the CLI's
+ * peak memory, cost growth with image size, dev-benchmark quality, and draws the figures; prints
+ * tables and writes BENCHMARKS.md. Each section fails on its own; a failed required section makes
+ * the exit code 1.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { DEFAULT_TILE_SIZE, planTiles } from '@sgenet/core';
+import type { Deblurrer, ModelInfo } from '@sgenet/core';
+
+import { loadOrt, loadTfjs, warmUp } from './backends.js';
+import type { TfjsLoad } from './backends.js';
+import { writeBeforeAfter, FIGURE_KERNEL, FIGURE_NOISE } from './before-after.js';
+import { measureConvCeiling } from './ceiling.js';
+import type { CeilingResult } from './ceiling.js';
+import {
+  growthTable, growthVerdicts, loadCliMemory, measureGrowth, measureMemory, memoryTable, RSS_BUDGET_MIB,
+} from './cli-memory.js';
+import type { GrowthRow, MemoryRow } from './cli-memory.js';
+import { headerTable, machineInfo, shippedModel } from './env.js';
+import { renderReport } from './markdown.js';
+import { parseOptions, REPO_ROOT, USAGE, UsageError } from './options.js';
+import type { BenchOptions, SectionId } from './options.js';
+import { psnrPerKernelSvg, qualityPrerequisite, qualityTable, runQuality } from './quality.js';
+import type { SectionResult, Table } from './report.js';
+import { num, pct, reasonOf, renderText, verdict } from './report.js';
+import { effectiveOverlap, measureSpeed, measureTiling, speedTable, tilingTable } from './speed.js';
+import type { SpeedRow, TilingResult } from './speed.js';
+import { median } from './stats.js';
+
+/** Thrown by a section body to mark it skipped rather than failed. */
+class Skip extends Error {}
+
+interface SectionOutput {
+  tables: Table[];
+  markdown?: string;
+  /** Set when the section produced partial results but must still count as failed. */
+  failure?: string;
+}
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+interface Budget {
+  budget: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: BenchOptions;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (opts.help) {
+    log(USAGE);
+    return 0;
+  }
+  const started = performance.now();
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const sections: SectionResult[] = [];
+  const budgets: Budget[] = [];
+  const rel = (file: string) => relative(dirname(opts.out), file).split('\\').join('/');
+  const skipped = (id: SectionId) => opts.skip.has(id);
+  const how = (code: string) => `Command: \`${command}\` — code: ${code}.`;
+
+  async function section(
+    id: string,
+    title: string,
+    required: boolean,
+    method: string[],
+    body: () => Promise<SectionOutput>,
+  ): Promise<SectionResult> {
+    log(`\n=== ${title} ===`);
+    const t0 = performance.now();
+    let result: SectionResult;
+    try {
+      const out = await body();
+      result = {
+        id, title, required, method, tables: out.tables,
+        status: out.failure ? 'failed' : 'ok',
+        ...(out.failure ? { reason: out.failure } : {}),
+        ...(out.markdown ? { markdown: out.markdown } : {}),
+      };
+    } catch (err) {
+      result = err instanceof Skip
+        ? { id, title, required, method, tables: [], status: 'skipped', reason: err.message }
+        : { id, title, required, method, tables: [], status: 'failed', reason: reasonOf(err) };
+    }
+    for (const t of result.tables) log(`\n${renderText(t)}`);
+    if (result.status === 'skipped') log(`  skipped: ${result.reason ?? ''}`);
+    if (result.status === 'failed') log(`  FAILED${required ? '' : ' (optional)'}: ${result.reason ?? ''}`);
+    log(`  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    sections.push(result);
+    return result;
+  }
+
+  log(`sgenet benchmark — ${command}${opts.quick ? ' (QUICK: small sizes only, not the committed numbers)' : ''}`);
+
+  // ---------------------------------------------------------------------------- header
+  let header: Table | undefined;
+  let gflopPerMp: number | undefined;
+  let modelInfo: ModelInfo | undefined;
+  try {
+    const [machine, model] = await Promise.all([machineInfo(), shippedModel()]);
+    header = headerTable(machine, model, opts.quick);
+    gflopPerMp = model.info.gflopPerMegapixel;
+    modelInfo = model.info;
+    log(`\n${renderText(header)}`);
+    budgets.push({
+      budget: 'Default model ≤ 150 GFLOP per megapixel',
+      measured: gflopPerMp === undefined ? 'no gflop_per_megapixel metadata' : `${num(gflopPerMp, 2)} GFLOP/MP`,
+      pass: gflopPerMp === undefined ? null : gflopPerMp <= 150,
+    });
+  } catch (err) {
+    sections.push({ id: 'header', title: 'Machine and model', required: true, status: 'failed', reason: reasonOf(err), tables: [], method: [] });
+    log(`  FAILED: machine/model information: ${reasonOf(err)}`);
+  }
+
+  let ort: Deblurrer | undefined;
+  let ortError: string | undefined;
+  const needsOrt = !(skipped('speed') && skipped('tiling') && skipped('figure'));
+  if (needsOrt) {
+    try {
+      ort = await loadOrt(opts.threads);
+      await warmUp(ort);
+    } catch (err) {
+      ortError = `ORT backend failed to load: ${reasonOf(err)}`;
+      log(`  ${ortError}`);
+    }
+  }
+  const requireOrt = (): Deblurrer => {
+    if (!ort) throw new Error(ortError ?? 'ORT backend not loaded');
+    return ort;
+  };
+  let tfjs: TfjsLoad | undefined;
+
+  // ----------------------------------------------------------------------------- speed
+  let speedRows: SpeedRow[] = [];
+  const ceilings: { when: string; result?: CeilingResult; error?: string }[] = [];
+  let ceiling: CeilingResult | undefined;
+  const runsFor = (mp: number) => (mp > 4 ? opts.runsLarge : opts.runs);
+  await section('speed', 'Speed', true, [
+    how('tools/bench/src/speed.ts, ceiling.ts, onnx-writer.ts, images.ts'),
+    `Images: photo-like scenes generated in memory (SVG street scene rendered by sharp, plus noise), 4:3, sizes ${opts.speedSizes.join(', ')} MP. ` +
+      `Timed: one \`deblurrer.deblur(image)\` call (pixels → tensors → model → pixels, default tile 1024) after one warm-up inference; median of ${opts.runs} runs up to 4 MP and ${opts.runsLarge} above.`,
+    `ORT: \`createDeblurrer({ backend: 'ort', providers: ['cpu'] })\`, ${opts.threads ?? 'all available'} intra-op threads. tfjs: \`@sgenet/tfjs-backend\` \`createBackend({ platform: '${opts.tfjsPlatform}' })\` on the same image, cancelled after ${opts.tfjsBudgetSeconds} s per run.`,
+    'Conv ceiling: a one-node ONNX model (Conv 3x3, 64→64 channels, 512x512, 19.33 GFLOP) encoded in code (tools/bench/src/onnx-writer.ts) and run on ONNX Runtime CPU with the backend\'s session options; ' +
+      `median of ${opts.ceilingRuns} runs after a warm-up, measured before and after the model runs; the higher is the ceiling.`,
+  ], async () => {
+    if (skipped('speed')) throw new Skip('--skip speed');
+    const ortD = requireOrt();
+    const measureCeiling = async (when: string) => {
+      if (skipped('ceiling')) return;
+      try {
+        log(`  conv ceiling (${when})`);
+        ceilings.push({ when, result: await measureConvCeiling({ runs: opts.ceilingRuns, ...(opts.threads ? { threads: opts.threads } : {}), log }) });
+      } catch (err) {
+        ceilings.push({ when, error: reasonOf(err) });
+        log(`  conv ceiling (${when}) failed: ${reasonOf(err)}`);
+      }
+    };
+    await measureCeiling('before');
+    if (!skipped('tfjs')) {
+      log(`  loading tfjs (${opts.tfjsPlatform})`);
+      tfjs = await loadTfjs(opts.tfjsPlatform, opts.threads);
+      log(tfjs.ok ? `  ${tfjs.label} loaded` : `  tfjs not available: ${tfjs.reason}`);
+    }
+    speedRows = await measureSpeed({
+      ort: ortD, tfjs, sizes: opts.speedSizes, runsFor, tfjsBudgetSeconds: opts.tfjsBudgetSeconds, log,
+    });
+    await measureCeiling('after');
+    const good = ceilings.filter((c) => c.result);
+    ceiling = good.map((c) => c.result!).sort((a, b) => b.gflops - a.gflops)[0];
+    const ceilingTable: Table = {
+      title: 'Conv ceiling (ONNX Runtime CPU)',
+      columns: ['when', 'op', 'GFLOP', 'threads', 'runs', 'median s', 'GFLOP/s', 'best-run GFLOP/s'],
+      rows: ceilings.map((c) => c.result
+        ? [c.when, c.result.label, num(c.result.gflop, 2), String(c.result.threads), String(c.result.runs), num(c.result.medianSeconds, 3), num(c.result.gflops, 1), num(c.result.bestGflops, 1)]
+        : [c.when, 'failed', '–', '–', '–', '–', '–', c.error ?? '']),
+    };
+    const tables = [...(ceilings.length ? [ceilingTable] : []), speedTable(speedRows, gflopPerMp, ceiling, tfjs?.ok && tfjs.note ? [tfjs.note] : [])];
+    // Budgets: ORT share of the ceiling at the largest size; tfjs ratio.
+    const ortRows = speedRows.filter((r) => r.backend === 'ort' && r.times.length > 0);
+    const largest = ortRows[ortRows.length - 1];
+    if (largest && ceiling && gflopPerMp !== undefined) {
+      const share = (gflopPerMp * largest.size.megapixels) / median(largest.times) / ceiling.gflops;
+      budgets.push({
+        budget: 'ORT CPU backend ≥ 70% of the measured conv throughput',
+        measured: `${pct(share)} at ${largest.size.label} (${num((gflopPerMp * largest.size.megapixels) / median(largest.times), 1)} of ${num(ceiling.gflops, 1)} GFLOP/s)` +
+          (largest.work !== undefined ? `; ${pct(share * largest.work)} counting tile overlap as work` : ''),
+        pass: share >= 0.7,
+      });
+    } else {
+      budgets.push({ budget: 'ORT CPU backend ≥ 70% of the measured conv throughput', measured: 'not measured', pass: null });
+    }
+    const tfjsRows = speedRows.filter((r) => r.backend !== 'ort');
+    const ratios = tfjsRows.flatMap((r) => {
+      const o = ortRows.find((x) => x.size.label === r.size.label);
+      return r.times.length && o ? [`${num(median(r.times) / median(o.times), 2)}× ORT time at ${r.size.label}`] : [];
+    });
+    budgets.push({
+      budget: 'tfjs speed reported as a ratio to ORT (same image, same run)',
+      measured: skipped('tfjs') ? 'skipped (--skip tfjs)' : ratios.length ? ratios.join('; ') : (tfjsRows[0]?.error ?? (tfjs && !tfjs.ok ? `not available: ${tfjs.reason}` : 'no tfjs rows')),
+      pass: null,
+    });
+    const failures: string[] = [];
+    if (ortRows.length < speedRows.filter((r) => r.backend === 'ort').length) failures.push('some ORT speed runs failed');
+    if (!skipped('ceiling') && !ceiling) failures.push('the conv ceiling could not be measured');
+    return { tables, ...(failures.length ? { failure: failures.join('; ') } : {}) };
+  });
+
+  // ---------------------------------------------------------------------------- tiling
+  let tiling: TilingResult | undefined;
+  await section('tiling', 'Tiling overhead', true, [
+    how('tools/bench/src/speed.ts (measureTiling)'),
+    `A ${opts.tilingSize} MP photo-like image deblurred on ORT with tileSize ${opts.tileSize} (default overlap from the model's receptive field) ` +
+      'and untiled (tileSize ≥ the image\'s longer side, one tile), interleaved, median of the runs; overhead = tiled / untiled − 1.',
+  ], async () => {
+    if (skipped('tiling')) throw new Skip('--skip tiling');
+    tiling = await measureTiling(requireOrt(), opts.tilingSize, opts.tileSize, opts.runs, log);
+    budgets.push({
+      budget: 'Tiled result = untiled within 1/255 away from image borders',
+      measured: `max ${tiling.maxDiffInterior} level(s) (${tiling.tiles} tiles of ${tiling.tileSize}, ${tiling.size.label})`,
+      pass: tiling.maxDiffInterior <= 1,
+    });
+    return { tables: [tilingTable(tiling)] };
+  });
+
+  // ---------------------------------------------------------------------------- memory
+  const memBackends = skipped('tfjs') ? ['ort'] : ['ort', 'tfjs'];
+  let memoryRows: MemoryRow[] = [];
+  await section('memory', 'Peak memory (CLI)', true, [
+    how('tools/bench/src/cli-memory.ts, reusing apps/cli/dist/bench/memory.js (writeSyntheticPhoto, measureCli)'),
+    `A ${opts.memoryWidth}x${opts.memoryHeight} synthetic photo written as PNG, then for each backend (${memBackends.join(', ')}): ` +
+      '`/usr/bin/time -v node apps/cli/bin/sgenet.js deblur photo.png -o out.png --backend B -q`; "Maximum resident set size" is the peak RSS, measured from outside the process.',
+  ], async () => {
+    if (skipped('memory')) throw new Skip('--skip memory');
+    const cli = await loadCliMemory();
+    memoryRows = await measureMemory(cli, opts.memoryWidth, opts.memoryHeight, memBackends, log);
+    const is12 = opts.memoryWidth * opts.memoryHeight >= 12e6;
+    for (const r of memoryRows) {
+      budgets.push({
+        budget: `12 MP photo: peak RSS ≤ 1 GB with tiling (${r.backend})`,
+        measured: r.result ? `${num(r.result.peakRssMiB, 0)} MiB at ${r.size.width}x${r.size.height}${is12 ? '' : ' (quick: not 12 MP)'}` : `not available: ${r.error ?? ''}`,
+        pass: r.result && is12 ? r.result.peakRssMiB <= RSS_BUDGET_MIB : null,
+      });
+    }
+    const ortRow = memoryRows.find((r) => r.backend === 'ort');
+    return {
+      tables: [memoryTable(memoryRows, is12)],
+      ...(ortRow?.result ? {} : { failure: `the ORT CLI run failed: ${ortRow?.error ?? 'no result'}` }),
+    };
+  });
+
+  // ---------------------------------------------------------------------------- growth
+  let growthRows: GrowthRow[] = [];
+  await section('growth', 'Cost growth', true, [
+    how('tools/bench/src/cli-memory.ts (measureGrowth, same apps/cli helpers)'),
+    `Synthetic photos of ${opts.growthSizes.join(', ')} MP (apps/cli writeSyntheticPhoto), each deblurred by one CLI process on ORT under \`/usr/bin/time -v\`; ` +
+      'wall time and peak RSS compared with the smallest size.',
+  ], async () => {
+    if (skipped('growth')) throw new Skip('--skip growth');
+    const cli = await loadCliMemory();
+    growthRows = await measureGrowth(cli, opts.growthSizes, log);
+    const v = growthVerdicts(growthRows);
+    budgets.push({
+      budget: `Cost grows at most linearly with pixels (${opts.growthSizes.join(' → ')} MP)`,
+      measured: growthRows.every((r) => r.result)
+        ? `time ${verdict(v.time)}, peak RSS ${verdict(v.rss)}`
+        : 'incomplete: some sizes failed',
+      pass: v.time === null || v.rss === null ? null : v.time && v.rss,
+    });
+    const failed = growthRows.filter((r) => !r.result);
+    const info = modelInfo;
+    const modelWork = info
+      ? (w: number, h: number) => planTiles(w, h, { tileSize: DEFAULT_TILE_SIZE, overlap: effectiveOverlap(info, DEFAULT_TILE_SIZE), multiple: info.multiple })
+        .tiles.reduce((sum, t) => sum + t.x.readLength * t.y.readLength, 0)
+      : undefined;
+    return {
+      tables: [growthTable(growthRows, modelWork)],
+      ...(failed.length ? { failure: `${failed.length} size(s) failed: ${failed[0]?.error ?? ''}` } : {}),
+    };
+  });
+
+  // ---------------------------------------------------------------------------- figure
+  const beforeAfterFile = join(opts.figuresDir, 'before-after.png');
+  await section('figure', 'Before / after', true, [
+    how(`tools/bench/src/before-after.ts, writing ${rel(beforeAfterFile)}`),
+    'Sharp panel: core\'s `testChart()` (gratings, checkerboard, colour patches, siren star) with text, lines and shapes drawn over it from an SVG by sharp — generated, no outside image. ' +
+      `Blurred panel: core's \`trajectoryKernel(${JSON.stringify(FIGURE_KERNEL)})\` camera shake applied with \`applyBlur\` (reflect border, Gaussian noise σ ${FIGURE_NOISE}); the kernel is shown magnified in its corner. ` +
+      'Restored panel: the shipped model on ORT via `deblurrer.deblur()`. PSNR against the sharp panel, whole image.',
+  ], async () => {
+    if (skipped('figure')) throw new Skip('--skip figure');
+    const r = await writeBeforeAfter(requireOrt(), beforeAfterFile);
+    log(`  wrote ${r.file} (${r.width}x${r.height}, ${num(r.bytes / 1024, 0)} KiB)`);
+    return {
+      tables: [{
+        title: 'Before / after (synthetic chart)',
+        columns: ['panel', 'PSNR dB vs sharp'],
+        rows: [['blurred', num(r.psnrBlurred, 2)], ['restored', num(r.psnrRestored, 2)]],
+      }],
+      markdown: `![sharp | blurred | restored](${rel(beforeAfterFile)})`,
+    };
+  });
+
+  // --------------------------------------------------------------------------- quality
+  const psnrFile = join(opts.figuresDir, 'psnr-per-kernel.svg');
+  await section('quality', 'Quality (dev benchmark)', true, [
+    how('tools/bench/src/quality.ts, svg-chart.ts'),
+    `Runs \`${opts.python} training/evaluate.py --json <tmp> --markdown <tmp>${opts.qualityLimit ? ` --limit ${opts.qualityLimit}` : ''}\` ` +
+      '(Kodak24 × the 8 Levin09 kernels from ../shared/datasets, read in place; see shared/docs/sgenet-model.md, "Dev benchmark"); its markdown is included verbatim.',
+    `${rel(psnrFile)}: PSNR per kernel from the JSON's per_kernel block, drawn as a hand-written SVG by tools/bench/src/svg-chart.ts.`,
+  ], async () => {
+    if (skipped('quality')) throw new Skip(opts.quick ? '--quick (pass --quality-limit N to run it on N pairs)' : '--skip quality');
+    const why = qualityPrerequisite();
+    if (why) throw new Skip(why.replace(/^skipped: /, ''));
+    const q = await runQuality(opts.python, opts.qualityLimit, log);
+    await mkdir(dirname(psnrFile), { recursive: true });
+    await writeFile(psnrFile, psnrPerKernelSvg(q.result));
+    log(`  wrote ${psnrFile}`);
+    const partial = opts.qualityLimit > 0 ? `\n\n_Partial run: the first ${q.result.pairs} pairs only (--quality-limit)._` : '';
+    return {
+      tables: [qualityTable(q.result)],
+      markdown: `Report of \`training/evaluate.py\`:\n\n${q.markdown.trim()}${partial}\n\n![PSNR per kernel](${rel(psnrFile)})`,
+    };
+  });
+
+  // --------------------------------------------------------------------------- budgets
+  const budgetTable: Table = {
+    title: 'Budgets',
+    columns: ['budget (shared/docs/architecture.md)', 'measured', 'verdict'],
+    align: ['l', 'l', 'l'],
+    rows: budgets.map((b) => [b.budget, b.measured, verdict(b.pass)]),
+  };
+  log(`\n${renderText(budgetTable)}`);
+
+  await ort?.dispose().catch(() => undefined);
+  if (tfjs?.ok) await tfjs.deblurrer.dispose().catch(() => undefined);
+
+  const totalSeconds = (performance.now() - started) / 1000;
+  try {
+    await mkdir(dirname(opts.out), { recursive: true });
+    await writeFile(opts.out, renderReport({
+      command, quick: opts.quick, header, budgets: budgetTable, sections, totalSeconds,
+      readmeLink: rel(join(REPO_ROOT, 'tools', 'bench', 'README.md')),
+    }));
+    log(`\nwrote ${opts.out}`);
+  } catch (err) {
+    log(`\nFAILED to write ${opts.out}: ${reasonOf(err)}`);
+    return 1;
+  }
+  const failed = sections.filter((s) => s.status === 'failed' && s.required);
+  log(`\n${sections.map((s) => `${s.title}: ${s.status}${s.reason ? ` (${s.reason})` : ''}`).join('\n')}`);
+  log(`total ${(totalSeconds / 60).toFixed(1)} min`);
+  if (failed.length) {
+    log(`\n${failed.length} required section(s) failed: ${failed.map((s) => s.title).join(', ')}`);
+    return 1;
+  }
+  if (opts.strict && budgets.some((b) => b.pass === false)) {
+    log('\n--strict: a budget was missed');
+    return 3;
+  }
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2));
+}
+
+export { main };
