@@ -1,0 +1,129 @@
+/**
+ * The shipped SGENet model on this backend vs ONNX Runtime, on random inputs of several sizes
+ * (non-square, multiples of 8, and one tile-sized input), and its tensor bookkeeping.
+ */
+import { defaultModelPath, readModelBytes } from '@sgenet/core';
+import type { ImageTensorDims, Session } from '@sgenet/core';
+import { createBackend as createOrtBackend } from '@sgenet/ort-backend';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createBackend } from '../src/index.js';
+import { randomData } from './helpers/reference.js';
+
+const TOLERANCE = { cpu: 1e-4, wasm: 1e-3 } as const;
+/** Non-square, square, narrow; all multiples of 8 (the model's contract). */
+const SMALL_SIZES: Array<[number, number]> = [[48, 80], [64, 64], [72, 24]];
+const TILE: [number, number] = [256, 256];
+
+let model: Uint8Array;
+let reference: Session;
+
+beforeAll(async () => {
+  model = await readModelBytes(defaultModelPath());
+  reference = await createOrtBackend({ providers: ['cpu'] }).load(model, { threads: 1 });
+});
+
+afterAll(async () => {
+  await reference.dispose();
+});
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+async function parity(session: Session, [h, w]: [number, number], seed: number): Promise<number> {
+  const dims: ImageTensorDims = [1, 3, h, w];
+  const input = randomData(dims, seed, 0, 1);
+  const [expected, actual] = [await reference.run(input, dims), await session.run(input, dims)];
+  expect(actual).toHaveLength(expected.length);
+  expect(actual.every(Number.isFinite)).toBe(true);
+  return maxAbsDiff(actual, expected);
+}
+
+describe.each(['cpu', 'wasm'] as const)('shipped model on %s', (platform) => {
+  let session: Session;
+
+  beforeAll(async () => {
+    session = await createBackend({ platform }).load(model);
+  });
+
+  afterAll(async () => {
+    await session.dispose();
+  });
+
+  it('reports the platform it runs on', () => {
+    expect(session.provider).toBe(platform);
+  });
+
+  it.each(SMALL_SIZES)(`matches ONNX Runtime on a %ix%i input (max abs diff < ${TOLERANCE[platform]})`, async (h, w) => {
+    const diff = await parity(session, [h, w], h * 1000 + w);
+    console.info(`[parity] ${platform} ${h}x${w}: max abs diff ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(TOLERANCE[platform]);
+  });
+
+  it(`matches ONNX Runtime on a tile-sized ${TILE[0]}x${TILE[1]} input`, async () => {
+    const diff = await parity(session, TILE, 7);
+    console.info(`[parity] ${platform} ${TILE[0]}x${TILE[1]}: max abs diff ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(TOLERANCE[platform]);
+  });
+
+  it('frees every intermediate tensor: 20 consecutive runs leave the tensor count unchanged', async () => {
+    const dims: ImageTensorDims = [1, 3, 16, 24];
+    const input = randomData(dims, 3, 0, 1);
+    const baseline = tf.memory().numTensors;
+    let first: Float32Array | undefined;
+    for (let run = 0; run < 20; run++) {
+      const out = await session.run(input, dims);
+      first ??= out;
+      expect(tf.memory().numTensors).toBe(baseline);
+    }
+    // Same input, same result: nothing carried over between runs.
+    expect(maxAbsDiff(await session.run(input, dims), first!)).toBe(0);
+  });
+});
+
+describe('session lifetime', () => {
+  it('uploads the weights once at load and frees them on dispose', async () => {
+    const before = tf.memory().numTensors;
+    const session = await createBackend({ platform: 'wasm' }).load(model);
+    const loaded = tf.memory().numTensors;
+    expect(loaded).toBeGreaterThan(before);
+    await session.run(randomData([1, 3, 16, 16], 1), [1, 3, 16, 16]);
+    expect(tf.memory().numTensors).toBe(loaded);
+    await session.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('frees what a failed run allocated', async () => {
+    const session = await createBackend({ platform: 'wasm' }).load(model);
+    try {
+      const baseline = tf.memory().numTensors;
+      // 20x28 is not a multiple of 8: the U-Net's skip connections cannot line up.
+      await expect(session.run(randomData([1, 3, 20, 28], 2), [1, 3, 20, 28])).rejects.toMatchObject({
+        code: 'ERR_SGENET_BACKEND',
+      });
+      expect(tf.memory().numTensors).toBe(baseline);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('serialises concurrent runs of sessions on different platforms', async () => {
+    const dims: ImageTensorDims = [1, 3, 16, 32];
+    const input = randomData(dims, 5, 0, 1);
+    const [cpu, wasm] = await Promise.all([
+      createBackend({ platform: 'cpu' }).load(model),
+      createBackend({ platform: 'wasm' }).load(model),
+    ]);
+    try {
+      const expected = await reference.run(input, dims);
+      const outputs = await Promise.all([cpu.run(input, dims), wasm.run(input, dims), cpu.run(input, dims)]);
+      for (const out of outputs) expect(maxAbsDiff(out, expected)).toBeLessThan(TOLERANCE.wasm);
+    } finally {
+      await Promise.all([cpu.dispose(), wasm.dispose()]);
+    }
+  });
+});
