@@ -34,6 +34,8 @@ def parse_args(argv=None):
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=128)
+    p.add_argument("--blur-lengths", type=float, nargs=2, default=(5, 35), metavar=("MIN", "MAX"),
+                   help="camera path length range in px (curriculum: start short, widen later)")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--min-lr", type=float, default=1e-5)
     p.add_argument("--warmup-steps", type=int, default=200)
@@ -71,7 +73,7 @@ def train(args) -> dict:
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
-    sampler = BlurPairSampler(args.data, args.crop, seed=args.seed)
+    sampler = BlurPairSampler(args.data, args.crop, seed=args.seed, lengths=tuple(args.blur_lengths))
     step, elapsed = 0, 0.0
     ckpt_path = out / "last.pt"
     if args.resume and ckpt_path.exists():
@@ -93,6 +95,7 @@ def train(args) -> dict:
     print(f"variant {args.variant} ablate={args.ablate or 'none'} {cfg}\n"
           f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
+          f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px  "
           f"budget {args.minutes} min  threads {torch.get_num_threads()}", flush=True)
     log = open(out / "train.log", "a")
 

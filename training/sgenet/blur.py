@@ -103,13 +103,15 @@ def jpeg_roundtrip(img: np.ndarray, quality: int) -> np.ndarray:
 
 def synthesize_blur(sharp: np.ndarray, rng: np.random.Generator, *, p_linear: float = 0.3,
                     p_nonuniform: float = 0.2, p_jpeg: float = 0.2,
-                    max_noise: float = 0.02) -> np.ndarray:
-    """Blurry version of an HxWx3 float sharp image in [0, 1] (same size, reflect border)."""
+                    max_noise: float = 0.02,
+                    lengths: tuple[float, float] = (5, 35)) -> np.ndarray:
+    """Blurry version of an HxWx3 float sharp image in [0, 1] (same size, reflect border);
+    camera paths are ``lengths`` px long (uniform)."""
     linear = rng.random() < p_linear
     src = srgb_to_linear(sharp) if linear else sharp
-    blurry = convolve(src, trajectory_kernel(rng))
+    blurry = convolve(src, trajectory_kernel(rng, float(rng.uniform(*lengths))))
     if rng.random() < p_nonuniform:
-        other = convolve(src, trajectory_kernel(rng))
+        other = convolve(src, trajectory_kernel(rng, float(rng.uniform(*lengths))))
         m = smooth_mask(rng, *sharp.shape[:2])
         blurry = m * blurry + (1 - m) * other
     if linear:
