@@ -25,6 +25,7 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--blur-lengths", type=float, nargs=2, default=(3, 20), metavar=("MIN", "MAX"))
     p.add_argument("--limit", type=int, default=24, help="benchmark pairs to score (prefix)")
     p.add_argument("--arms", nargs="*", default=list(ARMS), choices=list(ARMS))
     p.add_argument("--out", required=True)
@@ -37,7 +38,8 @@ def main(argv=None):
         cmd = [sys.executable, str(HERE / "train.py"), "--data", args.data, "--variant", args.variant,
                "--out", str(out / arm), "--minutes", "100000", "--max-steps", str(args.steps),
                "--batch", str(args.batch), "--crop", str(args.crop), "--lr", str(args.lr),
-               "--threads", "1", "--resume", "--log-every", "50"]
+               "--threads", "1", "--resume", "--log-every", "50",
+               "--blur-lengths", *(str(v) for v in args.blur_lengths)]
         if ARMS[arm]:
             cmd += ["--ablate", *ARMS[arm]]
         print("running:", " ".join(cmd), flush=True)
@@ -59,8 +61,8 @@ def main(argv=None):
     result = json.loads(result_json.read_text())
     table = {arm: result["summary"][arm] for arm in args.arms}
     table["blurry"] = result["summary"]["blurry"]
-    print(f"\nablation: {args.variant}, {args.steps} steps x batch {args.batch} x {args.crop}^2, "
-          f"first {args.limit} dev-benchmark pairs")
+    print(f"\nablation: {args.variant}, {args.steps} steps x batch {args.batch} x {args.crop}^2, blur paths "
+          f"{args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px, first {args.limit} dev-benchmark pairs")
     for name, v in table.items():
         print(f"  {name:16s} PSNR {v['psnr']:.2f}  SSIM {v['ssim']:.4f}")
     if args.json:

@@ -45,5 +45,5 @@ export type { AxisSpan, Tile, TilePlan, TilePlanOptions } from './tiling/plan.js
 export { readTensor, reflectIndex, describeImage } from './pixels/image.js';
 export type { PixelLayout } from './pixels/image.js';
 export { invalidOption, isPlainObject, integerOption, functionOption, signalOption } from './validate.js';
-export { trajectoryKernel, applyBlur, testChart, psnr, laplacianVariance, seededRandom } from './synthetic/motion-blur.js';
+export { trajectoryKernel, applyBlur, testChart, deadLeaves, psnr, laplacianVariance, seededRandom } from './synthetic/motion-blur.js';
 export type { BlurKernel, TrajectoryOptions } from './synthetic/motion-blur.js';

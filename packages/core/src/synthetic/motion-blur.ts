@@ -227,3 +227,41 @@ export function laplacianVariance(img: RawImage): number {
   const m = s / n;
   return s2 / n - m * m;
 }
+
+/**
+ * A "dead leaves" image: overlapping opaque discs with power-law radii and random colours, the
+ * classic synthetic model of natural-image statistics (scale invariance, occlusion edges) used to
+ * test restoration without borrowing photos. Deterministic for a seed.
+ */
+export function deadLeaves(width = 256, height = 192, seed = 1): RawImage {
+  const rand = seededRandom(seed);
+  const data = new Uint8Array(width * height * 3);
+  const filled = new Uint8Array(width * height);
+  let remaining = width * height;
+  const rMin = 2;
+  const rMax = Math.max(width, height) / 4;
+  // Front-to-back: a pixel takes the colour of the first disc that covers it.
+  for (let n = 0; n < 20000 && remaining > 0; n++) {
+    // Radius density ~ 1/r^3 (inverse-CDF sampling between rMin and rMax).
+    const u = rand();
+    const r = 1 / Math.sqrt(u / (rMax * rMax) + (1 - u) / (rMin * rMin));
+    const cx = rand() * width;
+    const cy = rand() * height;
+    const base = 40 + 180 * rand();
+    const tint = [0.7 + 0.6 * rand(), 0.7 + 0.6 * rand(), 0.7 + 0.6 * rand()];
+    const x0 = Math.max(0, Math.floor(cx - r));
+    const x1 = Math.min(width - 1, Math.ceil(cx + r));
+    const y0 = Math.max(0, Math.floor(cy - r));
+    const y1 = Math.min(height - 1, Math.ceil(cy + r));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const p = y * width + x;
+        if (filled[p] || (x - cx) ** 2 + (y - cy) ** 2 > r * r) continue;
+        filled[p] = 1;
+        remaining--;
+        for (let c = 0; c < 3; c++) data[p * 3 + c] = Math.min(255, Math.round(base * tint[c]!));
+      }
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
