@@ -14,16 +14,6 @@ export function rawOf(img: RawImage): { raw: { width: number; height: number; ch
   return { raw: { width: img.width, height: img.height, channels: img.channels } };
 }
 
-/**
- * True when the loaded model is the untrained placeholder shipped before training finished: its
- * `training` metadata reports fewer than 1000 steps. Set SGENET_EXPECT_TRAINED=1 to insist.
- */
-export function isPlaceholderModel(metadata: Readonly<Record<string, string>>): boolean {
-  if (process.env.SGENET_EXPECT_TRAINED === '1') return false;
-  const m = /(\d+)\s*steps/.exec(metadata.training ?? '');
-  return m !== null && Number(m[1]) < 1000;
-}
-
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
