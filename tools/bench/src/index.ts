@@ -5,7 +5,7 @@
  * tables and writes BENCHMARKS.md. Each section fails on its own; a failed required section makes
  * the exit code 1.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -352,9 +352,13 @@ async function main(argv: string[]): Promise<number> {
   const totalSeconds = (performance.now() - started) / 1000;
   try {
     await mkdir(dirname(opts.out), { recursive: true });
+    // The analysis of misses is written by a person (it needs profiling and judgement); it lives
+    // beside the bench so that a re-run keeps it, and states its own date.
+    const analysis = await readFile(join(REPO_ROOT, 'tools', 'bench', 'ANALYSIS.md'), 'utf8').catch(() => undefined);
     await writeFile(opts.out, renderReport({
       command, quick: opts.quick, header, budgets: budgetTable, sections, totalSeconds,
       readmeLink: rel(join(REPO_ROOT, 'tools', 'bench', 'README.md')),
+      ...(analysis ? { analysis } : {}),
     }));
     log(`\nwrote ${opts.out}`);
   } catch (err) {

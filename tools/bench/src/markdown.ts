@@ -11,6 +11,8 @@ export interface ReportInput {
   totalSeconds: number;
   /** Link to tools/bench/README.md relative to the report. */
   readmeLink: string;
+  /** Hand-written analysis (tools/bench/ANALYSIS.md), placed after the budgets; dated by its author. */
+  analysis?: string;
 }
 
 export function renderReport(r: ReportInput): string {
@@ -30,6 +32,7 @@ export function renderReport(r: ReportInput): string {
   out.push(renderMarkdown(r.budgets, '##'), '');
   out.push('Budgets from `shared/docs/architecture.md` ("Performance budgets"). A miss is reported, not enforced ' +
     '(`--strict` turns misses into exit code 3).', '');
+  if (r.analysis) out.push(r.analysis.trimEnd(), '');
   for (const s of r.sections) {
     out.push(`## ${s.title}`, '');
     if (s.status === 'skipped') out.push(`_Skipped: ${s.reason ?? 'no reason given'}_`, '');
