@@ -93,54 +93,5 @@ export function controlledDeblurrer(real: Deblurrer): Controlled {
   };
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  let c = 0xffffffff;
-  for (const b of out.subarray(4, 8 + data.length)) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  out.writeUInt32BE((c ^ 0xffffffff) >>> 0, 8 + data.length);
-  return out;
-}
-
-/**
- * A valid, fully decodable white greyscale PNG of any size that compresses to almost nothing
- * (20000x20000 is about 400 kB and takes about half a second), for pixel-limit tests.
- */
-export async function hugeWhitePng(width: number, height: number): Promise<Buffer> {
-  const { createDeflate, constants } = await import('node:zlib');
-  const deflate = createDeflate({ level: 9, strategy: constants.Z_RLE });
-  const parts: Buffer[] = [];
-  deflate.on('data', (b: Buffer) => parts.push(b));
-  const ended = new Promise<void>((resolve, reject) => {
-    deflate.on('end', resolve);
-    deflate.on('error', reject);
-  });
-  const row = Buffer.alloc(width + 1, 255);
-  row[0] = 0; // filter: none
-  for (let y = 0; y < height; y++) deflate.write(row);
-  deflate.end();
-  await ended;
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.concat(parts)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+// The 20000x20000 PNG fixture is shared with the sharp adapter's tests.
+export { hugeWhitePng } from '../../sharp-plugin/test/helpers.js';
