@@ -68,6 +68,13 @@ def pad_to_multiple(x: np.ndarray, multiple: int) -> tuple[np.ndarray, int, int]
     return x, h, w
 
 
+def restore(run, blurry_u8: np.ndarray, multiple: int) -> np.ndarray:
+    """HxWx3 uint8 -> model (NCHW float, padded to ``multiple``) -> cropped, clamped HxWx3 uint8."""
+    x = to_float(blurry_u8).transpose(2, 0, 1)[None]
+    x, h, w = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), multiple)
+    return to_uint8(run(x)[0, :, :h, :w].transpose(1, 2, 0))
+
+
 class OnnxModel:
     def __init__(self, path: str | Path, threads: int = 0):
         import onnxruntime as ort
@@ -91,10 +98,7 @@ class OnnxModel:
                 f"({self.path.name}; {m.get('training', 'training unknown')})")
 
     def __call__(self, blurry_u8: np.ndarray) -> np.ndarray:
-        x = to_float(blurry_u8).transpose(2, 0, 1)[None]
-        x, h, w = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), self.multiple)
-        y = self.sess.run(["restored"], {"blurry": x})[0][0, :, :h, :w]
-        return to_uint8(y.transpose(1, 2, 0))
+        return restore(lambda x: self.sess.run(["restored"], {"blurry": x})[0], blurry_u8, self.multiple)
 
 
 class TorchModel:
@@ -118,11 +122,8 @@ class TorchModel:
                 f"EMA weights, step {i['step']}, {i['minutes']} min")
 
     def __call__(self, blurry_u8: np.ndarray) -> np.ndarray:
-        x = to_float(blurry_u8).transpose(2, 0, 1)[None]
-        x, h, w = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), self.multiple)
         with self.torch.no_grad():
-            y = self.model(self.torch.from_numpy(x)).numpy()[0, :, :h, :w]
-        return to_uint8(y.transpose(1, 2, 0))
+            return restore(lambda x: self.model(self.torch.from_numpy(x)).numpy(), blurry_u8, self.multiple)
 
 
 # ------------------------------------------------------------------------------------ baselines

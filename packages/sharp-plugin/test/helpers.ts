@@ -1,6 +1,8 @@
 import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core';
 import type { RawImage } from '@sgenet/core';
 
+import { pngChunk } from '../src/container.js';
+
 export { laplacianVariance } from '@sgenet/core';
 
 /** The project's sharp test chart and a camera-shake-blurred copy of it (8-bit RGB). */
@@ -12,27 +14,6 @@ export function chartPair(width = 96, height = 64, length = 9, seed = 3): { shar
 /** Sharp's raw input descriptor for a RawImage. */
 export function rawOf(img: RawImage): { raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } } {
   return { raw: { width: img.width, height: img.height, channels: img.channels } };
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  let c = 0xffffffff;
-  for (const b of out.subarray(4, 8 + data.length)) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  out.writeUInt32BE((c ^ 0xffffffff) >>> 0, 8 + data.length);
-  return out;
 }
 
 /**
@@ -60,8 +41,8 @@ export async function hugeWhitePng(width: number, height: number): Promise<Buffe
   ihdr[9] = 0; // greyscale
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.concat(parts)),
-    chunk('IEND', Buffer.alloc(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', Buffer.concat(parts)),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
