@@ -36,6 +36,8 @@ def parse_args(argv=None):
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--blur-lengths", type=float, nargs=2, default=(5, 35), metavar=("MIN", "MAX"),
                    help="camera path length range in px (curriculum: start short, widen later)")
+    p.add_argument("--p-jpeg", type=float, default=0.2, help="share of blurry crops JPEG-compressed")
+    p.add_argument("--p-nonuniform", type=float, default=0.2, help="share blended from two kernels")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--min-lr", type=float, default=1e-5)
     p.add_argument("--warmup-steps", type=int, default=200)
@@ -45,14 +47,19 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", help="start from a weights-only file (save_weights.py output): model, EMA, "
-                                  "step and elapsed time are restored, the optimiser starts fresh")
+                                  "step and elapsed time are restored, the optimiser starts fresh and the "
+                                  "warm-up + cosine schedule restarts over the rest of --minutes")
+    p.add_argument("--no-channels-last", dest="channels_last", action="store_false",
+                   help="keep NCHW tensors (channels-last is ~25%% faster on CPU oneDNN convs)")
     p.add_argument("--log-every", type=int, default=25)
     return p.parse_args(argv)
 
 
-def lr_at(args, elapsed_s: float, step: int) -> float:
-    warm = min(1.0, (step + 1) / max(args.warmup_steps, 1))
-    t = min(1.0, elapsed_s / (args.minutes * 60))
+def lr_at(args, elapsed_s: float, step: int, origin_s: float = 0.0, origin_step: int = 0) -> float:
+    """Linear warm-up, then cosine decay over the training time from ``origin`` (the start, or the
+    --init point of a continued run) to the end of the budget."""
+    warm = min(1.0, (step - origin_step + 1) / max(args.warmup_steps, 1))
+    t = min(1.0, (elapsed_s - origin_s) / max(args.minutes * 60 - origin_s, 1e-6))
     return warm * (args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * t)))
 
 
@@ -73,8 +80,10 @@ def train(args) -> dict:
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
-    sampler = BlurPairSampler(args.data, args.crop, seed=args.seed, lengths=tuple(args.blur_lengths))
+    sampler = BlurPairSampler(args.data, args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
+                              p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform)
     step, elapsed = 0, 0.0
+    origin = (0.0, 0)  # (elapsed, step) where the current learning-rate schedule began
     ckpt_path = out / "last.pt"
     if args.resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
@@ -82,6 +91,7 @@ def train(args) -> dict:
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
         step, elapsed = ck["step"], ck["elapsed"]
+        origin = tuple(ck.get("origin", (0.0, 0)))
         sampler.rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         print(f"resumed from {ckpt_path}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
@@ -90,19 +100,24 @@ def train(args) -> dict:
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
         step, elapsed = ck["step"], ck["elapsed"]
+        origin = (elapsed, step)
         print(f"initialised from {args.init}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
+    if args.channels_last:
+        model.to(memory_format=torch.channels_last)
+        ema.to(memory_format=torch.channels_last)
     cfg = get_config(args.variant, args.ablate)
     print(f"variant {args.variant} ablate={args.ablate or 'none'} {cfg}\n"
           f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
           f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px  "
+          f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g}  "
           f"budget {args.minutes} min  threads {torch.get_num_threads()}", flush=True)
     log = open(out / "train.log", "a")
 
     def checkpoint():
         save(ckpt_path, {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                          "step": step, "elapsed": elapsed, "rng": sampler.rng.bit_generator.state,
-                         "torch_rng": torch.get_rng_state(), "variant": args.variant,
+                         "torch_rng": torch.get_rng_state(), "variant": args.variant, "origin": origin,
                          "ablate": list(args.ablate)})
 
     last_ckpt = time.time()
@@ -110,10 +125,12 @@ def train(args) -> dict:
     model.train()
     while elapsed < args.minutes * 60 and (not args.max_steps or step < args.max_steps):
         t0 = time.time()
-        lr = lr_at(args, elapsed, step)
+        lr = lr_at(args, elapsed, step, *origin)
         for g in opt.param_groups:
             g["lr"] = lr
         blurry, sharp = sampler.batch(args.batch)
+        if args.channels_last:
+            blurry = blurry.contiguous(memory_format=torch.channels_last)
         loss = sgenet_loss(model(blurry, return_all=True), sharp)
         opt.zero_grad(set_to_none=True)
         loss.backward()

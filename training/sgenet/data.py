@@ -36,13 +36,14 @@ class BlurPairSampler:
     """Keeps every sharp photo in memory (uint8) and yields (blurry, sharp) NCHW batches."""
 
     def __init__(self, folder: str | Path, crop: int, seed: int = 0,
-                 lengths: tuple[float, float] = (5, 35)):
+                 lengths: tuple[float, float] = (5, 35), **blur_options: float):
         self.images = [load_rgb(p) for p in list_images(folder)]
         self.images = [im for im in self.images if min(im.shape[:2]) >= crop]
         if not self.images:
             raise ValueError(f"no image in {folder} is at least {crop}px on its short side")
         self.crop = crop
         self.lengths = lengths
+        self.blur_options = blur_options  # forwarded to synthesize_blur (p_jpeg, p_nonuniform...)
         self.rng = np.random.default_rng(seed)
 
     def pair(self, crop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +52,7 @@ class BlurPairSampler:
         y = int(self.rng.integers(im.shape[0] - crop + 1))
         x = int(self.rng.integers(im.shape[1] - crop + 1))
         sharp = augment(im[y:y + crop, x:x + crop], self.rng).astype(np.float32) / 255
-        return synthesize_blur(sharp, self.rng, lengths=self.lengths), sharp
+        return synthesize_blur(sharp, self.rng, lengths=self.lengths, **self.blur_options), sharp
 
     def batch(self, n: int, crop: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [self.pair(crop) for _ in range(n)]

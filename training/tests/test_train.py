@@ -1,0 +1,82 @@
+"""The training loop: schedule, checkpoints, --resume and --init, on tiny synthetic photos."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import TRAINING_DIR, synthetic_image
+
+sys.path.insert(0, str(TRAINING_DIR))
+import save_weights  # noqa: E402
+from train import lr_at, parse_args, train  # noqa: E402
+
+
+def _args(extra: list[str]):
+    return parse_args(["--data", "x", "--out", "y", *extra])
+
+
+def test_lr_warms_up_then_follows_cosine_to_min():
+    a = _args(["--minutes", "10", "--lr", "1e-3", "--min-lr", "1e-5", "--warmup-steps", "100"])
+    assert lr_at(a, 0.0, 0) == pytest.approx(1e-3 / 100, rel=1e-3)
+    assert lr_at(a, 0.0, 99) == pytest.approx(1e-3)
+    mid = 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + math.cos(math.pi * 0.5))
+    assert lr_at(a, 300.0, 5000) == pytest.approx(mid)
+    assert lr_at(a, 600.0, 9000) == pytest.approx(1e-5)
+    assert lr_at(a, 900.0, 9000) == pytest.approx(1e-5)  # past the budget: stays at the floor
+
+
+def test_lr_schedule_restarts_from_an_init_point():
+    a = _args(["--minutes", "20", "--lr", "1e-3", "--min-lr", "1e-5", "--warmup-steps", "10"])
+    origin = (600.0, 8000)  # continued after 10 of 20 minutes, at step 8000
+    assert lr_at(a, 600.0, 8000, *origin) == pytest.approx(1e-4)  # warm-up restarts
+    assert lr_at(a, 600.0, 8009, *origin) == pytest.approx(1e-3)  # then the full peak
+    assert lr_at(a, 900.0, 9000, *origin) == pytest.approx(1e-5 + 0.5 * (1e-3 - 1e-5))
+    assert lr_at(a, 1200.0, 9999, *origin) == pytest.approx(1e-5)
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        img = (synthetic_image(72, 80, seed=10 + i) * 255 + 0.5).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"p{i}.png")
+    return folder
+
+
+def _run(photos: Path, out: Path, *extra: str) -> dict:
+    return train(parse_args(["--data", str(photos), "--out", str(out), "--variant", "sgenet-tiny",
+                             "--crop", "32", "--batch", "2", "--threads", "1", "--log-every", "1",
+                             "--warmup-steps", "2", "--minutes", "30", *extra]))
+
+
+def test_train_checkpoints_resumes_and_initialises(photos, tmp_path, capsys):
+    out = tmp_path / "run"
+    first = _run(photos, out, "--max-steps", "3")
+    assert first["step"] == 3
+    ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    assert ck["step"] == 3 and ck["origin"] == (0.0, 0) and ck["elapsed"] > 0
+    assert (out / "train.log").read_text().count("step") == 3
+
+    resumed = _run(photos, out, "--max-steps", "5", "--resume")
+    assert resumed["step"] == 5  # continued, not restarted
+    assert "resumed from" in capsys.readouterr().out
+
+    weights = tmp_path / "w.pt"
+    save_weights.main(str(out / "last.pt"), str(weights))
+    kept = torch.load(weights, map_location="cpu", weights_only=False)
+    assert "opt" not in kept and kept["step"] == 5
+
+    cont = _run(photos, tmp_path / "run2", "--max-steps", "6", "--init", str(weights))
+    assert cont["step"] == 6
+    ck2 = torch.load(tmp_path / "run2" / "last.pt", map_location="cpu", weights_only=False)
+    assert ck2["origin"] == (kept["elapsed"], 5)  # the schedule restarted at the init point
+    # The EMA weights were carried over, then updated once: close to, not equal to, the saved ones.
+    a, b = kept["ema"]["stage2.head.weight"], ck2["ema"]["stage2.head.weight"]
+    assert not torch.equal(a, b) and torch.allclose(a, b, atol=1e-2)
