@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import evaluate
+import evaluate_lengths
 import export
 import make_benchmark_pairs
 from sgenet.benchmark import NOISE_SIGMA, digest, iter_pairs, load_kernels, to_float
@@ -123,3 +124,54 @@ def test_evaluate_real_benchmark_limit_2(tiny_onnx, tmp_path):
     assert 15 < s["blurry"]["psnr"] < 35
     assert s["wiener"]["psnr"] > s["blurry"]["psnr"]
     assert res["per_kernel"]["blurry"][0]["n"] == 1 and res["per_kernel"]["blurry"][2]["n"] == 0
+
+
+@pytest.fixture(scope="module")
+def identity_onnx(tmp_path_factory):
+    import onnx
+    from onnx import TensorProto, helper
+
+    dims = [1, 3, "H", "W"]
+    graph = helper.make_graph([helper.make_node("Identity", ["blurry"], ["restored"])], "identity",
+                              [helper.make_tensor_value_info("blurry", TensorProto.FLOAT, dims)],
+                              [helper.make_tensor_value_info("restored", TensorProto.FLOAT, dims)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    helper.set_model_props(model, {"name": "identity", "multiple": "8"})
+    path = tmp_path_factory.mktemp("onnx") / "identity.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+def test_length_sweep_identity_gains_nothing_and_blur_costs_psnr(tiny_benchmark, identity_onnx, tmp_path):
+    data, _ = tiny_benchmark
+    out = tmp_path / "sweep.json"
+    argv = ["--data", str(data), "--onnx", str(identity_onnx), "--lengths", "0", "6", "14",
+            "--threads", "1", "--json", str(out)]
+    res = evaluate_lengths.main(argv)
+    rows = res["rows"]
+    assert [r["length"] for r in rows] == [0, 6, 14] and res["images"] == 2
+    for r in rows:  # the identity model returns its (8-bit) input: exactly zero gain
+        assert r["gain"] == 0 and r["min_gain"] == 0 and r["model"] == r["blurry"]
+    # noise sigma 0.01 alone is about 40 dB; longer camera paths cost more
+    assert 38 < rows[0]["blurry"] < 42
+    assert rows[0]["blurry"] > rows[1]["blurry"] > rows[2]["blurry"]
+    assert json.loads(out.read_text())["rows"] == rows
+    # deterministic, and a run on fewer photos is a prefix of the full one
+    assert evaluate_lengths.main(argv[:-2])["rows"] == rows
+    one = evaluate_lengths.main(argv[:-2] + ["--images", "1"])["rows"]
+    from sgenet.data import list_images, load_rgb
+    from sgenet.metrics import psnr
+
+    sharp = load_rgb(list_images(data)[0])
+    for li, length in enumerate((0, 6, 14)):  # photo 0, length li: generator seeded (seed, 0, li)
+        blurry = evaluate_lengths.degrade(sharp, length, np.random.default_rng([0, 0, li]))
+        assert one[li]["blurry"] == psnr(to_float(sharp), to_float(blurry))
+
+def test_length_sweep_markdown_and_missing_data(tmp_path, identity_onnx):
+    with pytest.raises(SystemExit, match="not found"):
+        evaluate_lengths.main(["--data", str(tmp_path / "nope"), "--onnx", str(identity_onnx)])
+    md = evaluate_lengths.markdown({"images": 2, "dataset": "d", "noise_sigma": 0.01, "model": "m",
+                                    "rows": [{"length": 8, "blurry": 30.0, "model": 31.5, "gain": 1.5,
+                                              "min_gain": 0.25, "max_gain": 2.0}]})
+    assert "| 8 | 30.00 | 31.50 | +1.50 | +0.25 |" in md

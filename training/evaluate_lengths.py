@@ -1,0 +1,108 @@
+"""Blur-length sweep: how much does the model gain, by camera-shake path length?
+
+    python training/evaluate_lengths.py                       # the shipped ONNX model, Kodak24
+    python training/evaluate_lengths.py --ckpt training/runs/sgenet-s/last.pt --images 4
+
+The dev benchmark (evaluate.py) uses 8 fixed recorded kernels; this sweep shows where the model
+works and where it stops working (the model card's "known limits"). Each validation photo is
+blurred with the project's own trajectory kernels (``blur.trajectory_kernel``) at each path
+length (0 = no blur at all: does the model leave a sharp photo alone?), reflect border, Gaussian
+noise sigma 0.01, 8-bit round trip. Kernel and noise come from a generator seeded by (seed, image,
+length), so a run on fewer images is a prefix of the full one. Nothing is written but the report.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evaluate import DEFAULT_ONNX, OnnxModel, TorchModel  # noqa: E402
+from sgenet.benchmark import DEFAULT_DATA, NOISE_SIGMA, to_float, to_uint8  # noqa: E402
+from sgenet.blur import convolve, trajectory_kernel  # noqa: E402
+from sgenet.data import list_images, load_rgb  # noqa: E402
+from sgenet.metrics import psnr  # noqa: E402
+
+DEFAULT_LENGTHS = (0, 2, 4, 8, 12, 16, 20, 25, 30)
+PSNR_CAP = 100.0
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="folder of sharp validation photos")
+    p.add_argument("--onnx", default=str(DEFAULT_ONNX), help="ONNX model (ignored with --ckpt)")
+    p.add_argument("--ckpt", help="a train.py checkpoint instead (EMA weights, PyTorch)")
+    p.add_argument("--lengths", type=float, nargs="+", default=DEFAULT_LENGTHS, help="path lengths, px")
+    p.add_argument("--images", type=int, default=0, help="first N photos only (0: all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", help="write the results here")
+    return p.parse_args(argv)
+
+
+def degrade(sharp_u8: np.ndarray, length: float, rng: np.random.Generator) -> np.ndarray:
+    img = to_float(sharp_u8)
+    if length > 0:
+        img = convolve(img, trajectory_kernel(rng, length=length), border="reflect")
+    return to_uint8(img + rng.normal(0, NOISE_SIGMA, img.shape))
+
+
+def sweep(args) -> dict:
+    data = Path(args.data)
+    if not data.is_dir():
+        raise SystemExit(f"error: {data} not found: the sweep reads the validation photos from "
+                         f"../shared/datasets beside the repository (pass --data)")
+    model = TorchModel(args.ckpt, args.threads) if args.ckpt else OnnxModel(args.onnx, args.threads)
+    files = list_images(data)
+    files = files[:args.images] if args.images > 0 else files
+    print(f"{model.describe()}\n{len(files)} photos from {data.name}, lengths {list(args.lengths)} px, "
+          f"noise sigma {NOISE_SIGMA}", flush=True)
+    rows, t0 = [], time.time()
+    for li, length in enumerate(args.lengths):
+        blurry_db, model_db = [], []
+        for ii, f in enumerate(files):
+            sharp = load_rgb(f)
+            blurry = degrade(sharp, length, np.random.default_rng([args.seed, ii, li]))
+            ref = to_float(sharp)
+            blurry_db.append(min(psnr(ref, to_float(blurry)), PSNR_CAP))
+            model_db.append(min(psnr(ref, to_float(model(blurry))), PSNR_CAP))
+        gains = np.array(model_db) - np.array(blurry_db)
+        row = {"length": length, "blurry": float(np.mean(blurry_db)), "model": float(np.mean(model_db)),
+               "gain": float(gains.mean()), "min_gain": float(gains.min()), "max_gain": float(gains.max())}
+        rows.append(row)
+        print(f"length {length:5.1f} px  blurry {row['blurry']:6.2f}  model {row['model']:6.2f}  "
+              f"gain {row['gain']:+.2f} dB (min {row['min_gain']:+.2f}, max {row['max_gain']:+.2f})  "
+              f"{time.time() - t0:.0f}s", flush=True)
+    return {"model": model.describe(), "dataset": data.name, "images": len(files),
+            "noise_sigma": NOISE_SIGMA, "seed": args.seed, "rows": rows}
+
+
+def markdown(result: dict) -> str:
+    lines = [f"Blur-length sweep: {result['images']} {result['dataset']} photos x project-made trajectory "
+             f"kernels, noise sigma {result['noise_sigma']}, 8-bit; {result['model']}.", "",
+             "| path length (px) | blurry PSNR | model PSNR | gain (mean) | gain (worst photo) |",
+             "|---:|---:|---:|---:|---:|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['length']:g} | {r['blurry']:.2f} | {r['model']:.2f} | {r['gain']:+.2f} | "
+                     f"{r['min_gain']:+.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    result = sweep(args)
+    print()
+    print(markdown(result), flush=True)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
