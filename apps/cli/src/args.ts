@@ -32,7 +32,7 @@ Options:
   -o, --output FILE     output file (exactly one input)
   -d, --out-dir DIR     output folder; each output keeps its input's name
   -b, --backend NAME    ort (default) or tfjs
-  -t, --tile N          tile size in pixels, 64-8192 (default 1024)
+  -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
   -q, --quiet           no progress output

@@ -15,7 +15,10 @@ export const DEFAULT_TILE_SIZE = 1024;
 
 /** Per-call options of {@link Deblurrer.deblur}; they override the deblurrer's defaults. */
 export interface DeblurOptions {
-  /** Largest tile side fed to the model, 64 to 8192. Memory grows with its square. */
+  /**
+   * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default 1024, or
+   * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks).
+   */
   tileSize?: number;
   /** Context (px) each tile reads beyond the part it writes. Default from the model metadata. */
   overlap?: number;
@@ -125,9 +128,12 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   const backend = await resolveBackend(options.backend ?? 'auto');
   const bytes = await readModelBytes(options.model ?? defaultModelPath());
   const info = modelInfoFromBytes(bytes);
+  const backendTileSize = integerOption(
+    'backend.preferredTileSize', backend.preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE,
+  );
   const baseDefaults: ResolvedRunOptions = {
-    tileSize: DEFAULT_TILE_SIZE,
-    overlap: Math.min(defaultOverlap(info), maxOverlapFor(DEFAULT_TILE_SIZE, info)),
+    tileSize: backendTileSize,
+    overlap: Math.min(defaultOverlap(info), maxOverlapFor(backendTileSize, info)),
     concurrency: 1,
     onProgress: undefined,
     signal: undefined,

@@ -42,6 +42,11 @@ export interface Session {
 export interface Backend {
   /** Short name: `ort`, `tfjs`. */
   readonly name: string;
+  /**
+   * Default tile side (px) when the caller sets no `tileSize`: the largest tile this backend runs
+   * within the memory budget (a 12 MP photo in at most 1 GB). Omitted: `DEFAULT_TILE_SIZE` (1024).
+   */
+  readonly preferredTileSize?: number;
   load(model: ModelSource, options?: LoadOptions): Promise<Session>;
 }
 

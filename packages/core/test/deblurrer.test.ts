@@ -58,6 +58,32 @@ describe('tiling against an untiled run', () => {
   });
 });
 
+describe("the backend's preferred tile size", () => {
+  const countTiles = async (d: Awaited<ReturnType<typeof createDeblurrer>>, opts = {}) => {
+    let total = 0;
+    await d.deblur(noiseImage(500, 300, 3), { ...opts, onProgress: (p) => (total = p.total) });
+    return total;
+  };
+
+  it('is the default tile size, and an explicit tileSize still wins', async () => {
+    const backend = { ...identityBackend(), preferredTileSize: 256 };
+    const d = await createDeblurrer({ backend, overlap: 8 });
+    // Cores of at most 256 - 2*8 - 2*8 = 224 px: ceil(500/224) x ceil(300/224) = 3 x 2 tiles.
+    expect(await countTiles(d)).toBe(6);
+    // 1024 px tiles hold the whole 500x300 image.
+    expect(await countTiles(d, { tileSize: 1024 })).toBe(1);
+    const explicit = await createDeblurrer({ backend, tileSize: 1024, overlap: 8 });
+    expect(await countTiles(explicit)).toBe(1);
+  });
+
+  it('falls back to 1024 px tiles without one, and rejects a bad one', async () => {
+    const d = await createDeblurrer({ backend: identityBackend(), overlap: 8 });
+    expect(await countTiles(d)).toBe(1);
+    await expect(createDeblurrer({ backend: { ...identityBackend(), preferredTileSize: 10 } }))
+      .rejects.toThrow(/backend.preferredTileSize/);
+  });
+});
+
 describe('progress and cancellation', () => {
   it('reports every tile and reaches the total', async () => {
     const d = await createDeblurrer({ backend: identityBackend(), tileSize: 64, overlap: 8 });

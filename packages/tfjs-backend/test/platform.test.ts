@@ -6,7 +6,7 @@ import type { RawImage } from '@sgenet/core';
 import { createBackend as createOrtBackend } from '@sgenet/ort-backend';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { TFJS_PLATFORMS, createBackend } from '../src/index.js';
+import { TFJS_PLATFORMS, TFJS_TILE_SIZE, createBackend } from '../src/index.js';
 import type { TfjsSession } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
@@ -76,6 +76,9 @@ describe('with @sgenet/core', () => {
   it("is what core's resolver returns for backend: 'tfjs'", async () => {
     const backend = await resolveBackend('tfjs');
     expect(backend.name).toBe('tfjs');
+    // Smaller tiles than ORT's 1024: the WebAssembly heap keeps the largest tile's working set.
+    expect(backend.preferredTileSize).toBe(TFJS_TILE_SIZE);
+    expect(TFJS_TILE_SIZE).toBe(768);
   });
 
   it('deblurs an image through createDeblurrer like the ort backend does', async () => {
