@@ -21,14 +21,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import DEFAULT_ONNX, OnnxModel, TorchModel  # noqa: E402
-from sgenet.benchmark import DEFAULT_DATA, NOISE_SIGMA, to_float, to_uint8  # noqa: E402
-from sgenet.blur import convolve, trajectory_kernel  # noqa: E402
+from evaluate import DEFAULT_ONNX, PSNR_CAP, OnnxModel, TorchModel  # noqa: E402
+from sgenet import benchmark  # noqa: E402
+from sgenet.benchmark import DEFAULT_DATA, NOISE_SIGMA, to_float  # noqa: E402
+from sgenet.blur import trajectory_kernel  # noqa: E402
 from sgenet.data import list_images, load_rgb  # noqa: E402
 from sgenet.metrics import psnr  # noqa: E402
 
 DEFAULT_LENGTHS = (0, 2, 4, 8, 12, 16, 20, 25, 30)
-PSNR_CAP = 100.0
+NO_BLUR = np.ones((1, 1))
 
 
 def parse_args(argv=None):
@@ -45,10 +46,9 @@ def parse_args(argv=None):
 
 
 def degrade(sharp_u8: np.ndarray, length: float, rng: np.random.Generator) -> np.ndarray:
-    img = to_float(sharp_u8)
-    if length > 0:
-        img = convolve(img, trajectory_kernel(rng, length=length), border="reflect")
-    return to_uint8(img + rng.normal(0, NOISE_SIGMA, img.shape))
+    """The dev benchmark's degradation (benchmark.degrade) with a project-made kernel."""
+    kernel = trajectory_kernel(rng, length=length) if length > 0 else NO_BLUR
+    return benchmark.degrade(sharp_u8, kernel, rng)
 
 
 def sweep(args) -> dict:
@@ -59,15 +59,15 @@ def sweep(args) -> dict:
     model = TorchModel(args.ckpt, args.threads) if args.ckpt else OnnxModel(args.onnx, args.threads)
     files = list_images(data)
     files = files[:args.images] if args.images > 0 else files
+    sharps = [load_rgb(f) for f in files]
+    refs = [to_float(s) for s in sharps]
     print(f"{model.describe()}\n{len(files)} photos from {data.name}, lengths {list(args.lengths)} px, "
           f"noise sigma {NOISE_SIGMA}", flush=True)
     rows, t0 = [], time.time()
     for li, length in enumerate(args.lengths):
         blurry_db, model_db = [], []
-        for ii, f in enumerate(files):
-            sharp = load_rgb(f)
+        for ii, (sharp, ref) in enumerate(zip(sharps, refs)):
             blurry = degrade(sharp, length, np.random.default_rng([args.seed, ii, li]))
-            ref = to_float(sharp)
             blurry_db.append(min(psnr(ref, to_float(blurry)), PSNR_CAP))
             model_db.append(min(psnr(ref, to_float(model(blurry))), PSNR_CAP))
         gains = np.array(model_db) - np.array(blurry_db)

@@ -108,3 +108,9 @@ def test_synthesize_blur_range_and_determinism():
     assert a.shape == img.shape and a.dtype == np.float32
     assert a.min() >= 0 and a.max() <= 1
     np.testing.assert_array_equal(a, b)
+
+
+def test_one_by_one_kernel_is_exact():
+    img = np.random.default_rng(3).random((9, 7, 3)).astype(np.float32)
+    assert np.array_equal(convolve(img, np.ones((1, 1), np.float32)), img)
+    assert np.array_equal(convolve(img, np.full((1, 1), 0.5, np.float32)), img * np.float32(0.5))
