@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sgenet.configs import build_model, get_config  # noqa: E402
 from sgenet.data import BlurPairSampler  # noqa: E402
 from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
-from sgenet.losses import sgenet_loss  # noqa: E402
+from sgenet.losses import context_consistency_loss, sgenet_loss  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -51,8 +51,18 @@ def parse_args(argv=None):
                                   "warm-up + cosine schedule restarts over the rest of --minutes")
     p.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                    help="keep NCHW tensors (channels-last is ~25%% faster on CPU oneDNN convs)")
+    p.add_argument("--context", type=int, default=0, metavar="PX",
+                   help="bound the receptive field: penalise outputs that change when input farther than PX "
+                        "px is cut away (0: off; a multiple of 8)")
+    p.add_argument("--context-weight", type=float, default=1.0, help="weight of that consistency term")
+    p.add_argument("--context-samples", type=int, default=2,
+                   help="crops of each batch that are re-run cut, for the consistency term")
     p.add_argument("--log-every", type=int, default=25)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.context and (args.context % 8 or args.context + 32 >= args.crop):
+        p.error(f"--context must be a multiple of 8 and leave room in the crop (context + 32 < --crop "
+                f"{args.crop}); got {args.context}")
+    return args
 
 
 def lr_at(args, elapsed_s: float, step: int, origin_s: float = 0.0, origin_step: int = 0) -> float:
@@ -111,6 +121,7 @@ def train(args) -> dict:
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
           f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px  "
           f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g}  "
+          f"context bound {args.context or 'off'}  "
           f"budget {args.minutes} min  threads {torch.get_num_threads()}", flush=True)
     log = open(out / "train.log", "a")
 
@@ -121,7 +132,7 @@ def train(args) -> dict:
                          "ablate": list(args.ablate)})
 
     last_ckpt = time.time()
-    window_loss, window_t, window_n = 0.0, 0.0, 0
+    window_loss, window_t, window_n, window_cons = 0.0, 0.0, 0, 0.0
     model.train()
     while elapsed < args.minutes * 60 and (not args.max_steps or step < args.max_steps):
         t0 = time.time()
@@ -131,7 +142,16 @@ def train(args) -> dict:
         blurry, sharp = sampler.batch(args.batch)
         if args.channels_last:
             blurry = blurry.contiguous(memory_format=torch.channels_last)
-        loss = sgenet_loss(model(blurry, return_all=True), sharp)
+        outputs = model(blurry, return_all=True)
+        loss = sgenet_loss(outputs, sharp)
+        if args.context:
+            k = min(args.context_samples, args.batch)
+            cut = 8 * int(torch.randint(1, 5, ()))  # 8..32 px, on the model's grid
+            corner = (bool(torch.randint(0, 2, ())), bool(torch.randint(0, 2, ())))
+            consistency = context_consistency_loss(model, blurry[:k], outputs[1][0][:k], args.context,
+                                                   cut, corner)
+            loss = loss + args.context_weight * consistency
+            window_cons += consistency.item()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
@@ -150,12 +170,13 @@ def train(args) -> dict:
             frac = min(1.0, elapsed / (args.minutes * 60))
             bar = "#" * int(frac * 30) + "-" * (30 - int(frac * 30))
             line = (f"[{bar}] step {step} {elapsed / 60:6.1f}/{args.minutes:.0f} min  "
-                    f"loss {window_loss / window_n:.4f}  lr {lr:.2e}  "
-                    f"{window_n * args.batch / window_t:.1f} crops/s")
+                    f"loss {window_loss / window_n:.4f}  "
+                    + (f"context {window_cons / window_n * 255:.2f}/255  " if args.context else "")
+                    + f"lr {lr:.2e}  {window_n * args.batch / window_t:.1f} crops/s")
             print(line, flush=True)
             log.write(line + "\n")
             log.flush()
-            window_loss, window_t, window_n = 0.0, 0.0, 0
+            window_loss, window_t, window_n, window_cons = 0.0, 0.0, 0, 0.0
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             checkpoint()
             last_ckpt = time.time()

@@ -37,3 +37,28 @@ def sgenet_loss(outputs: list[list[torch.Tensor]], sharp: torch.Tensor,
             total = total + charbonnier(pred, tgt) + edge_w * edge_loss(pred, tgt) \
                 + fft_w * fft_amplitude_loss(pred, tgt)
     return total
+
+
+def context_consistency_loss(model: torch.nn.Module, blurry: torch.Tensor, full: torch.Tensor,
+                             context: int, cut: int, corner: tuple[bool, bool]) -> torch.Tensor:
+    """Penalises the use of input farther than ``context`` px away, so tiles with that much
+    overlap reproduce the untiled result (the Node tiler's contract).
+
+    ``full`` is the model's output on ``blurry``. The crop loses a strip of ``cut`` px on one
+    vertical and one horizontal side (``corner``: cut the bottom, cut the right) and is run again;
+    pixels at least ``context`` px inside the cut edges must come out the same as in ``full``.
+    ``cut`` is a multiple of the model's grid so both runs sample at the same phase. Gradients
+    flow into both outputs: the full-context output is pulled towards the bounded one as well.
+    """
+    h, w = blurry.shape[-2:]
+    bottom, right = corner
+    rows = slice(0, h - cut) if bottom else slice(cut, h)
+    cols = slice(0, w - cut) if right else slice(cut, w)
+    part = model(blurry[..., rows, cols])
+    ph, pw = part.shape[-2:]
+    # Keep the rows/columns at least `context` px from the cut edge, in both coordinate frames.
+    pr = slice(0, ph - context) if bottom else slice(context, ph)
+    pc = slice(0, pw - context) if right else slice(context, pw)
+    fr = slice(0, h - cut - context) if bottom else slice(cut + context, h)
+    fc = slice(0, w - cut - context) if right else slice(cut + context, w)
+    return (part[..., pr, pc] - full[..., fr, fc]).abs().mean()

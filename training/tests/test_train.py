@@ -14,6 +14,7 @@ from conftest import TRAINING_DIR, synthetic_image
 
 sys.path.insert(0, str(TRAINING_DIR))
 import save_weights  # noqa: E402
+from sgenet.losses import context_consistency_loss  # noqa: E402
 from train import lr_at, parse_args, train  # noqa: E402
 
 
@@ -80,3 +81,66 @@ def test_train_checkpoints_resumes_and_initialises(photos, tmp_path, capsys):
     # The EMA weights were carried over, then updated once: close to, not equal to, the saved ones.
     a, b = kept["ema"]["stage2.head.weight"], ck2["ema"]["stage2.head.weight"]
     assert not torch.equal(a, b) and torch.allclose(a, b, atol=1e-2)
+
+
+# --- receptive-field bound (--context) -----------------------------------------------------------
+
+class _Box(torch.nn.Module):
+    """Mean over a (2r+1)^2 window with zero padding: every output sees exactly r px of context."""
+
+    def __init__(self, r: int):
+        super().__init__()
+        self.r = r
+
+    def forward(self, x):
+        k = torch.ones(x.shape[1], 1, 2 * self.r + 1, 2 * self.r + 1) / (2 * self.r + 1) ** 2
+        return torch.nn.functional.conv2d(x, k, padding=self.r, groups=x.shape[1])
+
+
+CORNERS = [(False, False), (False, True), (True, False), (True, True)]
+
+
+@pytest.mark.parametrize("corner", CORNERS)
+def test_context_loss_is_zero_for_the_identity_whatever_the_cut(corner):
+    # Misaligned crops of the two runs would compare different pixels and give a non-zero loss.
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    identity = torch.nn.Identity()
+    assert context_consistency_loss(identity, x, x, context=16, cut=8, corner=corner).item() == 0.0
+
+
+@pytest.mark.parametrize("corner", CORNERS)
+def test_context_loss_vanishes_exactly_when_the_receptive_field_fits(corner):
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    box = _Box(r=12)
+    full = box(x)
+    assert context_consistency_loss(box, x, full, context=16, cut=8, corner=corner).item() < 1e-7
+    assert context_consistency_loss(box, x, full, context=8, cut=8, corner=corner).item() > 1e-4
+
+
+def test_context_loss_measures_the_far_influence_by_hand():
+    # out = x + mean(x): the cut run differs by the change of the mean, at every kept pixel.
+    x = torch.rand(1, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+
+    class GlobalMean(torch.nn.Module):
+        def forward(self, t):
+            return t + t.mean()
+
+    expected = abs(x[..., 8:, 8:].mean() - x.mean()).item()
+    got = context_consistency_loss(GlobalMean(), x, GlobalMean()(x), context=8, cut=8,
+                                   corner=(False, False)).item()
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_context_option_is_validated():
+    with pytest.raises(SystemExit):
+        _args(["--context", "20"])  # not a multiple of 8
+    with pytest.raises(SystemExit):
+        _args(["--context", "104", "--crop", "128"])  # leaves no pixels to compare
+    assert _args(["--context", "48"]).context == 48
+
+
+def test_train_with_context_bound_logs_the_term(photos, tmp_path, capsys):
+    _run(photos, tmp_path / "ctx", "--max-steps", "2", "--crop", "48", "--context", "8",
+         "--context-samples", "1")
+    out = capsys.readouterr().out
+    assert "context bound 8" in out and "/255" in out
