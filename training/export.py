@@ -38,6 +38,18 @@ class _Exportable(torch.nn.Module):
         return self.model(blurry)
 
 
+@torch.no_grad()
+def context_changes(model: torch.nn.Module, x: torch.Tensor, contexts, block: int = 16):
+    """For each r in ``contexts`` (lazily, so callers can stop early): max |difference| of the
+    centre ``block`` x ``block`` (on the 8-px grid) between the model's output on the square input
+    ``x`` and on a crop of ``x`` that keeps only r px of context around that block."""
+    c0 = (x.shape[-1] // 2 // 8) * 8
+    full = model(x)[..., c0:c0 + block, c0:c0 + block]
+    for r in contexts:
+        out = model(x[..., c0 - r:c0 + block + r, c0 - r:c0 + block + r])[..., r:r + block, r:r + block]
+        yield float((out - full).abs().max())
+
+
 def effective_receptive_field(model: torch.nn.Module, tolerance: float = 0.5 / 255,
                               size: int = 384, block: int = 16, seeds: int = 2) -> int:
     """Context (px, a multiple of 8) a grid-aligned crop needs so that its centre block equals the
@@ -47,19 +59,13 @@ def effective_receptive_field(model: torch.nn.Module, tolerance: float = 0.5 / 2
     natural photos). The theoretical receptive field of the network is far larger, but the
     influence of distant pixels decays quickly; this is what a tiled run actually needs."""
     worst_needed = 8
-    c0 = (size // 2 // 8) * 8  # centre block start, on the 8-px grid
-    with torch.no_grad():
-        for seed in range(seeds):
-            x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
-            full = model(x)[..., c0:c0 + block, c0:c0 + block]
-            needed = None
-            for r in range(8, c0 + 1, 8):
-                crop = x[..., c0 - r:c0 + block + r, c0 - r:c0 + block + r]
-                out = model(crop)[..., r:r + block, r:r + block]
-                if float((out - full).abs().max()) <= tolerance:
-                    needed = r
-                    break
-            worst_needed = max(worst_needed, needed if needed is not None else c0)
+    c0 = (size // 2 // 8) * 8
+    contexts = range(8, c0 + 1, 8)
+    for seed in range(seeds):
+        x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+        changes = context_changes(model, x, contexts, block)
+        needed = next((r for r, change in zip(contexts, changes) if change <= tolerance), c0)
+        worst_needed = max(worst_needed, needed)
     return worst_needed
 
 

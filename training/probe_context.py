@@ -15,21 +15,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export import load_checkpoint  # noqa: E402
+from export import context_changes, load_checkpoint  # noqa: E402
 from sgenet.data import BlurPairSampler  # noqa: E402
 
 SIZE, BLOCK = 256, 16
 
 
 def far_influence(model, x: torch.Tensor, contexts) -> list[float]:
-    c0 = (SIZE // 2 // 8) * 8
-    with torch.no_grad():
-        full = model(x)[..., c0:c0 + BLOCK, c0:c0 + BLOCK]
-        diffs = []
-        for r in contexts:
-            out = model(x[..., c0 - r:c0 + BLOCK + r, c0 - r:c0 + BLOCK + r])[..., r:r + BLOCK, r:r + BLOCK]
-            diffs.append(float((out - full).abs().max()) * 255)
-    return diffs
+    """Max change of the centre block, in 8-bit levels, for each context r."""
+    return [change * 255 for change in context_changes(model, x, contexts, BLOCK)]
 
 
 def main(argv=None) -> None:

@@ -24,6 +24,9 @@ from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
 from sgenet.losses import context_consistency_loss, sgenet_loss  # noqa: E402
 
 
+CONTEXT_CUTS = (8, 16, 24, 32)  # strips cut for the --context term: on the model's 8-px grid
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="folder of sharp training photos")
@@ -59,9 +62,9 @@ def parse_args(argv=None):
                    help="crops of each batch that are re-run cut, for the consistency term")
     p.add_argument("--log-every", type=int, default=25)
     args = p.parse_args(argv)
-    if args.context and (args.context % 8 or args.context + 32 >= args.crop):
-        p.error(f"--context must be a multiple of 8 and leave room in the crop (context + 32 < --crop "
-                f"{args.crop}); got {args.context}")
+    if args.context and (args.context % 8 or args.context + max(CONTEXT_CUTS) >= args.crop):
+        p.error(f"--context must be a multiple of 8 and leave room in the crop (context + "
+                f"{max(CONTEXT_CUTS)} < --crop {args.crop}); got {args.context}")
     return args
 
 
@@ -146,7 +149,7 @@ def train(args) -> dict:
         loss = sgenet_loss(outputs, sharp)
         if args.context:
             k = min(args.context_samples, args.batch)
-            cut = 8 * int(torch.randint(1, 5, ()))  # 8..32 px, on the model's grid
+            cut = CONTEXT_CUTS[int(torch.randint(len(CONTEXT_CUTS), ()))]
             corner = (bool(torch.randint(0, 2, ())), bool(torch.randint(0, 2, ())))
             consistency = context_consistency_loss(model, blurry[:k], outputs[1][0][:k], args.context,
                                                    cut, corner)

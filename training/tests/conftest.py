@@ -34,6 +34,19 @@ def synthetic_image(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 1).astype(np.float32)
 
 
+class BoxFilter(torch.nn.Module):
+    """Mean over a (2r+1)^2 window with zero padding: each output depends on exactly r px around it,
+    a model of known receptive field."""
+
+    def __init__(self, r: int):
+        super().__init__()
+        self.r = r
+
+    def forward(self, x):
+        k = torch.ones(x.shape[1], 1, 2 * self.r + 1, 2 * self.r + 1) / (2 * self.r + 1) ** 2
+        return torch.nn.functional.conv2d(x, k, padding=self.r, groups=x.shape[1])
+
+
 @pytest.fixture
 def tiny_benchmark(tmp_path) -> tuple[Path, Path]:
     """A 2-image x 2-kernel stand-in for Kodak24 x Levin09 (project-made kernels, synthetic images)."""

@@ -5,27 +5,15 @@ import sys
 
 import torch
 
-from conftest import TRAINING_DIR
+from conftest import TRAINING_DIR, BoxFilter
 
 sys.path.insert(0, str(TRAINING_DIR))
 from probe_context import SIZE, far_influence  # noqa: E402
 
 
-class _Box(torch.nn.Module):
-    """Mean over a (2r+1)^2 window with zero padding: each output depends on exactly r px around it."""
-
-    def __init__(self, r: int):
-        super().__init__()
-        self.r = r
-
-    def forward(self, x):
-        k = torch.ones(x.shape[1], 1, 2 * self.r + 1, 2 * self.r + 1) / (2 * self.r + 1) ** 2
-        return torch.nn.functional.conv2d(x, k, padding=self.r, groups=x.shape[1])
-
-
 def test_far_influence_is_zero_from_the_receptive_field_on():
     x = torch.rand(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
-    diffs = far_influence(_Box(20), x, [8, 16, 24, 32])
+    diffs = far_influence(BoxFilter(20), x, [8, 16, 24, 32])
     assert diffs[0] > 0.1 and diffs[1] > 0.1  # context shorter than the 20 px radius
     assert diffs[2] < 1e-3 and diffs[3] < 1e-3
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import TRAINING_DIR, synthetic_image
+from conftest import TRAINING_DIR, BoxFilter, synthetic_image
 
 sys.path.insert(0, str(TRAINING_DIR))
 import save_weights  # noqa: E402
@@ -85,18 +85,6 @@ def test_train_checkpoints_resumes_and_initialises(photos, tmp_path, capsys):
 
 # --- receptive-field bound (--context) -----------------------------------------------------------
 
-class _Box(torch.nn.Module):
-    """Mean over a (2r+1)^2 window with zero padding: every output sees exactly r px of context."""
-
-    def __init__(self, r: int):
-        super().__init__()
-        self.r = r
-
-    def forward(self, x):
-        k = torch.ones(x.shape[1], 1, 2 * self.r + 1, 2 * self.r + 1) / (2 * self.r + 1) ** 2
-        return torch.nn.functional.conv2d(x, k, padding=self.r, groups=x.shape[1])
-
-
 CORNERS = [(False, False), (False, True), (True, False), (True, True)]
 
 
@@ -111,7 +99,7 @@ def test_context_loss_is_zero_for_the_identity_whatever_the_cut(corner):
 @pytest.mark.parametrize("corner", CORNERS)
 def test_context_loss_vanishes_exactly_when_the_receptive_field_fits(corner):
     x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    box = _Box(r=12)
+    box = BoxFilter(r=12)
     full = box(x)
     assert context_consistency_loss(box, x, full, context=16, cut=8, corner=corner).item() < 1e-7
     assert context_consistency_loss(box, x, full, context=8, cut=8, corner=corner).item() > 1e-4
