@@ -41,6 +41,8 @@ def parse_args(argv=None):
                    help="camera path length range in px (curriculum: start short, widen later)")
     p.add_argument("--p-jpeg", type=float, default=0.2, help="share of blurry crops JPEG-compressed")
     p.add_argument("--p-nonuniform", type=float, default=0.2, help="share blended from two kernels")
+    p.add_argument("--p-sharp", type=float, default=0.0,
+                   help="share of crops left unblurred (noise and JPEG only), so sharp photos pass through")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--min-lr", type=float, default=1e-5)
     p.add_argument("--warmup-steps", type=int, default=200)
@@ -94,7 +96,7 @@ def train(args) -> dict:
     ema.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
     sampler = BlurPairSampler(args.data, args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
-                              p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform)
+                              p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform, p_sharp=args.p_sharp)
     step, elapsed = 0, 0.0
     origin = (0.0, 0)  # (elapsed, step) where the current learning-rate schedule began
     ckpt_path = out / "last.pt"
@@ -123,7 +125,7 @@ def train(args) -> dict:
           f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
           f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px  "
-          f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g}  "
+          f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g} unblurred {args.p_sharp:g}  "
           f"context bound {args.context or 'off'}  "
           f"budget {args.minutes} min  threads {torch.get_num_threads()}", flush=True)
     log = open(out / "train.log", "a")

@@ -105,10 +105,28 @@ def jpeg_roundtrip(img: np.ndarray, quality: int) -> np.ndarray:
 
 def synthesize_blur(sharp: np.ndarray, rng: np.random.Generator, *, p_linear: float = 0.3,
                     p_nonuniform: float = 0.2, p_jpeg: float = 0.2,
-                    max_noise: float = 0.02,
+                    max_noise: float = 0.02, p_sharp: float = 0.0,
                     lengths: tuple[float, float] = (5, 35)) -> np.ndarray:
     """Blurry version of an HxWx3 float sharp image in [0, 1] (same size, reflect border);
-    camera paths are ``lengths`` px long (uniform)."""
+    camera paths are ``lengths`` px long (uniform).
+
+    A share ``p_sharp`` of crops is not blurred at all (noise and JPEG still apply): photos that are
+    already sharp reach a deblurrer too, and it must learn to leave them alone.
+    """
+    # Drawn only when enabled, so runs without it keep the random stream of earlier sessions.
+    if p_sharp > 0 and rng.random() < p_sharp:
+        blurry = sharp.copy()
+    else:
+        blurry = _camera_shake(sharp, rng, p_linear, p_nonuniform, lengths)
+    blurry = blurry + rng.normal(0, rng.uniform(0, max_noise), blurry.shape)
+    blurry = np.clip(blurry, 0, 1)
+    if rng.random() < p_jpeg:
+        blurry = jpeg_roundtrip(blurry, int(rng.integers(60, 96)))
+    return blurry.astype(np.float32)
+
+
+def _camera_shake(sharp: np.ndarray, rng: np.random.Generator, p_linear: float, p_nonuniform: float,
+                  lengths: tuple[float, float]) -> np.ndarray:
     linear = rng.random() < p_linear
     src = srgb_to_linear(sharp) if linear else sharp
     blurry = convolve(src, trajectory_kernel(rng, float(rng.uniform(*lengths))))
@@ -116,10 +134,4 @@ def synthesize_blur(sharp: np.ndarray, rng: np.random.Generator, *, p_linear: fl
         other = convolve(src, trajectory_kernel(rng, float(rng.uniform(*lengths))))
         m = smooth_mask(rng, *sharp.shape[:2])
         blurry = m * blurry + (1 - m) * other
-    if linear:
-        blurry = linear_to_srgb(blurry)
-    blurry = blurry + rng.normal(0, rng.uniform(0, max_noise), blurry.shape)
-    blurry = np.clip(blurry, 0, 1)
-    if rng.random() < p_jpeg:
-        blurry = jpeg_roundtrip(blurry, int(rng.integers(60, 96)))
-    return blurry.astype(np.float32)
+    return linear_to_srgb(blurry) if linear else blurry

@@ -114,3 +114,13 @@ def test_one_by_one_kernel_is_exact():
     img = np.random.default_rng(3).random((9, 7, 3)).astype(np.float32)
     assert np.array_equal(convolve(img, np.ones((1, 1), np.float32)), img)
     assert np.array_equal(convolve(img, np.full((1, 1), 0.5, np.float32)), img * np.float32(0.5))
+
+
+def test_unblurred_share_passes_the_photo_through():
+    img = synthetic_image(48, 48)
+    clean = synthesize_blur(img, np.random.default_rng(1), p_sharp=1.0, max_noise=0.0, p_jpeg=0.0)
+    np.testing.assert_array_equal(clean, img)
+    noisy = synthesize_blur(img, np.random.default_rng(1), p_sharp=1.0, max_noise=0.02, p_jpeg=0.0)
+    assert 0 < np.abs(noisy - img).mean() < 0.02  # noise still applies, blur does not
+    blurred = synthesize_blur(img, np.random.default_rng(1), p_sharp=0.0, max_noise=0.0, p_jpeg=0.0)
+    assert np.abs(np.diff(blurred, axis=1)).mean() < np.abs(np.diff(img, axis=1)).mean()
