@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sgenet.configs import build_model, get_config  # noqa: E402
+from sgenet.export_rewrites import export_friendly  # noqa: E402
 from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
 
 OPSET = 17
@@ -78,9 +79,10 @@ def load_checkpoint(path: str | Path, use_ema: bool = True):
 
 
 def export(model: torch.nn.Module, out: Path, meta: dict[str, str]) -> None:
+    """Write ``model`` as ONNX, through the graph rewrites of sgenet/export_rewrites.py."""
     dummy = torch.rand(1, 3, 64, 96)
     torch.onnx.export(
-        _Exportable(model), (dummy,), str(out), opset_version=OPSET, dynamo=False,
+        _Exportable(export_friendly(model)), (dummy,), str(out), opset_version=OPSET, dynamo=False,
         input_names=["blurry"], output_names=["restored"],
         dynamic_axes={"blurry": {2: "height", 3: "width"}, "restored": {2: "height", 3: "width"}},
         do_constant_folding=True,

@@ -119,13 +119,14 @@ class CEM(nn.Module):
     def __init__(self, ch: int, window: int):
         super().__init__()
         guide_ch = 6 * 4  # (G, H) x 3 colours, unshuffled 2x
+        self.unshuffle = nn.PixelUnshuffle(2)  # a module, so export can swap it (export_rewrites.py)
         self.guide = nn.Sequential(nn.Conv2d(guide_ch, ch, 3, padding=1), _act())
         self.to_gamma_beta = nn.Conv2d(ch, 2 * ch, 1)
         self.ca = ChannelAttention(ch, window)
 
     def forward(self, feat: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
         high = guide - F.avg_pool2d(guide, 3, 1, 1, count_include_pad=False)
-        g = F.pixel_unshuffle(torch.cat([guide, high], dim=1), 2)
+        g = self.unshuffle(torch.cat([guide, high], dim=1))
         gamma, beta = self.to_gamma_beta(self.guide(g)).chunk(2, dim=1)
         return self.ca(feat * (1 + torch.sigmoid(gamma)) + beta)
 
@@ -243,12 +244,13 @@ class SGENet(nn.Module):
     def __init__(self, cfg: SGENetConfig | None = None):
         super().__init__()
         self.cfg = cfg or SGENetConfig()
+        self.unshuffle = nn.PixelUnshuffle(2)  # feeds both stages' heads; swapped at export
         self.stage1 = UNetStage(self.cfg, cross_stage=False)
         self.stage2 = UNetStage(self.cfg, cross_stage=True)
 
     def forward(self, blurry: torch.Tensor, return_all: bool = False):
         pyramid = image_pyramid(blurry)
-        x = F.pixel_unshuffle(blurry, 2)
+        x = self.unshuffle(blurry)
         out1, feats1 = self.stage1(x, pyramid, guides=pyramid)
         # Stage 2 is guided by stage 1's supervised prediction: the spatial guidance mechanism.
         out2, _ = self.stage2(x, pyramid, guides=out1, stage1_feats=feats1)
