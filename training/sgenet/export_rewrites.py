@@ -9,6 +9,9 @@ that ONNX Runtime's CPU provider runs it faster. Training never sees them.
   concatenation equals the sum of 1x1 convs over each part with the matching weight slice. The
   concatenated tensor is never built, and ONNX Runtime folds each Add into the conv that
   produces it.
+* A 1x1 conv whose output is cut into parts (CEM's gate and shift, CSAM's branch weights) ->
+  one conv per part. ONNX has no static chunk: the exporter computes each Slice's bounds from
+  the runtime shape, and every Slice copies a feature map.
 
 ``export_friendly(model)`` returns a rewritten deep copy; ``export.check_parity`` then compares
 the ONNX file against the *original* model, so every rewrite is checked on every export.
@@ -20,7 +23,7 @@ import copy
 import torch
 from torch import nn
 
-from .archs.sgenet_arch import CEM, DRB, SGENet
+from .archs.sgenet_arch import CEM, DRB, ChunkedConv1x1, SGENet
 
 
 class _SpaceToDepthFn(torch.autograd.Function):
@@ -85,6 +88,25 @@ class SplitFuseDRB(nn.Module):
         return x
 
 
+class SplitConv1x1(nn.Module):
+    """The parts of a :class:`ChunkedConv1x1`, each computed by its own conv."""
+
+    def __init__(self, chunked: ChunkedConv1x1):
+        super().__init__()
+        self.parts = nn.ModuleList()
+        weights = chunked.weight.split(chunked.out_channels // chunked.chunks, dim=0)
+        biases = chunked.bias.split(chunked.out_channels // chunked.chunks, dim=0)
+        with torch.no_grad():
+            for weight, bias in zip(weights, biases):
+                part = nn.Conv2d(chunked.in_channels, weight.shape[0], 1)
+                part.weight.copy_(weight)
+                part.bias.copy_(bias)
+                self.parts.append(part)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(part(x) for part in self.parts)
+
+
 def _replace_modules(root: nn.Module, kind: type, make) -> int:
     count = 0
     for parent in list(root.modules()):
@@ -106,4 +128,5 @@ def export_friendly(model: SGENet) -> SGENet:
         guide_conv = cem.guide[0]
         _permute_input_channels(guide_conv, unshuffle_to_space_to_depth_order(guide_conv.in_channels // 4))
     _replace_modules(model, DRB, SplitFuseDRB)
+    _replace_modules(model, ChunkedConv1x1, SplitConv1x1)
     return model

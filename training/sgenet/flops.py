@@ -11,7 +11,8 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
     def hook(mod: nn.Conv2d, _inp, out):
         nonlocal total
         k = mod.kernel_size[0] * mod.kernel_size[1] * (mod.in_channels // mod.groups)
-        total += out.numel() * k
+        parts = out if isinstance(out, tuple) else (out,)  # ChunkedConv1x1 returns its parts
+        total += sum(part.numel() for part in parts) * k
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
     try:

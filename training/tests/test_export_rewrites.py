@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sgenet.archs.sgenet_arch import CEM, DRB
+from sgenet.archs.sgenet_arch import CEM, DRB, ChunkedConv1x1
 from sgenet.configs import build_model
 from sgenet.export_rewrites import SpaceToDepth, export_friendly, unshuffle_to_space_to_depth_order
 
@@ -51,7 +51,7 @@ def test_rewritten_model_computes_the_same_function(variant):
     x = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         assert float((model(x) - fast(x)).abs().max()) < 1e-5
-    assert not any(isinstance(m, DRB) for m in fast.modules())
+    assert not any(isinstance(m, (DRB, ChunkedConv1x1)) for m in fast.modules())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # original untouched
 
 
@@ -67,7 +67,7 @@ def test_channel_permutation_is_needed():
         assert float((model(x) - wrong(x)).abs().max()) > 1e-3
 
 
-def test_exported_graph_has_no_transpose_and_no_drb_concat(tmp_path):
+def test_exported_graph_has_no_transpose_slice_or_drb_concat(tmp_path):
     import export
 
     out = tmp_path / "m.onnx"
@@ -78,3 +78,4 @@ def test_exported_graph_has_no_transpose_and_no_drb_concat(tmp_path):
     assert ops["Transpose"] == 0 and ops["Reshape"] == 0
     assert ops["SpaceToDepth"] == 1 + cems  # the input, and each CEM's guidance
     assert ops["Concat"] == cems  # only CEM's (G, H) pair is still concatenated
+    assert ops["Slice"] == 0 and ops["Shape"] == 0  # no chunked conv outputs

@@ -59,6 +59,19 @@ class LocalContext(nn.Module):
         return F.avg_pool2d(x, (1, k), 1, (0, p), count_include_pad=False)
 
 
+class ChunkedConv1x1(nn.Conv2d):
+    """A 1x1 conv whose output channels are returned as ``chunks`` equal parts (gate and shift,
+    per-branch weights). A plain Conv2d's parameters, so checkpoints are unaffected; export
+    computes each part with its own conv instead of slicing one output (export_rewrites.py)."""
+
+    def __init__(self, ch_in: int, ch_out_each: int, chunks: int):
+        super().__init__(ch_in, ch_out_each * chunks, 1)
+        self.chunks = chunks
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return super().forward(x).chunk(self.chunks, dim=1)
+
+
 class DRB(nn.Module):
     """Dilated residual block with recursive residual design: x_{t+1} = x_0 + F(x_t)."""
 
@@ -121,13 +134,13 @@ class CEM(nn.Module):
         guide_ch = 6 * 4  # (G, H) x 3 colours, unshuffled 2x
         self.unshuffle = nn.PixelUnshuffle(2)  # a module, so export can swap it (export_rewrites.py)
         self.guide = nn.Sequential(nn.Conv2d(guide_ch, ch, 3, padding=1), _act())
-        self.to_gamma_beta = nn.Conv2d(ch, 2 * ch, 1)
+        self.to_gamma_beta = ChunkedConv1x1(ch, ch, 2)
         self.ca = ChannelAttention(ch, window)
 
     def forward(self, feat: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
         high = guide - F.avg_pool2d(guide, 3, 1, 1, count_include_pad=False)
         g = self.unshuffle(torch.cat([guide, high], dim=1))
-        gamma, beta = self.to_gamma_beta(self.guide(g)).chunk(2, dim=1)
+        gamma, beta = self.to_gamma_beta(self.guide(g))
         return self.ca(feat * (1 + torch.sigmoid(gamma)) + beta)
 
 
@@ -142,12 +155,12 @@ class CSAM(nn.Module):
         self.pool = LocalContext(window)
         hidden = max(ch // reduction, 4)
         self.squeeze = nn.Sequential(nn.Conv2d(ch, hidden, 1), nn.ReLU())
-        self.select = nn.Conv2d(hidden, 3 * ch, 1)  # one weight vector per branch
+        self.select = ChunkedConv1x1(hidden, ch, 3)  # one weight vector per branch
 
     def forward(self, dec1: torch.Tensor, enc2: torch.Tensor) -> torch.Tensor:
         b3, b5 = self.branch3(dec1), self.branch5(dec1)
         z = self.squeeze(self.pool(b3 + b5 + enc2))
-        a3, a5, ae = self.select(z).chunk(3, dim=1)
+        a3, a5, ae = self.select(z)
         # Softmax over the three branches written out elementwise on 4-D maps: the same function
         # as softmax over a stacked 5-D tensor, but ONNX Runtime runs it ~10x faster (no
         # transposes around a Softmax on axis 1).
