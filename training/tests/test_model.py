@@ -127,3 +127,18 @@ def test_loss_is_zero_floor_for_perfect_prediction():
     # Charbonnier's eps gives a tiny floor; anything wrong makes it much larger.
     assert sgenet_loss(perfect, sharp).item() < 0.01
     assert sgenet_loss(noisy, sharp).item() > 0.1
+
+
+def test_macs_count_every_part_of_a_chunked_conv():
+    from sgenet.archs.sgenet_arch import ChunkedConv1x1
+
+    class Head(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = ChunkedConv1x1(3, 4, 2)
+
+        def forward(self, x):
+            return torch.cat(self.conv(x), dim=1)
+
+    # 8 output channels x 3 input channels x 16 x 16 positions, 1x1 kernel.
+    assert count_macs(Head(), 16, 16) == 8 * 3 * 16 * 16
