@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
-
-def session(path: str, threads: int) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evaluate import OnnxModel  # noqa: E402  (session options and the export contract's names)
 
 
 def main(argv=None) -> None:
@@ -32,7 +29,7 @@ def main(argv=None) -> None:
     if args.size % 8:
         p.error(f"--size must be a multiple of 8; got {args.size}")
 
-    a, b = session(args.baseline, args.threads), session(args.candidate, args.threads)
+    a, b = OnnxModel(args.baseline, args.threads).sess, OnnxModel(args.candidate, args.threads).sess
     x = np.random.default_rng(0).random((1, 3, args.size, args.size), dtype=np.float32)
     diff = float(np.abs(a.run(None, {"blurry": x})[0] - b.run(None, {"blurry": x})[0]).max())
     print(f"{args.size}x{args.size}, {args.threads} threads: max abs output difference {diff:.2e}")

@@ -56,6 +56,16 @@ def _permute_input_channels(conv: nn.Conv2d, order: list[int]) -> None:
     conv.weight.copy_(conv.weight[:, order])
 
 
+@torch.no_grad()
+def _conv1x1(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Conv2d:
+    """A 1x1 conv holding a copy of ``weight`` [out, in, 1, 1] (and ``bias``, if any)."""
+    conv = nn.Conv2d(weight.shape[1], weight.shape[0], 1, bias=bias is not None)
+    conv.weight.copy_(weight)
+    if bias is not None:
+        conv.bias.copy_(bias)
+    return conv
+
+
 class SplitFuseDRB(nn.Module):
     """A DRB whose 1x1 fuse conv is split per dilated branch and summed (no Concat)."""
 
@@ -63,15 +73,9 @@ class SplitFuseDRB(nn.Module):
         super().__init__()
         self.recursions = drb.recursions
         self.inp, self.branches, self.act = drb.inp, drb.branches, drb.act
-        ch = drb.fuse.out_channels
-        self.fuses = nn.ModuleList()
-        with torch.no_grad():
-            for k, weight in enumerate(drb.fuse.weight.split(ch, dim=1)):
-                part = nn.Conv2d(ch, ch, 1, bias=k == 0)
-                part.weight.copy_(weight)
-                if k == 0:
-                    part.bias.copy_(drb.fuse.bias)
-                self.fuses.append(part)
+        weights = drb.fuse.weight.split(drb.fuse.out_channels, dim=1)  # one input slice per branch
+        # The bias is added once, by the first part.
+        self.fuses = nn.ModuleList(_conv1x1(w, drb.fuse.bias if k == 0 else None) for k, w in enumerate(weights))
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         y = self.inp(x)
@@ -89,28 +93,20 @@ class SplitConv1x1(nn.Module):
 
     def __init__(self, chunked: ChunkedConv1x1):
         super().__init__()
-        self.parts = nn.ModuleList()
-        weights = chunked.weight.split(chunked.out_channels // chunked.chunks, dim=0)
-        biases = chunked.bias.split(chunked.out_channels // chunked.chunks, dim=0)
-        with torch.no_grad():
-            for weight, bias in zip(weights, biases):
-                part = nn.Conv2d(chunked.in_channels, weight.shape[0], 1)
-                part.weight.copy_(weight)
-                part.bias.copy_(bias)
-                self.parts.append(part)
+        each = chunked.out_channels // chunked.chunks
+        self.parts = nn.ModuleList(
+            _conv1x1(w, b) for w, b in zip(chunked.weight.split(each), chunked.bias.split(each))
+        )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return tuple(part(x) for part in self.parts)
 
 
-def _replace_modules(root: nn.Module, kind: type, make) -> int:
-    count = 0
+def _replace_modules(root: nn.Module, kind: type, make) -> None:
     for parent in list(root.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, kind):
                 setattr(parent, name, make(child))
-                count += 1
-    return count
 
 
 def export_friendly(model: SGENet) -> SGENet:
