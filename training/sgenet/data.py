@@ -36,7 +36,7 @@ class BlurPairSampler:
     """Keeps every sharp photo in memory (uint8) and yields (blurry, sharp) NCHW batches."""
 
     def __init__(self, folder: str | Path, crop: int, seed: int = 0,
-                 lengths: tuple[float, float] = (5, 35), **blur_options: float):
+                 lengths: tuple[float, float] = (5, 35), **blur_options: float | tuple[float, float]):
         self.images = [load_rgb(p) for p in list_images(folder)]
         self.images = [im for im in self.images if min(im.shape[:2]) >= crop]
         if not self.images:

@@ -67,6 +67,33 @@ def test_longer_paths_give_wider_kernels():
     assert mean_d[35.0] > 2 * mean_d[5.0]
 
 
+def _rms_radius(k: np.ndarray) -> float:
+    y, x = np.mgrid[:k.shape[0], :k.shape[1]]
+    cy, cx = (k * y).sum(), (k * x).sum()
+    return float(np.sqrt((k * ((y - cy) ** 2 + (x - cx) ** 2)).sum()))
+
+
+def test_default_inertia_range_keeps_earlier_runs_stream():
+    for seed in range(5):
+        implicit = trajectory_kernel(np.random.default_rng(seed), 20.0)
+        explicit = trajectory_kernel(np.random.default_rng(seed), 20.0, inertia_range=(0.6, 0.95))
+        np.testing.assert_array_equal(implicit, explicit)
+    img = synthetic_image(40, 40)
+    np.testing.assert_array_equal(synthesize_blur(img, np.random.default_rng(3)),
+                                  synthesize_blur(img, np.random.default_rng(3), inertia_range=(0.6, 0.95)))
+
+
+def test_higher_inertia_sweeps_wider_kernels_of_the_same_length():
+    length = 30.0
+    rms = {r: [_rms_radius(trajectory_kernel(np.random.default_rng(s), length, inertia_range=r))
+               for s in range(30)] for r in ((0.6, 0.65), (0.98, 0.99))}
+    assert np.mean(rms[(0.98, 0.99)]) > 1.5 * np.mean(rms[(0.6, 0.65)])
+    # No path of length L has an RMS radius above L / 2 (all its mass at the two ends).
+    assert max(rms[(0.98, 0.99)]) <= length / 2 + 1
+    # Straight-ish paths approach a uniform line segment's L / sqrt(12).
+    assert np.median(rms[(0.98, 0.99)]) > 0.5 * length / np.sqrt(12)
+
+
 def test_fixed_size_kernel():
     k = trajectory_kernel(np.random.default_rng(0), length=10.0, size=31)
     assert k.shape == (31, 31) and abs(float(k.sum()) - 1) < 1e-5

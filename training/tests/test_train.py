@@ -127,6 +127,14 @@ def test_context_option_is_validated():
     assert _args(["--context", "48"]).context == 48
 
 
+@pytest.mark.parametrize("bounds", [["0.9", "0.8"], ["0.5", "1"], ["-0.1", "0.9"]])
+def test_inertia_option_is_validated(bounds):
+    with pytest.raises(SystemExit):
+        _args(["--inertia", *bounds])
+    assert _args(["--inertia", "0.7", "0.99"]).inertia == [0.7, 0.99]
+    assert tuple(_args([]).inertia) == (0.6, 0.95)  # earlier runs' distribution by default
+
+
 def test_train_with_context_bound_logs_the_term(photos, tmp_path, capsys):
     _run(photos, tmp_path / "ctx", "--max-steps", "2", "--crop", "48", "--context", "8",
          "--context-samples", "1")
