@@ -168,6 +168,19 @@ def test_length_sweep_identity_gains_nothing_and_blur_costs_psnr(tiny_benchmark,
         blurry = evaluate_lengths.degrade(sharp, length, np.random.default_rng([0, 0, li]))
         assert one[li]["blurry"] == psnr(to_float(sharp), to_float(blurry))
 
+def test_length_sweep_inertia_option_widens_the_blur(tiny_benchmark, identity_onnx):
+    data, _ = tiny_benchmark
+    argv = ["--data", str(data), "--onnx", str(identity_onnx), "--lengths", "24", "--threads", "1"]
+    curled = evaluate_lengths.main(argv)
+    assert curled["inertia"] == [0.6, 0.95]  # the default: earlier sessions' sweeps
+    swept = evaluate_lengths.main(argv + ["--inertia", "0.97", "0.99"])
+    assert swept["inertia"] == [0.97, 0.99]
+    # Same path length, straighter path: a wider kernel, so a blurrier photo.
+    assert swept["rows"][0]["blurry"] < curled["rows"][0]["blurry"] - 0.5
+    with pytest.raises(SystemExit):
+        evaluate_lengths.main(argv + ["--inertia", "0.99", "0.9"])
+
+
 def test_length_sweep_markdown_and_missing_data(tmp_path, identity_onnx):
     with pytest.raises(SystemExit, match="not found"):
         evaluate_lengths.main(["--data", str(tmp_path / "nope"), "--onnx", str(identity_onnx)])
@@ -175,3 +188,4 @@ def test_length_sweep_markdown_and_missing_data(tmp_path, identity_onnx):
                                     "rows": [{"length": 8, "blurry": 30.0, "model": 31.5, "gain": 1.5,
                                               "min_gain": 0.25, "max_gain": 2.0}]})
     assert "| 8 | 30.00 | 31.50 | +1.50 | +0.25 |" in md
+    assert "(inertia 0.6-0.95)" in md
