@@ -27,13 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evaluate import DEFAULT_ONNX, PSNR_CAP, OnnxModel, TorchModel  # noqa: E402
 from sgenet import benchmark  # noqa: E402
 from sgenet.benchmark import DEFAULT_DATA, NOISE_SIGMA, to_float  # noqa: E402
-from sgenet.blur import trajectory_kernel  # noqa: E402
+from sgenet.blur import DEFAULT_INERTIA, inertia_range_problem, trajectory_kernel  # noqa: E402
 from sgenet.data import list_images, load_rgb  # noqa: E402
 from sgenet.metrics import psnr  # noqa: E402
 
 DEFAULT_LENGTHS = (0, 2, 4, 8, 12, 16, 20, 25, 30)
 NO_BLUR = np.ones((1, 1))
-DEFAULT_INERTIA = (0.6, 0.95)  # blur.trajectory_kernel's default: the sweeps of sessions 3-5
 
 
 def parse_args(argv=None):
@@ -49,15 +48,15 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", help="write the results here")
     args = p.parse_args(argv)
-    if not 0 <= args.inertia[0] <= args.inertia[1] < 1:
-        p.error(f"--inertia needs 0 <= MIN <= MAX < 1; got {args.inertia[0]:g} {args.inertia[1]:g}")
+    if problem := inertia_range_problem(args.inertia):
+        p.error(f"--inertia {problem}")
     return args
 
 
 def degrade(sharp_u8: np.ndarray, length: float, rng: np.random.Generator,
             inertia: tuple[float, float] = DEFAULT_INERTIA) -> np.ndarray:
     """The dev benchmark's degradation (benchmark.degrade) with a project-made kernel."""
-    kernel = trajectory_kernel(rng, length=length, inertia_range=tuple(inertia)) if length > 0 else NO_BLUR
+    kernel = trajectory_kernel(rng, length=length, inertia_range=inertia) if length > 0 else NO_BLUR
     return benchmark.degrade(sharp_u8, kernel, rng)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sgenet.blur import DEFAULT_INERTIA, inertia_range_problem  # noqa: E402
 from sgenet.configs import build_model, get_config  # noqa: E402
 from sgenet.data import BlurPairSampler  # noqa: E402
 from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
@@ -39,7 +40,7 @@ def parse_args(argv=None):
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--blur-lengths", type=float, nargs=2, default=(5, 35), metavar=("MIN", "MAX"),
                    help="camera path length range in px (curriculum: start short, widen later)")
-    p.add_argument("--inertia", type=float, nargs=2, default=(0.6, 0.95), metavar=("MIN", "MAX"),
+    p.add_argument("--inertia", type=float, nargs=2, default=DEFAULT_INERTIA, metavar=("MIN", "MAX"),
                    help="camera inertia range: near 1 the path sweeps straight and the kernel spreads wide "
                         "(recorded shakes spread 2.5-9.4 px RMS; the default curls 30 px paths to ~3 px)")
     p.add_argument("--p-jpeg", type=float, default=0.2, help="share of blurry crops JPEG-compressed")
@@ -70,10 +71,8 @@ def parse_args(argv=None):
     if args.context and (args.context % 8 or args.context + max(CONTEXT_CUTS) >= args.crop):
         p.error(f"--context must be a multiple of 8 and leave room in the crop (context + "
                 f"{max(CONTEXT_CUTS)} < --crop {args.crop}); got {args.context}")
-    lo, hi = args.inertia
-    if not 0 <= lo <= hi < 1:
-        p.error(f"--inertia needs 0 <= MIN <= MAX < 1 (got {lo:g} {hi:g}): at 1 the camera never turns "
-                "and the path is a straight line whatever its length; try 0.7 0.99")
+    if problem := inertia_range_problem(args.inertia):
+        p.error(f"--inertia {problem}")
     return args
 
 

@@ -13,9 +13,23 @@ import numpy as np
 from PIL import Image
 
 
+# Camera inertia per path step of the trajectory kernels before session 6 (and of the sweeps and
+# tests that compare with them): curled paths.
+DEFAULT_INERTIA = (0.6, 0.95)
+
+
+def inertia_range_problem(inertia_range: tuple[float, float]) -> str | None:
+    """Why ``inertia_range`` is not usable as (MIN, MAX), or None when it is."""
+    lo, hi = inertia_range
+    if 0 <= lo <= hi < 1:
+        return None
+    return (f"needs 0 <= MIN <= MAX < 1 (got {lo:g} {hi:g}): at 1 the camera never turns and the "
+            "path is a straight line whatever its length; try 0.7 0.99")
+
+
 def trajectory_kernel(rng: np.random.Generator, length: float | None = None,
                       steps: int = 96, size: int | None = None,
-                      inertia_range: tuple[float, float] = (0.6, 0.95)) -> np.ndarray:
+                      inertia_range: tuple[float, float] = DEFAULT_INERTIA) -> np.ndarray:
     """A camera-shake kernel whose path length is ``length`` px (default: uniform in [5, 35]).
 
     ``inertia_range`` bounds how much of its velocity the camera keeps per step. The default
@@ -113,7 +127,7 @@ def synthesize_blur(sharp: np.ndarray, rng: np.random.Generator, *, p_linear: fl
                     p_nonuniform: float = 0.2, p_jpeg: float = 0.2,
                     max_noise: float = 0.02, p_sharp: float = 0.0,
                     lengths: tuple[float, float] = (5, 35),
-                    inertia_range: tuple[float, float] = (0.6, 0.95)) -> np.ndarray:
+                    inertia_range: tuple[float, float] = DEFAULT_INERTIA) -> np.ndarray:
     """Blurry version of an HxWx3 float sharp image in [0, 1] (same size, reflect border);
     camera paths are ``lengths`` px long (uniform), with inertia drawn from ``inertia_range``.
 
@@ -134,11 +148,14 @@ def synthesize_blur(sharp: np.ndarray, rng: np.random.Generator, *, p_linear: fl
 
 def _camera_shake(sharp: np.ndarray, rng: np.random.Generator, p_linear: float, p_nonuniform: float,
                   lengths: tuple[float, float], inertia_range: tuple[float, float]) -> np.ndarray:
+    def shake() -> np.ndarray:
+        return trajectory_kernel(rng, float(rng.uniform(*lengths)), inertia_range=inertia_range)
+
     linear = rng.random() < p_linear
     src = srgb_to_linear(sharp) if linear else sharp
-    blurry = convolve(src, trajectory_kernel(rng, float(rng.uniform(*lengths)), inertia_range=inertia_range))
+    blurry = convolve(src, shake())
     if rng.random() < p_nonuniform:
-        other = convolve(src, trajectory_kernel(rng, float(rng.uniform(*lengths)), inertia_range=inertia_range))
+        other = convolve(src, shake())
         m = smooth_mask(rng, *sharp.shape[:2])
         blurry = m * blurry + (1 - m) * other
     return linear_to_srgb(blurry) if linear else blurry
