@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -123,7 +124,12 @@ def train(args) -> dict:
         ema.load_state_dict(ck["ema"])
         step, elapsed = ck["step"], ck["elapsed"]
         origin = (elapsed, step)
-        print(f"initialised from {args.init}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
+        # Seeded by (seed, step): a continued run must not replay the crops and kernels that the
+        # run it continues drew first (seed alone would give every continuation the same stream).
+        sampler.rng = np.random.default_rng([args.seed, step])
+        torch.manual_seed(args.seed * 1_000_003 + step)
+        print(f"initialised from {args.init}: step {step}, {elapsed / 60:.1f} min trained; "
+              f"data stream seeded ({args.seed}, {step})", flush=True)
     if args.channels_last:
         model.to(memory_format=torch.channels_last)
         ema.to(memory_format=torch.channels_last)

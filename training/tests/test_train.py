@@ -83,6 +83,29 @@ def test_train_checkpoints_resumes_and_initialises(photos, tmp_path, capsys):
     assert not torch.equal(a, b) and torch.allclose(a, b, atol=1e-2)
 
 
+def _draws(rng_state: dict, n: int = 4) -> np.ndarray:
+    rng = np.random.default_rng()
+    rng.bit_generator.state = rng_state
+    return rng.random(n)
+
+
+def test_a_continued_run_draws_new_data_not_the_stream_it_continues(photos, tmp_path):
+    fresh = _run(photos, tmp_path / "fresh", "--max-steps", "1")
+    weights = tmp_path / "w.pt"
+    save_weights.main(str(tmp_path / "fresh" / "last.pt"), str(weights))
+    _run(photos, tmp_path / "cont", "--max-steps", "2", "--init", str(weights))
+    _run(photos, tmp_path / "cont-seed", "--max-steps", "2", "--init", str(weights), "--seed", "1")
+    state = lambda run: torch.load(tmp_path / run / "last.pt", map_location="cpu", weights_only=False)["rng"]
+    # After one step each, the continuation and the fresh run would sit at the same point of one
+    # stream if --init kept the start seed; they must not, and --seed still selects the stream.
+    assert fresh["step"] == 1
+    streams = [_draws(state(r)) for r in ("fresh", "cont", "cont-seed")]
+    assert not np.allclose(streams[0], streams[1]) and not np.allclose(streams[1], streams[2])
+    again = tmp_path / "cont-again"
+    _run(photos, again, "--max-steps", "2", "--init", str(weights))
+    np.testing.assert_array_equal(_draws(state("cont-again")), streams[1])  # still reproducible
+
+
 # --- receptive-field bound (--context) -----------------------------------------------------------
 
 CORNERS = [(False, False), (False, True), (True, False), (True, True)]
