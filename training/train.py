@@ -58,7 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", help="start from a weights-only file (save_weights.py output): model, EMA, "
                                   "step and elapsed time are restored, the optimiser starts fresh and the "
-                                  "warm-up + cosine schedule restarts over the rest of --minutes")
+                                  "warm-up + cosine schedule restarts over the rest of --minutes; the data "
+                                  "stream is seeded by (--seed, step) so it does not replay the first run's")
     p.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                    help="keep NCHW tensors (channels-last is ~25%% faster on CPU oneDNN convs)")
     p.add_argument("--context", type=int, default=0, metavar="PX",
