@@ -5,6 +5,7 @@
 export type SgenetErrorCode =
   | 'ERR_SGENET_INVALID_OPTION'
   | 'ERR_SGENET_INVALID_IMAGE'
+  | 'ERR_SGENET_INVALID_KERNEL'
   | 'ERR_SGENET_IMAGE_TOO_LARGE'
   | 'ERR_SGENET_ABORTED'
   | 'ERR_SGENET_MODEL'
@@ -34,6 +35,16 @@ export class InvalidOptionError extends SgenetError {
 export class InvalidImageError extends SgenetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_SGENET_INVALID_IMAGE', message, options);
+  }
+}
+
+/**
+ * A blur kernel (a PSF handed in, or a kernel file) is unusable: empty, all zero, NaN or negative
+ * values, not numbers, or larger than the photo. The message names the source (the file).
+ */
+export class InvalidKernelError extends SgenetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SGENET_INVALID_KERNEL', message, options);
   }
 }
 

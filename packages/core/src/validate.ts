@@ -45,3 +45,18 @@ export function signalOption(name: string, value: unknown): AbortSignal | undefi
   if (!(value instanceof AbortSignal)) throw invalidOption(name, 'an AbortSignal', value);
   return value;
 }
+
+/** Validates an optional finite number option in [min, max], returning the default when undefined. */
+export function numberOption(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalidOption(name, `a number between ${min} and ${max}`, value);
+  }
+  return value;
+}
+
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value);
+  return value;
+}

@@ -1,0 +1,60 @@
+/**
+ * Runs the estimator's kernel sizes: on worker threads when there are several sizes and more than
+ * one core (each size is an independent pyramid), else one after the other on this thread. Both
+ * paths compute the same numbers in the same order, so the result does not depend on the path.
+ */
+import type { Plane } from '../pixels/planes.js';
+import { threadsFor, WorkerPool } from '../parallel/pool.js';
+import { estimateAtSize } from './coarse-to-fine.js';
+import type { PyramidSettings } from './coarse-to-fine.js';
+import type { ResolvedEstimateOptions } from './options.js';
+
+function settingsOf(opts: ResolvedEstimateOptions): PyramidSettings {
+  const settings: Partial<ResolvedEstimateOptions> = { ...opts };
+  delete settings.onProgress;
+  delete settings.signal;
+  return settings as PyramidSettings;
+}
+
+/**
+ * One kernel per size, in the order of `sizes`. `step` runs after every pyramid level (progress,
+ * abort checks); `opts.workers` caps the threads (1: this thread only).
+ */
+export async function runCandidates(
+  window: Plane,
+  sizes: readonly number[],
+  workMax: number,
+  opts: ResolvedEstimateOptions,
+  saturation: number,
+  step: () => Promise<void>,
+): Promise<Float64Array[]> {
+  const settings = settingsOf(opts);
+  const threads = threadsFor(sizes.length, opts.workers);
+  if (threads <= 1) {
+    const out: Float64Array[] = [];
+    for (const size of sizes) out.push(await estimateAtSize(window, size, workMax, settings, saturation, step));
+    return out;
+  }
+  const pool = new WorkerPool(threads, opts.signal);
+  // Progress pings from the workers are serialised into the caller's step(); its first failure
+  // (an abort) stops the run.
+  let pending = Promise.resolve();
+  let failure: unknown;
+  const onLevel = () => {
+    pending = pending.then(step).catch((err: unknown) => {
+      failure ??= err;
+      void pool.close();
+    });
+  };
+  try {
+    const out = await Promise.all(sizes.map((size) => pool.run<Float64Array>(
+      { kind: 'candidate', job: { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation } },
+      [], onLevel,
+    ))).catch((err: unknown) => { throw failure ?? err; });
+    await pending;
+    if (failure !== undefined) throw failure;
+    return out;
+  } finally {
+    await pool.close();
+  }
+}

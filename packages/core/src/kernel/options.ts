@@ -1,0 +1,131 @@
+/**
+ * Options of the blind kernel estimator: one object, every field with its default and range, each
+ * validated in the sharp style (`Expected ... for ... but received ...`).
+ */
+import { booleanOption, functionOption, integerOption, invalidOption, isPlainObject, numberOption, signalOption } from '../validate.js';
+import type { ProgressCallback } from '../types.js';
+
+export interface EstimateKernelOptions {
+  /**
+   * Largest kernel side the estimator tries, in px of the input photo, odd, 5 to 255. Default:
+   * the long side / 22, between 31 and 101 (35 for a 768 px photo; 101 from about 2200 px).
+   */
+  maxSize?: number;
+  /**
+   * Kernel sizes to try, as shares of `maxSize` (each 0.2 to 1); the blind score picks one.
+   * Default `[0.6, 1]`: a too-large support is the classic failure on short blur and a too-small
+   * one on long blur.
+   */
+  sizeShares?: readonly number[];
+  /** Side of the estimation window plus its FFT bridge, 128 to 1024 (1 MP). Default 512. */
+  windowSize?: number;
+  /**
+   * Largest kernel side estimated at full resolution, 15 to 101. A larger `maxSize` is estimated
+   * on a downscaled photo, then refined at full scale. Default 41.
+   */
+  maxWorkingSize?: number;
+  /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
+  lambda?: number;
+  /** Kernel/latent alternations per pyramid level, 1 to 20. Default 5. */
+  iterations?: number;
+  /** κ: growth of β per splitting step of the L0 latent, 1.5 to 8. Default 2√2 (Pan et al.: 2, measured no better). */
+  kappa?: number;
+  /**
+   * β_max of the L0 latent, relative to λ (β runs from 2λ to this x λ), 10 to 1e8. Default 2.5e5:
+   * past it, the threshold √(λ/β) is below the 8-bit step and the latent no longer changes.
+   */
+  betaMax?: number;
+  /** Relative Tikhonov weight γ of the kernel update, 0 to 10. Default 0.2. */
+  gamma?: number;
+  /** Peak share below which no kernel component starts, 0 to 1. Default 0.05. */
+  seedThreshold?: number;
+  /**
+   * Peak share down to which a faint tail connected to the kernel is kept by the final cleanup,
+   * 0 to 1 (≤ seedThreshold). Default: seedThreshold (no tails: 0.025 measured 0.2 dB lower on
+   * 16 dev pairs; see the model card).
+   */
+  tailThreshold?: number;
+  /** Estimate on linear-light luminance (sRGB decoded). Default false: see the model card. */
+  linearLight?: boolean;
+  /** Luminance (in [0, 1]) from which a pixel counts as saturated and is masked. Default 0.98. */
+  saturation?: number;
+  /**
+   * Below this confidence (0 to 1) the identity kernel is returned instead. Default 0.05.
+   */
+  minConfidence?: number;
+  /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
+  workers?: number;
+  /** Called as the estimator advances. */
+  onProgress?: ProgressCallback;
+  /** Cancels the estimation between steps: it then rejects with an `AbortError`. */
+  signal?: AbortSignal;
+}
+
+export interface ResolvedEstimateOptions {
+  maxSize: number;
+  sizeShares: number[];
+  windowSize: number;
+  maxWorkingSize: number;
+  lambda: number;
+  iterations: number;
+  kappa: number;
+  betaMax: number;
+  gamma: number;
+  seedThreshold: number;
+  tailThreshold: number;
+  linearLight: boolean;
+  saturation: number;
+  minConfidence: number;
+  workers: number;
+  onProgress: ProgressCallback | undefined;
+  signal: AbortSignal | undefined;
+}
+
+
+/** Odd number nearest to `v` from above. */
+export const oddCeil = (v: number): number => {
+  const c = Math.ceil(v);
+  return c % 2 === 0 ? c + 1 : c;
+};
+
+/** The default `maxSize` for a photo of this size. */
+export function defaultMaxSize(width: number, height: number): number {
+  return Math.min(101, Math.max(31, oddCeil(Math.max(width, height) / 22)));
+}
+
+export function resolveEstimateOptions(raw: unknown, width: number, height: number): ResolvedEstimateOptions {
+  if (raw === undefined) raw = {};
+  if (!isPlainObject(raw)) throw invalidOption('estimateKernel options', 'an object', raw);
+  const maxSize = integerOption('maxSize', raw.maxSize, 5, 255, defaultMaxSize(width, height));
+  if (maxSize % 2 === 0) throw invalidOption('maxSize', 'an odd integer between 5 and 255', maxSize);
+  let sizeShares = [0.6, 1];
+  if (raw.sizeShares !== undefined) {
+    const s = raw.sizeShares;
+    if (!Array.isArray(s) || s.length < 1 || s.length > 6 || !s.every((v) => typeof v === 'number' && v >= 0.2 && v <= 1)) {
+      throw invalidOption('sizeShares', 'an array of 1 to 6 numbers between 0.2 and 1', s);
+    }
+    sizeShares = [...(s as number[])];
+  }
+  const windowSize = integerOption('windowSize', raw.windowSize, 128, 1024, 512);
+  const seedThreshold = numberOption('seedThreshold', raw.seedThreshold, 0, 1, 0.05);
+  const tailThreshold = numberOption('tailThreshold', raw.tailThreshold, 0, seedThreshold, seedThreshold);
+  return {
+    maxSize,
+    sizeShares,
+    windowSize,
+    maxWorkingSize: integerOption('maxWorkingSize', raw.maxWorkingSize, 15, 101, 41),
+    lambda: numberOption('lambda', raw.lambda, 1e-4, 0.1, 2e-3),
+    iterations: integerOption('iterations', raw.iterations, 1, 20, 5),
+    kappa: numberOption('kappa', raw.kappa, 1.5, 8, 2 * Math.SQRT2),
+    betaMax: numberOption('betaMax', raw.betaMax, 10, 1e8, 2.5e5),
+    gamma: numberOption('gamma', raw.gamma, 0, 10, 0.2),
+    seedThreshold,
+    tailThreshold,
+    linearLight: booleanOption('linearLight', raw.linearLight, false),
+    saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
+    minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.05),
+    workers: integerOption('workers', raw.workers, 1, 16, 16),
+    onProgress: functionOption<ProgressCallback>('onProgress', raw.onProgress),
+    signal: signalOption('signal', raw.signal),
+  };
+}
