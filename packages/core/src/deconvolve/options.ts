@@ -1,0 +1,77 @@
+/** Options of the non-blind deconvolution: one object, defaults and ranges, validated. */
+import { functionOption, integerOption, invalidOption, isPlainObject, numberOption, signalOption } from '../validate.js';
+import type { ProgressCallback } from '../types.js';
+
+/** `'hyper-laplacian'` (default, α = 2/3), `'tv'` (α = 1) or `'wiener'` (fast, rings more). */
+export type DeconvolutionMethod = 'hyper-laplacian' | 'tv' | 'wiener';
+
+export interface DeconvolveOptions {
+  /** The prior. Default `'hyper-laplacian'`. */
+  method?: DeconvolutionMethod;
+  /** α of the hyper-Laplacian prior, 0.5 to 1. Default 2/3. */
+  alpha?: number;
+  /**
+   * Noise σ of the photo in [0, 1] units (0.0005 to 0.2), or `'auto'` (default) to estimate it.
+   * The data weight is λ = `weight` / σ² and the Wiener NSR is `nsr` x σ².
+   */
+  noise?: number | 'auto';
+  /** Scale of the data weight λ = weight / σ², 1e-4 to 10. Default 0.2 (Krishnan & Fergus' λ = 2000 at σ = 1%). */
+  weight?: number;
+  /** Wiener noise-to-signal ratio per unit noise variance, 0.01 to 1e5. Default 50. */
+  nsr?: number;
+  /**
+   * Side of a tile plus its FFT bridge, 256 to 4096. Default 1536: photos up to about 1.4k px a
+   * side run as one field; memory grows with its square (about 250 MB at 1536).
+   */
+  tileSize?: number;
+  /** Context (px) each tile reads beyond what it writes. Default max(48, 6 x kernel side). */
+  overlap?: number;
+  /** Width (px) of the smooth periodic bridge around each tile's FFT field. Default kernel side + 8. */
+  bridge?: number;
+  /** Worker threads for the tiles, 1 to 16. Default: up to the cores available (one tile each). */
+  workers?: number;
+  /** Called after every tile with `{ done, total }`. */
+  onProgress?: ProgressCallback;
+  /** Cancels the call between tiles and planes: it then rejects with an `AbortError`. */
+  signal?: AbortSignal;
+}
+
+export interface ResolvedDeconvolveOptions {
+  method: DeconvolutionMethod;
+  alpha: number;
+  noise: number | 'auto';
+  weight: number;
+  nsr: number;
+  tileSize: number;
+  overlap: number | undefined;
+  bridge: number | undefined;
+  workers: number;
+  onProgress: ProgressCallback | undefined;
+  signal: AbortSignal | undefined;
+}
+
+const METHODS: readonly DeconvolutionMethod[] = ['hyper-laplacian', 'tv', 'wiener'];
+
+export function resolveDeconvolveOptions(raw: unknown): ResolvedDeconvolveOptions {
+  if (raw === undefined) raw = {};
+  if (!isPlainObject(raw)) throw invalidOption('deconvolve options', 'an object', raw);
+  const method = raw.method ?? 'hyper-laplacian';
+  if (!METHODS.includes(method as DeconvolutionMethod)) {
+    throw invalidOption('method', `one of ${METHODS.map((m) => `'${m}'`).join(', ')}`, method);
+  }
+  const noise = raw.noise === undefined || raw.noise === 'auto' ? 'auto' : numberOption('noise', raw.noise, 0.0005, 0.2, 0);
+  const tileSize = integerOption('tileSize', raw.tileSize, 256, 4096, 1536);
+  return {
+    method: method as DeconvolutionMethod,
+    alpha: numberOption('alpha', raw.alpha, 0.5, 1, 2 / 3),
+    noise,
+    weight: numberOption('weight', raw.weight, 1e-4, 10, 0.2),
+    nsr: numberOption('nsr', raw.nsr, 0.01, 1e5, 50),
+    tileSize,
+    overlap: raw.overlap === undefined ? undefined : integerOption('overlap', raw.overlap, 0, 1024, 0),
+    workers: integerOption('workers', raw.workers, 1, 16, 16),
+    bridge: raw.bridge === undefined ? undefined : integerOption('bridge', raw.bridge, 2, 1024, 0),
+    onProgress: functionOption<ProgressCallback>('onProgress', raw.onProgress),
+    signal: signalOption('signal', raw.signal),
+  };
+}
