@@ -5,16 +5,67 @@ import { defaultModelPath, modelInfoFromBytes, readModelBytes } from './model/mo
 import type { ModelInfo } from './model/model-info.js';
 import { allocateLike, describeImage, readTensor, writeRows } from './pixels/image.js';
 import { runTiles } from './tiling/run-tiles.js';
-import type { ModelSource, ProgressCallback, RawImage, Session } from './types.js';
-import { functionOption, integerOption, invalidOption, isPlainObject, signalOption } from './validate.js';
+import type { ModelSource, ProgressCallback, RawImage, Session, Stage } from './types.js';
+import { booleanOption, functionOption, integerOption, invalidOption, isPlainObject, signalOption } from './validate.js';
+import { estimateKernel } from './kernel/estimate.js';
+import { resolveEstimateOptions } from './kernel/options.js';
+import type { EstimateKernelOptions } from './kernel/options.js';
+import { validateKernel } from './kernel/kernel-file.js';
+import { deconvolveInto } from './deconvolve/deconvolve.js';
+import { resolveDeconvolveOptions } from './deconvolve/options.js';
+import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './deconvolve/options.js';
+import type { BlurKernel } from './synthetic/motion-blur.js';
 import { planTiles } from './tiling/plan.js';
 
 /** sharp's default `limitInputPixels`: 0x3FFF squared. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 export const DEFAULT_TILE_SIZE = 1024;
 
+/**
+ * Which blur kernel the restoration deconvolves with before the network: `'auto'` estimates it
+ * blind ({@link estimateKernel}), `'none'` skips deconvolution (the network alone), a
+ * {@link BlurKernel} is the non-blind mode (a measured PSF).
+ */
+export type KernelChoice = 'auto' | 'none' | BlurKernel;
+
+/** What {@link DeblurOptions.onKernel} receives. */
+export interface KernelUsed {
+  kernel: BlurKernel;
+  /** `'estimated'` (blind) or `'given'` (the PSF passed in). */
+  source: 'estimated' | 'given';
+  /** The estimator's confidence (1 for a given PSF). */
+  confidence: number;
+  /** True when the estimate fell back to the identity: no deconvolution, the network alone. */
+  identity: boolean;
+}
+
+/** The default kernel choice (see the model card: the shipping rule and its measurement). */
+export const DEFAULT_KERNEL: 'auto' | 'none' = 'auto';
+/**
+ * Whether the shipped network runs after a deconvolution by default. The v0.4.0 network was
+ * trained on blurry, not deconvolved, input; the dev benchmark decides (model card).
+ */
+export const DEFAULT_NETWORK_AFTER_DECONVOLUTION = false;
+
 /** Per-call options of {@link Deblurrer.deblur}; they override the deblurrer's defaults. */
 export interface DeblurOptions {
+  /** Kernel for the deconvolution stage. Default {@link DEFAULT_KERNEL}. */
+  kernel?: KernelChoice;
+  /**
+   * Run the network after a deconvolution (with `kernel: 'none'` it always runs). Default
+   * {@link DEFAULT_NETWORK_AFTER_DECONVOLUTION}.
+   */
+  network?: boolean;
+  /** Options of the blind kernel estimation (`kernel: 'auto'`). */
+  estimation?: Omit<EstimateKernelOptions, 'onProgress' | 'signal'>;
+  /** Options of the deconvolution stage. */
+  deconvolution?: Omit<DeconvolveOptions, 'onProgress' | 'signal'>;
+  /**
+   * Called once per call with the kernel the restoration uses, before deconvolving: the estimate
+   * (with `kernel: 'auto'`; the identity when it fell back), or the PSF given. Not called with
+   * `kernel: 'none'`. Exceptions thrown by the hook are ignored.
+   */
+  onKernel?: (used: KernelUsed) => void;
   /**
    * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default 1024, or
    * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks).
@@ -58,6 +109,11 @@ export interface Deblurrer {
 }
 
 interface ResolvedRunOptions {
+  kernel: KernelChoice;
+  network: boolean;
+  estimation: Omit<EstimateKernelOptions, 'onProgress' | 'signal'>;
+  deconvolution: ResolvedDeconvolveOptions;
+  onKernel: ((used: KernelUsed) => void) | undefined;
   tileSize: number;
   overlap: number;
   concurrency: number;
@@ -86,12 +142,64 @@ function resolveRunOptions(
     );
   }
   return {
+    ...resolvePipeline(raw, defaults),
     tileSize,
     overlap,
     concurrency: integerOption('concurrency', raw.concurrency, 1, 16, defaults.concurrency),
     onProgress: functionOption<ProgressCallback>('onProgress', raw.onProgress) ?? defaults.onProgress,
     signal: signalOption('signal', raw.signal) ?? defaults.signal,
   };
+}
+
+type PipelineOptions = Pick<ResolvedRunOptions, 'kernel' | 'network' | 'estimation' | 'deconvolution' | 'onKernel'>;
+
+const PIPELINE_DEFAULTS: PipelineOptions = {
+  kernel: DEFAULT_KERNEL,
+  network: DEFAULT_NETWORK_AFTER_DECONVOLUTION,
+  estimation: {},
+  deconvolution: resolveDeconvolveOptions(undefined),
+  onKernel: undefined,
+};
+
+function resolvePipeline(raw: Record<string, unknown>, defaults: PipelineOptions): PipelineOptions {
+  let kernel = defaults.kernel;
+  if (raw.kernel !== undefined) {
+    if (raw.kernel === 'auto' || raw.kernel === 'none') kernel = raw.kernel;
+    else if (isPlainObject(raw.kernel)) kernel = validateKernel(raw.kernel, 'options.kernel');
+    else throw invalidOption('kernel', "'auto', 'none' or a kernel { width, height, data }", raw.kernel);
+  }
+  if (raw.estimation !== undefined) {
+    if (!isPlainObject(raw.estimation)) throw invalidOption('estimation', 'an object', raw.estimation);
+    // Checked here, against a nominal photo, so that a bad option fails before any work.
+    resolveEstimateOptions(raw.estimation, 1024, 1024);
+  }
+  if (raw.deconvolution !== undefined && !isPlainObject(raw.deconvolution)) {
+    throw invalidOption('deconvolution', 'an object', raw.deconvolution);
+  }
+  return {
+    kernel,
+    network: booleanOption('network', raw.network, defaults.network),
+    estimation: (raw.estimation as DeblurOptions['estimation']) ?? defaults.estimation,
+    deconvolution: raw.deconvolution === undefined ? defaults.deconvolution : resolveDeconvolveOptions(raw.deconvolution),
+    onKernel: functionOption<(used: KernelUsed) => void>('onKernel', raw.onKernel) ?? defaults.onKernel,
+  };
+}
+
+function notify(hook: ((used: KernelUsed) => void) | undefined, used: KernelUsed): void {
+  try {
+    hook?.(used);
+  } catch {
+    // A reporting hook must never break a restoration.
+  }
+}
+
+/**
+ * Validates the pipeline options of {@link DeblurOptions} (`kernel`, `network`, `estimation`,
+ * `deconvolution`) the way `deblur` does, for adapters that want to fail before decoding a photo.
+ */
+export function checkPipelineOptions(options: Pick<DeblurOptions, 'kernel' | 'network' | 'estimation' | 'deconvolution' | 'onKernel'>): void {
+  if (!isPlainObject(options as unknown)) throw invalidOption('options', 'an object', options);
+  resolvePipeline(options as Record<string, unknown>, PIPELINE_DEFAULTS);
 }
 
 /**
@@ -132,6 +240,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     'backend.preferredTileSize', backend.preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE,
   );
   const baseDefaults: ResolvedRunOptions = {
+    ...PIPELINE_DEFAULTS,
     tileSize: backendTileSize,
     overlap: Math.min(defaultOverlap(info), maxOverlapFor(backendTileSize, info)),
     concurrency: 1,
@@ -140,6 +249,11 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   };
   const defaults = resolveRunOptions(
     {
+      kernel: options.kernel,
+      network: options.network,
+      onKernel: options.onKernel,
+      estimation: options.estimation,
+      deconvolution: options.deconvolution,
       tileSize: options.tileSize,
       overlap: options.overlap,
       concurrency: options.concurrency,
@@ -166,18 +280,47 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       const run = resolveRunOptions(callOptions, defaults, info, 'deblur options');
       const layout = describeImage(image, maxPixels);
       throwIfAborted(run.signal);
+      const stageProgress = (stage: Stage): ProgressCallback | undefined =>
+        run.onProgress && ((p) => run.onProgress!({ done: p.done, total: p.total, stage }));
+      let kernel: BlurKernel | undefined;
+      if (run.kernel === 'auto') {
+        const estimate = await estimateKernel(image, {
+          ...run.estimation,
+          ...(run.signal ? { signal: run.signal } : {}),
+          ...(run.onProgress ? { onProgress: stageProgress('kernel')! } : {}),
+        });
+        if (!estimate.identity) kernel = estimate.kernel;
+        notify(run.onKernel, { kernel: estimate.kernel, source: 'estimated', confidence: estimate.confidence, identity: estimate.identity });
+      } else if (run.kernel !== 'none') {
+        kernel = validateKernel(run.kernel, 'options.kernel', layout);
+        notify(run.onKernel, { kernel, source: 'given', confidence: 1, identity: false });
+      }
+      const output = allocateLike(image, layout);
+      const deconvolution = { ...run.deconvolution, signal: run.signal, onProgress: stageProgress('deconvolve') };
+      if (kernel && !run.network) {
+        await deconvolveInto(image, layout, kernel, deconvolution, output);
+        return output;
+      }
+      // The network reads the deconvolved photo at 16 bits, whatever the input depth, so the
+      // deconvolution's detail is not quantised away before the last stage.
+      let networkInput = image;
+      let inputLayout = layout;
+      if (kernel) {
+        inputLayout = { ...layout, maxValue: 65535 };
+        networkInput = { data: new Uint16Array(layout.width * layout.height * layout.channels), width: layout.width, height: layout.height, channels: layout.channels };
+        await deconvolveInto(image, layout, kernel, deconvolution, networkInput, inputLayout);
+      }
       const plan = planTiles(layout.width, layout.height, {
         tileSize: run.tileSize,
         overlap: run.overlap,
         multiple: info.multiple,
       });
-      const output = allocateLike(image, layout);
       await runTiles(plan, {
         concurrency: run.concurrency,
         signal: run.signal,
-        onProgress: run.onProgress,
+        onProgress: stageProgress('network'),
         read: (tile) =>
-          readTensor(image, layout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength),
+          readTensor(networkInput, inputLayout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength),
         infer: (tensor, tile) => session.run(tensor, [1, 3, tile.y.readLength, tile.x.readLength]),
         write: (acc, accRows, fromRow, rowCount, accFirstRow) =>
           writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, output, layout),

@@ -6,8 +6,32 @@
  *
  * @packageDocumentation
  */
-export { createDeblurrer, defaultOverlap, DEFAULT_MAX_PIXELS, DEFAULT_TILE_SIZE } from './deblurrer.js';
-export type { Deblurrer, DeblurrerOptions, DeblurOptions } from './deblurrer.js';
+export {
+  checkPipelineOptions,
+  createDeblurrer,
+  defaultOverlap,
+  DEFAULT_KERNEL,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_NETWORK_AFTER_DECONVOLUTION,
+  DEFAULT_TILE_SIZE,
+} from './deblurrer.js';
+export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed } from './deblurrer.js';
+export { estimateKernel } from './kernel/estimate.js';
+export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
+export { defaultMaxSize } from './kernel/options.js';
+export type { EstimateKernelOptions } from './kernel/options.js';
+export {
+  kernelFromGrey,
+  kernelToGrey,
+  kernelToJson,
+  MAX_KERNEL_SIDE,
+  parseKernelJson,
+  validateKernel,
+} from './kernel/kernel-file.js';
+export { centreOfMass } from './kernel/cleanup.js';
+export { deconvolve } from './deconvolve/deconvolve.js';
+export type { DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
+export { estimateNoise } from './deconvolve/noise.js';
 export type {
   Backend,
   ImageTensorDims,
@@ -17,6 +41,7 @@ export type {
   ProgressCallback,
   RawImage,
   Session,
+  Stage,
 } from './types.js';
 export {
   AbortError,
@@ -25,6 +50,7 @@ export {
   DisposedError,
   ImageTooLargeError,
   InvalidImageError,
+  InvalidKernelError,
   InvalidOptionError,
   ModelError,
   SgenetError,
@@ -45,5 +71,5 @@ export type { AxisSpan, Tile, TilePlan, TilePlanOptions } from './tiling/plan.js
 export { readTensor, reflectIndex, describeImage } from './pixels/image.js';
 export type { PixelLayout } from './pixels/image.js';
 export { invalidOption, isPlainObject, integerOption, functionOption, signalOption } from './validate.js';
-export { trajectoryKernel, applyBlur, testChart, deadLeaves, psnr, laplacianVariance, seededRandom } from './synthetic/motion-blur.js';
+export { trajectoryKernel, applyBlur, testChart, deadLeaves, psnr, psnrAligned, laplacianVariance, seededRandom } from './synthetic/motion-blur.js';
 export type { BlurKernel, TrajectoryOptions } from './synthetic/motion-blur.js';

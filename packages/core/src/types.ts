@@ -50,10 +50,19 @@ export interface Backend {
   load(model: ModelSource, options?: LoadOptions): Promise<Session>;
 }
 
-/** Progress of a long call, reported after every tile. */
+/** The stages of a restoration, in the order they run. */
+export type Stage = 'kernel' | 'deconvolve' | 'network';
+
+/**
+ * Progress of a long call. `done` / `total` count the steps of the current `stage` (estimation
+ * steps, deconvolution tiles, network tiles); stages run in the order kernel → deconvolve →
+ * network, each only when the call needs it.
+ */
 export interface Progress {
   done: number;
   total: number;
+  /** Omitted by callers that have one stage only. */
+  stage?: Stage;
 }
 
 export type ProgressCallback = (progress: Progress) => void;

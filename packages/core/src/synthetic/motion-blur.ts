@@ -6,9 +6,13 @@
 import type { RawImage } from '../types.js';
 import { reflectIndex } from '../pixels/image.js';
 
-/** A blur kernel: `size` x `size` non-negative weights, row-major, summing to 1. */
+/**
+ * A blur kernel (point-spread function): `width` x `height` non-negative weights, row-major,
+ * summing to 1, its centre tap at ((width - 1) / 2, (height - 1) / 2) rounded down.
+ */
 export interface BlurKernel {
-  size: number;
+  width: number;
+  height: number;
   data: Float32Array;
 }
 
@@ -97,7 +101,7 @@ export function trajectoryKernel(options: TrajectoryOptions = {}): BlurKernel {
   let sum = 0;
   for (const v of data) sum += v;
   for (let i = 0; i < data.length; i++) data[i]! /= sum;
-  return { size, data };
+  return { width: size, height: size, data };
 }
 
 /**
@@ -116,13 +120,14 @@ export function applyBlur(
     ? new Uint16Array(image.data.length)
     : new Uint8Array(image.data.length);
   out.set(image.data);
-  const half = (kernel.size - 1) / 2;
+  const halfX = (kernel.width - 1) >> 1;
+  const halfY = (kernel.height - 1) >> 1;
   const taps: { dx: number; dy: number; w: number }[] = [];
-  for (let ky = 0; ky < kernel.size; ky++) {
-    for (let kx = 0; kx < kernel.size; kx++) {
-      const w = kernel.data[ky * kernel.size + kx]!;
+  for (let ky = 0; ky < kernel.height; ky++) {
+    for (let kx = 0; kx < kernel.width; kx++) {
+      const w = kernel.data[ky * kernel.width + kx]!;
       // True convolution: the kernel is flipped relative to the offsets.
-      if (w > 0) taps.push({ dx: half - kx, dy: half - ky, w });
+      if (w > 0) taps.push({ dx: halfX - kx, dy: halfY - ky, w });
     }
   }
   const rand = seededRandom(options.seed ?? 7);
@@ -197,6 +202,38 @@ export function psnr(a: RawImage, b: RawImage): number {
   }
   const mse = se / a.data.length;
   return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
+}
+
+/**
+ * PSNR in dB at the best integer shift of `b` within ±`radius` px, over the interior of `a`
+ * cropped by `crop` px: how blind deblurring is scored (Levin et al. 2009, Köhler et al. 2012),
+ * since a blind method finds the image only up to a translation (the kernel's unknown offset).
+ */
+export function psnrAligned(a: RawImage, b: RawImage, radius = 5, crop = 5): number {
+  if (a.data.length !== b.data.length || a.width !== b.width) throw new RangeError('psnrAligned: images differ in size');
+  const { width: w, height: h, channels: c } = a;
+  const maxValue = a.data instanceof Uint16Array ? 65535 : 255;
+  const m = Math.max(radius, crop);
+  let best = -Infinity;
+  for (let dy = -radius; dy <= radius; dy++) {
+    for (let dx = -radius; dx <= radius; dx++) {
+      let se = 0;
+      let n = 0;
+      for (let y = m; y < h - m; y++) {
+        for (let x = m; x < w - m; x++) {
+          const i = (y * w + x) * c;
+          const j = ((y + dy) * w + x + dx) * c;
+          for (let k = 0; k < c; k++) {
+            const d = (a.data[i + k]! - b.data[j + k]!) / maxValue;
+            se += d * d;
+            n++;
+          }
+        }
+      }
+      best = Math.max(best, se === 0 ? Infinity : 10 * Math.log10(n / se));
+    }
+  }
+  return best;
 }
 
 /**
