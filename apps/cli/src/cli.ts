@@ -3,16 +3,17 @@
  * 1 some inputs failed (each named on stderr with its reason), 2 usage error.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 
-import { createDeblurrer, SgenetError } from '@sgenet/core';
-import type { Deblurrer } from '@sgenet/core';
+import { createDeblurrer, estimateKernel, kernelToJson, SgenetError, validateKernel } from '@sgenet/core';
+import type { BlurKernel, Deblurrer, KernelChoice, RawImage } from '@sgenet/core';
 import { deblur } from '@sgenet/sharp';
 import sharp from 'sharp';
 
 import { parseCommand, USAGE, UsageError } from './args.js';
-import type { DeblurCommand } from './args.js';
-import { planJobs } from './inputs.js';
+import type { DeblurCommand, KernelCommand } from './args.js';
+import { expandInputs, planJobs } from './inputs.js';
+import { readKernelFile, writeKernelFile } from './kernel-files.js';
 import type { Job } from './inputs.js';
 import { ProgressBar } from './progress.js';
 
@@ -32,12 +33,21 @@ async function version(): Promise<string> {
   return pkg.version;
 }
 
-async function runJob(job: Job, deblurrer: Deblurrer, bar: ProgressBar, cmd: DeblurCommand): Promise<void> {
+async function runJob(job: Job, deblurrer: Deblurrer, bar: ProgressBar, cmd: DeblurCommand, psf: BlurKernel | undefined): Promise<void> {
+  let kernel: KernelChoice | undefined = cmd.kernel === 'auto' || cmd.kernel === 'none' ? cmd.kernel : undefined;
+  if (psf) {
+    // Checked against this photo here, so that the message names the kernel file.
+    const { width, height } = await sharp(job.input, { failOn: 'error' }).metadata();
+    kernel = validateKernel(psf, cmd.kernel!, { width: width ?? 0, height: height ?? 0 });
+  }
   const restored = await deblur(sharp(job.input, { failOn: 'error' }), {
     deblurrer,
     ...(cmd.tileSize !== undefined ? { tileSize: cmd.tileSize } : {}),
     ...(cmd.overlap !== undefined ? { overlap: cmd.overlap } : {}),
-    onProgress: ({ done, total }) => bar.update(job.input, done, total),
+    ...(kernel !== undefined ? { kernel } : {}),
+    ...(cmd.network !== undefined ? { network: cmd.network } : {}),
+    ...(cmd.maxSize !== undefined ? { estimation: { maxSize: cmd.maxSize } } : {}),
+    onProgress: ({ done, total, stage }) => bar.update(job.input, done, total, stage),
   });
   await mkdir(dirname(job.output), { recursive: true });
   await restored.toFormat(job.format).toFile(job.output);
@@ -54,6 +64,15 @@ async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
   let failed = planned.rejected.length;
   for (const r of planned.rejected) io.stderr.write(`sgenet: ${r.input}: ${r.reason}\n`);
   if (planned.jobs.length === 0) return failed > 0 ? 1 : 0;
+  let psf: BlurKernel | undefined;
+  if (cmd.kernel !== undefined && cmd.kernel !== 'auto' && cmd.kernel !== 'none') {
+    try {
+      psf = await readKernelFile(cmd.kernel);
+    } catch (err) {
+      io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
+      return 1;
+    }
+  }
 
   let deblurrer: Deblurrer;
   try {
@@ -66,7 +85,7 @@ async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
   try {
     for (const job of planned.jobs) {
       try {
-        await runJob(job, deblurrer, bar, cmd);
+        await runJob(job, deblurrer, bar, cmd, psf);
         bar.clear();
         if (!cmd.quiet) io.stdout.write(`${job.input} -> ${job.output}\n`);
       } catch (err) {
@@ -77,6 +96,53 @@ async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
     }
   } finally {
     await deblurrer.dispose();
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+async function readPhoto(file: string): Promise<RawImage> {
+  const { data, info } = await sharp(file, { failOn: 'error' }).rotate().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
+}
+
+async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
+  const { files, rejected } = await expandInputs(cmd.inputs);
+  let failed = rejected.length;
+  for (const r of rejected) io.stderr.write(`sgenet: ${r.input}: ${r.reason}\n`);
+  if (cmd.output !== undefined && files.length + rejected.length !== 1) {
+    io.stderr.write(`sgenet: -o takes exactly one input image, got ${files.length}; use --out-dir for several\n`);
+    return 2;
+  }
+  const bar = new ProgressBar(io.stderr, !cmd.quiet);
+  for (const file of files) {
+    try {
+      const photo = await readPhoto(file);
+      const estimate = await estimateKernel(photo, {
+        ...(cmd.maxSize !== undefined ? { maxSize: cmd.maxSize } : {}),
+        onProgress: ({ done, total }) => bar.update(file, done, total, 'kernel'),
+      });
+      bar.clear();
+      const { kernel, confidence } = estimate;
+      const target = cmd.output ?? (cmd.outDir !== undefined
+        ? join(cmd.outDir, `${basename(file, extname(file))}.psf.${cmd.json ? 'json' : 'png'}`)
+        : undefined);
+      if (target !== undefined) {
+        await mkdir(dirname(target), { recursive: true });
+        await writeKernelFile(kernel, target);
+      }
+      if (cmd.json && target === undefined) {
+        io.stdout.write(files.length === 1 && rejected.length === 0
+          ? `${kernelToJson(kernel)}\n`
+          : `${JSON.stringify({ file, confidence: Number(confidence.toFixed(4)), ...JSON.parse(kernelToJson(kernel)) as object })}\n`);
+      } else if (!cmd.quiet) {
+        const what = estimate.identity ? 'no blur found (identity kernel)' : `${kernel.width}x${kernel.height} kernel`;
+        io.stdout.write(`${file}: ${what}, confidence ${confidence.toFixed(2)}${target ? ` -> ${target}` : ''}\n`);
+      }
+    } catch (err) {
+      bar.clear();
+      failed += 1;
+      io.stderr.write(`sgenet: ${file}: ${reasonOf(err)}\n`);
+    }
   }
   return failed > 0 ? 1 : 0;
 }
@@ -101,5 +167,5 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     io.stdout.write(`${await version()}\n`);
     return 0;
   }
-  return runDeblur(cmd, io);
+  return cmd.command === 'kernel' ? runKernel(cmd, io) : runDeblur(cmd, io);
 }

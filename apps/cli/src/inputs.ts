@@ -27,12 +27,8 @@ function formatFor(file: string, wanted: OutputFormat | undefined): OutputFormat
   return 'png';
 }
 
-/** Expands files and folders into jobs; missing paths and non-images are rejected, not fatal. */
-export async function planJobs(
-  inputs: string[],
-  target: { output?: string; outDir?: string },
-  format: OutputFormat | undefined,
-): Promise<{ jobs: Job[]; rejected: Rejected[] }> {
+/** Expands files and folders (one level deep) into image files; missing paths are rejected. */
+export async function expandInputs(inputs: string[]): Promise<{ files: string[]; rejected: Rejected[] }> {
   const files: string[] = [];
   const rejected: Rejected[] = [];
   for (const input of inputs) {
@@ -54,6 +50,16 @@ export async function planJobs(
       files.push(input);
     }
   }
+  return { files, rejected };
+}
+
+/** Expands files and folders into jobs; missing paths and non-images are rejected, not fatal. */
+export async function planJobs(
+  inputs: string[],
+  target: { output?: string; outDir?: string },
+  format: OutputFormat | undefined,
+): Promise<{ jobs: Job[]; rejected: Rejected[] }> {
+  const { files, rejected } = await expandInputs(inputs);
   if (target.output !== undefined) {
     if (files.length + rejected.length !== 1) {
       throw new RangeError(`-o takes exactly one input image, got ${files.length}; use --out-dir for several`);

@@ -7,7 +7,7 @@ export class ProgressBar {
     this.enabled = enabled && stream.isTTY === true;
   }
 
-  update(label: string, done: number, total: number): void {
+  update(label: string, done: number, total: number, stage?: string): void {
     if (!this.enabled) return;
     const now = Date.now();
     if (done < total && now - this.lastDraw < 100) return;
@@ -16,7 +16,8 @@ export class ProgressBar {
     const filled = total > 0 ? Math.round((done / total) * width) : 0;
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     const cols = this.stream.columns ?? 80;
-    const line = `${bar} ${done}/${total} tiles  ${label}`.slice(0, cols - 1);
+    const unit = stage === 'kernel' ? 'kernel steps' : stage === 'deconvolve' ? 'deconvolution tiles' : 'tiles';
+    const line = `${bar} ${done}/${total} ${unit}  ${label}`.slice(0, cols - 1);
     this.stream.write(`\r\x1b[2K${line}`);
   }
 

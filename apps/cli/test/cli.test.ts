@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { applyBlur, deadLeaves, psnr, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, deadLeaves, estimateKernel, kernelToJson, psnr, psnrAligned, trajectoryKernel } from '@sgenet/core';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,11 @@ describe('argument parsing', () => {
     [['deblur', 'a', '-o', 'x', '--format', 'gif'], /--format must be one of png, jpeg, webp/],
     [['deblur', 'a', '-o', 'x', '--backend', 'cuda'], /--backend must be one of ort, tfjs/],
     [['sharpen', 'a'], /unknown command "sharpen"/],
+    [['kernel'], /kernel needs at least one input/],
+    [['kernel', 'a', '--tile', '512'], /--tile is a deblur option/],
+    [['kernel', 'a', '--max-size', '20'], /--max-size must be odd/],
+    [['deblur', 'a', '-o', 'x', '--json'], /--json is a kernel option/],
+    [['deblur', 'a', '-o', 'x', '--network', '--no-network'], /at most one of --network/],
   ])('rejects %j', (argv, msg) => {
     expect(() => parseCommand(argv)).toThrow(msg);
   });
@@ -78,33 +83,97 @@ describe('sgenet deblur (the installed bin)', () => {
   });
 
   it('raises PSNR against the sharp originals', async () => {
-    // Measured with the shipped sgenet-s (see its model card): +0.07 to +0.36 dB on these scenes,
-    // +0.25 dB on average. The bar is "measurably better, never worse", not a quality target.
+    // The default pipeline (estimated kernel, deconvolution). The bar is "measurably better,
+    // never worse", not a quality target (the dev benchmark measures quality).
     const gains: number[] = [];
     const report: string[] = [];
     for (const [name, original] of originals) {
       const restored = await readRgb(join(dir, 'out', `${name}.png`));
-      const before = psnr(blurred.get(name)!, original);
-      const after = psnr(restored, original);
+      // Shift-aligned: a blind kernel is known up to a translation, and the output follows the
+      // blurry photo's centroid, not the unknowable true kernel offset.
+      const before = psnrAligned(original, blurred.get(name)!);
+      const after = psnrAligned(original, restored);
       gains.push(after - before);
       report.push(`${name}: ${before.toFixed(2)} -> ${after.toFixed(2)} dB`);
     }
     for (const g of gains) expect(g, report.join('; ')).toBeGreaterThan(0);
-    expect(gains.reduce((a, b) => a + b) / gains.length, report.join('; ')).toBeGreaterThan(0.15);
+    expect(gains.reduce((a, b) => a + b) / gains.length, report.join('; ')).toBeGreaterThan(1);
   });
 
-  it('gives the same image with --backend tfjs as with ONNX Runtime (PSNR above 50 dB)', async () => {
-    const out = join(dir, 'tfjs.png');
-    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'street.png'), '-o', out, '--backend', 'tfjs', '-q']);
-    const viaTfjs = await readRgb(out);
-    const viaOrt = await readRgb(join(dir, 'out', 'street.png'));
+  it('gives the same image with --backend tfjs as with ONNX Runtime (PSNR above 50 dB), network only', async () => {
+    const [tfjs, ort] = [join(dir, 'tfjs.png'), join(dir, 'ort.png')];
+    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'street.png'), '-o', tfjs, '--backend', 'tfjs', '--kernel', 'none', '-q']);
+    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'street.png'), '-o', ort, '--kernel', 'none', '-q']);
+    const viaTfjs = await readRgb(tfjs);
+    const viaOrt = await readRgb(ort);
     expect(psnr(viaTfjs, viaOrt)).toBeGreaterThan(50);
+    // The network-only path really ran the network: not a copy of the input.
+    expect(psnr(viaOrt, blurred.get('street')!)).toBeLessThan(60);
   });
 
   it('writes -o FILE in the format of its extension', async () => {
     const out = join(dir, 'single.webp');
     await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', out, '--tile', '128', '--overlap', '32', '-q']);
     expect((await sharp(out).metadata()).format).toBe('webp');
+  });
+
+  it('sgenet kernel --json prints the kernel the API estimates; -o writes it as a PNG', async () => {
+    const input = join(dir, 'in', 'poster.png');
+    const { stdout } = await run(process.execPath, [BIN, 'kernel', input, '--json']);
+    const printed = JSON.parse(stdout) as { width: number; height: number; data: number[] };
+    const api = await estimateKernel(await readRgb(input));
+    expect(printed.width).toBe(api.kernel.width);
+    expect(printed.height).toBe(api.kernel.height);
+    expect(printed.data).toEqual(Array.from(api.kernel.data, (v) => Number(v.toPrecision(8))));
+    expect(printed.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const png = join(dir, 'psf.png');
+    await run(process.execPath, [BIN, 'kernel', input, '-o', png, '-q']);
+    const meta = await sharp(png).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([api.kernel.width, api.kernel.height, 'png']);
+    const { data } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+    expect(Math.max(...data)).toBe(255); // the PNG is the kernel scaled to its peak
+  });
+
+  it('sgenet kernel over a folder prints one JSON line per image, naming each file', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'kernel', join(dir, 'in'), '--json', '-q']).catch(
+      (err: { stdout: string }) => err,
+    );
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; confidence: number });
+    expect(lines.map((l) => l.file.split('/').at(-1))).toEqual(['desk.png', 'poster.png', 'street.png']);
+    expect(lines.every((l) => l.confidence >= 0 && l.confidence <= 1)).toBe(true);
+  });
+
+  it('deblur --kernel FILE deconvolves with a PSF file (JSON or PNG), the same kernel either way', async () => {
+    const kernel = trajectoryKernel({ length: 10, seed: 11 });
+    const json = join(dir, 'street-psf.json');
+    await writeFile(json, kernelToJson(kernel));
+    const [a, b] = [join(dir, 'k-json.png'), join(dir, 'k-png.png')];
+    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'street.png'), '-o', a, '--kernel', json, '-q']);
+    const psfPng = join(dir, 'street-psf.png');
+    await run(process.execPath, [BIN, 'kernel', join(dir, 'in', 'street.png'), '-o', psfPng, '-q']);
+    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'street.png'), '-o', b, '--kernel', psfPng, '-q']);
+    const original = originals.get('street')!;
+    // The true kernel restores the scene (non-blind mode); the estimated PSF, read back from its PNG, runs too.
+    expect(psnr(await readRgb(a), original)).toBeGreaterThan(psnr(blurred.get('street')!, original) + 2);
+    expect((await readRgb(b)).width).toBe(original.width);
+  });
+
+  it.each([
+    ['empty.json', '', /empty\.json: the (kernel )?file is empty/],
+    ['zero.json', '{"width":2,"height":1,"data":[0,0]}', /zero\.json: all values are zero/],
+    ['nan.json', '{"width":2,"height":1,"data":[NaN,1]}', /nan\.json: not valid JSON/],
+    ['neg.json', '{"width":2,"height":1,"data":[-1,2]}', /neg\.json: value 0 is negative/],
+    ['text.json', '{"width":2,"height":1,"data":["x","y"]}', /text\.json: value 0 is not a number/],
+    ['huge.json', JSON.stringify({ width: 301, height: 1, data: new Array(301).fill(1) }), /huge\.json: the 301 x 1 kernel is larger than the 192 x 144 photo/],
+    ['noise.png', 'not a png at all', /noise\.png: not a readable PSF image/],
+  ])('deblur --kernel %s fails with a typed error naming the file, exit 1', async (name, text, msg) => {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    const err = await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', join(dir, 'never.png'), '--kernel', file])
+      .catch((e: { code: number; stderr: string }) => e);
+    expect('code' in err && err.code).toBe(1);
+    expect(err.stderr).toMatch(msg);
+    expect(err.stderr).toMatch(/ERR_SGENET_INVALID_KERNEL/);
   });
 
   it('exits 2 with the usage on a bad command line', async () => {
