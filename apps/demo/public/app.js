@@ -171,6 +171,7 @@ async function deblur(blob, name) {
       els.download.href = url;
       els.download.download = filenameFrom(xhr.getResponseHeader('Content-Disposition'), `deblurred.${els.format.value}`);
       els.download.hidden = false;
+      showKernel(jobId, xhr.getResponseHeader('X-Blur-Kernel'));
       const seconds = ((performance.now() - current.started) / 1000).toFixed(1);
       setProgress(100, `Done in ${seconds} s. Drag across the picture to compare.`);
       setState('done');
@@ -237,6 +238,24 @@ els.sample.addEventListener('click', async () => {
   }
 });
 els.cancel.addEventListener('click', () => job?.xhr?.abort());
+
+// The kernel the server deconvolved with, enlarged (GET /api/kernel/:jobId), beside before/after.
+async function showKernel(jobId, header) {
+  const figure = $('kernel-figure');
+  figure.hidden = true;
+  if (!header || header === 'none') {
+    $('kernel-caption').textContent = 'No blur kernel found: the network alone restored this photo.';
+    figure.hidden = false;
+    $('kernel').hidden = true;
+    return;
+  }
+  const res = await fetch(`/api/kernel/${encodeURIComponent(jobId)}`);
+  if (!res.ok) return;
+  $('kernel').src = objectUrl(await res.blob());
+  $('kernel').hidden = false;
+  $('kernel-caption').textContent = `Estimated blur kernel: ${header.replace('; confidence=', ', confidence ')} (enlarged)`;
+  figure.hidden = false;
+}
 
 // The before/after divider: slider, or drag on the picture.
 function setDivider(percent) {

@@ -7,12 +7,13 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import { createDeblurrer } from '@sgenet/core';
-import type { Deblurrer } from '@sgenet/core';
+import { createDeblurrer, kernelToGrey } from '@sgenet/core';
+import type { Deblurrer, KernelUsed } from '@sgenet/core';
 import { DeblurHttpError, deblurUpload, sgenetErrorHandler, toHttpError } from '@sgenet/express';
 import type { DeblurMiddleware } from '@sgenet/express';
 import { openImage } from '@sgenet/sharp';
 import express from 'express';
+import sharp from 'sharp';
 import type { Express, NextFunction, Request, Response } from 'express';
 
 import { ProgressHub } from './progress-hub.js';
@@ -58,6 +59,19 @@ function isPlaceholder(metadata: Readonly<Record<string, string>>): boolean {
   return m !== null && Number(m[1]) < 1000;
 }
 
+/** Kernels of recent jobs, shown enlarged beside before/after. */
+const KEPT_KERNELS = 32;
+
+/** The kernel as a PNG, enlarged with nearest-neighbour to about 192 px so its taps stay visible. */
+export async function kernelPicture(used: KernelUsed): Promise<Buffer> {
+  const { kernel } = used;
+  const scale = Math.max(1, Math.floor(192 / Math.max(kernel.width, kernel.height)));
+  return sharp(Buffer.from(kernelToGrey(kernel)), { raw: { width: kernel.width, height: kernel.height, channels: 1 } })
+    .resize(kernel.width * scale, kernel.height * scale, { kernel: 'nearest' })
+    .png()
+    .toBuffer();
+}
+
 /** Builds the Express app. */
 export function createDemoApp(options: DemoOptions = {}): Demo {
   const ownsDeblurrer = options.deblurrer === undefined;
@@ -67,6 +81,7 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
   const maxPixels = options.maxPixels ?? 16_000_000;
   const tileSize = options.tileSize ?? 512;
   const hub = new ProgressHub();
+  const kernels = new Map<string, Promise<Buffer>>();
   const middleware = deblurUpload({
     deblurrer,
     tileSize,
@@ -75,6 +90,14 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
     concurrency: options.concurrency ?? 1,
     maxQueue: options.maxQueue ?? 3,
     onProgress: hub.publish,
+    onKernel: (req, used) => {
+      const jobId = req.get('x-job-id');
+      if (!jobId || !/^[A-Za-z0-9_-]{8,128}$/.test(jobId)) return;
+      const picture = kernelPicture(used);
+      picture.catch(() => kernels.delete(jobId));
+      kernels.set(jobId, picture);
+      while (kernels.size > KEPT_KERNELS) kernels.delete(kernels.keys().next().value!);
+    },
   });
 
   const app = express();
@@ -135,6 +158,20 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
   );
 
   app.get('/api/progress/:jobId', hub.subscribe);
+  app.get('/api/kernel/:jobId', async (req, res, next) => {
+    try {
+      const picture = kernels.get(req.params.jobId ?? '');
+      if (!picture) {
+        res.status(404).json({ error: { code: 'ERR_DEMO_NO_KERNEL', message: 'No kernel for this job: it used the network alone, or it is too old' } });
+        return;
+      }
+      res.setHeader('Content-Type', 'image/png');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end(await picture);
+    } catch (err) {
+      next(err);
+    }
+  });
   app.post('/api/deblur', middleware);
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: { code: 'ERR_DEMO_NOT_FOUND', message: 'No such API route: see GET /api/info' } });

@@ -99,6 +99,28 @@ describe('demo API', () => {
     }
   });
 
+  it('shows the kernel each job deconvolved with, enlarged, and names it in X-Blur-Kernel', async () => {
+    const sample = await renderSample();
+    const jobId = 'kernel-job-0001';
+    const res = await request(demo.app).post('/api/deblur').set('X-Job-Id', jobId).attach('image', sample, 'sample.png');
+    expect(res.status).toBe(200);
+    const header = res.headers['x-blur-kernel'] as string;
+    expect(header).toMatch(/^(none|\d+x\d+; confidence=\d\.\d\d)$/);
+    const picture = await request(demo.app).get(`/api/kernel/${jobId}`).buffer(true).parse((r, cb) => {
+      const parts: Buffer[] = [];
+      r.on('data', (b: Buffer) => parts.push(b));
+      r.on('end', () => cb(null, Buffer.concat(parts)));
+    });
+    expect(picture.status).toBe(200);
+    expect(picture.headers['content-type']).toBe('image/png');
+    const meta = await sharp(picture.body as Buffer).metadata();
+    const side = header === 'none' ? 1 : Number(/^(\d+)x/.exec(header)![1]);
+    // Enlarged by a whole factor to about 192 px.
+    expect(meta.width! % side).toBe(0);
+    expect(meta.width).toBeGreaterThanOrEqual(Math.min(192, side * Math.floor(192 / side)));
+    expect((await request(demo.app).get('/api/kernel/no-such-job-00')).status).toBe(404);
+  });
+
   it('previews what the browser cannot show, upright', async () => {
     const tiff = await sharp({ create: { width: 60, height: 40, channels: 3, background: '#369' } })
       .withMetadata({ orientation: 6 })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
-import { AbortError, createDeblurrer, invalidOption } from '@sgenet/core';
-import type { BackendChoice, Deblurrer, ModelSource } from '@sgenet/core';
+import { AbortError, checkPipelineOptions, createDeblurrer, invalidOption } from '@sgenet/core';
+import type { BackendChoice, DeblurOptions, Deblurrer, KernelChoice, KernelUsed, ModelSource } from '@sgenet/core';
 import { IMAGE_FORMATS, deblur, openImage } from '@sgenet/sharp';
 import type { ImageFormat, OpenedImage } from '@sgenet/sharp';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -53,6 +53,22 @@ export interface DeblurUploadOptions {
   tileSize?: number;
   /** Tile overlap passed to the deblurrer (0 to 1024). Default: the deblurrer's. */
   overlap?: number;
+  /**
+   * Deconvolution kernel for every request: `'auto'` (estimated blind, the core default),
+   * `'none'` (the network alone) or a measured PSF `{ width, height, data }` (a fixed camera).
+   */
+  kernel?: KernelChoice;
+  /** Run the network after the deconvolution (see `DeblurOptions.network` of `@sgenet/core`). */
+  network?: boolean;
+  /** Options of the blind kernel estimation (see `EstimateKernelOptions` of `@sgenet/core`). */
+  estimation?: DeblurOptions['estimation'];
+  /** Options of the deconvolution (see `DeconvolveOptions` of `@sgenet/core`). */
+  deconvolution?: DeblurOptions['deconvolution'];
+  /**
+   * Receives the kernel each request's restoration used (estimated or given). The response also
+   * carries it in brief: `X-Blur-Kernel: <width>x<height>; confidence=<c>` (or `none`).
+   */
+  onKernel?: (req: Request, used: KernelUsed) => void;
   /** JPEG/WebP quality, 1 to 100. Default 90. */
   quality?: number;
   /**
@@ -88,7 +104,7 @@ export interface DeblurMiddleware extends RequestHandler {
 const KNOWN = [
   'deblurrer', 'backend', 'model', 'threads', 'mode', 'field', 'maxBytes', 'maxPixels', 'formats',
   'concurrency', 'maxQueue', 'queue', 'tileSize', 'overlap', 'quality', 'defaultFormat',
-  'keepMetadata', 'onProgress', 'jobId',
+  'keepMetadata', 'onProgress', 'jobId', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel',
 ] as const;
 
 const JOB_ID = /^[A-Za-z0-9_-]{8,128}$/;
@@ -115,6 +131,8 @@ interface Resolved {
   keepMetadata: boolean;
   onProgress: ((req: Request, progress: JobProgress) => void) | undefined;
   jobId: ((req: Request) => string | undefined) | undefined;
+  pipeline: Pick<DeblurOptions, 'kernel' | 'network' | 'estimation' | 'deconvolution'>;
+  onKernel: ((req: Request, used: KernelUsed) => void) | undefined;
 }
 
 function validate(options: unknown): Resolved {
@@ -167,9 +185,15 @@ function validate(options: unknown): Resolved {
   if (o.keepMetadata !== undefined && typeof o.keepMetadata !== 'boolean') {
     throw invalidOption('keepMetadata', 'a boolean', o.keepMetadata);
   }
-  for (const k of ['onProgress', 'jobId'] as const) {
+  for (const k of ['onProgress', 'jobId', 'onKernel'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'function') throw invalidOption(k, 'a function', o[k]);
   }
+  const pipeline: Resolved['pipeline'] = {};
+  if (o.kernel !== undefined) pipeline.kernel = o.kernel as KernelChoice;
+  if (o.network !== undefined) pipeline.network = o.network as boolean;
+  if (o.estimation !== undefined) pipeline.estimation = o.estimation as DeblurOptions['estimation'];
+  if (o.deconvolution !== undefined) pipeline.deconvolution = o.deconvolution as DeblurOptions['deconvolution'];
+  checkPipelineOptions(pipeline);
   const queue = (o.queue as JobQueue | undefined) ??
     new JobQueue({ concurrency: o.concurrency as number | undefined, maxQueue: o.maxQueue as number | undefined });
   return {
@@ -186,6 +210,8 @@ function validate(options: unknown): Resolved {
     keepMetadata: (o.keepMetadata as boolean | undefined) ?? false,
     onProgress: o.onProgress as Resolved['onProgress'],
     jobId: o.jobId as Resolved['jobId'],
+    pipeline,
+    onKernel: o.onKernel as Resolved['onKernel'],
   };
 }
 
@@ -296,6 +322,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
         // A progress hook must never break a job.
       }
     };
+    let kernelHeader: string | undefined;
     const controller = new AbortController();
     const onClose = (): void => {
       // 'close' after a finished response is normal; before it, the client went away.
@@ -332,7 +359,16 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
             keepMetadata: cfg.keepMetadata,
             ...(cfg.tileSize !== undefined ? { tileSize: cfg.tileSize } : {}),
             ...(cfg.overlap !== undefined ? { overlap: cfg.overlap } : {}),
-            onProgress: (p) => emit({ phase: 'deblurring', done: p.done, total: p.total }),
+            ...cfg.pipeline,
+            onKernel: (used) => {
+              kernelHeader = used.identity ? 'none' : `${used.kernel.width}x${used.kernel.height}; confidence=${used.confidence.toFixed(2)}`;
+              try {
+                cfg.onKernel?.(req, used);
+              } catch {
+                // A reporting hook must never break a job.
+              }
+            },
+            onProgress: (p) => emit({ phase: 'deblurring', done: p.done, total: p.total, ...(p.stage ? { stage: p.stage } : {}) }),
           });
           if (!format) return { image, body: undefined };
           emit({ phase: 'encoding', done: 0, total: 0 });
@@ -350,6 +386,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
         res.setHeader('Cache-Control', 'no-store');
         res.setHeader('Vary', 'Accept');
         res.setHeader('X-Processing-Time-Ms', String(durationMs));
+        if (kernelHeader !== undefined) res.setHeader('X-Blur-Kernel', kernelHeader);
         res.end(result.body);
         emit({ phase: 'done', done: 1, total: 1 });
         return;
@@ -365,6 +402,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
         inputFormat: opened.format,
         file: { originalName: file.originalname, mimeType: file.mimetype, size: file.size },
         durationMs,
+        ...(kernelHeader !== undefined ? { kernel: kernelHeader } : {}),
       };
       req.sgenet = attached;
       emit({ phase: 'done', done: 1, total: 1 });

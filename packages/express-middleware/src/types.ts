@@ -11,9 +11,11 @@ export interface JobProgress {
   /** The request's job id (also sent as the `X-Job-Id` response header). */
   jobId: string;
   phase: JobPhase;
-  /** Tiles done and total while `deblurring` (0/0 in other phases, 1/1 when `done`). */
+  /** Steps done and total of the current stage while `deblurring` (0/0 in other phases, 1/1 when `done`). */
   done: number;
   total: number;
+  /** While `deblurring`: the restoration stage (`kernel`, `deconvolve`, `network`). */
+  stage?: 'kernel' | 'deconvolve' | 'network';
   /** 1-based place in the queue while `queued`. */
   position?: number;
   /** Set when `failed`: the code and message sent to the client. */
@@ -35,6 +37,8 @@ export interface DeblurResult {
   file: { originalName: string; mimeType: string; size: number };
   /** Milliseconds from entering the queue to the deblurred result. */
   durationMs: number;
+  /** The kernel used, as in the `X-Blur-Kernel` header: `<w>x<h>; confidence=<c>` or `none`. */
+  kernel?: string;
 }
 
 declare global {

@@ -417,4 +417,15 @@ describe('options are validated when the middleware is made', () => {
     expect(() => deblurUpload({ deblurrer: real, model: 'x.onnx' })).toThrow(/for model but received "x.onnx"/);
     expect(() => deblurUpload({ queue: new JobQueue(), maxQueue: 3 })).toThrow(/for maxQueue but received 3/);
   });
+
+  it('checks the pipeline options it passes to core: kernel, network, estimation, deconvolution', () => {
+    expect(() => deblurUpload({ kernel: 'blind' as never })).toThrow(/'auto', 'none' or a kernel/);
+    expect(() => deblurUpload({ kernel: { width: 2, height: 1, data: [0, 0] } as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_SGENET_INVALID_KERNEL', message: expect.stringMatching(/all values are zero/) as unknown }),
+    );
+    expect(() => deblurUpload({ network: 'yes' as never })).toThrow(/a boolean for network/);
+    expect(() => deblurUpload({ estimation: { maxSize: 4 } })).toThrow(/for maxSize but received 4/);
+    expect(() => deblurUpload({ deconvolution: { method: 'lucy' as never } })).toThrow(/for method but received "lucy"/);
+    expect(() => deblurUpload({ onKernel: 3 as never })).toThrow(/a function for onKernel/);
+  });
 });

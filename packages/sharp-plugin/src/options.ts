@@ -1,6 +1,6 @@
-import type { BackendChoice, DeblurOptions, Deblurrer, ModelSource, ProgressCallback } from '@sgenet/core';
+import type { BackendChoice, DeblurOptions, Deblurrer, KernelChoice, ModelSource, ProgressCallback } from '@sgenet/core';
 
-import { invalidOption, isPlainObject } from '@sgenet/core';
+import { checkPipelineOptions, invalidOption, isPlainObject } from '@sgenet/core';
 
 /** Options of {@link deblur}. Every one is optional. */
 export interface DeblurSharpOptions {
@@ -18,6 +18,19 @@ export interface DeblurSharpOptions {
   providers?: readonly string[];
   /** Backend threads for the per-call deblurrer. Default: all cores. */
   threads?: number;
+  /**
+   * The deconvolution kernel: `'auto'` (estimated blind, the default), `'none'` (the network
+   * alone) or a measured PSF `{ width, height, data }`. Passed to `Deblurrer.deblur`.
+   */
+  kernel?: KernelChoice;
+  /** Run the network after the deconvolution (see `DeblurOptions.network` of `@sgenet/core`). */
+  network?: boolean;
+  /** Options of the blind kernel estimation (see `EstimateKernelOptions` of `@sgenet/core`). */
+  estimation?: DeblurOptions['estimation'];
+  /** Options of the deconvolution (see `DeconvolveOptions` of `@sgenet/core`). */
+  deconvolution?: DeblurOptions['deconvolution'];
+  /** Receives the kernel the restoration used (see `DeblurOptions.onKernel` of `@sgenet/core`). */
+  onKernel?: DeblurOptions['onKernel'];
   /** Largest tile side fed to the model, 64 to 8192 (default 1024). Memory grows with its square. */
   tileSize?: number;
   /** Context (px) each tile reads beyond what it writes, 0 to 1024. Default from the model. */
@@ -49,7 +62,7 @@ export interface ResolvedSharpOptions {
 
 const KNOWN = [
   'deblurrer', 'backend', 'model', 'providers', 'threads', 'tileSize', 'overlap', 'concurrency',
-  'onProgress', 'signal', 'keepMetadata',
+  'onProgress', 'signal', 'keepMetadata', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel',
 ] as const;
 
 function intOption(name: string, value: unknown, min: number, max: number): number | undefined {
@@ -129,7 +142,15 @@ export function validateSharpOptions(options: unknown): ResolvedSharpOptions {
     throw invalidOption('keepMetadata', 'a boolean', o.keepMetadata);
   }
 
+  // The pipeline options are checked by core's own validation (resolveDeblurOptions), once here
+  // so that a bad value fails before the image is decoded.
   const run: DeblurOptions = {};
+  if (o.kernel !== undefined) run.kernel = o.kernel as KernelChoice;
+  if (o.network !== undefined) run.network = o.network as boolean;
+  if (o.estimation !== undefined) run.estimation = o.estimation as DeblurOptions['estimation'];
+  if (o.deconvolution !== undefined) run.deconvolution = o.deconvolution as DeblurOptions['deconvolution'];
+  if (o.onKernel !== undefined) run.onKernel = o.onKernel as DeblurOptions['onKernel'];
+  checkPipelineOptions(run);
   if (tileSize !== undefined) run.tileSize = tileSize;
   if (overlap !== undefined) run.overlap = overlap;
   if (concurrency !== undefined) run.concurrency = concurrency;
