@@ -5,12 +5,23 @@
     python training/evaluate.py --onnx packages/core/models/sgenet-s.onnx \\
         --ckpt training/runs/sgenet-s/last.pt --extra-onnx ablate-cem=/tmp/cem.onnx
 
+    python training/evaluate.py --restoration /tmp/sgenet-restoration --json r.json   # + the kernel pipeline
+
 Reports the mean PSNR / SSIM (RGB, full image, sgenet.metrics) over all pairs and per kernel of:
 the blurry input; sharp's default ``sharpen()`` (mild 3x3 sharpen on the 8-bit image); a strong
 unsharp mask (Gaussian sigma 2, amount 1.5); non-blind Wiener deconvolution with the TRUE kernel
 (NSR picked from a fixed grid on the first 4 pairs: an upper reference no blind method gets for
 free); and our model(s): an ONNX file through ONNX Runtime (CPU) and optionally a PyTorch
 checkpoint. Every output is clipped and quantised to 8 bits before the metrics, like a saved PNG.
+
+With ``--restoration DIR`` it also scores the product's restoration pipeline, run by the Node
+package itself (``tools/bench/dist/restore-pairs.js``: there is one kernel estimator and one
+deconvolution, in TypeScript; this script only measures): Wiener and our deconvolution with the
+true and with the estimated kernel, the full default pipeline, the deconvolution followed by the
+network, and the network alone. DIR (outside the repository) receives the blurry pairs and the
+outputs and makes the run resumable. Every method then gets shift-aligned PSNR too (best integer
+shift within 5 px, interior cropped by 5 px), and the estimated kernels their error ratio
+(aligned SSE with the estimated kernel over that with the true one, same deconvolution).
 
 The pairs are generated in memory by ``sgenet.benchmark`` (see make_benchmark_pairs.py); nothing
 derived from the datasets is written. Deterministic: the same inputs give the same numbers (the
@@ -30,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sgenet.baselines import sharp_mild_sharpen, unsharp_mask, wiener_deconvolve  # noqa: E402
 from sgenet.benchmark import (DEFAULT_DATA, DEFAULT_KERNELS, NOISE_SIGMA, REPO_ROOT, SEED,  # noqa: E402
                               count_pairs, iter_pairs, load_kernels, to_float, to_uint8)
-from sgenet.metrics import psnr, ssim  # noqa: E402
+from sgenet.metrics import psnr, psnr_aligned, shifted_sse, ssim  # noqa: E402
 
 DEFAULT_ONNX = REPO_ROOT / "packages" / "core" / "models" / "sgenet-s.onnx"
 NSR_GRID = (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 1e-1)
@@ -52,6 +63,9 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=0, help="ORT/torch threads (0: library default)")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--markdown", help="write the table here")
+    p.add_argument("--restoration", metavar="DIR",
+                   help="also run and score the Node restoration pipeline; DIR (outside the repo) holds its work")
+    p.add_argument("--node-shards", type=int, default=2, help="parallel Node processes for --restoration")
     p.add_argument("--allow-missing", action="store_true",
                    help="exit 0 with a message (instead of failing) when the datasets are absent")
     return p.parse_args(argv)
@@ -173,10 +187,84 @@ def build_methods(args, nsr: float) -> tuple[dict, dict]:
     return methods, labels
 
 
+# ----------------------------------------------------------------------------------- restoration
+
+RESTORE_SCRIPT = REPO_ROOT / "tools" / "bench" / "dist" / "restore-pairs.js"
+RESTORATION_LABELS = {
+    "wiener_true": "Wiener deconvolution (@sgenet/core, wiener mode), TRUE kernel",
+    "ours_true": "our deconvolution (hyper-Laplacian, @sgenet/core), TRUE kernel (non-blind)",
+    "wiener_est": "Wiener deconvolution, ESTIMATED kernel",
+    "ours_est": "our deconvolution, ESTIMATED kernel (blind: stages 1+2)",
+    "ours_est_network": "our deconvolution, ESTIMATED kernel, then the v0.4.0 network",
+    "pipeline": "full default pipeline: deblur() with default options",
+}
+
+
+def _inside_repo(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(REPO_ROOT)
+        return True
+    except ValueError:
+        return False
+
+
+def run_restoration(work: Path, data: Path, kernels: Path, n: int, shards: int) -> dict:
+    """Writes the blurry pairs into work/pairs, runs the Node restoration over them (resumable) and
+    returns {stem: record} with the records the Node script wrote."""
+    import subprocess
+    from PIL import Image
+    if _inside_repo(work):
+        raise SystemExit(f"error: --restoration {work} is inside the repository; benchmark images are derived "
+                         "from third-party data and must stay outside it")
+    if not RESTORE_SCRIPT.exists():
+        raise SystemExit(f"error: {RESTORE_SCRIPT} not built; run `npm run build` first")
+    pairs_dir, out_dir = work / "pairs", work / "out"
+    pairs_dir.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for pair in iter_pairs(data, kernels, limit=n):
+        name = f"{Path(pair.image_name).stem}_k{pair.kernel_index + 1}.png"
+        if not (pairs_dir / name).exists():
+            Image.fromarray(pair.blurry).save(pairs_dir / name)
+        entries.append({"index": pair.index, "image": pair.image_name, "kernel": pair.kernel_index, "blurry": name})
+    (pairs_dir / "manifest.json").write_text(json.dumps({"entries": entries}))
+    cmd = ["node", str(RESTORE_SCRIPT), "--pairs", str(pairs_dir), "--kernels", str(kernels), "--out", str(out_dir),
+           "--methods", ",".join(RESTORATION_LABELS)]
+    print("restoration: " + " ".join(cmd) + f" --shard i/{shards}", flush=True)
+    procs = [subprocess.Popen(cmd + ["--shard", f"{i}/{shards}"]) for i in range(shards)]
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        raise SystemExit(f"error: restore-pairs exited with {codes}")
+    return {e["blurry"][:-4]: json.loads((out_dir / f"{e['blurry'][:-4]}.json").read_text()) for e in entries}
+
+
+def _load_png(path: Path) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def kernel_report(records: dict, ratios: list) -> dict:
+    """Error-ratio distribution (Levin et al.'s cumulative curve) and the stage timings."""
+    r = np.asarray([x for x in ratios if np.isfinite(x)])
+    est = [rec["seconds"]["estimate"] for rec in records.values()]
+    dec = [rec["seconds"]["ours_est"] for rec in records.values() if "ours_est" in rec["seconds"]]
+    mp = [rec["megapixels"] for rec in records.values()]
+    return {
+        "error_ratio": {"share_le_2": float(np.mean(r <= 2)), "share_le_3": float(np.mean(r <= 3)),
+                        "median": float(np.median(r)), "max": float(r.max()),
+                        "curve": {f"{t:g}": float(np.mean(r <= t)) for t in (1.5, 2, 2.5, 3, 4, 5)}},
+        "identity_fallbacks": int(sum(1 for rec in records.values() if rec["identity"])),
+        "seconds": {"estimate_per_image": float(np.median(est)), "estimate_per_mp": float(np.median(np.divide(est, mp))),
+                    "deconvolve_per_image": float(np.median(dec)) if dec else None,
+                    "deconvolve_per_mp": float(np.median(np.divide(dec, mp[:len(dec)]))) if dec else None,
+                    "statistic": "median over pairs, one process per core"},
+    }
+
+
 # ------------------------------------------------------------------------------------- reporting
 
 def _mean(vals):
     return {"psnr": float(np.mean([v[0] for v in vals])), "ssim": float(np.mean([v[1] for v in vals])),
+            **({"psnr_aligned": float(np.mean([v[4] for v in vals]))} if vals and len(vals[0]) > 4 else {}),
             "n": len(vals)} if vals else {"psnr": None, "ssim": None, "n": 0}
 
 
@@ -193,18 +281,36 @@ def markdown_table(result: dict) -> str:
         f"{s['total_pairs']} pairs), reflect border, Gaussian noise sigma {s['noise_sigma']}, "
         f"seed {s['seed']}, 8-bit round trip. Mean PSNR (dB) / SSIM, RGB, full image.",
         "",
-        "| method | PSNR | SSIM |",
-        "|---|---:|---:|",
     ]
+    aligned = "psnr_aligned" in result["summary"][methods[0]]
+    if aligned:
+        lines += ["| method | PSNR | PSNR aligned | SSIM |", "|---|---:|---:|---:|"]
+    else:
+        lines += ["| method | PSNR | SSIM |", "|---|---:|---:|"]
     for m in methods:
         r = result["summary"][m]
-        lines.append(f"| {result['labels'][m]} | {_fmt(r['psnr'], 2)} | {_fmt(r['ssim'], 4)} |")
+        mid = f" {_fmt(r['psnr_aligned'], 2)} |" if aligned else ""
+        lines.append(f"| {result['labels'][m]} | {_fmt(r['psnr'], 2)} |{mid} {_fmt(r['ssim'], 4)} |")
     lines += ["", "Per kernel, PSNR / SSIM:", "",
               "| method | " + " | ".join(f"k{i + 1}" for i in range(nk)) + " |",
               "|---|" + "---:|" * nk]
     for m in methods:
         cells = [f"{_fmt(r['psnr'], 2)} / {_fmt(r['ssim'], 3)}" for r in result["per_kernel"][m]]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    if aligned:
+        lines += ["", "Per kernel, shift-aligned PSNR:", "",
+                  "| method | " + " | ".join(f"k{i + 1}" for i in range(nk)) + " |", "|---|" + "---:|" * nk]
+        for m in methods:
+            lines.append(f"| {m} | " + " | ".join(_fmt(r.get("psnr_aligned"), 2) for r in result["per_kernel"][m]) + " |")
+    k = result.get("kernel")
+    if k:
+        e, t = k["error_ratio"], k["seconds"]
+        lines += ["", f"Estimated kernels: error ratio ≤ 2 on {e['share_le_2']:.1%} of the pairs, ≤ 3 on "
+                  f"{e['share_le_3']:.1%} (median {e['median']:.2f}, max {e['max']:.2f}); identity fallbacks: "
+                  f"{k['identity_fallbacks']}. Worst pair vs blurry (aligned): {k['worst_vs_blurry']:+.2f} dB "
+                  f"({k['worst_pair']}). Estimation {t['estimate_per_image']:.2f} s per image "
+                  f"({t['estimate_per_mp']:.2f} s/MP), deconvolution {t['deconvolve_per_image']:.2f} s per image "
+                  f"({t['deconvolve_per_mp']:.2f} s/MP), {t['statistic']}."]
     lines += ["", f"Wiener NSR {s['wiener_nsr']:g}, picked from {list(s['wiener_nsr_grid'])} by mean "
               f"PSNR on the first {s['wiener_nsr_tuned_on_pairs']} pairs."]
     return "\n".join(lines) + "\n"
@@ -231,10 +337,19 @@ def evaluate(args) -> dict:
     print(f"Wiener NSR {nsr:g} (non-blind upper reference; picked on the first {NSR_TUNE_PAIRS} pairs: "
           + ", ".join(f"{k:g}: {v:.2f} dB" for k, v in nsr_scores.items()) + ")", flush=True)
     methods, labels = build_methods(args, nsr)
+    records = None
+    if args.restoration:
+        out_dir = Path(args.restoration) / "out"
+        records = run_restoration(Path(args.restoration), data, kernels, n, args.node_shards)
+        for name, label in RESTORATION_LABELS.items():
+            methods[name] = lambda p, name=name: _load_png(
+                out_dir / f"{Path(p.image_name).stem}_k{p.kernel_index + 1}.{name}.png")
+            labels[name] = label
     for name, label in labels.items():
         print(f"  {name:15s} {label}", flush=True)
 
-    scores = {m: [] for m in methods}          # (psnr, ssim, kernel_index, image_name)
+    scores = {m: [] for m in methods}          # (psnr, ssim, kernel_index, image_name[, psnr_aligned])
+    ratios, worst = [], (float("inf"), "")
     timing = {m: 0.0 for m in methods}
     for pair in iter_pairs(data, kernels, limit=n):
         sharp = to_float(pair.sharp)
@@ -246,14 +361,26 @@ def evaluate(args) -> dict:
             assert out.dtype == np.uint8 and out.shape == pair.sharp.shape, name
             out = to_float(out)
             s = (min(psnr(sharp, out), PSNR_CAP), ssim(sharp, out), pair.kernel_index, pair.image_name)
+            if records is not None:
+                s = s + (min(psnr_aligned(sharp, out), PSNR_CAP),)
+                if name in ("ours_true", "ours_est"):
+                    s = s + (shifted_sse(sharp, out)[0],)
             scores[name].append(s)
-            parts.append(f"{name} {s[0]:.2f}")
+            parts.append(f"{name} {s[0]:.2f}" + (f"/{s[4]:.2f}" if len(s) > 4 else ""))
+        if records is not None:
+            ratios.append(scores["ours_est"][-1][5] / max(scores["ours_true"][-1][5], 1e-12))
+            gap = scores["pipeline"][-1][4] - scores["blurry"][-1][4]
+            if gap < worst[0]:
+                worst = (gap, f"{pair.image_name} k{pair.kernel_index + 1}")
         print(f"[{pair.index + 1:3d}/{n}] {pair.image_name} k{pair.kernel_index + 1}  "
               f"{time.time() - t0:6.1f}s  " + "  ".join(parts), flush=True)
 
     result = {
+        **({"kernel": {**kernel_report(records, ratios), "worst_vs_blurry": worst[0], "worst_pair": worst[1],
+                       "error_ratios": [round(r, 4) for r in ratios]}} if records is not None else {}),
         "pairs": n,
         "summary": {m: {k: v for k, v in _mean(s).items() if k != "n"} for m, s in scores.items()},
+        **({"per_pair_aligned": {m: [round(v[4], 4) for v in s] for m, s in scores.items()}} if records is not None else {}),
         "per_kernel": {m: [_mean([v for v in s if v[2] == k]) for k in range(n_kernels)]
                        for m, s in scores.items()},
         "labels": labels,

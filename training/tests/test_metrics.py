@@ -36,3 +36,16 @@ def test_symmetry_and_uint8_inputs_not_mixed():
     a, b = synthetic_image(32, 32, 0), synthetic_image(32, 32, 1)
     assert abs(psnr(a, b) - psnr(b, a)) < 1e-12
     assert abs(ssim(a, b) - ssim(b, a)) < 1e-12
+
+
+def test_psnr_aligned_finds_a_planted_shift():
+    from sgenet.metrics import psnr_aligned, shifted_sse
+    rng = np.random.default_rng(3)
+    img = rng.random((40, 50, 3))
+    moved = np.roll(img, shift=(2, -3), axis=(0, 1))
+    sse, n, shift = shifted_sse(img, moved)
+    assert shift == (2, -3) and sse == 0 and n == 30 * 40 * 3
+    assert psnr_aligned(img, moved) == float("inf")
+    # a shift beyond the radius is not found: the aligned PSNR stays low
+    far = np.roll(img, shift=(7, 0), axis=(0, 1))
+    assert psnr_aligned(img, far) < 15

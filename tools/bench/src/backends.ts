@@ -33,7 +33,7 @@ function isTfjsModule(v: unknown): v is TfjsModule {
 
 /** One untimed inference so that the first timed run does not pay for session warm-up. */
 export async function warmUp(d: Deblurrer): Promise<void> {
-  await d.deblur(await syntheticPhoto(256, 256, 99));
+  await d.deblur(await syntheticPhoto(256, 256, 99), { kernel: 'none' });
 }
 
 /** Creates a deblurrer and checks it with one warm-up inference; disposes it if that fails. */

@@ -27,7 +27,8 @@ import { headerTable, machineInfo, shippedModel } from './env.js';
 import { renderReport } from './markdown.js';
 import { parseOptions, REPO_ROOT, USAGE, UsageError } from './options.js';
 import type { BenchOptions, SectionId } from './options.js';
-import { psnrPerKernelSvg, qualityPrerequisite, qualityTable, runQuality } from './quality.js';
+import { psnrPerKernelSvg, qualityPrerequisite, qualityTable, RESTORATION_WORK, runQuality } from './quality.js';
+import { compareFft, fftTable } from './fft-compare.js';
 import type { SectionResult, Table } from './report.js';
 import { num, pct, reasonOf, renderText, verdict } from './report.js';
 import { effectiveOverlap, measureSpeed, measureTiling, speedTable, tilingTable } from './speed.js';
@@ -302,7 +303,7 @@ async function main(argv: string[]): Promise<number> {
     how(`tools/bench/src/before-after.ts, writing ${rel(beforeAfterFile)}`),
     'Sharp panel: core\'s `testChart()` (gratings, checkerboard, colour patches, siren star) with text, lines and shapes drawn over it from an SVG by sharp — generated, no outside image. ' +
       `Blurred panel: core's \`trajectoryKernel(${JSON.stringify(FIGURE_KERNEL)})\` camera shake applied with \`applyBlur\` (reflect border, Gaussian noise σ ${FIGURE_NOISE}); the kernel is shown magnified in its corner. ` +
-      'Restored panel: the shipped model on ORT via `deblurrer.deblur()`. PSNR against the sharp panel, whole image.',
+      'Restored panel: the default pipeline via `deblurrer.deblur()` (estimated kernel shown magnified in its corner, deconvolution). PSNR against the sharp panel, whole image and shift-aligned (best integer shift within ±5 px, interior).',
   ], async () => {
     if (skipped('figure')) throw new Skip('--skip figure');
     const r = await writeBeforeAfter(requireOrt(), beforeAfterFile);
@@ -310,10 +311,13 @@ async function main(argv: string[]): Promise<number> {
     return {
       tables: [{
         title: 'Before / after (synthetic chart)',
-        columns: ['panel', 'PSNR dB vs sharp'],
-        rows: [['blurred', num(r.psnrBlurred, 2)], ['restored', num(r.psnrRestored, 2)]],
+        columns: ['panel', 'PSNR dB vs sharp', 'PSNR aligned dB', 'kernel'],
+        rows: [
+          ['blurred', num(r.psnrBlurred, 2), num(r.psnrBlurredAligned, 2), `true ${r.kernelSize} px`],
+          ['restored', num(r.psnrRestored, 2), num(r.psnrRestoredAligned, 2), r.estimatedKernelSize ? `estimated ${r.estimatedKernelSize} px` : 'none found'],
+        ],
       }],
-      markdown: `![sharp | blurred | restored](${rel(beforeAfterFile)})`,
+      markdown: `![sharp | blurred | restored, with the true and the estimated kernel](${rel(beforeAfterFile)})`,
     };
   });
 
@@ -357,9 +361,17 @@ async function main(argv: string[]): Promise<number> {
 
   // --------------------------------------------------------------------------- quality
   const psnrFile = join(opts.figuresDir, 'psnr-per-kernel.svg');
+  await section('fft', 'FFT', true, [
+    how('tools/bench/src/fft-compare.ts'),
+    "@sgenet/core's own FFT (the one its kernel estimator and deconvolution run) against fft.js on the same data in this run; outputs compared.",
+  ], async () => {
+    if (skipped('fft')) throw new Skip('--skip fft');
+    return { tables: [fftTable(compareFft())] };
+  });
+
   await section('quality', 'Quality (dev benchmark)', true, [
     how('tools/bench/src/quality.ts, svg-chart.ts'),
-    `Runs \`${opts.python} training/evaluate.py --json <tmp> --markdown <tmp>${opts.qualityLimit ? ` --limit ${opts.qualityLimit}` : ''}\` ` +
+    `Runs \`${opts.python} training/evaluate.py --json <tmp> --markdown <tmp> --restoration ${RESTORATION_WORK}${opts.qualityLimit ? ` --limit ${opts.qualityLimit}` : ''}\` ` +
       '(Kodak24 × the 8 Levin09 kernels from ../shared/datasets, read in place; see shared/docs/sgenet-model.md, "Dev benchmark"); its markdown is included verbatim.',
     `${rel(psnrFile)}: PSNR per kernel from the JSON's per_kernel block, drawn as a hand-written SVG by tools/bench/src/svg-chart.ts.`,
   ], async () => {

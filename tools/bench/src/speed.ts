@@ -43,7 +43,7 @@ async function timeRuns(
   runs: number,
   label: string,
   log: Log,
-  options: () => DeblurOptions = () => ({}),
+  options: () => DeblurOptions = () => ({ kernel: 'none' }),
 ): Promise<{ times: number[]; error?: string; output?: RawImage }> {
   const times: number[] = [];
   let output: RawImage | undefined;
@@ -83,6 +83,7 @@ export async function measureSpeed(input: SpeedInput): Promise<SpeedRow[]> {
     }
     const budget = input.tfjsBudgetSeconds;
     const t = await timeRuns(input.tfjs.deblurrer, image, runs, `${input.tfjs.label} ${size.label}`, input.log, () => ({
+      kernel: 'none',
       signal: AbortSignal.timeout(budget * 1000),
     }));
     let error = t.error;
@@ -197,11 +198,11 @@ export async function measureTiling(
   let b: RawImage | undefined;
   // Interleaved so that background load drifts hit both alike.
   for (let i = 1; i <= runs; i++) {
-    const t = await timed(() => ort.deblur(image, { tileSize }));
+    const t = await timed(() => ort.deblur(image, { tileSize, kernel: 'none' }));
     tiledTimes.push(t.seconds);
     a = t.value;
     log(`  tiled (tile ${tileSize}, ${tiled.tiles} tiles) run ${i}/${runs}: ${t.seconds.toFixed(2)} s`);
-    const u = await timed(() => ort.deblur(image, { tileSize: untiledTile }));
+    const u = await timed(() => ort.deblur(image, { tileSize: untiledTile, kernel: 'none' }));
     untiledTimes.push(u.seconds);
     b = u.value;
     log(`  untiled (tile ${untiledTile}) run ${i}/${runs}: ${u.seconds.toFixed(2)} s`);
