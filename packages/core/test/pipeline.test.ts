@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+
+import { createDeblurrer, deconvolve, estimateKernel, InvalidKernelError } from '../src/index.js';
+import type { KernelUsed, Progress } from '../src/index.js';
+import { identityBackend } from './helpers.js';
+import { polylineKernel, shakenScene } from './kernel-helpers.js';
+
+// The identity "model" makes the network stage exact, so each stage's contribution is visible.
+const kernel = polylineKernel([[-5, -2], [4, 3]], 13);
+
+describe('deblur() runs the three-stage pipeline', () => {
+  it("kernel 'auto' (the default) equals estimateKernel then deconvolve, reporting each stage", async () => {
+    const { blurry } = shakenScene(kernel, 3, 256, 224);
+    const d = await createDeblurrer({ backend: identityBackend() });
+    const stages: Progress['stage'][] = [];
+    const used: KernelUsed[] = [];
+    const out = await d.deblur(blurry, { onProgress: (p) => stages.push(p.stage), onKernel: (u) => used.push(u) });
+    const estimate = await estimateKernel(blurry);
+    expect(estimate.identity).toBe(false);
+    expect(used).toHaveLength(1);
+    expect(used[0]).toMatchObject({ source: 'estimated', identity: false, confidence: estimate.confidence });
+    expect(used[0]!.kernel.data).toEqual(estimate.kernel.data);
+    expect(out.data).toEqual((await deconvolve(blurry, estimate.kernel)).data);
+    expect(stages[0]).toBe('kernel');
+    expect(stages.at(-1)).toBe('deconvolve');
+    expect(stages).not.toContain('network');
+    await d.dispose();
+  });
+
+  it('a given PSF is the non-blind mode; network: true runs the network after the deconvolution', async () => {
+    const { blurry } = shakenScene(kernel, 5, 192, 160);
+    const d = await createDeblurrer({ backend: identityBackend() });
+    const used: KernelUsed[] = [];
+    const stages = new Set<Progress['stage']>();
+    const nonBlind = await d.deblur(blurry, { kernel, onKernel: (u) => used.push(u) });
+    expect(nonBlind.data).toEqual((await deconvolve(blurry, kernel)).data);
+    expect(used[0]).toMatchObject({ source: 'given', identity: false, confidence: 1 });
+    // Through the (identity) network the 16-bit intermediate is quantised once more: ±1 level.
+    const withNetwork = await d.deblur(blurry, { kernel, network: true, onProgress: (p) => stages.add(p.stage) });
+    let max = 0;
+    for (let i = 0; i < withNetwork.data.length; i++) max = Math.max(max, Math.abs(withNetwork.data[i]! - nonBlind.data[i]!));
+    expect(max).toBeLessThanOrEqual(1);
+    expect([...stages]).toEqual(['deconvolve', 'network']);
+    await d.dispose();
+  });
+
+  it("kernel 'none', and an identity estimate on a sharp photo, leave the work to the network", async () => {
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 192, 160).blurry; // noise only
+    const d = await createDeblurrer({ backend: identityBackend() });
+    expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
+    const used: KernelUsed[] = [];
+    const stages = new Set<Progress['stage']>();
+    const out = await d.deblur(sharp, { onKernel: (u) => used.push(u), onProgress: (p) => stages.add(p.stage) });
+    expect(used[0]?.identity).toBe(true);
+    expect([...stages]).toEqual(['kernel', 'network']);
+    expect(out.data).toEqual(sharp.data);
+    await d.dispose();
+  });
+
+  it('refuses a bad kernel option or one larger than the photo, with typed errors', async () => {
+    const { blurry } = shakenScene(kernel, 7, 64, 48);
+    const d = await createDeblurrer({ backend: identityBackend() });
+    await expect(d.deblur(blurry, { kernel: { width: 1, height: 1, data: Float32Array.of(0) } })).rejects.toThrow(InvalidKernelError);
+    await expect(d.deblur(blurry, { kernel: { width: 65, height: 1, data: new Float32Array(65).fill(1) } })).rejects.toThrow(/larger than the 64 x 48 photo/);
+    await expect(d.deblur(blurry, { kernel: 'blind' as never })).rejects.toThrow(/'auto', 'none' or a kernel/);
+    await expect(d.deblur(blurry, { estimation: { maxSize: 2 } })).rejects.toThrow(/maxSize/);
+    await d.dispose();
+  });
+});
