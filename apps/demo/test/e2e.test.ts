@@ -103,6 +103,13 @@ describe('demo in headless Chromium', () => {
     // Before and after are both shown, same size; the slider moves the divider.
     await expect.poll(() => page.evaluate(() => (document.getElementById('before') as HTMLImageElement).naturalWidth)).toBe(256);
     expect(await page.evaluate(() => (document.getElementById('after') as HTMLImageElement).naturalWidth)).toBe(256);
+    // The kernel the server deconvolved with is shown, enlarged, beside before/after.
+    await expect.poll(() => page.evaluate(() => !(document.getElementById('kernel-figure') as HTMLElement).hidden)).toBe(true);
+    const caption = (await page.textContent('#kernel-caption')) ?? '';
+    expect(caption).toMatch(/^(Estimated blur kernel: \d+x\d+, confidence \d\.\d\d \(enlarged\)|No blur kernel found)/);
+    if (caption.startsWith('Estimated')) {
+      await expect.poll(() => page.evaluate(() => (document.getElementById('kernel') as HTMLImageElement).naturalWidth)).toBeGreaterThan(50);
+    }
     await page.fill('#slider', '25');
     expect(await page.evaluate(() => document.getElementById('frame')!.style.getPropertyValue('--pos'))).toBe('25%');
 
