@@ -40,7 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sgenet.baselines import sharp_mild_sharpen, unsharp_mask, wiener_deconvolve  # noqa: E402
 from sgenet.benchmark import (DEFAULT_DATA, DEFAULT_KERNELS, NOISE_SIGMA, REPO_ROOT, SEED,  # noqa: E402
-                              count_pairs, iter_pairs, load_kernels, to_float, to_uint8)
+                              count_pairs, inside_repo, iter_pairs, load_kernels, to_float, to_uint8)
 from sgenet.metrics import psnr, psnr_aligned, shifted_sse, ssim  # noqa: E402
 
 DEFAULT_ONNX = REPO_ROOT / "packages" / "core" / "models" / "sgenet-s.onnx"
@@ -200,20 +200,12 @@ RESTORATION_LABELS = {
 }
 
 
-def _inside_repo(path: Path) -> bool:
-    try:
-        path.resolve().relative_to(REPO_ROOT)
-        return True
-    except ValueError:
-        return False
-
-
 def run_restoration(work: Path, data: Path, kernels: Path, n: int, shards: int) -> dict:
     """Writes the blurry pairs into work/pairs, runs the Node restoration over them (resumable) and
     returns {stem: record} with the records the Node script wrote."""
     import subprocess
     from PIL import Image
-    if _inside_repo(work):
+    if inside_repo(work):
         raise SystemExit(f"error: --restoration {work} is inside the repository; benchmark images are derived "
                          "from third-party data and must stay outside it")
     if not RESTORE_SCRIPT.exists():

@@ -21,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sgenet.benchmark import (DEFAULT_DATA, DEFAULT_KERNELS, NOISE_SIGMA, REPO_ROOT, SEED,  # noqa: E402
-                              count_pairs, digest, iter_pairs, to_float)
+                              count_pairs, digest, inside_repo, iter_pairs, to_float)
 from sgenet.metrics import psnr  # noqa: E402
 
 
@@ -35,14 +35,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _inside_repo(path: Path) -> bool:
-    try:
-        path.resolve().relative_to(REPO_ROOT)
-        return True
-    except ValueError:
-        return False
-
-
 def main(argv=None) -> str:
     args = parse_args(argv)
     data, kernels = Path(args.data), Path(args.kernels)
@@ -54,7 +46,7 @@ def main(argv=None) -> str:
             raise SystemExit(0)
         raise SystemExit(f"error: {msg}")
     out = Path(args.out) if args.out else None
-    if out is not None and _inside_repo(out):
+    if out is not None and inside_repo(out):
         raise SystemExit(f"error: --out {out} is inside the repository ({REPO_ROOT}); benchmark images are "
                          "derived from third-party data and must stay outside it")
     total = count_pairs(data, kernels)

@@ -59,6 +59,15 @@ def load_kernels(path: str | Path) -> list[np.ndarray]:
     return kernels
 
 
+def inside_repo(path: str | Path) -> bool:
+    """Whether ``path`` lies inside the repository (where nothing derived from the datasets may go)."""
+    try:
+        Path(path).resolve().relative_to(REPO_ROOT)
+        return True
+    except ValueError:
+        return False
+
+
 def to_uint8(img: np.ndarray) -> np.ndarray:
     """Clip a float image in [0, 1] and quantise it as an 8-bit PNG stores it."""
     return np.floor(np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
