@@ -11,6 +11,7 @@
  */
 import { Spectrum } from '../fft/fft.js';
 import { differencesAdjoint, forwardDifferences } from '../fft/gradients.js';
+import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
 export interface HyperLaplacianSettings {
   /** λ: data-term weight (set from the noise level: λ ∝ 1 / σ²). */
@@ -90,16 +91,7 @@ export function hyperLaplacianDeconvolve(
 ): Float64Array {
   const n = w * h;
   const ys = new Spectrum(w, h).setReal(y).forward();
-  const numRe = new Float64Array(n);
-  const numIm = new Float64Array(n);
-  const kk = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const kr = kernelOtf.re[i]!;
-    const ki = kernelOtf.im[i]!;
-    numRe[i] = kr * ys.re[i]! + ki * ys.im[i]!;
-    numIm[i] = kr * ys.im[i]! - ki * ys.re[i]!;
-    kk[i] = kr * kr + ki * ki;
-  }
+  const data = dataTerm(kernelOtf, ys);
   const x = Float64Array.from(y);
   const gx = new Float64Array(n);
   const gy = new Float64Array(n);
@@ -112,12 +104,7 @@ export function hyperLaplacianDeconvolve(
     applyShrink(gy, table, settings.alpha, beta);
     differencesAdjoint(gx, gy, w, h, adjoint);
     field.setReal(adjoint).forward();
-    const r = beta / settings.lambda;
-    for (let i = 0; i < n; i++) {
-      const den = kk[i]! + r * differencesPower[i]!;
-      field.re[i] = (numRe[i]! + r * field.re[i]!) / den;
-      field.im[i] = (numIm[i]! + r * field.im[i]!) / den;
-    }
+    solveSplitting(field, data, beta / settings.lambda, differencesPower);
     field.inverse();
     x.set(field.re);
   }

@@ -12,6 +12,7 @@
  */
 import { Spectrum } from '../fft/fft.js';
 import { differencesAdjoint, forwardDifferences } from '../fft/gradients.js';
+import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
 export interface L0Settings {
   /** λ: weight of the L0 gradient prior. */
@@ -42,17 +43,7 @@ export interface L0Solution {
 export function l0Latent(level: LevelSpectra, kernelOtf: Spectrum, settings: L0Settings): L0Solution {
   const { width: w, height: h, blurred, differencesPower: dd } = level;
   const n = w * h;
-  // conj(K)·F(B) and |K|² do not change across the β loop.
-  const numRe = new Float64Array(n);
-  const numIm = new Float64Array(n);
-  const kk = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const kr = kernelOtf.re[i]!;
-    const ki = kernelOtf.im[i]!;
-    numRe[i] = kr * blurred.re[i]! + ki * blurred.im[i]!;
-    numIm[i] = kr * blurred.im[i]! - ki * blurred.re[i]!;
-    kk[i] = kr * kr + ki * ki;
-  }
+  const data = dataTerm(kernelOtf, blurred);
   const field = new Spectrum(w, h);
   // Start from S = B.
   field.re.set(blurred.re);
@@ -72,11 +63,7 @@ export function l0Latent(level: LevelSpectra, kernelOtf: Spectrum, settings: L0S
     }
     differencesAdjoint(gx, gy, w, h, adjoint);
     field.setReal(adjoint).forward();
-    for (let i = 0; i < n; i++) {
-      const den = kk[i]! + beta * dd[i]!;
-      field.re[i] = (numRe[i]! + beta * field.re[i]!) / den;
-      field.im[i] = (numIm[i]! + beta * field.im[i]!) / den;
-    }
+    solveSplitting(field, data, beta, dd);
     field.inverse();
     s.set(field.re);
   }
