@@ -17,8 +17,8 @@ checkpoint. Every output is clipped and quantised to 8 bits before the metrics, 
 With ``--restoration DIR`` it also scores the product's restoration pipeline, run by the Node
 package itself (``tools/bench/dist/restore-pairs.js``: there is one kernel estimator and one
 deconvolution, in TypeScript; this script only measures): Wiener and our deconvolution with the
-true and with the estimated kernel, the full default pipeline, the deconvolution followed by the
-network, and the network alone. DIR (outside the repository) receives the blurry pairs and the
+true and with the estimated kernel, ``deblur()`` with ``kernel: 'auto'``, and the deconvolution
+followed by the network (the network alone, today's default, is the ``model`` row). DIR (outside the repository) receives the blurry pairs and the
 outputs and makes the run resumable. Every method then gets shift-aligned PSNR too (best integer
 shift within 5 px, interior cropped by 5 px), and the estimated kernels their error ratio
 (aligned SSE with the estimated kernel over that with the true one, same deconvolution).
@@ -196,7 +196,7 @@ RESTORATION_LABELS = {
     "wiener_est": "Wiener deconvolution, ESTIMATED kernel",
     "ours_est": "our deconvolution, ESTIMATED kernel (blind: stages 1+2)",
     "ours_est_network": "our deconvolution, ESTIMATED kernel, then the v0.4.0 network",
-    "pipeline": "full default pipeline: deblur() with default options",
+    "pipeline": "deblur() with kernel 'auto': estimated kernel, deconvolution (the network where the estimate is the identity)",
 }
 
 

@@ -44,8 +44,9 @@ export type Command = DeblurCommand | KernelCommand | { command: 'help' } | { co
 export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DIR) [options]
        sgenet kernel <file|dir>... [-o PSF.png | --out-dir DIR] [--json] [--max-size N]
 
-deblur removes camera-shake motion blur from photos: it estimates the blur kernel, deconvolves
-with it and (with --network) lets the SGENet model shipped in @sgenet/core clean up.
+deblur removes camera-shake motion blur from photos: with --kernel auto it estimates the blur
+kernel and deconvolves with it (--network: then the model cleans up); by default the SGENet model
+shipped in @sgenet/core runs alone.
 kernel estimates the blur kernel only. With --json and one input it prints
 {"width":W,"height":H,"data":[...]} (row-major, sum 1) on stdout; with several inputs, one such
 object per line with "file" and "confidence" added. -o writes a PNG (the kernel scaled to 0-255)
@@ -58,8 +59,8 @@ Options:
   -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
-  -k, --kernel K        deblur: auto (estimate, default), none (network only) or a PSF file
-                        (PNG, or JSON as printed by sgenet kernel --json)
+  -k, --kernel K        deblur: none (the network alone, default), auto (estimate the kernel
+                        and deconvolve) or a PSF file (PNG, or JSON as printed by sgenet kernel)
       --network         deblur: run the network after the deconvolution
       --no-network      deblur: deconvolution only (the default until the kernel-guided model ships)
       --json            kernel: print the kernel as JSON

@@ -73,7 +73,7 @@ describe('sgenet deblur (the installed bin)', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('writes one restored image per good input, reports the bad one and exits 1', async () => {
-    const result = await run(process.execPath, [BIN, 'deblur', join(dir, 'in'), '--out-dir', join(dir, 'out')]).catch(
+    const result = await run(process.execPath, [BIN, 'deblur', join(dir, 'in'), '--out-dir', join(dir, 'out'), '--kernel', 'auto']).catch(
       (err: { code: number; stdout: string; stderr: string }) => err,
     );
     expect('code' in result ? result.code : 0).toBe(1);
@@ -83,8 +83,8 @@ describe('sgenet deblur (the installed bin)', () => {
   });
 
   it('raises PSNR against the sharp originals', async () => {
-    // The default pipeline (estimated kernel, deconvolution). The bar is "measurably better,
-    // never worse", not a quality target (the dev benchmark measures quality).
+    // --kernel auto (estimated kernel, deconvolution). The bar is "measurably better, never
+    // worse", not a quality target (the dev benchmark measures quality).
     const gains: number[] = [];
     const report: string[] = [];
     for (const [name, original] of originals) {

@@ -89,6 +89,8 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
     maxPixels,
     concurrency: options.concurrency ?? 1,
     maxQueue: options.maxQueue ?? 3,
+    // The demo shows the kernel stage: blind estimation is opt-in in the library (see the model card).
+    kernel: 'auto',
     onProgress: hub.publish,
     onKernel: (req, used) => {
       const jobId = req.get('x-job-id');

@@ -39,8 +39,13 @@ export interface KernelUsed {
   identity: boolean;
 }
 
-/** The default kernel choice (see the model card: the shipping rule and its measurement). */
-export const DEFAULT_KERNEL: 'auto' | 'none' = 'auto';
+/**
+ * The default kernel choice: `'none'`. The shipping rule (model card, "In the restoration
+ * pipeline") made `'auto'` the default only if it also left sharp photos alone; it did not (two of
+ * 24 sharp, noisy Kodak photos were deconvolved with a spurious kernel), so blind estimation is
+ * opt-in until the sharp-photo guard is fixed.
+ */
+export const DEFAULT_KERNEL: 'auto' | 'none' = 'none';
 /**
  * Whether the shipped network runs after a deconvolution by default. The v0.4.0 network was
  * trained on blurry, not deconvolved, input; the dev benchmark decides (model card).
@@ -49,7 +54,7 @@ export const DEFAULT_NETWORK_AFTER_DECONVOLUTION = false;
 
 /** Per-call options of {@link Deblurrer.deblur}; they override the deblurrer's defaults. */
 export interface DeblurOptions {
-  /** Kernel for the deconvolution stage. Default {@link DEFAULT_KERNEL}. */
+  /** Kernel for the deconvolution stage. Default {@link DEFAULT_KERNEL} (`'none'`). */
   kernel?: KernelChoice;
   /**
    * Run the network after a deconvolution (with `kernel: 'none'` it always runs). Default

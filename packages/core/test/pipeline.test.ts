@@ -9,12 +9,12 @@ import { polylineKernel, shakenScene } from './kernel-helpers.js';
 const kernel = polylineKernel([[-5, -2], [4, 3]], 13);
 
 describe('deblur() runs the three-stage pipeline', () => {
-  it("kernel 'auto' (the default) equals estimateKernel then deconvolve, reporting each stage", async () => {
+  it("kernel 'auto' equals estimateKernel then deconvolve, reporting each stage", async () => {
     const { blurry } = shakenScene(kernel, 3, 256, 224);
     const d = await createDeblurrer({ backend: identityBackend() });
     const stages: Progress['stage'][] = [];
     const used: KernelUsed[] = [];
-    const out = await d.deblur(blurry, { onProgress: (p) => stages.push(p.stage), onKernel: (u) => used.push(u) });
+    const out = await d.deblur(blurry, { kernel: 'auto', onProgress: (p) => stages.push(p.stage), onKernel: (u) => used.push(u) });
     const estimate = await estimateKernel(blurry);
     expect(estimate.identity).toBe(false);
     expect(used).toHaveLength(1);
@@ -44,13 +44,16 @@ describe('deblur() runs the three-stage pipeline', () => {
     await d.dispose();
   });
 
-  it("kernel 'none', and an identity estimate on a sharp photo, leave the work to the network", async () => {
+  it("kernel 'none' (the default), and an identity estimate on a sharp photo, leave the work to the network", async () => {
     const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 192, 160).blurry; // noise only
     const d = await createDeblurrer({ backend: identityBackend() });
+    const defaultStages = new Set<Progress['stage']>();
+    expect((await d.deblur(sharp, { onProgress: (p) => defaultStages.add(p.stage) })).data).toEqual(sharp.data);
+    expect([...defaultStages]).toEqual(['network']);
     expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
     const used: KernelUsed[] = [];
     const stages = new Set<Progress['stage']>();
-    const out = await d.deblur(sharp, { onKernel: (u) => used.push(u), onProgress: (p) => stages.add(p.stage) });
+    const out = await d.deblur(sharp, { kernel: 'auto', onKernel: (u) => used.push(u), onProgress: (p) => stages.add(p.stage) });
     expect(used[0]?.identity).toBe(true);
     expect([...stages]).toEqual(['kernel', 'network']);
     expect(out.data).toEqual(sharp.data);
@@ -63,7 +66,7 @@ describe('deblur() runs the three-stage pipeline', () => {
     await expect(d.deblur(blurry, { kernel: { width: 1, height: 1, data: Float32Array.of(0) } })).rejects.toThrow(InvalidKernelError);
     await expect(d.deblur(blurry, { kernel: { width: 65, height: 1, data: new Float32Array(65).fill(1) } })).rejects.toThrow(/larger than the 64 x 48 photo/);
     await expect(d.deblur(blurry, { kernel: 'blind' as never })).rejects.toThrow(/'auto', 'none' or a kernel/);
-    await expect(d.deblur(blurry, { estimation: { maxSize: 2 } })).rejects.toThrow(/maxSize/);
+    await expect(d.deblur(blurry, { kernel: 'auto', estimation: { maxSize: 2 } })).rejects.toThrow(/maxSize/);
     await d.dispose();
   });
 });

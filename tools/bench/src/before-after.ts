@@ -80,7 +80,7 @@ export async function writeBeforeAfter(deblurrer: Deblurrer, file: string): Prom
   const kernel = trajectoryKernel(FIGURE_KERNEL);
   const blurred = applyBlur(sharpImg, kernel, { noise: FIGURE_NOISE, seed: 1 });
   let used: KernelUsed | undefined;
-  const restored = await deblurrer.deblur(blurred, { onKernel: (u) => { used = u; } });
+  const restored = await deblurrer.deblur(blurred, { kernel: 'auto', onKernel: (u) => { used = u; } });
   const psnrBlurred = psnr(sharpImg, blurred);
   const psnrRestored = psnr(sharpImg, restored);
   const psnrBlurredAligned = psnrAligned(sharpImg, blurred);

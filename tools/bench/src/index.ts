@@ -303,7 +303,7 @@ async function main(argv: string[]): Promise<number> {
     how(`tools/bench/src/before-after.ts, writing ${rel(beforeAfterFile)}`),
     'Sharp panel: core\'s `testChart()` (gratings, checkerboard, colour patches, siren star) with text, lines and shapes drawn over it from an SVG by sharp — generated, no outside image. ' +
       `Blurred panel: core's \`trajectoryKernel(${JSON.stringify(FIGURE_KERNEL)})\` camera shake applied with \`applyBlur\` (reflect border, Gaussian noise σ ${FIGURE_NOISE}); the kernel is shown magnified in its corner. ` +
-      'Restored panel: the default pipeline via `deblurrer.deblur()` (estimated kernel shown magnified in its corner, deconvolution). PSNR against the sharp panel, whole image and shift-aligned (best integer shift within ±5 px, interior).',
+      'Restored panel: `deblurrer.deblur(blurred, { kernel: \'auto\' })` (estimated kernel shown magnified in its corner, deconvolution). PSNR against the sharp panel, whole image and shift-aligned (best integer shift within ±5 px, interior).',
   ], async () => {
     if (skipped('figure')) throw new Skip('--skip figure');
     const r = await writeBeforeAfter(requireOrt(), beforeAfterFile);

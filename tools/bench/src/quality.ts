@@ -128,7 +128,7 @@ const PLOTTED: readonly { key: string; name: string; color: string; dashed?: boo
   { key: 'sharpen', name: 'sharp().sharpen()', color: '#e69f00' },
   { key: 'unsharp_strong', name: 'strong unsharp mask', color: '#d55e00' },
   { key: 'model', name: 'SGENet v0.4.0 alone', color: '#0072b2' },
-  { key: 'pipeline', name: 'full pipeline (estimated kernel)', color: '#cc79a7' },
+  { key: 'pipeline', name: "kernel 'auto' (estimated kernel, deconvolution)", color: '#cc79a7' },
   { key: 'ours_true', name: 'our deconvolution, true kernel', color: '#009e73', dashed: true },
   { key: 'wiener', name: 'Wiener, true kernel', color: '#56b4e9', dashed: true },
 ];

@@ -9,7 +9,7 @@
  * DIR/manifest.json is what training/make_benchmark_pairs.py --out writes. Outputs, per pair
  * `<stem>`: `<stem>.<method>.png` and `<stem>.json` (the estimated kernel, its confidence, timings).
  * Methods: wiener_true, ours_true (the true kernel, non-blind), wiener_est, ours_est (the estimated
- * kernel), ours_est_network (then the network), pipeline (deblur with the default options),
+ * kernel), ours_est_network (then the network), pipeline (deblur with kernel 'auto'),
  * network (kernel 'none': v0.4.0 alone).
  */
 import { existsSync } from 'node:fs';
@@ -89,9 +89,9 @@ async function main(): Promise<void> {
     await run('wiener_est', () => deconvolve(blurry, kernel, { method: 'wiener' }));
     await run('ours_est', () => deconvolve(blurry, kernel));
     await run('ours_est_network', () => deblurrer!.deblur(blurry, { kernel: estimate.identity ? 'none' : kernel, network: true }));
-    // The full default pipeline with the kernel just estimated (the estimator is deterministic, so
-    // this equals deblur(blurry) without estimating twice). Without the network after the
-    // deconvolution it is ours_est, except where the estimate fell back to the identity.
+    // deblur(blurry, { kernel: 'auto' }) with the kernel just estimated (the estimator is
+    // deterministic, so this equals the call without estimating twice). Without the network after
+    // the deconvolution it is ours_est, except where the estimate fell back to the identity.
     if (methods.has('pipeline') && !estimate.identity && !DEFAULT_NETWORK_AFTER_DECONVOLUTION && methods.has('ours_est')) {
       await copyFile(join(outDir, `${stem}.ours_est.png`), join(outDir, `${stem}.pipeline.png`));
       timings.pipeline = timings.ours_est!;

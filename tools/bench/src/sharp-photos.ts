@@ -1,7 +1,7 @@
 /**
  * Sharp, noisy photos through the pipeline: does the kernel stage leave a sharp photo alone? Each
  * photo of a folder (Kodak24 from ../shared, read in place) gets Gaussian noise σ 0.01 (seeded,
- * 8-bit), then goes through `deblur()` with the default options and with `kernel: 'none'` (the
+ * 8-bit), then goes through `deblur()` with `kernel: 'auto'` and with `kernel: 'none'` (the
  * v0.4.0 network alone). Prints PSNR per photo and the means; writes nothing.
  *
  *   node tools/bench/dist/sharp-photos.js --data ../shared/datasets/val/Kodak24 [--limit N]
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     const clean: RawImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
     const noisy = applyBlur(clean, { width: 1, height: 1, data: Float32Array.of(1) }, { noise: 0.01, seed: 100 + i });
     let identity = true;
-    const pipeline = await d.deblur(noisy, { onKernel: (u) => { identity = u.identity; } });
+    const pipeline = await d.deblur(noisy, { kernel: 'auto', onKernel: (u) => { identity = u.identity; } });
     const network = await d.deblur(noisy, { kernel: 'none' });
     const row = { noisy: psnr(clean, noisy), pipeline: psnr(clean, pipeline), network: psnr(clean, network), identity };
     rows.push(row);
