@@ -124,7 +124,7 @@ describe('quality chart', () => {
 
   it('writes an SVG that renders, with one series per method and escaped text', async () => {
     const svg = psnrPerKernelSvg(parseQuality(QUALITY_JSON));
-    expect(svg).toContain('SGENet (ours)');
+    expect(svg).toContain('SGENet v0.4.0 alone');
     expect(svg).toContain('strong unsharp mask');
     expect(svg).not.toContain('sharp().sharpen()'); // absent from this JSON, so not plotted
     const meta = await sharp(Buffer.from(svg)).metadata();
