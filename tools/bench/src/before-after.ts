@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-import { applyBlur, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, kernelToGrey, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core';
 import type { BlurKernel, Deblurrer, KernelUsed, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
@@ -50,11 +50,7 @@ export async function figureScene(width = PANEL_W, height = PANEL_H): Promise<Ra
 
 /** The kernel as a small greyscale picture (max weight white), magnified `scale` times. */
 async function kernelInset(k: BlurKernel, scale: number): Promise<Buffer> {
-  let max = 0;
-  for (const v of k.data) max = Math.max(max, v);
-  const px = Buffer.alloc(k.width * k.height);
-  for (let i = 0; i < px.length; i++) px[i] = Math.round((255 * (k.data[i] ?? 0)) / (max || 1));
-  return sharp(px, { raw: { width: k.width, height: k.height, channels: 1 } })
+  return sharp(Buffer.from(kernelToGrey(k)), { raw: { width: k.width, height: k.height, channels: 1 } })
     .resize(k.width * scale, k.height * scale, { kernel: 'nearest' })
     .extend({ top: 1, bottom: 1, left: 1, right: 1, background: '#ffffff' })
     .png()
