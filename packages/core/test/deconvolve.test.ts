@@ -26,6 +26,9 @@ describe('deconvolve (non-blind)', () => {
     expect(hl).toBeGreaterThan(before + 3);
     expect(tv).toBeGreaterThan(before + 1.5);
     expect(wiener).toBeGreaterThan(before + 2);
+    // A PSF with another positive sum (an 8-bit PSF image, say) is the same kernel.
+    const scaled = { ...kernel, data: kernel.data.map((v) => v * 255) };
+    expect((await deconvolve(blurry, scaled)).data).toEqual((await deconvolve(blurry, kernel)).data);
   });
 
   it('tiled matches untiled: as close to the truth, and close to each other', async () => {

@@ -105,10 +105,11 @@ export async function deconvolveInto(
  */
 export async function deconvolve(image: RawImage, kernel: BlurKernel, options?: DeconvolveOptions): Promise<RawImage> {
   const layout = describeImage(image, MAX_PIXELS);
-  validateKernel(kernel, 'kernel', layout);
+  // The checked copy is normalised to sum 1: a PSF handed in with any positive sum means the same.
+  const psf = validateKernel(kernel, 'kernel', layout);
   const opts = resolveDeconvolveOptions(options);
   throwIfAborted(opts.signal);
   const out = allocateLike(image, layout);
-  await deconvolveInto(image, layout, kernel, opts, out);
+  await deconvolveInto(image, layout, psf, opts, out);
   return out;
 }
