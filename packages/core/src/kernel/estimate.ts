@@ -41,7 +41,7 @@ export interface KernelEstimate {
   kernel: BlurKernel;
   width: number;
   height: number;
-  /** 0 to 1: the share of the blind energy the kernel explains beyond the identity. */
+  /** 0 to 1: the share of the identity's blind score (normalised sparsity) the kernel removes. */
   confidence: number;
   /** True when the identity was returned (a sharp photo, or confidence below `minConfidence`). */
   identity: boolean;
@@ -63,17 +63,15 @@ export interface CandidateScore {
   size: number;
   /** ||∇x||₁ / ||∇x||₂ of the deconvolved window (lower: sparser, sharper). */
   sparsity: number;
-  /** Mean (k ⊛ x − y)² / σ² over the window: about 1 when the kernel explains the photo. */
+  /** Mean (k ⊛ x − y)² / σ² over the window: about 1 when the kernel explains the photo (reported, not scored). */
   residual: number;
-  /** The combined score (lower wins). */
-  score: number;
 }
 
 /**
  * The blind score of a kernel: deconvolve the full-scale window with it (hyper-Laplacian, as the
  * product does) and measure the normalised sparsity of the result's gradients (Krishnan, Tay &
- * Fergus 2011: blur and ringing both raise ||∇x||₁/||∇x||₂), times a penalty when the re-blurred
- * estimate does not explain the photo within its noise.
+ * Fergus 2011: blur and ringing both raise ||∇x||₁/||∇x||₂); lower wins. The re-blur residual
+ * is measured beside it for diagnostics (on the dev benchmark it did not separate failures).
  */
 function blindScore(level: Level, kernel: Float64Array, size: number, sigma: number): CandidateScore {
   const otf = psfToOtf(kernel, size, size, level.width, level.height);
@@ -102,7 +100,7 @@ function blindScore(level: Level, kernel: Float64Array, size: number, sigma: num
   }
   const sparsity = l1 / Math.sqrt(Math.max(l2, 1e-30));
   const meanResidual = residual / Math.max(count, 1) / (sigma * sigma);
-  return { size, sparsity, residual: meanResidual, score: sparsity };
+  return { size, sparsity, residual: meanResidual };
 }
 
 /** Cuts zero margins symmetrically, keeping the centre tap in the centre. */
@@ -165,18 +163,19 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const fullLevel = buildLevel(windowPlane, workMax, saturation);
 
   const sigma = estimateNoise([windowPlane.data], windowPlane.width, windowPlane.height);
-  const candidates: { kernel: Float64Array; size: number; score: CandidateScore }[] = [];
+  // Every candidate comes back centred in a workMax square, so all are scored on one field.
+  const candidates: { kernel: Float64Array; score: CandidateScore }[] = [];
   const kernels = await runCandidates(windowPlane, sizes, workMax, opts, saturation, step);
-  for (const kernel of kernels) {
-    candidates.push({ kernel, size: workMax, score: blindScore(fullLevel, kernel, workMax, sigma) });
+  for (const [i, kernel] of kernels.entries()) {
+    candidates.push({ kernel, score: { ...blindScore(fullLevel, kernel, workMax, sigma), size: sizes[i]! } });
     await step();
   }
   const identityScore = blindScore(fullLevel, identityKernel(workMax), workMax, sigma);
   await step();
-  const best = candidates.reduce((a, b) => (b.score.score < a.score.score ? b : a));
-  const confidence = Math.max(0, Math.min(1, 1 - best.score.score / identityScore.score));
+  const best = candidates.reduce((a, b) => (b.score.sparsity < a.score.sparsity ? b : a));
+  const confidence = Math.max(0, Math.min(1, 1 - best.score.sparsity / identityScore.sparsity));
   let kernel = best.kernel;
-  let size = best.size;
+  let size = workMax;
   if (scale < 1) {
     // Refine at full scale, in a window of the same scene (the most textured one at full scale).
     const fullSize = oddCeil(size / scale);
@@ -196,7 +195,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     height: trimmed.size,
     confidence,
     identity,
-    scores: { identity: identityScore, candidates: candidates.map((c, i) => ({ ...c.score, size: sizes[i]! })) },
+    scores: { identity: identityScore, candidates: candidates.map((c) => c.score) },
   };
 }
 
