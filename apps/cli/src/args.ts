@@ -39,10 +39,43 @@ export interface KernelCommand {
   quiet: boolean;
 }
 
-export type Command = DeblurCommand | KernelCommand | { command: 'help' } | { command: 'version' };
+export interface WorkerCommand {
+  command: 'worker';
+  redis: string;
+  queue?: string;
+  /** The shared folder job locations are relative to. Default: the current folder. */
+  root: string;
+  concurrency?: number;
+  backend?: BackendFlag;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  shutdownTimeoutMs?: number;
+  quiet: boolean;
+}
+
+export interface EnqueueCommand {
+  command: 'enqueue';
+  inputs: string[];
+  outDir: string;
+  redis: string;
+  queue?: string;
+  root: string;
+  format?: OutputFormat;
+  /** `auto`, `none`, or the path of a PSF file. */
+  kernel?: string;
+  network?: boolean;
+  maxSize?: number;
+  overwrite: boolean;
+  wait: boolean;
+  quiet: boolean;
+}
+
+export type Command = DeblurCommand | KernelCommand | WorkerCommand | EnqueueCommand | { command: 'help' } | { command: 'version' };
 
 export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DIR) [options]
        sgenet kernel <file|dir>... [-o PSF.png | --out-dir DIR] [--json] [--max-size N]
+       sgenet worker --redis URL [--concurrency N] [--queue NAME] [--root DIR]
+       sgenet enqueue <file|dir>... --out-dir DIR --redis URL [--wait] [--root DIR] [options]
 
 deblur removes camera-shake motion blur from photos: with --kernel auto it estimates the blur
 kernel and deconvolves with it (--network: then the model cleans up); by default the SGENet model
@@ -51,6 +84,10 @@ kernel estimates the blur kernel only. With --json and one input it prints
 {"width":W,"height":H,"data":[...]} (row-major, sum 1) on stdout; with several inputs, one such
 object per line with "file" and "confidence" added. -o writes a PNG (the kernel scaled to 0-255)
 or, for a .json name, the JSON.
+worker takes deblur jobs from a BullMQ queue on Redis until SIGTERM/SIGINT (it finishes its job
+first); enqueue adds one job per photo and, with --wait, shows their progress and exits 1 if any
+failed. Photos and outputs stay on a folder every worker can read (--root, default the current
+folder); only their paths go through Redis.
 
 Options:
   -o, --output FILE     output file (exactly one input)
@@ -65,6 +102,15 @@ Options:
       --no-network      deblur: deconvolution only (the default until the kernel-guided model ships)
       --json            kernel: print the kernel as JSON
       --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255 (default long side / 22)
+      --redis URL       worker, enqueue: redis://[user:pass@]host[:port][/db] (rediss:// for TLS)
+      --queue NAME      worker, enqueue: queue name (default sgenet-deblur)
+      --root DIR        worker, enqueue: the shared folder job paths are relative to (default .)
+      --concurrency N   worker: jobs at the same time, 1-64 (default 1)
+      --lock-duration MS      worker: a dead worker's job is taken over after this, 1000-600000 (default 30000)
+      --stalled-interval MS   worker: how often to look for such jobs, 500-600000 (default 30000)
+      --shutdown-timeout MS   worker: on SIGTERM, wait this long for the job, then hand it back (default 30000)
+      --wait            enqueue: wait for the jobs, with a progress bar; exit 1 if any failed
+      --overwrite       enqueue: replace existing outputs (default: skip them, with a message)
   -q, --quiet           no progress output
   -h, --help            show this help
   -v, --version         show the version
@@ -110,6 +156,15 @@ export function parseCommand(argv: string[]): Command {
         'no-network': { type: 'boolean' },
         json: { type: 'boolean', default: false },
         'max-size': { type: 'string' },
+        redis: { type: 'string' },
+        queue: { type: 'string' },
+        root: { type: 'string' },
+        concurrency: { type: 'string' },
+        'lock-duration': { type: 'string' },
+        'stalled-interval': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+        wait: { type: 'boolean', default: false },
+        overwrite: { type: 'boolean', default: false },
         quiet: { type: 'boolean', short: 'q', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
@@ -123,10 +178,18 @@ export function parseCommand(argv: string[]): Command {
   if (values.version) return { command: 'version' };
   const [command, ...inputs] = positionals;
   if (command === undefined) throw new UsageError('missing command: use `sgenet deblur <file|dir>...` or `sgenet kernel <file>...`');
-  if (command !== 'deblur' && command !== 'kernel') {
-    throw new UsageError(`unknown command "${command}": the commands are "deblur" and "kernel"`);
+  if (!['deblur', 'kernel', 'worker', 'enqueue'].includes(command)) {
+    throw new UsageError(`unknown command "${command}": the commands are "deblur", "kernel", "worker" and "enqueue"`);
   }
+  const queueFlags = ['redis', 'queue', 'root', 'concurrency', 'lock-duration', 'stalled-interval', 'shutdown-timeout', 'wait', 'overwrite'] as const;
+  if (command !== 'worker' && command !== 'enqueue') {
+    for (const flag of queueFlags) {
+      if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is a worker/enqueue option; ${command} does not take it`);
+    }
+  }
+  if (command === 'worker') return parseWorker(values, inputs);
   if (inputs.length === 0) throw new UsageError(`${command} needs at least one input file or folder`);
+  if (command === 'enqueue') return parseEnqueue(values, inputs);
   const maxSize = intFlag('max-size', values['max-size'], 5, 255);
   if (maxSize !== undefined && maxSize % 2 === 0) throw new UsageError(`--max-size must be odd, got ${maxSize}`);
   if (command === 'kernel') {
@@ -168,5 +231,74 @@ export function parseCommand(argv: string[]): Command {
     ...(values.network ? { network: true } : values['no-network'] ? { network: false } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),
     quiet: values.quiet ?? false,
+  };
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function queueName(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(raw)) {
+    throw new UsageError(`--queue must be 1 to 100 letters, digits, _ . or -, got "${String(raw)}"`);
+  }
+  return raw;
+}
+
+function redisFlag(raw: unknown, command: string): string {
+  if (typeof raw !== 'string' || raw === '') throw new UsageError(`${command} needs --redis URL (for example --redis redis://127.0.0.1:6379)`);
+  if (!/^rediss?:\/\//.test(raw)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${raw}"`);
+  return raw;
+}
+
+function parseWorker(values: Values, inputs: string[]): WorkerCommand {
+  if (inputs.length > 0) throw new UsageError(`worker takes no files (got "${inputs[0]}"); add them with sgenet enqueue`);
+  for (const flag of ['output', 'out-dir', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'max-size', 'wait', 'overwrite'] as const) {
+    if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is not a worker option (jobs carry their own options)`);
+  }
+  const concurrency = intFlag('concurrency', values.concurrency as string | undefined, 1, 64);
+  const lockDurationMs = intFlag('lock-duration', values['lock-duration'] as string | undefined, 1000, 600_000);
+  const stalledIntervalMs = intFlag('stalled-interval', values['stalled-interval'] as string | undefined, 500, 600_000);
+  const shutdownTimeoutMs = intFlag('shutdown-timeout', values['shutdown-timeout'] as string | undefined, 0, 3_600_000);
+  const queue = queueName(values.queue);
+  return {
+    command: 'worker',
+    redis: redisFlag(values.redis, 'worker'),
+    ...(queue !== undefined ? { queue } : {}),
+    root: (values.root as string | undefined) ?? '.',
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(values.backend !== undefined ? { backend: oneOf('backend', values.backend as string, BACKENDS) } : {}),
+    ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
+    ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
+    ...(shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs } : {}),
+    quiet: (values.quiet as boolean | undefined) ?? false,
+  };
+}
+
+function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
+  for (const flag of ['output', 'backend', 'tile', 'overlap', 'json', 'concurrency', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
+    if (values[flag] !== undefined && values[flag] !== false) {
+      throw new UsageError(flag === 'output' ? 'enqueue writes into --out-dir DIR, not -o FILE' : `--${flag} is not an enqueue option`);
+    }
+  }
+  if (typeof values['out-dir'] !== 'string') throw new UsageError('enqueue needs --out-dir DIR (inside --root)');
+  if (values.network && values['no-network']) throw new UsageError('give at most one of --network and --no-network');
+  if (values.kernel === '') throw new UsageError('--kernel needs auto, none or a PSF file');
+  const maxSize = intFlag('max-size', values['max-size'] as string | undefined, 5, 255);
+  if (maxSize !== undefined && maxSize % 2 === 0) throw new UsageError(`--max-size must be odd, got ${maxSize}`);
+  const queue = queueName(values.queue);
+  return {
+    command: 'enqueue',
+    inputs,
+    outDir: values['out-dir'],
+    redis: redisFlag(values.redis, 'enqueue'),
+    ...(queue !== undefined ? { queue } : {}),
+    root: (values.root as string | undefined) ?? '.',
+    ...(values.format !== undefined ? { format: oneOf('format', values.format as string, OUTPUT_FORMATS) } : {}),
+    ...(values.kernel !== undefined ? { kernel: values.kernel as string } : {}),
+    ...(values.network ? { network: true } : values['no-network'] ? { network: false } : {}),
+    ...(maxSize !== undefined ? { maxSize } : {}),
+    overwrite: (values.overwrite as boolean | undefined) ?? false,
+    wait: (values.wait as boolean | undefined) ?? false,
+    quiet: (values.quiet as boolean | undefined) ?? false,
   };
 }

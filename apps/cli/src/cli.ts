@@ -1,6 +1,7 @@
 /**
  * The `sgenet` command. `main(argv)` resolves with the process exit code: 0 all written,
- * 1 some inputs failed (each named on stderr with its reason), 2 usage error.
+ * 1 some inputs failed (each named on stderr with its reason), 2 usage error. `sgenet worker`
+ * resolves (0) once a SIGTERM/SIGINT has let it finish its job.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
@@ -16,6 +17,7 @@ import { expandInputs, planJobs } from './inputs.js';
 import { readKernelFile, writeKernelFile } from './kernel-files.js';
 import type { Job } from './inputs.js';
 import { ProgressBar } from './progress.js';
+import { runEnqueue, runWorker } from './queue-commands.js';
 
 export interface CliIO {
   stdout: NodeJS.WriteStream;
@@ -167,5 +169,14 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     io.stdout.write(`${await version()}\n`);
     return 0;
   }
-  return cmd.command === 'kernel' ? runKernel(cmd, io) : runDeblur(cmd, io);
+  switch (cmd.command) {
+    case 'kernel':
+      return runKernel(cmd, io);
+    case 'worker':
+      return runWorker(cmd, io);
+    case 'enqueue':
+      return runEnqueue(cmd, io);
+    default:
+      return runDeblur(cmd, io);
+  }
 }

@@ -16,7 +16,7 @@ export class ProgressBar {
     const filled = total > 0 ? Math.round((done / total) * width) : 0;
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     const cols = this.stream.columns ?? 80;
-    const unit = stage === 'kernel' ? 'kernel steps' : stage === 'deconvolve' ? 'deconvolution tiles' : 'tiles';
+    const unit = stage === 'kernel' ? 'kernel steps' : stage === 'deconvolve' ? 'deconvolution tiles' : stage === 'jobs' ? 'jobs' : 'tiles';
     const line = `${bar} ${done}/${total} ${unit}  ${label}`.slice(0, cols - 1);
     this.stream.write(`\r\x1b[2K${line}`);
   }

@@ -12,7 +12,10 @@ export type SgenetErrorCode =
   | 'ERR_SGENET_BACKEND_UNAVAILABLE'
   | 'ERR_SGENET_BACKEND'
   | 'ERR_SGENET_UNSUPPORTED_OP'
-  | 'ERR_SGENET_DISPOSED';
+  | 'ERR_SGENET_DISPOSED'
+  | 'ERR_SGENET_STORAGE'
+  | 'ERR_SGENET_OUTPUT_EXISTS'
+  | 'ERR_SGENET_JOB_FAILED';
 
 /** Base class of all SGENet errors. */
 export class SgenetError extends Error {
@@ -87,6 +90,26 @@ export class BackendError extends SgenetError {
 export class DisposedError extends SgenetError {
   constructor(what: string) {
     super('ERR_SGENET_DISPOSED', `${what} was used after dispose(); create a new one`);
+  }
+}
+
+/**
+ * A storage location (of a queued job's input or output) is unusable: outside the storage root,
+ * missing, too large or not writable. The message names the location.
+ */
+export class StorageError extends SgenetError {
+  /** `true` when retrying cannot help (a missing input, a location outside the root). */
+  readonly permanent: boolean;
+  constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
+    super('ERR_SGENET_STORAGE', message, options);
+    this.permanent = options?.permanent ?? true;
+  }
+}
+
+/** An output already exists and the job did not ask to overwrite it. */
+export class OutputExistsError extends SgenetError {
+  constructor(message: string) {
+    super('ERR_SGENET_OUTPUT_EXISTS', message);
   }
 }
 

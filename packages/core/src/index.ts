@@ -53,7 +53,9 @@ export {
   InvalidKernelError,
   InvalidOptionError,
   ModelError,
+  OutputExistsError,
   SgenetError,
+  StorageError,
   throwIfAborted,
 } from './errors.js';
 export type { SgenetErrorCode } from './errors.js';

@@ -17,6 +17,9 @@ import type { ErrorRequestHandler, Request } from 'express';
  * | `ERR_SGENET_UNDECODABLE_IMAGE` | 422 | an image that cannot be decoded (truncated, corrupt) |
  * | `ERR_SGENET_ABORTED` | 499 | the client went away (nothing is sent) |
  * | `ERR_SGENET_BUSY` | 503 | the queue is full; `Retry-After` says when to retry |
+ * | `ERR_SGENET_JOB_NOT_FOUND` | 404 | handoff: no such job (never queued, or expired) |
+ * | `ERR_SGENET_JOB_NOT_READY` | 409 | handoff: the result is asked for before the job is done; `Retry-After` |
+ * | `ERR_SGENET_JOB_FAILED` | 500 | handoff: the job failed on the worker (an image error keeps its own code) |
  * | `ERR_SGENET_INTERNAL` | 500 | anything else (model, backend); details are logged, not sent |
  */
 export type DeblurHttpErrorCode =
@@ -30,6 +33,9 @@ export type DeblurHttpErrorCode =
   | 'ERR_SGENET_UNDECODABLE_IMAGE'
   | 'ERR_SGENET_ABORTED'
   | 'ERR_SGENET_BUSY'
+  | 'ERR_SGENET_JOB_NOT_FOUND'
+  | 'ERR_SGENET_JOB_NOT_READY'
+  | 'ERR_SGENET_JOB_FAILED'
   | 'ERR_SGENET_INTERNAL';
 
 /** The JSON body of every error response. */

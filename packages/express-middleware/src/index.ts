@@ -20,3 +20,5 @@ export type { JobQueueOptions, RunOptions } from './queue.js';
 export { CONTENT_TYPES, OUTPUT_FORMATS, formatFromQuery, negotiateFormat } from './negotiate.js';
 export type { OutputFormat } from './negotiate.js';
 export type { DeblurResult, JobPhase, JobProgress } from './types.js';
+export { deblurJobResult, deblurJobStatus } from './handoff.js';
+export type { DeblurHandoff, HandoffStatus, HandoffUpload } from './handoff.js';

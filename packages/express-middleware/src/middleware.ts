@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 
 import { AbortError, checkPipelineOptions, createDeblurrer, invalidOption } from '@sgenet/core';
 import type { BackendChoice, DeblurOptions, Deblurrer, KernelChoice, KernelUsed, ModelSource } from '@sgenet/core';
-import { IMAGE_FORMATS, deblur, openImage } from '@sgenet/sharp';
-import type { ImageFormat, OpenedImage } from '@sgenet/sharp';
+import { IMAGE_FORMATS, deblur, encodeImage, openImage } from '@sgenet/sharp';
+import type { ImageFormat } from '@sgenet/sharp';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import type { Sharp } from 'sharp';
 
 import { DeblurHttpError, internalError, toHttpError } from './errors.js';
+import { isHandoff } from './handoff.js';
+import type { DeblurHandoff } from './handoff.js';
 import { CONTENT_TYPES, formatFromQuery, negotiateFormat } from './negotiate.js';
 import type { OutputFormat } from './negotiate.js';
 import { JobQueue } from './queue.js';
@@ -54,8 +55,8 @@ export interface DeblurUploadOptions {
   /** Tile overlap passed to the deblurrer (0 to 1024). Default: the deblurrer's. */
   overlap?: number;
   /**
-   * Deconvolution kernel for every request: `'auto'` (estimated blind, the core default),
-   * `'none'` (the network alone) or a measured PSF `{ width, height, data }` (a fixed camera).
+   * Deconvolution kernel for every request: `'none'` (the network alone, the core default),
+   * `'auto'` (estimated blind, then deconvolved) or a measured PSF `{ width, height, data }` (a fixed camera).
    */
   kernel?: KernelChoice;
   /** Run the network after the deconvolution (see `DeblurOptions.network` of `@sgenet/core`). */
@@ -89,6 +90,14 @@ export interface DeblurUploadOptions {
    * `[A-Za-z0-9_-]` (so a page can subscribe to progress before uploading), else a random UUID.
    */
   jobId?: (req: Request) => string | undefined;
+  /**
+   * Hand the work to a job queue instead of running it in this process (for example
+   * `queueHandoff()` of `@sgenet/queue`, on BullMQ). The upload is checked here as usual (bytes,
+   * pixels, format), then queued; the response is `202` with `{ jobId, state, status, result }`
+   * and a `Location` header. Serve the two URLs with {@link deblurJobStatus} and
+   * {@link deblurJobResult}. Only with `mode: 'respond'`; `concurrency`/`maxQueue` then do not apply.
+   */
+  handoff?: DeblurHandoff;
 }
 
 /** The middleware, plus handles on its queue and model. */
@@ -104,7 +113,7 @@ export interface DeblurMiddleware extends RequestHandler {
 const KNOWN = [
   'deblurrer', 'backend', 'model', 'threads', 'mode', 'field', 'maxBytes', 'maxPixels', 'formats',
   'concurrency', 'maxQueue', 'queue', 'tileSize', 'overlap', 'quality', 'defaultFormat',
-  'keepMetadata', 'onProgress', 'jobId', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel',
+  'keepMetadata', 'onProgress', 'jobId', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel', 'handoff',
 ] as const;
 
 const JOB_ID = /^[A-Za-z0-9_-]{8,128}$/;
@@ -133,6 +142,7 @@ interface Resolved {
   jobId: ((req: Request) => string | undefined) | undefined;
   pipeline: Pick<DeblurOptions, 'kernel' | 'network' | 'estimation' | 'deconvolution'>;
   onKernel: ((req: Request, used: KernelUsed) => void) | undefined;
+  handoff: DeblurHandoff | undefined;
 }
 
 function validate(options: unknown): Resolved {
@@ -194,6 +204,13 @@ function validate(options: unknown): Resolved {
   if (o.estimation !== undefined) pipeline.estimation = o.estimation as DeblurOptions['estimation'];
   if (o.deconvolution !== undefined) pipeline.deconvolution = o.deconvolution as DeblurOptions['deconvolution'];
   checkPipelineOptions(pipeline);
+  if (o.handoff !== undefined) {
+    if (!isHandoff(o.handoff)) throw invalidOption('handoff', 'an object with submit, status and result (queueHandoff() of @sgenet/queue)', o.handoff);
+    if (o.mode === 'attach') throw invalidOption('mode', "'respond' when handoff is given (the work runs elsewhere)", o.mode);
+    if (o.estimation !== undefined || o.deconvolution !== undefined || o.onKernel !== undefined) {
+      throw invalidOption('estimation/deconvolution/onKernel', 'nothing when handoff is given (set them on the workers)', 'given');
+    }
+  }
   const queue = (o.queue as JobQueue | undefined) ??
     new JobQueue({ concurrency: o.concurrency as number | undefined, maxQueue: o.maxQueue as number | undefined });
   return {
@@ -212,6 +229,7 @@ function validate(options: unknown): Resolved {
     jobId: o.jobId as Resolved['jobId'],
     pipeline,
     onKernel: o.onKernel as Resolved['onKernel'],
+    handoff: o.handoff as DeblurHandoff | undefined,
   };
 }
 
@@ -224,28 +242,6 @@ function fallbackFormat(input: ImageFormat, configured: OutputFormat | undefined
 function outputName(original: string | undefined, format: OutputFormat): string {
   const base = (original ?? 'image').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'image';
   return `${base}-deblurred.${format === 'jpeg' ? 'jpg' : format}`;
-}
-
-async function encode(
-  image: Sharp,
-  format: OutputFormat,
-  opened: OpenedImage,
-  quality: number,
-): Promise<Buffer> {
-  const { metadata } = opened;
-  const grey = metadata.space === 'b-w' || metadata.space === 'grey16';
-  const sixteenBit = metadata.depth === 'ushort' || metadata.space === 'rgb16' || metadata.space === 'grey16';
-  switch (format) {
-    case 'png':
-      // 16-bit in, 16-bit out; sharp would otherwise write 8-bit PNG.
-      if (sixteenBit) image.toColourspace(grey ? 'grey16' : 'rgb16');
-      return image.png().toBuffer();
-    case 'jpeg':
-      if (metadata.hasAlpha) image.flatten({ background: '#ffffff' });
-      return image.jpeg({ quality }).toBuffer();
-    case 'webp':
-      return image.webp({ quality }).toBuffer();
-  }
 }
 
 /**
@@ -345,6 +341,12 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
       const format = cfg.mode === 'respond'
         ? queryFormat ?? negotiateFormat(req, fallbackFormat(opened.format, cfg.defaultFormat))
         : undefined;
+      if (cfg.handoff && format) {
+        await handOff(cfg.handoff, req, res, { bytes: file.buffer, inputFormat: opened.format, format, originalName: file.originalname });
+        res.off('close', onClose);
+        emit({ phase: 'queued', done: 0, total: 0 });
+        return;
+      }
       if (res.destroyed || req.socket?.destroyed) controller.abort();
       const signal = controller.signal;
       const started = Date.now();
@@ -372,7 +374,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
           });
           if (!format) return { image, body: undefined };
           emit({ phase: 'encoding', done: 0, total: 0 });
-          const body = await encode(image, format, opened, cfg.quality);
+          const body = await encodeImage(image, format, { metadata: opened.metadata, quality: cfg.quality });
           if (signal.aborted) throw new AbortError();
           return { image, body };
         },
@@ -419,6 +421,32 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
       emit({ phase: 'failed', done: 0, total: 0, error: { code: httpError.code, message: httpError.message } });
       next(httpError);
     }
+  }
+
+  async function handOff(
+    handoff: DeblurHandoff,
+    req: Request,
+    res: Response,
+    upload: { bytes: Buffer; inputFormat: ImageFormat; format: OutputFormat; originalName: string },
+  ): Promise<void> {
+    // Never the client's id: another client could guess it and read the result.
+    const jobId = randomUUID();
+    try {
+      await handoff.submit({
+        jobId,
+        ...upload,
+        quality: cfg.quality,
+        ...(cfg.pipeline.kernel !== undefined ? { kernel: cfg.pipeline.kernel } : {}),
+        ...(cfg.pipeline.network !== undefined ? { network: cfg.pipeline.network } : {}),
+      });
+    } catch (err) {
+      throw new DeblurHttpError(503, 'ERR_SGENET_BUSY', 'The job queue is unavailable: try again in a few seconds', { cause: err, headers: { 'Retry-After': '5' } });
+    }
+    const status = `${req.originalUrl.split('?')[0]!.replace(/\/+$/, '')}/jobs/${jobId}`;
+    res.setHeader('X-Job-Id', jobId);
+    res.setHeader('Location', status);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(202).json({ jobId, state: 'queued', status, result: `${status}/result` });
   }
 
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {

@@ -18,3 +18,5 @@ export type { ImageFormat, OpenImageOptions, OpenedImage } from './open.js';
 export { ImageDecodeError, classifySharpError } from './errors.js';
 export type { ImageDecodeFailure } from './errors.js';
 export { uprightExif } from './container.js';
+export { encodeImage, ENCODE_FORMATS } from './encode.js';
+export type { EncodeFormat, EncodeImageOptions } from './encode.js';

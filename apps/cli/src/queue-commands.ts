@@ -1,0 +1,198 @@
+/**
+ * `sgenet worker` and `sgenet enqueue`: bulk deblurring on a BullMQ queue (see @sgenet/queue).
+ */
+import { kernelToJson, SgenetError } from '@sgenet/core';
+import type { BlurKernel } from '@sgenet/core';
+import { createDeblurQueue, createDeblurWorker, DeblurJobError, fileStorage, redisUrlOptions } from '@sgenet/queue';
+import type { DeblurJobData, DeblurJobResult } from '@sgenet/queue';
+
+import type { EnqueueCommand, WorkerCommand } from './args.js';
+import type { CliIO } from './cli.js';
+import { planJobs } from './inputs.js';
+import { readKernelFile } from './kernel-files.js';
+import { ProgressBar } from './progress.js';
+
+function reasonOf(err: unknown): string {
+  if (err instanceof DeblurJobError) return `${err.message.replace(/^Job \S+ failed: /, '')}`;
+  if (err instanceof SgenetError) return `${err.message} [${err.code}]`;
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0] ?? msg;
+}
+
+/** Runs until SIGTERM or SIGINT; the first signal finishes (or hands back) the running jobs. */
+export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> {
+  let connection;
+  let storage;
+  try {
+    connection = redisUrlOptions(cmd.redis);
+    storage = fileStorage({ root: cmd.root });
+  } catch (err) {
+    io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
+    return 2;
+  }
+  const log = (line: string): void => {
+    if (!cmd.quiet) io.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  };
+  const worker = createDeblurWorker({
+    connection,
+    storage,
+    ...(cmd.queue !== undefined ? { name: cmd.queue } : {}),
+    ...(cmd.concurrency !== undefined ? { concurrency: cmd.concurrency } : {}),
+    ...(cmd.backend !== undefined ? { backend: cmd.backend } : {}),
+    ...(cmd.lockDurationMs !== undefined ? { lockDurationMs: cmd.lockDurationMs } : {}),
+    ...(cmd.stalledIntervalMs !== undefined ? { stalledIntervalMs: cmd.stalledIntervalMs } : {}),
+    ...(cmd.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: cmd.shutdownTimeoutMs } : {}),
+    onEvent: (e) => {
+      switch (e.type) {
+        case 'active':
+          log(`job ${e.jobId} started: ${e.input}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
+          break;
+        case 'completed':
+          log(`job ${e.jobId} done: ${e.result.output} (${(e.result.durationMs / 1000).toFixed(1)} s${e.result.reused ? ', written by an earlier attempt' : ''})`);
+          break;
+        case 'failed':
+          io.stderr.write(`sgenet: job ${e.jobId} failed: ${e.message} [${e.code}]${e.willRetry ? ' (will retry)' : ''}\n`);
+          break;
+        case 'released':
+          log(`job ${e.jobId} handed back to the queue (shutdown)`);
+          break;
+        case 'error':
+          io.stderr.write(`sgenet: worker: ${e.message}\n`);
+          break;
+      }
+    },
+  });
+  try {
+    await worker.waitUntilReady();
+  } catch (err) {
+    io.stderr.write(`sgenet: cannot reach Redis at ${cmd.redis}: ${reasonOf(err)}\n`);
+    await worker.close({ timeoutMs: 0 }).catch(() => {});
+    return 1;
+  }
+  log(`worker ${worker.id} waiting for jobs on "${cmd.queue ?? 'sgenet-deblur'}" (root ${storage.root})`);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        io.stderr.write(`sgenet: ${signal} again: exiting now; the running job is taken over by another worker\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      log(`${signal}: finishing the running job, then exiting`);
+      worker.close().then(
+        () => {
+          log('worker stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          io.stderr.write(`sgenet: worker did not close cleanly: ${reasonOf(err)}\n`);
+          resolve(1);
+        },
+      ).finally(() => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+/** Adds one job per photo; with --wait, follows them to the end. */
+export async function runEnqueue(cmd: EnqueueCommand, io: CliIO): Promise<number> {
+  let storage;
+  let connection;
+  try {
+    storage = fileStorage({ root: cmd.root });
+    connection = redisUrlOptions(cmd.redis);
+  } catch (err) {
+    io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
+    return 2;
+  }
+  let planned;
+  try {
+    planned = await planJobs(cmd.inputs, { outDir: cmd.outDir }, cmd.format);
+  } catch (err) {
+    io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
+    return 2;
+  }
+  let failed = planned.rejected.length;
+  for (const r of planned.rejected) io.stderr.write(`sgenet: ${r.input}: ${r.reason}\n`);
+  let kernel: DeblurJobData['kernel'];
+  if (cmd.kernel === 'auto' || cmd.kernel === 'none') kernel = cmd.kernel;
+  else if (cmd.kernel !== undefined) {
+    try {
+      const psf: BlurKernel = await readKernelFile(cmd.kernel);
+      kernel = JSON.parse(kernelToJson(psf)) as DeblurJobData['kernel'];
+    } catch (err) {
+      io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
+      return 1;
+    }
+  }
+  const jobs: { input: string; data: DeblurJobData }[] = [];
+  for (const job of planned.jobs) {
+    try {
+      const data: DeblurJobData = {
+        input: storage.locationOf(job.input),
+        output: storage.locationOf(job.output),
+        format: job.format,
+        ...(kernel !== undefined ? { kernel } : {}),
+        ...(cmd.network !== undefined ? { network: cmd.network } : {}),
+        ...(cmd.maxSize !== undefined ? { maxKernelSize: cmd.maxSize } : {}),
+        ...(cmd.overwrite ? { overwrite: true } : {}),
+      };
+      if (!cmd.overwrite && await storage.exists(data.output)) {
+        io.stderr.write(`sgenet: ${job.input}: ${job.output} exists; skipped (use --overwrite to replace it)\n`);
+        continue;
+      }
+      jobs.push({ input: job.input, data });
+    } catch (err) {
+      failed += 1;
+      io.stderr.write(`sgenet: ${job.input}: ${reasonOf(err)}\n`);
+    }
+  }
+  if (jobs.length === 0) return failed > 0 ? 1 : 0;
+
+  const queue = createDeblurQueue({ connection, ...(cmd.queue !== undefined ? { name: cmd.queue } : {}) });
+  try {
+    const ids: { input: string; id: string }[] = [];
+    for (const job of jobs) {
+      try {
+        ids.push({ input: job.input, id: await queue.add(job.data) });
+      } catch (err) {
+        failed += 1;
+        io.stderr.write(`sgenet: ${job.input}: not queued: ${reasonOf(err)}\n`);
+      }
+    }
+    if (!cmd.wait) {
+      if (!cmd.quiet) for (const { input, id } of ids) io.stdout.write(`${input} -> job ${id}\n`);
+      return failed > 0 ? 1 : 0;
+    }
+    const bar = new ProgressBar(io.stderr, !cmd.quiet);
+    let finished = 0;
+    const draw = (): void => bar.update('queued photos', finished, ids.length, 'jobs');
+    draw();
+    const outcomes = await Promise.allSettled(ids.map(async ({ id }) => {
+      try {
+        return await queue.waitFor(id);
+      } finally {
+        finished += 1;
+        draw();
+      }
+    }));
+    bar.clear();
+    outcomes.forEach((o, i) => {
+      const { input } = ids[i]!;
+      if (o.status === 'fulfilled') {
+        const r: DeblurJobResult = o.value;
+        if (!cmd.quiet) io.stdout.write(`${input} -> ${r.output} (${(r.durationMs / 1000).toFixed(1)} s on ${r.worker})\n`);
+      } else {
+        failed += 1;
+        io.stderr.write(`sgenet: ${input}: ${reasonOf(o.reason)}\n`);
+      }
+    });
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await queue.close();
+  }
+}

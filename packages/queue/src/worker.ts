@@ -1,0 +1,327 @@
+import { hostname } from 'node:os';
+
+import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { ConnectionOptions, Job } from 'bullmq';
+import sharp from 'sharp';
+
+import {
+  OutputExistsError,
+  SgenetError,
+  StorageError,
+  createDeblurrer,
+  invalidOption,
+  isPlainObject,
+  validateKernel,
+} from '@sgenet/core';
+import type { BackendChoice, Deblurrer, KernelChoice } from '@sgenet/core';
+import { deblur, encodeImage, openImage } from '@sgenet/sharp';
+
+import { PERMANENT_CODES, checkJobData, encodeFailure, formatOfLocation } from './job.js';
+import type { DeblurJobData, DeblurJobProgress, DeblurJobResult } from './job.js';
+import { checkConnection, checkName, checkPrefix, intOption } from './options.js';
+import { DEFAULT_QUEUE_NAME } from './queue.js';
+import type { DeblurStorage } from './storage.js';
+
+/** Default pixel limit of a worker: 40 MP. */
+export const WORKER_DEFAULT_MAX_PIXELS = 40_000_000;
+/** Default input size limit of a worker: 100 MiB. */
+export const WORKER_DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024;
+
+/** What a worker reports through `onEvent` (for logs). */
+export type DeblurWorkerEvent =
+  | { type: 'active'; jobId: string; input: string; attempt: number }
+  | { type: 'completed'; jobId: string; result: DeblurJobResult }
+  | { type: 'failed'; jobId: string; code: string; message: string; willRetry: boolean }
+  | { type: 'released'; jobId: string }
+  | { type: 'error'; message: string };
+
+/** Options of {@link createDeblurWorker}. */
+export interface DeblurWorkerOptions {
+  /** Redis: `{ host, port }`, `{ url }` or an ioredis instance. */
+  connection: ConnectionOptions;
+  /** Where job inputs and outputs are read and written (shared by every worker). */
+  storage: DeblurStorage;
+  /** Queue name. Default `sgenet-deblur`. */
+  name?: string;
+  /** Redis key prefix. Default BullMQ's `bull`. */
+  prefix?: string;
+  /** Jobs this worker runs at the same time, 1 to 64. Default 1 (a deblur already uses every core). */
+  concurrency?: number;
+  /** A deblurrer to share (or a promise of one). Default: one created from `backend`/`threads`. */
+  deblurrer?: Deblurrer | Promise<Deblurrer>;
+  /** Backend of the deblurrer the worker creates. */
+  backend?: BackendChoice;
+  /** Backend threads of the deblurrer the worker creates. */
+  threads?: number;
+  /** Largest photo, in pixels, checked from its header. Default 40 MP. */
+  maxPixels?: number;
+  /** Largest input file in bytes. Default 100 MiB. */
+  maxInputBytes?: number;
+  /**
+   * How long a job's lock lasts without renewal, in ms (1000 to 600 000). A worker that dies holds
+   * its job this long before another takes it over. Default 30 000.
+   */
+  lockDurationMs?: number;
+  /** How often this worker looks for jobs whose worker died, in ms (500 to 600 000). Default 30 000. */
+  stalledIntervalMs?: number;
+  /** Times a job may be taken over from a dead worker before it fails, 0 to 100. Default 2. */
+  maxStalledCount?: number;
+  /** How long `close()` waits for running jobs before releasing them to the queue, in ms. Default 30 000. */
+  shutdownTimeoutMs?: number;
+  /** Log hook: job started, completed, failed (with `willRetry`), released at shutdown. */
+  onEvent?: (event: DeblurWorkerEvent) => void;
+}
+
+const KNOWN = [
+  'connection', 'storage', 'name', 'prefix', 'concurrency', 'deblurrer', 'backend', 'threads', 'maxPixels',
+  'maxInputBytes', 'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'shutdownTimeoutMs', 'onEvent',
+] as const;
+
+let instances = 0;
+
+function isStorage(s: unknown): s is DeblurStorage {
+  return typeof s === 'object' && s !== null &&
+    ['read', 'write', 'exists', 'remove'].every((m) => typeof (s as Record<string, unknown>)[m] === 'function');
+}
+
+function isPermanent(err: unknown): boolean {
+  if (err instanceof StorageError) return err.permanent;
+  return err instanceof SgenetError && PERMANENT_CODES.has(err.code);
+}
+
+function kernelHeader(used: { identity: boolean; kernel: { width: number; height: number }; confidence: number }): string {
+  return used.identity ? 'none' : `${used.kernel.width}x${used.kernel.height}; confidence=${used.confidence.toFixed(2)}`;
+}
+
+/** A worker: takes deblur jobs from the queue, one deblurrer, results written to the storage. */
+export class DeblurWorker {
+  /** The BullMQ worker, for what this wrapper does not cover. */
+  readonly bull: Worker<DeblurJobData, DeblurJobResult>;
+  /** `<host>:<pid>:<n>`, written into every result. */
+  readonly id: string;
+  private readonly storage: DeblurStorage;
+  private readonly maxPixels: number;
+  private readonly maxInputBytes: number;
+  private readonly shutdownTimeoutMs: number;
+  private readonly onEvent: ((e: DeblurWorkerEvent) => void) | undefined;
+  private readonly ownsDeblurrer: boolean;
+  private readonly create: { backend?: BackendChoice; threads?: number };
+  private deblurrer: Promise<Deblurrer> | undefined;
+  private releasing = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: DeblurWorkerOptions) {
+    if (!isPlainObject(options)) throw invalidOption('options', 'an object { connection, storage, ... }', options);
+    for (const key of Object.keys(options)) {
+      if (!(KNOWN as readonly string[]).includes(key)) throw invalidOption('option name', `one of ${KNOWN.join(', ')}`, key);
+    }
+    if (!isStorage(options.storage)) throw invalidOption('storage', 'a DeblurStorage (for example fileStorage({ root }))', options.storage);
+    const connection = checkConnection(options.connection);
+    const name = checkName(options.name) ?? DEFAULT_QUEUE_NAME;
+    const prefix = checkPrefix(options.prefix);
+    const concurrency = intOption('concurrency', options.concurrency, 1, 64) ?? 1;
+    this.maxPixels = intOption('maxPixels', options.maxPixels, 1, Number.MAX_SAFE_INTEGER) ?? WORKER_DEFAULT_MAX_PIXELS;
+    this.maxInputBytes = intOption('maxInputBytes', options.maxInputBytes, 1, 2 ** 31 - 1) ?? WORKER_DEFAULT_MAX_INPUT_BYTES;
+    const lockDuration = intOption('lockDurationMs', options.lockDurationMs, 1000, 600_000) ?? 30_000;
+    const stalledInterval = intOption('stalledIntervalMs', options.stalledIntervalMs, 500, 600_000) ?? 30_000;
+    const maxStalledCount = intOption('maxStalledCount', options.maxStalledCount, 0, 100) ?? 2;
+    this.shutdownTimeoutMs = intOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 3_600_000) ?? 30_000;
+    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw invalidOption('onEvent', 'a function', options.onEvent);
+    if (options.deblurrer !== undefined) {
+      const d = options.deblurrer as Partial<Deblurrer> | null;
+      if (!(options.deblurrer instanceof Promise || (typeof d === 'object' && d !== null && typeof d.deblur === 'function'))) {
+        throw invalidOption('deblurrer', 'a Deblurrer or a Promise of one', options.deblurrer);
+      }
+      this.deblurrer = Promise.resolve(options.deblurrer);
+      this.deblurrer.catch(() => {});
+    }
+    this.ownsDeblurrer = options.deblurrer === undefined;
+    this.create = {
+      ...(options.backend !== undefined ? { backend: options.backend } : {}),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    };
+    this.storage = options.storage;
+    this.onEvent = options.onEvent;
+    instances += 1;
+    this.id = `${hostname()}:${process.pid}:${instances}`;
+    this.bull = new Worker<DeblurJobData, DeblurJobResult>(name, (job, token, signal) => this.process(job, token, signal), {
+      connection,
+      ...(prefix !== undefined ? { prefix } : {}),
+      concurrency,
+      lockDuration,
+      stalledInterval,
+      maxStalledCount,
+    });
+    this.bull.on('error', (err) => this.emit({ type: 'error', message: err.message }));
+    this.bull.on('failed', (job, err) => {
+      if (!job?.id || err.name === 'WaitingError') return;
+      const [code = 'ERR_SGENET_JOB_FAILED', ...rest] = err.message.split(': ');
+      const attempts = job.opts.attempts ?? 1;
+      const willRetry = !(err instanceof UnrecoverableError) && job.attemptsMade < attempts;
+      this.emit({ type: 'failed', jobId: job.id, code, message: rest.join(': ') || err.message, willRetry });
+    });
+    this.bull.on('completed', (job, result) => {
+      if (job.id) this.emit({ type: 'completed', jobId: job.id, result });
+    });
+  }
+
+  /** Resolves once the worker is connected and taking jobs. */
+  async waitUntilReady(): Promise<void> {
+    await this.bull.waitUntilReady();
+  }
+
+  /**
+   * Stops taking jobs and waits for the running ones to finish. Jobs still running after
+   * `timeoutMs` (default: the `shutdownTimeoutMs` option) are cancelled and put back in the
+   * queue, untouched, for another worker. Made for SIGTERM.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = intOption('timeoutMs', options.timeoutMs, 0, 3_600_000) ?? this.shutdownTimeoutMs;
+    this.closing ??= (async () => {
+      const closed = this.bull.close();
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), timeoutMs);
+      });
+      const first = await Promise.race([closed.then(() => 'closed' as const), expired]);
+      clearTimeout(timer);
+      if (first === 'expired') {
+        this.releasing = true;
+        this.bull.cancelAllJobs('the worker is shutting down');
+        await closed;
+      }
+      if (this.ownsDeblurrer && this.deblurrer) {
+        const pending = this.deblurrer;
+        this.deblurrer = undefined;
+        await pending.then((d) => d.dispose()).catch(() => {});
+      }
+    })();
+    return this.closing;
+  }
+
+  private emit(event: DeblurWorkerEvent): void {
+    try {
+      this.onEvent?.(event);
+    } catch {
+      // A log hook must never break a job.
+    }
+  }
+
+  private getDeblurrer(): Promise<Deblurrer> {
+    if (!this.deblurrer) {
+      const created = createDeblurrer(this.create);
+      this.deblurrer = created;
+      created.catch(() => {
+        if (this.deblurrer === created) this.deblurrer = undefined;
+      });
+    }
+    return this.deblurrer;
+  }
+
+  private async process(job: Job<DeblurJobData, DeblurJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<DeblurJobResult> {
+    const started = Date.now();
+    const jobId = job.id ?? 'job';
+    try {
+      const data = checkJobData(job.data);
+      this.emit({ type: 'active', jobId, input: data.input, attempt: job.attemptsStarted });
+      const format = data.format ?? formatOfLocation(data.output);
+      const reused = await this.finishedBefore(job, data);
+      if (reused) return { ...reused, format, durationMs: Date.now() - started };
+      if (!data.overwrite && await this.storage.exists(data.output)) {
+        throw new OutputExistsError(`"${data.output}" already exists: enqueue with overwrite: true (--overwrite) or choose another output`);
+      }
+      const report = progressReporter(job);
+      report({ phase: 'reading', done: 0, total: 0 }, true);
+      const bytes = await this.storage.read(data.input, { maxBytes: this.maxInputBytes });
+      const opened = await openImage(bytes, { limitInputPixels: this.maxPixels });
+      let kernel: KernelChoice | undefined;
+      if (typeof data.kernel === 'object') kernel = validateKernel(data.kernel, 'the job\'s kernel', opened);
+      else kernel = data.kernel;
+      const deblurrer = await this.getDeblurrer();
+      let used = 'none';
+      const restored = await deblur(opened.image, {
+        deblurrer,
+        ...(signal ? { signal } : {}),
+        ...(kernel !== undefined ? { kernel } : {}),
+        ...(data.network !== undefined ? { network: data.network } : {}),
+        ...(data.maxKernelSize !== undefined ? { estimation: { maxSize: data.maxKernelSize } } : {}),
+        ...(data.tileSize !== undefined ? { tileSize: data.tileSize } : {}),
+        ...(data.overlap !== undefined ? { overlap: data.overlap } : {}),
+        onKernel: (k) => {
+          used = kernelHeader(k);
+        },
+        onProgress: ({ done, total, stage }) => report({ phase: 'deblurring', done, total, ...(stage ? { stage } : {}) }),
+      });
+      report({ phase: 'encoding', done: 0, total: 0 }, true);
+      const body = await encodeImage(restored, format, { metadata: opened.metadata, ...(data.quality !== undefined ? { quality: data.quality } : {}) });
+      if (signal?.aborted) throw new WaitingError();
+      report({ phase: 'writing', done: 0, total: 0 }, true);
+      await this.storage.write(data.output, body, { owner: jobId });
+      // Recorded in Redis: a retry after this point (the worker died before completing) must not write again.
+      await job.updateProgress({ phase: 'written', done: 1, total: 1 } satisfies DeblurJobProgress).catch(() => {});
+      if (data.removeInput) await this.storage.remove(data.input).catch(() => {});
+      return {
+        output: data.output,
+        format,
+        width: opened.width,
+        height: opened.height,
+        bytes: body.length,
+        kernel: used,
+        durationMs: Date.now() - started,
+        worker: this.id,
+        reused: false,
+      };
+    } catch (err) {
+      if (this.releasing && (signal?.aborted || err instanceof WaitingError)) {
+        // Shutdown ran out of time: hand the job back untouched, without spending an attempt.
+        await job.moveToWait(token);
+        this.emit({ type: 'released', jobId });
+        throw new WaitingError();
+      }
+      if (err instanceof UnrecoverableError || err instanceof WaitingError) throw err;
+      if (isPermanent(err)) throw new UnrecoverableError(encodeFailure(err));
+      throw new Error(encodeFailure(err));
+    }
+  }
+
+  /** A retried job whose earlier attempt wrote the output (and died before completing). */
+  private async finishedBefore(job: Job<DeblurJobData, DeblurJobResult>, data: DeblurJobData): Promise<Omit<DeblurJobResult, 'format' | 'durationMs'> | undefined> {
+    if (job.attemptsStarted <= 1) return undefined;
+    const progress = job.progress as Partial<DeblurJobProgress> | undefined;
+    const written = typeof progress === 'object' && progress?.phase === 'written';
+    if (!written && (data.overwrite || !(await this.storage.exists(data.output)))) return undefined;
+    if (!(await this.storage.exists(data.output))) return undefined;
+    const bytes = await this.storage.read(data.output);
+    const meta = await sharp(bytes).metadata();
+    return { output: data.output, width: meta.width ?? 0, height: meta.height ?? 0, bytes: bytes.length, kernel: 'unknown', worker: this.id, reused: true };
+  }
+}
+
+/** Progress reports to Redis, at most four a second (a tile or kernel step can take milliseconds). */
+function progressReporter(job: Job): (p: DeblurJobProgress, force?: boolean) => void {
+  let last = 0;
+  return (p, force = false) => {
+    const now = Date.now();
+    if (!force && p.done < p.total && now - last < 250) return;
+    last = now;
+    job.updateProgress(p).catch(() => {});
+  };
+}
+
+/**
+ * Starts a worker that deblurs the queue's jobs: reads each input from the storage, restores it
+ * with core's pipeline and writes the output atomically. A worker that is killed loses nothing:
+ * its job's lock expires and another worker takes the job over (BullMQ's stalled-job check).
+ *
+ * @example
+ * ```ts
+ * const worker = createDeblurWorker({
+ *   connection: { host: '127.0.0.1', port: 6379 },
+ *   storage: fileStorage({ root: '/mnt/photos' }),
+ * });
+ * process.on('SIGTERM', () => void worker.close());
+ * ```
+ */
+export function createDeblurWorker(options: DeblurWorkerOptions): DeblurWorker {
+  return new DeblurWorker(options);
+}

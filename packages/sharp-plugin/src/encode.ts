@@ -1,0 +1,49 @@
+import type { Metadata, Sharp } from 'sharp';
+
+import { invalidOption } from '@sgenet/core';
+
+/** Formats {@link encodeImage} writes: the ones every browser shows. */
+export const ENCODE_FORMATS = ['png', 'jpeg', 'webp'] as const;
+export type EncodeFormat = (typeof ENCODE_FORMATS)[number];
+
+/** Options of {@link encodeImage}. */
+export interface EncodeImageOptions {
+  /** The input's metadata (from `openImage`), so that depth and alpha are kept as they can be. */
+  metadata?: Partial<Pick<Metadata, 'space' | 'depth' | 'hasAlpha'>>;
+  /** JPEG/WebP quality, 1 to 100. Default 90. */
+  quality?: number;
+}
+
+/**
+ * Encodes a (deblurred) sharp image the way a restoration should be saved: a 16-bit input stays
+ * 16-bit in PNG (sharp would otherwise write 8 bits), and JPEG, which has no alpha, is flattened
+ * on white instead of on black.
+ *
+ * @example
+ * ```ts
+ * const opened = await openImage(bytes);
+ * const body = await encodeImage(await deblur(opened.image), 'webp', { metadata: opened.metadata });
+ * ```
+ */
+export async function encodeImage(image: Sharp, format: EncodeFormat, options: EncodeImageOptions = {}): Promise<Buffer> {
+  if (!(ENCODE_FORMATS as readonly unknown[]).includes(format)) {
+    throw invalidOption('format', `one of ${ENCODE_FORMATS.map((f) => `'${f}'`).join(', ')}`, format);
+  }
+  const quality = options.quality ?? 90;
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
+    throw invalidOption('quality', 'an integer between 1 and 100', quality);
+  }
+  const metadata: Partial<Pick<Metadata, 'space' | 'depth' | 'hasAlpha'>> = options.metadata ?? {};
+  const grey = metadata.space === 'b-w' || metadata.space === 'grey16';
+  const sixteenBit = metadata.depth === 'ushort' || metadata.space === 'rgb16' || metadata.space === 'grey16';
+  switch (format) {
+    case 'png':
+      if (sixteenBit) image.toColourspace(grey ? 'grey16' : 'rgb16');
+      return image.png().toBuffer();
+    case 'jpeg':
+      if (metadata.hasAlpha) image.flatten({ background: '#ffffff' });
+      return image.jpeg({ quality }).toBuffer();
+    case 'webp':
+      return image.webp({ quality }).toBuffer();
+  }
+}
