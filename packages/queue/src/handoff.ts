@@ -4,7 +4,21 @@ import type { EncodeFormat } from '@sgenet/sharp';
 
 import type { DeblurQueue } from './queue.js';
 import type { DeblurStorage } from './storage.js';
+import { intOption } from './options.js';
 import { checkLocation } from './storage.js';
+
+async function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** What `@sgenet/express` hands over (the same shape as its `HandoffUpload`). */
 export interface QueueHandoffUpload {
@@ -38,6 +52,12 @@ export interface QueueHandoffOptions {
   uploads?: string;
   /** Folder for results. Default `results`. */
   results?: string;
+  /**
+   * How long `submit` waits for Redis before the upload is refused (the middleware answers 503
+   * with Retry-After), in ms, 100 to 60 000. Default 5000. A job that lands after this finds no
+   * upload and fails with `ERR_SGENET_STORAGE`.
+   */
+  submitTimeoutMs?: number;
 }
 
 const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tif', avif: 'avif', heif: 'heif' };
@@ -61,13 +81,14 @@ export function queueHandoff(options: QueueHandoffOptions): QueueHandoff {
   if (typeof storage?.write !== 'function') throw invalidOption('storage', 'a DeblurStorage', storage);
   const uploads = checkLocation(options.uploads ?? 'uploads', 'uploads');
   const results = checkLocation(options.results ?? 'results', 'results');
+  const submitTimeoutMs = intOption('submitTimeoutMs', options.submitTimeoutMs, 100, 60_000) ?? 5000;
   return {
     async submit(upload) {
       const input = `${uploads}/${upload.jobId}.${EXT[upload.inputFormat] ?? 'img'}`;
       const output = `${results}/${upload.jobId}.${upload.format === 'jpeg' ? 'jpg' : upload.format}`;
       await storage.write(input, upload.bytes, { owner: upload.jobId });
       try {
-        await queue.add({
+        await withTimeout(submitTimeoutMs, queue.add({
           input,
           output,
           format: upload.format,
@@ -75,7 +96,7 @@ export function queueHandoff(options: QueueHandoffOptions): QueueHandoff {
           removeInput: true,
           ...(upload.kernel !== undefined ? { kernel: upload.kernel } : {}),
           ...(upload.network !== undefined ? { network: upload.network } : {}),
-        }, { jobId: upload.jobId });
+        }, { jobId: upload.jobId }));
       } catch (err) {
         await storage.remove(input).catch(() => {});
         throw err;

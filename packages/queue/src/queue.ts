@@ -70,6 +70,8 @@ interface Waiter {
 
 const KNOWN = ['connection', 'name', 'prefix', 'attempts', 'backoffMs', 'keepCompleted', 'keepFailed'] as const;
 const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const SWEEP_MS = 1000;
+const SWEEP_BATCH = 64;
 
 function isProgress(p: unknown): p is DeblurJobProgress {
   return isPlainObject(p) && typeof p.phase === 'string';
@@ -85,6 +87,8 @@ export class DeblurQueue {
   private events: Promise<QueueEvents> | undefined;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly defaults: JobsOptions;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepCursor = 0;
 
   constructor(options: DeblurQueueOptions) {
     if (!isPlainObject(options)) throw invalidOption('options', 'an object { connection, ... }', options);
@@ -134,9 +138,11 @@ export class DeblurQueue {
   /** Where a job stands; `state: 'unknown'` when there is no such job (or it was removed). */
   async status(jobId: string): Promise<DeblurJobStatus> {
     if (typeof jobId !== 'string' || !JOB_ID.test(jobId)) throw invalidOption('jobId', 'a job id', jobId);
+    // State first: once it reads completed or failed, the job's hash already holds the result or
+    // the reason (read the other way round, a job finishing in between looks failed without one).
+    const state = (await this.bull.getJobState(jobId)) as DeblurJobState;
     const job = await Job.fromId<DeblurJobData, DeblurJobResult>(this.bull, jobId);
-    if (!job) return { id: jobId, state: 'unknown', attemptsMade: 0 };
-    const state = (await job.getState()) as DeblurJobState;
+    if (!job || state === 'unknown') return { id: jobId, state: 'unknown', attemptsMade: 0 };
     const status: DeblurJobStatus = { id: jobId, state, attemptsMade: job.attemptsMade, data: job.data };
     if (isProgress(job.progress)) status.progress = job.progress;
     if (state === 'completed' && job.returnvalue) status.result = job.returnvalue;
@@ -149,7 +155,8 @@ export class DeblurQueue {
    * (whose `jobCode` is the job's error code) once it has failed for good.
    */
   async waitFor(jobId: string, options: WaitOptions = {}): Promise<DeblurJobResult> {
-    const events = await this.queueEvents();
+    // Listening before the first look, so that a job finishing in between is not missed.
+    await this.queueEvents();
     if (options.signal?.aborted) throw new AbortError('Stopped waiting for the job: the AbortSignal fired');
     return new Promise<DeblurJobResult>((resolve, reject) => {
       const waiter: Waiter = {
@@ -169,11 +176,16 @@ export class DeblurQueue {
         const set = this.waiters.get(jobId);
         set?.delete(waiter);
         if (set?.size === 0) this.waiters.delete(jobId);
+        if (this.waiters.size === 0 && this.sweepTimer) {
+          clearInterval(this.sweepTimer);
+          this.sweepTimer = undefined;
+        }
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       let set = this.waiters.get(jobId);
       if (!set) this.waiters.set(jobId, (set = new Set()));
       set.add(waiter);
+      this.sweepTimer ??= setInterval(() => this.sweep(), SWEEP_MS);
       // The job may have finished before the listener was in place: look once now.
       this.settleFromStatus(jobId, waiter).catch((e: unknown) => waiter.reject(e instanceof Error ? e : new Error(String(e))));
     });
@@ -194,6 +206,8 @@ export class DeblurQueue {
 
   /** Closes the Redis connections; pending `waitFor` calls reject with an `AbortError`. */
   async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const set of [...this.waiters.values()]) {
       for (const w of [...set]) w.reject(new AbortError('The queue was closed while waiting for the job'));
     }
@@ -208,6 +222,21 @@ export class DeblurQueue {
     else if (status.state === 'failed') waiter.reject(new DeblurJobError(jobId, status.error ?? decodeFailure(undefined)));
     else if (status.state === 'unknown') {
       waiter.reject(new DeblurJobError(jobId, { code: 'ERR_SGENET_JOB_FAILED', message: 'no such job (never added, or removed from Redis)' }));
+    }
+  }
+
+  /**
+   * Events can be missed (the stream is read from "now", and reading starts a moment after the
+   * connection is ready; a reconnection): a few waited jobs are looked up directly every second.
+   */
+  private sweep(): void {
+    const ids = [...this.waiters.keys()];
+    if (ids.length === 0) return;
+    const start = this.sweepCursor % ids.length;
+    const batch = ids.slice(start, start + SWEEP_BATCH);
+    this.sweepCursor = start + batch.length;
+    for (const id of batch) {
+      for (const w of [...(this.waiters.get(id) ?? [])]) this.settleFromStatus(id, w).catch(() => {});
     }
   }
 

@@ -1,0 +1,61 @@
+import { InvalidImageError, InvalidKernelError, StorageError } from '@sgenet/core';
+import { describe, expect, it } from 'vitest';
+
+import { checkJobData, decodeFailure, encodeFailure, formatOfLocation } from '../src/job.js';
+import { redisUrlOptions } from '../src/options.js';
+
+describe('job data', () => {
+  it('keeps the known fields and turns a PSF into plain numbers summing to 1', () => {
+    const data = checkJobData({
+      input: 'in/a.jpg', output: 'out/a.webp', quality: 80, network: true, overwrite: false,
+      kernel: { width: 3, height: 1, data: new Float32Array([1, 2, 1]) },
+    });
+    expect(data).toEqual({ input: 'in/a.jpg', output: 'out/a.webp', quality: 80, network: true, overwrite: false, kernel: { width: 3, height: 1, data: [0.25, 0.5, 0.25] } });
+    // What travels through Redis is JSON: the kernel must survive it.
+    expect(JSON.parse(JSON.stringify(data))).toEqual(data);
+  });
+  it.each([
+    [{ input: 'a.png' }, /output/],
+    [{ input: 'a.png', output: 'a.png' }, /other than the input/],
+    [{ input: '../a.png', output: 'b.png' }, /no "\.\."/],
+    [{ input: 'a.png', output: 'b.png', quality: 0 }, /quality/],
+    [{ input: 'a.png', output: 'b.png', maxKernelSize: 20 }, /odd/],
+    [{ input: 'a.png', output: 'b.png', format: 'gif' }, /format/],
+    [{ input: 'a.png', output: 'b.png', network: 'yes' }, /network/],
+    [{ input: 'a.png', output: 'b.png', rm: true }, /job field/],
+    [{ input: 'a.png', output: 'b.png', kernel: { width: 2, height: 1, data: [0, 0] } }, /all values are zero/],
+    [{ input: 'a.png', output: 'b.png', kernel: { width: 1, height: 1, data: [Number.NaN] } }, /NaN/],
+    [null, /an object/],
+  ])('refuses %j', (data, message) => {
+    expect(() => checkJobData(data)).toThrow(message);
+  });
+  it('reads the output format from the extension', () => {
+    expect(formatOfLocation('x/y.JPG')).toBe('jpeg');
+    expect(formatOfLocation('x/y.webp')).toBe('webp');
+    expect(formatOfLocation('x/y.tif')).toBe('png');
+  });
+});
+
+describe('failures through failedReason', () => {
+  it.each([
+    new InvalidImageError('The input is empty: send an image'),
+    new InvalidKernelError('k.json: value 3 is negative'),
+    new StorageError('Nothing is stored at "a": check the path'),
+  ])('keeps the code and message of %s', (err) => {
+    expect(decodeFailure(encodeFailure(err))).toEqual({ code: err.code, message: err.message });
+  });
+  it('labels foreign errors ERR_SGENET_JOB_FAILED', () => {
+    expect(decodeFailure(encodeFailure(new Error('ECONNRESET\nstack')))).toEqual({ code: 'ERR_SGENET_JOB_FAILED', message: 'ECONNRESET' });
+    expect(decodeFailure('job stalled more than allowable limit').code).toBe('ERR_SGENET_JOB_FAILED');
+  });
+});
+
+describe('Redis URLs', () => {
+  it('parses host, port, credentials and database', () => {
+    expect(redisUrlOptions('redis://u:p%40ss@10.0.0.2:6390/3')).toEqual({ host: '10.0.0.2', port: 6390, username: 'u', password: 'p@ss', db: 3, maxRetriesPerRequest: null });
+    expect(redisUrlOptions('rediss://cache')).toMatchObject({ host: 'cache', port: 6379, tls: {} });
+  });
+  it.each(['http://x', 'localhost:6379', 'redis://h/abc'])('refuses %s', (url) => {
+    expect(() => redisUrlOptions(url)).toThrow(/Redis URL/);
+  });
+});

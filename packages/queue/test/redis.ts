@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A redis-server of our own on a free loopback port (Debian's redis-server package). */
+export interface TestRedis {
+  host: string;
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Uses `SGENET_TEST_REDIS_URL` when CI started a server, else starts one. Fails (never skips)
+ * when redis-server is not installed: the queue's tests need a real Redis.
+ */
+export async function startRedis(): Promise<TestRedis> {
+  const given = process.env.SGENET_TEST_REDIS_URL;
+  if (given) {
+    const u = new URL(given);
+    return { host: u.hostname, port: Number(u.port || 6379), url: given, stop: async () => {} };
+  }
+  const port = await freePort();
+  let child: ChildProcess;
+  try {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw new Error(`redis-server could not start (${String(err)}): apt-get install -y redis-server`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not become ready on port ${port}: ${out}`)), 15_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server is not installed or not runnable (${err.message}): apt-get install -y redis-server`));
+    });
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (/Ready to accept connections/i.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return {
+    host: '127.0.0.1',
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
