@@ -47,6 +47,8 @@ export interface WorkerCommand {
   root: string;
   concurrency?: number;
   backend?: BackendFlag;
+  /** Backend threads of the worker's deblurrer. Default: all cores. */
+  threads?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   shutdownTimeoutMs?: number;
@@ -106,6 +108,7 @@ Options:
       --queue NAME      worker, enqueue: queue name (default sgenet-deblur)
       --root DIR        worker, enqueue: the shared folder job paths are relative to (default .)
       --concurrency N   worker: jobs at the same time, 1-64 (default 1)
+      --threads N       worker: backend threads, 1-256 (default all cores; 1 when several workers share a host)
       --lock-duration MS      worker: a dead worker's job is taken over after this, 1000-600000 (default 30000)
       --stalled-interval MS   worker: how often to look for such jobs, 500-600000 (default 30000)
       --shutdown-timeout MS   worker: on SIGTERM, wait this long for the job, then hand it back (default 30000)
@@ -160,6 +163,7 @@ export function parseCommand(argv: string[]): Command {
         queue: { type: 'string' },
         root: { type: 'string' },
         concurrency: { type: 'string' },
+        threads: { type: 'string' },
         'lock-duration': { type: 'string' },
         'stalled-interval': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
@@ -181,7 +185,7 @@ export function parseCommand(argv: string[]): Command {
   if (!['deblur', 'kernel', 'worker', 'enqueue'].includes(command)) {
     throw new UsageError(`unknown command "${command}": the commands are "deblur", "kernel", "worker" and "enqueue"`);
   }
-  const queueFlags = ['redis', 'queue', 'root', 'concurrency', 'lock-duration', 'stalled-interval', 'shutdown-timeout', 'wait', 'overwrite'] as const;
+  const queueFlags = ['redis', 'queue', 'root', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout', 'wait', 'overwrite'] as const;
   if (command !== 'worker' && command !== 'enqueue') {
     for (const flag of queueFlags) {
       if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is a worker/enqueue option; ${command} does not take it`);
@@ -256,6 +260,7 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
     if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is not a worker option (jobs carry their own options)`);
   }
   const concurrency = intFlag('concurrency', values.concurrency as string | undefined, 1, 64);
+  const threads = intFlag('threads', values.threads as string | undefined, 1, 256);
   const lockDurationMs = intFlag('lock-duration', values['lock-duration'] as string | undefined, 1000, 600_000);
   const stalledIntervalMs = intFlag('stalled-interval', values['stalled-interval'] as string | undefined, 500, 600_000);
   const shutdownTimeoutMs = intFlag('shutdown-timeout', values['shutdown-timeout'] as string | undefined, 0, 3_600_000);
@@ -266,6 +271,7 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
     ...(queue !== undefined ? { queue } : {}),
     root: (values.root as string | undefined) ?? '.',
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(threads !== undefined ? { threads } : {}),
     ...(values.backend !== undefined ? { backend: oneOf('backend', values.backend as string, BACKENDS) } : {}),
     ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
     ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
@@ -275,7 +281,7 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
 }
 
 function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
-  for (const flag of ['output', 'backend', 'tile', 'overlap', 'json', 'concurrency', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
+  for (const flag of ['output', 'backend', 'tile', 'overlap', 'json', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) {
       throw new UsageError(flag === 'output' ? 'enqueue writes into --out-dir DIR, not -o FILE' : `--${flag} is not an enqueue option`);
     }

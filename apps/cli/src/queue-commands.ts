@@ -39,6 +39,7 @@ export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> 
     ...(cmd.queue !== undefined ? { name: cmd.queue } : {}),
     ...(cmd.concurrency !== undefined ? { concurrency: cmd.concurrency } : {}),
     ...(cmd.backend !== undefined ? { backend: cmd.backend } : {}),
+    ...(cmd.threads !== undefined ? { threads: cmd.threads } : {}),
     ...(cmd.lockDurationMs !== undefined ? { lockDurationMs: cmd.lockDurationMs } : {}),
     ...(cmd.stalledIntervalMs !== undefined ? { stalledIntervalMs: cmd.stalledIntervalMs } : {}),
     ...(cmd.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: cmd.shutdownTimeoutMs } : {}),

@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDeblurQueue } from '../src/index.js';
 import { blurredScenePng, uniqueQueue, until } from './helpers.js';
-import { startRedis } from './redis.js';
-import type { TestRedis } from './redis.js';
+import { startRedis } from '../src/testing.js';
+import type { TestRedis } from '../src/testing.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/child-worker.mjs', import.meta.url));
 

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeblurQueue, createDeblurWorker, DeblurJobError, fileStorage, queueHandoff } from '../src/index.js';
 import type { DeblurJobProgress, DeblurStorage } from '../src/index.js';
 import { blurredScenePng, decodeRgb, deblurDirectly, maxDifference, uniqueQueue, until } from './helpers.js';
-import { startRedis } from './redis.js';
-import type { TestRedis } from './redis.js';
+import { startRedis } from '../src/testing.js';
+import type { TestRedis } from '../src/testing.js';
 
 let redis: TestRedis;
 let root: string;

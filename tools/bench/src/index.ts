@@ -29,6 +29,7 @@ import { parseOptions, REPO_ROOT, USAGE, UsageError } from './options.js';
 import type { BenchOptions, SectionId } from './options.js';
 import { psnrPerKernelSvg, qualityPrerequisite, qualityTable, RESTORATION_WORK, runQuality } from './quality.js';
 import { compareFft, fftTable } from './fft-compare.js';
+import { measureQueue, queueTable } from './queue-throughput.js';
 import type { SectionResult, Table } from './report.js';
 import { num, pct, reasonOf, renderText, verdict } from './report.js';
 import { effectiveOverlap, measureSpeed, measureTiling, speedTable, tilingTable } from './speed.js';
@@ -367,6 +368,15 @@ async function main(argv: string[]): Promise<number> {
   ], async () => {
     if (skipped('fft')) throw new Skip('--skip fft');
     return { tables: [fftTable(compareFft())] };
+  });
+
+  await section('queue', 'Job queue (BullMQ on Redis)', true, [
+    how('tools/bench/src/queue-throughput.ts'),
+    'A redis-server on loopback (Debian package), `sgenet worker` processes (1, then 2, splitting the cores between them), 24 jobs of project-made 640x480 JPEGs on a temp folder standing for the shared volume; wall time from the first add to the last completion, after one warm-up job per worker.',
+    'Past one machine: run `sgenet worker` on as many hosts as needed against one Redis (or a Redis cluster; BullMQ supports both), every host mounting the same volume (NFS, EFS, a Docker volume) as `--root`, or another `DeblurStorage` (an object store) in code. Jobs carry paths, never pixels, so Redis traffic stays a few hundred bytes per job.',
+  ], async () => {
+    if (skipped('queue')) throw new Skip('--skip queue');
+    return { tables: [queueTable(await measureQueue({ jobs: opts.quick ? 6 : 24 }))] };
   });
 
   await section('quality', 'Quality (dev benchmark)', true, [

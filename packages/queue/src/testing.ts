@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
-/** A redis-server of our own on a free loopback port (Debian's redis-server package). */
+/**
+ * @sgenet/queue/testing: a throwaway redis-server for integration tests (this package's, the
+ * CLI's, yours). Needs the `redis-server` binary (Debian/Ubuntu: `apt-get install redis-server`).
+ *
+ * @packageDocumentation
+ */
+
+/** A redis-server of our own on a free loopback port. */
 export interface TestRedis {
   host: string;
   port: number;
@@ -23,8 +30,16 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Uses `SGENET_TEST_REDIS_URL` when CI started a server, else starts one. Fails (never skips)
- * when redis-server is not installed: the queue's tests need a real Redis.
+ * Uses `SGENET_TEST_REDIS_URL` when CI started a server, else starts one without persistence on
+ * a free loopback port. Rejects (it never skips) when redis-server is not installed.
+ *
+ * @example
+ * ```ts
+ * const redis = await startRedis();
+ * const queue = createDeblurQueue({ connection: { host: redis.host, port: redis.port } });
+ * // ...
+ * await redis.stop();
+ * ```
  */
 export async function startRedis(): Promise<TestRedis> {
   const given = process.env.SGENET_TEST_REDIS_URL;
