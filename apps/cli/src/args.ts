@@ -16,6 +16,8 @@ export interface DeblurCommand {
   output?: string;
   outDir?: string;
   backend?: BackendFlag;
+  /** An ONNX model file instead of the shipped one (export contract: shared/docs/sgenet-model.md). */
+  model?: string;
   tileSize?: number;
   overlap?: number;
   format?: OutputFormat;
@@ -95,6 +97,7 @@ Options:
   -o, --output FILE     output file (exactly one input)
   -d, --out-dir DIR     output folder; each output keeps its input's name
   -b, --backend NAME    ort (default) or tfjs
+  -m, --model FILE      deblur: an SGENet ONNX model instead of the shipped one
   -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
@@ -151,6 +154,7 @@ export function parseCommand(argv: string[]): Command {
         output: { type: 'string', short: 'o' },
         'out-dir': { type: 'string', short: 'd' },
         backend: { type: 'string', short: 'b' },
+        model: { type: 'string', short: 'm' },
         tile: { type: 'string', short: 't' },
         overlap: { type: 'string' },
         format: { type: 'string', short: 'f' },
@@ -198,7 +202,7 @@ export function parseCommand(argv: string[]): Command {
   if (maxSize !== undefined && maxSize % 2 === 0) throw new UsageError(`--max-size must be odd, got ${maxSize}`);
   if (command === 'kernel') {
     if (values.output !== undefined && values['out-dir'] !== undefined) throw new UsageError('give at most one of -o FILE or --out-dir DIR');
-    for (const flag of ['backend', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network'] as const) {
+    for (const flag of ['backend', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is a deblur option; kernel does not take it`);
     }
     return {
@@ -228,6 +232,7 @@ export function parseCommand(argv: string[]): Command {
     ...(values.output !== undefined ? { output: values.output } : {}),
     ...(values['out-dir'] !== undefined ? { outDir: values['out-dir'] } : {}),
     ...(values.backend !== undefined ? { backend: oneOf('backend', values.backend, BACKENDS) } : {}),
+    ...(values.model !== undefined ? { model: values.model } : {}),
     ...(tileSize !== undefined ? { tileSize } : {}),
     ...(overlap !== undefined ? { overlap } : {}),
     ...(values.format !== undefined ? { format: oneOf('format', values.format, OUTPUT_FORMATS) } : {}),
@@ -256,7 +261,7 @@ function redisFlag(raw: unknown, command: string): string {
 
 function parseWorker(values: Values, inputs: string[]): WorkerCommand {
   if (inputs.length > 0) throw new UsageError(`worker takes no files (got "${inputs[0]}"); add them with sgenet enqueue`);
-  for (const flag of ['output', 'out-dir', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'max-size', 'wait', 'overwrite'] as const) {
+  for (const flag of ['output', 'out-dir', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'max-size', 'wait', 'overwrite'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is not a worker option (jobs carry their own options)`);
   }
   const concurrency = intFlag('concurrency', values.concurrency as string | undefined, 1, 64);
@@ -281,7 +286,7 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
 }
 
 function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
-  for (const flag of ['output', 'backend', 'tile', 'overlap', 'json', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
+  for (const flag of ['output', 'backend', 'model', 'tile', 'overlap', 'json', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) {
       throw new UsageError(flag === 'output' ? 'enqueue writes into --out-dir DIR, not -o FILE' : `--${flag} is not an enqueue option`);
     }

@@ -3,13 +3,14 @@
  * 1 some inputs failed (each named on stderr with its reason), 2 usage error. `sgenet worker`
  * resolves (0) once a SIGTERM/SIGINT has let it finish its job.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
-import { createDeblurrer, estimateKernel, kernelToJson, SgenetError, validateKernel } from '@sgenet/core';
+import { createDeblurrer, estimateKernel, InvalidImageError, kernelToJson, SgenetError, validateKernel } from '@sgenet/core';
 import type { BlurKernel, Deblurrer, KernelChoice, RawImage } from '@sgenet/core';
-import { deblur } from '@sgenet/sharp';
-import sharp from 'sharp';
+import { deblur, encodeImage, openImage } from '@sgenet/sharp';
+import type { OpenedImage } from '@sgenet/sharp';
 
 import { parseCommand, USAGE, UsageError } from './args.js';
 import type { DeblurCommand, KernelCommand } from './args.js';
@@ -35,14 +36,37 @@ async function version(): Promise<string> {
   return pkg.version;
 }
 
-async function runJob(job: Job, deblurrer: Deblurrer, bar: ProgressBar, cmd: DeblurCommand, psf: BlurKernel | undefined): Promise<void> {
-  let kernel: KernelChoice | undefined = cmd.kernel === 'auto' || cmd.kernel === 'none' ? cmd.kernel : undefined;
-  if (psf) {
-    // Checked against this photo here, so that the message names the kernel file.
-    const { width, height } = await sharp(job.input, { failOn: 'error' }).metadata();
-    kernel = validateKernel(psf, cmd.kernel!, { width: width ?? 0, height: height ?? 0 });
+/** Same checks as the servers: magic bytes, header, pixel limit, with typed errors and clear messages. */
+async function openPhoto(file: string): Promise<OpenedImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new InvalidImageError(code === 'EISDIR' ? 'is a folder, not an image file' : `cannot read the file (${code ?? String(cause)})`, { cause });
   }
-  const restored = await deblur(sharp(job.input, { failOn: 'error' }), {
+  return openImage(bytes);
+}
+
+/** Writes next to the target, then renames: an interrupted run never leaves half an image. */
+async function writeAtomically(target: string, body: Buffer): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomUUID().slice(0, 8)}.sgenet-tmp`);
+  try {
+    await writeFile(temp, body);
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+async function runJob(job: Job, deblurrer: Deblurrer, bar: ProgressBar, cmd: DeblurCommand, psf: BlurKernel | undefined): Promise<void> {
+  const opened = await openPhoto(job.input);
+  let kernel: KernelChoice | undefined = cmd.kernel === 'auto' || cmd.kernel === 'none' ? cmd.kernel : undefined;
+  // Checked against this photo here, so that the message names the kernel file.
+  if (psf) kernel = validateKernel(psf, cmd.kernel!, opened);
+  const restored = await deblur(opened.image, {
     deblurrer,
     ...(cmd.tileSize !== undefined ? { tileSize: cmd.tileSize } : {}),
     ...(cmd.overlap !== undefined ? { overlap: cmd.overlap } : {}),
@@ -51,8 +75,7 @@ async function runJob(job: Job, deblurrer: Deblurrer, bar: ProgressBar, cmd: Deb
     ...(cmd.maxSize !== undefined ? { estimation: { maxSize: cmd.maxSize } } : {}),
     onProgress: ({ done, total, stage }) => bar.update(job.input, done, total, stage),
   });
-  await mkdir(dirname(job.output), { recursive: true });
-  await restored.toFormat(job.format).toFile(job.output);
+  await writeAtomically(job.output, await encodeImage(restored, job.format, { metadata: opened.metadata }));
 }
 
 async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
@@ -78,7 +101,7 @@ async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
 
   let deblurrer: Deblurrer;
   try {
-    deblurrer = await createDeblurrer({ backend: cmd.backend ?? 'auto' });
+    deblurrer = await createDeblurrer({ backend: cmd.backend ?? 'auto', ...(cmd.model !== undefined ? { model: cmd.model } : {}) });
   } catch (err) {
     io.stderr.write(`sgenet: cannot load the model: ${reasonOf(err)}\n`);
     return 1;
@@ -103,7 +126,7 @@ async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
 }
 
 async function readPhoto(file: string): Promise<RawImage> {
-  const { data, info } = await sharp(file, { failOn: 'error' }).rotate().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await (await openPhoto(file)).image.rotate().raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
 }
 

@@ -15,6 +15,7 @@ import type { ErrorRequestHandler, Request } from 'express';
  * | `ERR_SGENET_IMAGE_TOO_LARGE` | 413 | more pixels than `maxPixels` |
  * | `ERR_SGENET_UNSUPPORTED_MEDIA_TYPE` | 415 | not an image, or a format not accepted |
  * | `ERR_SGENET_UNDECODABLE_IMAGE` | 422 | an image that cannot be decoded (truncated, corrupt) |
+ * | `ERR_SGENET_IMAGE_TOO_SMALL` | 422 | the photo is smaller than the route's fixed blur kernel (`kernel` option) |
  * | `ERR_SGENET_ABORTED` | 499 | the client went away (nothing is sent) |
  * | `ERR_SGENET_BUSY` | 503 | the queue is full; `Retry-After` says when to retry |
  * | `ERR_SGENET_JOB_NOT_FOUND` | 404 | handoff: no such job (never queued, or expired) |
@@ -31,6 +32,7 @@ export type DeblurHttpErrorCode =
   | 'ERR_SGENET_IMAGE_TOO_LARGE'
   | 'ERR_SGENET_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_SGENET_UNDECODABLE_IMAGE'
+  | 'ERR_SGENET_IMAGE_TOO_SMALL'
   | 'ERR_SGENET_ABORTED'
   | 'ERR_SGENET_BUSY'
   | 'ERR_SGENET_JOB_NOT_FOUND'
@@ -152,6 +154,10 @@ export function toHttpError(err: unknown, context: HttpErrorContext = {}): Deblu
         return new DeblurHttpError(413, 'ERR_SGENET_IMAGE_TOO_LARGE', err.message, { cause: err });
       case 'ERR_SGENET_INVALID_IMAGE':
         return new DeblurHttpError(422, 'ERR_SGENET_UNDECODABLE_IMAGE', err.message, { cause: err });
+      case 'ERR_SGENET_INVALID_KERNEL':
+        // The route's kernel was checked when it was built; per request, only its size against
+        // the photo can fail.
+        return new DeblurHttpError(422, 'ERR_SGENET_IMAGE_TOO_SMALL', 'The photo is smaller than the blur kernel this server deconvolves with: upload a larger photo', { cause: err });
       case 'ERR_SGENET_ABORTED':
         return new DeblurHttpError(499, 'ERR_SGENET_ABORTED', 'The request was cancelled by the client', { cause: err });
       default:

@@ -16,8 +16,8 @@ export interface EncodeImageOptions {
 
 /**
  * Encodes a (deblurred) sharp image the way a restoration should be saved: a 16-bit input stays
- * 16-bit in PNG (sharp would otherwise write 8 bits), and JPEG, which has no alpha, is flattened
- * on white instead of on black.
+ * 16-bit in PNG (sharp would otherwise write 8 bits), a grey one stays grey (with its alpha), and
+ * JPEG, which has no alpha, is flattened on white instead of on black.
  *
  * @example
  * ```ts
@@ -36,6 +36,8 @@ export async function encodeImage(image: Sharp, format: EncodeFormat, options: E
   const metadata: Partial<Pick<Metadata, 'space' | 'depth' | 'hasAlpha'>> = options.metadata ?? {};
   const grey = metadata.space === 'b-w' || metadata.space === 'grey16';
   const sixteenBit = metadata.depth === 'ushort' || metadata.space === 'rgb16' || metadata.space === 'grey16';
+  // sharp writes sRGB unless told otherwise, which would turn a grey result into RGB(A).
+  if (grey && !sixteenBit) image.toColourspace('b-w');
   switch (format) {
     case 'png':
       if (sixteenBit) image.toColourspace(grey ? 'grey16' : 'rgb16');

@@ -35,7 +35,7 @@ function positiveInt(meta: Record<string, string>, key: string, fallback?: numbe
   }
   const v = Number(raw);
   if (!Number.isInteger(v) || v < 0) {
-    throw new ModelError(`The model's "${key}" metadata is ${JSON.stringify(raw)}, not a non-negative integer`);
+    throw new ModelError(`The model's "${key}" metadata is ${JSON.stringify(raw)}, not a non-negative integer: export the model with training/export.py, which writes the metadata core needs`);
   }
   return v;
 }

@@ -25,10 +25,10 @@ export function readOnnxMetadata(model: Uint8Array): Record<string, string> {
       props[key] = value;
     }
   } catch (err) {
-    throw new ModelError('The model is not a valid ONNX file (protobuf decoding failed)', { cause: err });
+    throw new ModelError('The model is not a valid ONNX file (protobuf decoding failed): check the path, or export the model again with training/export.py', { cause: err });
   }
   if (!sawGraph || !sawIr) {
-    throw new ModelError('The model is not a valid ONNX file (no ir_version or graph found)');
+    throw new ModelError('The model is not a valid ONNX file (no ir_version or graph found): check the path, or export the model again with training/export.py');
   }
   return props;
 }

@@ -1,4 +1,4 @@
-import { InvalidImageError } from '../errors.js';
+import { ImageTooLargeError, InvalidImageError } from '../errors.js';
 import type { RawImage } from '../types.js';
 import { invalidOption, isIntegerInRange, isPlainObject } from '../validate.js';
 
@@ -31,7 +31,7 @@ export function describeImage(image: unknown, maxPixels: number): PixelLayout {
   else if (data instanceof Uint16Array) maxValue = 65535;
   else throw invalidOption('image.data', 'a Uint8Array, Uint8ClampedArray or Uint16Array', data);
   if (width * height > maxPixels) {
-    throw new InvalidImageError(
+    throw new ImageTooLargeError(
       `Image of ${width}x${height} = ${width * height} pixels exceeds the limit of ${maxPixels}; ` +
         'raise maxPixels or downscale the image first',
     );
