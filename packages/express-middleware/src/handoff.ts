@@ -72,6 +72,16 @@ function jobFailure(id: string, error: HandoffStatus['error']): DeblurHttpError 
   }
 }
 
+/** The job the URL names and its status; 404 for an unknown one, 503 when the queue does not answer. */
+async function knownJob(handoff: DeblurHandoff, req: Request): Promise<{ id: string; status: HandoffStatus }> {
+  const id = jobIdOf(req);
+  const status = await handoff.status(id).catch((err: unknown) => {
+    throw new DeblurHttpError(503, 'ERR_SGENET_BUSY', 'The job queue is unavailable: try again in a few seconds', { cause: err, headers: { 'Retry-After': '5' } });
+  });
+  if (status.state === 'unknown') throw notFound(id);
+  return { id, status };
+}
+
 function checked(handoff: unknown): DeblurHandoff {
   if (!isHandoff(handoff)) throw new TypeError('handoff must be an object with submit, status and result (for example queueHandoff() of @sgenet/queue)');
   return handoff;
@@ -92,11 +102,7 @@ export function deblurJobStatus(options: { handoff: DeblurHandoff }): RequestHan
   const handoff = checked(options?.handoff);
   return (req: Request, res: Response, next: NextFunction): void => {
     (async () => {
-      const id = jobIdOf(req);
-      const status = await handoff.status(id).catch((err: unknown) => {
-        throw new DeblurHttpError(503, 'ERR_SGENET_BUSY', 'The job queue is unavailable: try again in a few seconds', { cause: err, headers: { 'Retry-After': '5' } });
-      });
-      if (status.state === 'unknown') throw notFound(id);
+      const { id, status } = await knownJob(handoff, req);
       const base = req.originalUrl.split('?')[0]!.replace(/\/+$/, '');
       res.setHeader('Cache-Control', 'no-store');
       if (status.state === 'queued' || status.state === 'running') res.setHeader('Retry-After', '1');
@@ -116,11 +122,7 @@ export function deblurJobResult(options: { handoff: DeblurHandoff }): RequestHan
   const handoff = checked(options?.handoff);
   return (req: Request, res: Response, next: NextFunction): void => {
     (async () => {
-      const id = jobIdOf(req);
-      const status = await handoff.status(id).catch((err: unknown) => {
-        throw new DeblurHttpError(503, 'ERR_SGENET_BUSY', 'The job queue is unavailable: try again in a few seconds', { cause: err, headers: { 'Retry-After': '5' } });
-      });
-      if (status.state === 'unknown') throw notFound(id);
+      const { id, status } = await knownJob(handoff, req);
       if (status.state === 'failed') throw jobFailure(id, status.error);
       const result = status.state === 'done' ? await handoff.result(id) : undefined;
       if (!result) {
