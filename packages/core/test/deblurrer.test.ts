@@ -135,7 +135,8 @@ describe('input validation', () => {
       await expect(run).rejects.toThrow(msg);
       await expect(run).rejects.toBeInstanceOf(cls);
     }
-    await expect(d.deblur(noiseImage(200, 200, 3))).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_IMAGE' });
+    // Over maxPixels: the dedicated class, checked before a sample is read.
+    await expect(d.deblur(noiseImage(200, 200, 3))).rejects.toMatchObject({ code: 'ERR_SGENET_IMAGE_TOO_LARGE' });
   });
 
   it('rejects out-of-range options sharp-style', async () => {
