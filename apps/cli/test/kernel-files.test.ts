@@ -35,7 +35,8 @@ describe('PSF files (property)', () => {
       await writeKernelFile(psf, file);
       const back = await readKernelFile(file);
       expect([back.width, back.height]).toEqual([psf.width, psf.height]);
-      for (let i = 0; i < psf.data.length; i++) expect(Math.abs(back.data[i]! - psf.data[i]!)).toBeLessThanOrEqual(1e-7);
+      // 8 significant digits in the file, then float32 and a renormalisation: a few float32 ulps.
+      for (let i = 0; i < psf.data.length; i++) expect(Math.abs(back.data[i]! - psf.data[i]!)).toBeLessThanOrEqual(4e-7 * psf.data[i]! + 1e-12);
     }), { numRuns: 40 });
   });
 

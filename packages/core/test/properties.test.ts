@@ -27,10 +27,8 @@ const tiling = fc.record({
 
 describe('tiler (property)', () => {
   it('blend weights sum to one at every pixel and every row is written exactly once, in order', async () => {
-    let tiled = 0;
     await fc.assert(fc.asyncProperty(tiling, async ({ width, height, tileSize, overlap }) => {
       const plan = planTiles(width, height, { tileSize, overlap, multiple: MULTIPLE });
-      if (plan.cols.length > 1 && plan.rows.length > 1) tiled += 1;
       // Each tile answers with the global x + 1000 y of every position it was given: blended with
       // weights that sum to one, the output must be exactly that coordinate code everywhere.
       const out = new Float64Array(width * height).fill(Number.NaN);
@@ -70,9 +68,15 @@ describe('tiler (property)', () => {
           if (Math.abs(v - (x + 1000 * y)) > 0.1) throw new Error(`pixel (${x}, ${y}) = ${v}, expected ${x + 1000 * y}`);
         }
       }
-    }), { numRuns: 60 });
-    // Not vacuous: most cases really are split both ways.
-    expect(tiled).toBeGreaterThan(20);
+    }), {
+      numRuns: 60,
+      // Besides the random cases, always a few split both ways, with and without feathering.
+      examples: [
+        [{ width: 700, height: 500, tileSize: 64, overlap: 16 }],
+        [{ width: 641, height: 333, tileSize: 100, overlap: 0 }],
+        [{ width: 700, height: 500, tileSize: 320, overlap: 101 }],
+      ],
+    });
   });
 });
 
@@ -118,7 +122,8 @@ describe('kernel I/O (property)', () => {
       const back = parseKernelJson(kernelToJson(psf), 'roundtrip.json');
       expect([back.width, back.height]).toEqual([width, height]);
       for (let i = 0; i < psf.data.length; i++) {
-        expect(Math.abs(back.data[i]! - psf.data[i]!)).toBeLessThanOrEqual(1e-7 * Math.max(psf.data[i]!, 1e-3));
+        // 8 significant digits in the file, then float32 and a renormalisation: a few float32 ulps.
+        expect(Math.abs(back.data[i]! - psf.data[i]!)).toBeLessThanOrEqual(4e-7 * psf.data[i]! + 1e-12);
       }
     }), { numRuns: 200 });
   });
