@@ -45,6 +45,12 @@ export interface KernelEstimate {
   confidence: number;
   /** True when the identity was returned (a sharp photo, or confidence below `minConfidence`). */
   identity: boolean;
+  /**
+   * 0 to 1: how well the kernels estimated at the different sizes agree (their lowest normalised
+   * cross-correlation after the best shift). A real blur is found alike at every size; a failed
+   * estimate usually is not. 1 when only one size was tried.
+   */
+  agreement: number;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
 }
@@ -173,6 +179,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const identityScore = blindScore(fullLevel, identityKernel(workMax), workMax, sigma);
   await step();
   const best = candidates.reduce((a, b) => (b.score.sparsity < a.score.sparsity ? b : a));
+  const agreement = sizeAgreement(candidates.map((c) => c.kernel), workMax);
   const confidence = Math.max(0, Math.min(1, 1 - best.score.sparsity / identityScore.sparsity));
   let kernel = best.kernel;
   let size = workMax;
@@ -195,8 +202,46 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     height: trimmed.size,
     confidence,
     identity,
+    agreement,
     scores: { identity: identityScore, candidates: candidates.map((c) => c.score) },
   };
+}
+
+/**
+ * The lowest pairwise agreement of kernels on one `size` square: normalised cross-correlation,
+ * maximised over shifts of up to a sixth of the side (centring differs between sizes).
+ */
+export function sizeAgreement(kernels: readonly Float64Array[], size: number): number {
+  let lowest = 1;
+  const radius = Math.max(1, Math.round(size / 6));
+  for (let i = 0; i < kernels.length; i++) {
+    for (let j = i + 1; j < kernels.length; j++) lowest = Math.min(lowest, shiftedNcc(kernels[i]!, kernels[j]!, size, radius));
+  }
+  return lowest;
+}
+
+function shiftedNcc(a: Float64Array, b: Float64Array, size: number, radius: number): number {
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  const norm = Math.sqrt(na * nb);
+  if (!(norm > 0)) return 0;
+  let best = 0;
+  for (let dy = -radius; dy <= radius; dy++) {
+    for (let dx = -radius; dx <= radius; dx++) {
+      let sum = 0;
+      for (let y = Math.max(0, -dy); y < Math.min(size, size - dy); y++) {
+        const ra = y * size;
+        const rb = (y + dy) * size + dx;
+        for (let x = Math.max(0, -dx); x < Math.min(size, size - dx); x++) sum += a[ra + x]! * b[rb + x]!;
+      }
+      best = Math.max(best, sum / norm);
+    }
+  }
+  return best;
 }
 
 /** A kernel whose mass lies within one tap of its centre: not worth deconvolving. */
