@@ -22,6 +22,23 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(results.filter((r) => r.ncc >= 0.9).length).toBeGreaterThanOrEqual(6);
   });
 
+  it('returns the identity for a kernel dominated by one tap (the sharp-photo guard), and only then', async () => {
+    const { blurry } = shakenScene(TEST_KERNELS[5]!.kernel, 9, 256, 256);
+    const estimate = await estimateKernel(blurry, { maxSize: 25 });
+    // A camera path spreads its mass: far from the default limit of 2.5.
+    expect(estimate.identity).toBe(false);
+    expect(estimate.peakDominance).toBeGreaterThan(0);
+    expect(estimate.peakDominance).toBeLessThan(2.5);
+    let peak = 0;
+    for (const v of estimate.kernel.data) peak = Math.max(peak, v);
+    expect(estimate.peakDominance).toBeCloseTo(peak * estimate.kernel.width, 5);
+    // The same estimate, with the limit just under it, falls back.
+    const guarded = await estimateKernel(blurry, { maxSize: 25, maxPeakDominance: estimate.peakDominance - 0.01 });
+    expect(guarded.identity).toBe(true);
+    expect(guarded.kernel).toEqual({ width: 1, height: 1, data: Float32Array.of(1) });
+    await expect(estimateKernel(blurry, { maxPeakDominance: 0.05 })).rejects.toThrow(/maxPeakDominance/);
+  });
+
   it('returns the identity on a sharp scene', async () => {
     const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }).blurry;
     const estimate = await estimateKernel(sharp);
