@@ -58,9 +58,9 @@ export interface EstimateKernelOptions {
   /**
    * Above this peak dominance (brightest tap x side / mass, 0.1 to 255) the identity is returned:
    * a dot with a faint streak is what the estimator finds on sharp photos with strong straight
-   * edges, and deconvolving with it adds ghosts. Default 2.5: estimates on the 192 dev pairs and
-   * on project-made camera paths stayed at 2.2 or below; the spurious kernels of sharp photos
-   * measured 2.9 to 4.4 (model card, "Sharp-photo guard").
+   * edges, and deconvolving with it adds ghosts. Default 2.5: estimates on the 192 dev pairs
+   * stayed at 2.2 or below and on project-made camera paths at 2.4 or below; the spurious kernels
+   * of sharp photos measured 2.9 to 4.4 (model card, "Sharp-photo guard").
    */
   maxPeakDominance?: number;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
