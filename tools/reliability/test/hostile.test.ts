@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 import { createDeblurrer, estimateKernel, kernelFromGrey, parseKernelJson, SgenetError, validateKernel } from '@sgenet/core';
 import type { Deblurrer, RawImage } from '@sgenet/core';
 import { deblurUpload, sgenetErrorHandler } from '@sgenet/express';
+import { createBackend } from '@sgenet/tfjs-backend';
+import * as tf from '@tensorflow/tfjs-core';
 import { deblur } from '@sgenet/sharp';
 import express from 'express';
 import sharp from 'sharp';
@@ -245,6 +247,32 @@ describe('kernel files', () => {
 });
 
 describe('nothing is left behind', () => {
+  it('no TensorFlow.js tensor outlives a call, good input or bad (the tfjs backend, cpu platform)', async () => {
+    const tfjs = await createDeblurrer({ backend: createBackend({ platform: 'cpu' }) });
+    try {
+      const small = entries('image').filter((e) => 'ok' in e.expected && ['one-pixel', 'grey-alpha', 'png16', 'cmyk', 'exif-rotated'].includes(e.id));
+      // Warm-up: the model's weights are the tensors that stay.
+      await deblur(sharp(join(dir, small[0]!.file)), { deblurrer: tfjs });
+      const baseline = tf.memory().numTensors;
+      for (const e of small) {
+        const out = await deblur(sharp(join(dir, e.file)), { deblurrer: tfjs }).then((s) => s.toBuffer({ resolveWithObject: true }));
+        expect([out.info.width, out.info.height]).toEqual([(e.expected as { width: number }).width, (e.expected as { height: number }).height]);
+        expect(tf.memory().numTensors, e.id).toBe(baseline);
+      }
+      for (const c of RAW_CASES.filter((r) => !('ok' in r.expected))) {
+        await tfjs.deblur(c.image() as RawImage).catch(() => {});
+        expect(tf.memory().numTensors, c.id).toBe(baseline);
+      }
+      // An abort half-way through a tiled run frees its tensors too.
+      const controller = new AbortController();
+      const run = deblur(sharp(join(dir, small.find((e) => e.id === 'cmyk')!.file)), { deblurrer: tfjs, tileSize: 64, overlap: 16, signal: controller.signal, onProgress: () => controller.abort() });
+      await expect(run).rejects.toMatchObject({ code: 'ERR_SGENET_ABORTED' });
+      expect(tf.memory().numTensors).toBe(baseline);
+    } finally {
+      await tfjs.dispose();
+    }
+  });
+
   it('200 bad inputs through the plugin and the middleware: bounded heap and RSS, no temp files', async () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     expect(gc, 'vitest runs this file with --expose-gc').toBeTypeOf('function');
