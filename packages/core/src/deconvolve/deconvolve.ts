@@ -11,6 +11,7 @@ import { threadsFor, WorkerPool } from '../parallel/pool.js';
 import { allocateLike, describeImage, readTensor, writeRows } from '../pixels/image.js';
 import type { PixelLayout } from '../pixels/image.js';
 import { planTiles } from '../tiling/plan.js';
+import type { AxisSpan } from '../tiling/plan.js';
 import { runTiles } from '../tiling/run-tiles.js';
 import type { BlurKernel } from '../synthetic/motion-blur.js';
 import type { RawImage } from '../types.js';
@@ -55,6 +56,8 @@ export async function deconvolveInto(
     overlap,
     multiple: 1,
   });
+  equaliseReads(plan.cols, layout.width);
+  equaliseReads(plan.rows, layout.height);
   const settings: TileSettings = {
     kernel,
     method: opts.method,
@@ -90,6 +93,22 @@ export async function deconvolveInto(
     await pool?.close();
   }
   return sigma;
+}
+
+/**
+ * Widens the shorter tiles of an axis (the last one, usually) inward to the length of the longest,
+ * reading more of the photo: every tile then has the same FFT field, so each thread caches one OTF
+ * per call instead of one per tile size (tens of megabytes apiece at 12 MP), and no tile has less
+ * context than before.
+ */
+function equaliseReads(spans: AxisSpan[], length: number): void {
+  const longest = Math.min(length, Math.max(...spans.map((s) => s.readLength)));
+  for (const s of spans) {
+    if (s.readLength >= longest) continue;
+    const start = Math.max(0, Math.min(s.readStart, length - longest));
+    s.readStart = start;
+    s.readLength = longest;
+  }
 }
 
 /**
