@@ -128,7 +128,11 @@ describe('the core API on hostile pixel buffers', () => {
     const result = await deblurrer.deblur(c.image() as RawImage).catch((e: unknown) => e);
     if ('ok' in c.expected) {
       const img = result as RawImage;
+      const input = c.image() as RawImage;
       expect([img.width, img.height]).toEqual([c.expected.width, c.expected.height]);
+      // Same layout out as in: channels and bit depth.
+      expect(img.channels).toBe(input.channels);
+      expect(img.data.constructor).toBe(input.data.constructor);
     } else {
       expect(result).toBeInstanceOf(SgenetError);
       expect((result as SgenetError).code).toBe(c.expected.code);
