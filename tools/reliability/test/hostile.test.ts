@@ -98,6 +98,9 @@ describe('images', () => {
       if ('ok' in entry.expected) {
         expect(result.code, result.stderr).toBe(0);
         expect(await decodedSize(await readFile(target))).toEqual([entry.expected.width, entry.expected.height]);
+        const meta = await sharp(target).metadata();
+        if (entry.id === 'png16') expect(meta.depth).toBe('ushort');
+        if (entry.id === 'grey-alpha') expect([meta.channels, meta.hasAlpha]).toEqual([2, true]);
       } else {
         expect(result.code).toBe(1);
         const lines = result.stderr.trim().split('\n');
