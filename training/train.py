@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sgenet.blur import DEFAULT_INERTIA, inertia_range_problem  # noqa: E402
 from sgenet.configs import build_model, get_config  # noqa: E402
-from sgenet.data import BlurPairSampler  # noqa: E402
+from sgenet.data import BankPairSampler, BlurPairSampler  # noqa: E402
 from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
 from sgenet.losses import context_consistency_loss, sgenet_loss  # noqa: E402
 
@@ -31,7 +31,9 @@ CONTEXT_CUTS = (8, 16, 24, 32)  # strips cut for the --context term: on the mode
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, help="folder of sharp training photos")
+    p.add_argument("--data", help="folder of sharp training photos (blur synthesised on the fly)")
+    p.add_argument("--bank", help="a restoration bank (make_restoration_bank.py): train on core's "
+                   "deconvolved photos -> sharp, the kernel-guided network's task (instead of --data)")
     p.add_argument("--variant", default="sgenet-s")
     p.add_argument("--ablate", nargs="*", default=[], help="cem csam recursion dw_drb")
     p.add_argument("--out", required=True, help="run folder (checkpoints, log)")
@@ -70,6 +72,8 @@ def parse_args(argv=None):
                    help="crops of each batch that are re-run cut, for the consistency term")
     p.add_argument("--log-every", type=int, default=25)
     args = p.parse_args(argv)
+    if (args.data is None) == (args.bank is None):
+        p.error("give exactly one of --data DIR (sharp photos, blur made on the fly) or --bank DIR (a restoration bank)")
     if args.context and (args.context % 8 or args.context + max(CONTEXT_CUTS) >= args.crop):
         p.error(f"--context must be a multiple of 8 and leave room in the crop (context + "
                 f"{max(CONTEXT_CUTS)} < --crop {args.crop}); got {args.context}")
@@ -103,9 +107,12 @@ def train(args) -> dict:
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
-    sampler = BlurPairSampler(args.data, args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
-                              p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform, p_sharp=args.p_sharp,
-                              inertia_range=tuple(args.inertia))
+    if args.bank:
+        sampler = BankPairSampler(args.bank, args.crop, seed=args.seed)
+    else:
+        sampler = BlurPairSampler(args.data, args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
+                                  p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform, p_sharp=args.p_sharp,
+                                  inertia_range=tuple(args.inertia))
     step, elapsed = 0, 0.0
     origin = (0.0, 0)  # (elapsed, step) where the current learning-rate schedule began
     ckpt_path = out / "last.pt"
@@ -138,9 +145,10 @@ def train(args) -> dict:
     print(f"variant {args.variant} ablate={args.ablate or 'none'} {cfg}\n"
           f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
-          f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px, "
-          f"inertia {args.inertia[0]:g}-{args.inertia[1]:g}  "
-          f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g} unblurred {args.p_sharp:g}  "
+          + (f"input: core's deconvolution, bank {args.bank}  " if args.bank else
+             f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px, "
+             f"inertia {args.inertia[0]:g}-{args.inertia[1]:g}  "
+             f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g} unblurred {args.p_sharp:g}  ") +
           f"context bound {args.context or 'off'}  "
           f"budget {args.minutes} min  threads {torch.get_num_threads()}", flush=True)
     log = open(out / "train.log", "a")

@@ -2,6 +2,7 @@
 camera-shake blur, noise and optional JPEG (see blur.py)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,51 @@ class BlurPairSampler:
         x = int(self.rng.integers(im.shape[1] - crop + 1))
         sharp = augment(im[y:y + crop, x:x + crop], self.rng).astype(np.float32) / 255
         return synthesize_blur(sharp, self.rng, lengths=self.lengths, **self.blur_options), sharp
+
+    def batch(self, n: int, crop: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        pairs = [self.pair(crop) for _ in range(n)]
+        to_t = lambda arrs: torch.from_numpy(np.stack(arrs).transpose(0, 3, 1, 2).copy())
+        return to_t([b for b, _ in pairs]), to_t([s for _, s in pairs])
+
+
+class BankPairSampler:
+    """(deconvolved, sharp) NCHW batches from a restoration bank (make_restoration_bank.py): the
+    kernel-guided network's input is what core's deconvolution made of a blurred photo, its target
+    the sharp photo. Same interface as BlurPairSampler (``rng``, ``images``, ``pair``, ``batch``).
+
+    Only finished items are used (those with a ``<id>.done.json``); crops are aligned, since the
+    deconvolved image has the photo's size, and both get the same augmentation.
+    """
+
+    def __init__(self, bank: str | Path, crop: int, seed: int = 0):
+        bank = Path(bank).expanduser()
+        items = [json.loads(line) for line in (bank / "items.jsonl").read_text().splitlines() if line.strip()]
+        done = [it for it in items if (bank / "deconvolved" / f"{it['id']}.done.json").exists()]
+        photos: dict[str, np.ndarray] = {}
+        self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        for it in done:
+            sharp = photos.get(it["photo"])
+            if sharp is None:
+                sharp = photos[it["photo"]] = load_rgb(it["photo"])
+            restored = load_rgb(bank / "deconvolved" / f"{it['id']}.deconvolved.png")
+            if restored.shape != sharp.shape:
+                raise ValueError(f"{it['id']}: deconvolved {restored.shape} and sharp {sharp.shape} differ")
+            if min(sharp.shape[:2]) >= crop:
+                self.pairs.append((restored, sharp))
+        if not self.pairs:
+            raise ValueError(f"no finished item in {bank} is at least {crop}px on its short side: run make_restoration_bank.py")
+        self.images = [s for _, s in self.pairs]
+        self.crop = crop
+        self.rng = np.random.default_rng(seed)
+
+    def pair(self, crop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        crop = crop or self.crop
+        restored, sharp = self.pairs[int(self.rng.integers(len(self.pairs)))]
+        y = int(self.rng.integers(sharp.shape[0] - crop + 1))
+        x = int(self.rng.integers(sharp.shape[1] - crop + 1))
+        both = np.concatenate([restored[y:y + crop, x:x + crop], sharp[y:y + crop, x:x + crop]], axis=2)
+        both = augment(both, self.rng).astype(np.float32) / 255
+        return np.ascontiguousarray(both[..., :3]), np.ascontiguousarray(both[..., 3:])
 
     def batch(self, n: int, crop: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [self.pair(crop) for _ in range(n)]

@@ -83,3 +83,35 @@ def test_builds_with_the_node_half_and_resumes(photos, tmp_path, capsys):
 def test_refuses_an_output_folder_inside_the_repository(photos):
     with pytest.raises(SystemExit, match="inside the repository"):
         bank.main(["--data", str(photos), "--out", str(REPO_ROOT / "training" / "bank-here")])
+
+
+def test_bank_sampler_gives_aligned_deconvolved_and_sharp_crops_and_train_runs_on_it(photos, tmp_path):
+    if not bank.NODE_HALF.exists():
+        pytest.fail(f"{bank.NODE_HALF} missing: `npm run build` (npm test) builds it before the Python tests")
+    out = tmp_path / "bank"
+    bank.main(["--data", str(photos), "--out", str(out), "--variants", "1", "--max-size", "15", "--p-sharp", "0"])
+    from sgenet.data import BankPairSampler
+    from train import parse_args, train
+    sampler = BankPairSampler(out, crop=32, seed=1)
+    assert len(sampler.pairs) == 2
+    restored, sharp = sampler.pair()
+    assert restored.shape == sharp.shape == (32, 32, 3)
+    assert restored.dtype == sharp.dtype == np.float32
+    # Aligned: the same window (and flip/rotation) of the deconvolved photo and of the sharp one,
+    # so they are far closer to each other than to another window of the sharp photo.
+    other = np.ascontiguousarray(np.roll(sharp, 16, axis=1))
+    assert np.abs(restored - sharp).mean() < 0.5 * np.abs(restored - other).mean()
+    xb, yb = sampler.batch(3)
+    assert tuple(xb.shape) == tuple(yb.shape) == (3, 3, 32, 32)
+    result = train(parse_args(["--bank", str(out), "--out", str(tmp_path / "run"), "--variant", "sgenet-tiny",
+                               "--crop", "32", "--batch", "2", "--threads", "1", "--max-steps", "2",
+                               "--warmup-steps", "1", "--minutes", "5"]))
+    assert result["step"] == 2
+
+
+def test_train_takes_exactly_one_of_data_and_bank(tmp_path):
+    from train import parse_args
+    with pytest.raises(SystemExit):
+        parse_args(["--out", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "x", "--bank", "y", "--out", str(tmp_path)])
