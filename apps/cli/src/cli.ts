@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
-import { createDeblurrer, estimateKernel, InvalidImageError, kernelToJson, SgenetError, validateKernel } from '@sgenet/core';
+import { createDeblurrer, estimateKernel, InvalidImageError, kernelToJson, validateKernel } from '@sgenet/core';
 import type { BlurKernel, Deblurrer, KernelChoice, RawImage } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
 import type { OpenedImage } from '@sgenet/sharp';
@@ -19,16 +19,11 @@ import { readKernelFile, writeKernelFile } from './kernel-files.js';
 import type { Job } from './inputs.js';
 import { ProgressBar } from './progress.js';
 import { runEnqueue, runWorker } from './queue-commands.js';
+import { reasonOf } from './reason.js';
 
 export interface CliIO {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
-}
-
-function reasonOf(err: unknown): string {
-  if (err instanceof SgenetError) return `${err.message} [${err.code}]`;
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0] ?? msg;
 }
 
 async function version(): Promise<string> {

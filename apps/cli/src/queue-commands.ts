@@ -1,9 +1,9 @@
 /**
  * `sgenet worker` and `sgenet enqueue`: bulk deblurring on a BullMQ queue (see @sgenet/queue).
  */
-import { kernelToJson, SgenetError } from '@sgenet/core';
+import { kernelToJson } from '@sgenet/core';
 import type { BlurKernel } from '@sgenet/core';
-import { createDeblurQueue, createDeblurWorker, DeblurJobError, fileStorage, redisUrlOptions } from '@sgenet/queue';
+import { createDeblurQueue, createDeblurWorker, fileStorage, redisUrlOptions } from '@sgenet/queue';
 import type { DeblurJobData, DeblurJobResult } from '@sgenet/queue';
 
 import type { EnqueueCommand, WorkerCommand } from './args.js';
@@ -11,13 +11,7 @@ import type { CliIO } from './cli.js';
 import { planJobs } from './inputs.js';
 import { readKernelFile } from './kernel-files.js';
 import { ProgressBar } from './progress.js';
-
-function reasonOf(err: unknown): string {
-  if (err instanceof DeblurJobError) return `${err.message.replace(/^Job \S+ failed: /, '')}`;
-  if (err instanceof SgenetError) return `${err.message} [${err.code}]`;
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0] ?? msg;
-}
+import { reasonOf } from './reason.js';
 
 /** Runs until SIGTERM or SIGINT; the first signal finishes (or hands back) the running jobs. */
 export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> {

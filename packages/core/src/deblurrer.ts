@@ -40,6 +40,14 @@ export interface KernelUsed {
 }
 
 /**
+ * A kernel used, in brief: `none` for the identity, else `<width>x<height>; confidence=<c>` (the
+ * Express `X-Blur-Kernel` header and the queue's job results use this form).
+ */
+export function describeKernelUsed(used: KernelUsed): string {
+  return used.identity ? 'none' : `${used.kernel.width}x${used.kernel.height}; confidence=${used.confidence.toFixed(2)}`;
+}
+
+/**
  * The default kernel choice: `'none'`. The shipping rule (model card, "In the restoration
  * pipeline") made `'auto'` the default only if it also left sharp photos alone; it did not (two of
  * 24 sharp, noisy Kodak photos were deconvolved with a spurious kernel), so blind estimation is

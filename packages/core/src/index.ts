@@ -14,6 +14,7 @@ export {
   DEFAULT_MAX_PIXELS,
   DEFAULT_NETWORK_AFTER_DECONVOLUTION,
   DEFAULT_TILE_SIZE,
+  describeKernelUsed,
 } from './deblurrer.js';
 export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';

@@ -41,7 +41,13 @@ export interface DeblurHandoff {
   result(jobId: string): Promise<{ body: Buffer; format: OutputFormat } | undefined>;
 }
 
-const JOB_ID = /^[A-Za-z0-9_-]{8,128}$/;
+/** Job ids accepted from clients (the `X-Job-Id` label and the status/result routes). */
+export const JOB_ID = /^[A-Za-z0-9_-]{8,128}$/;
+
+/** 503 + Retry-After: the job queue did not answer (submit or status). */
+export function queueUnavailable(cause: unknown): DeblurHttpError {
+  return new DeblurHttpError(503, 'ERR_SGENET_BUSY', 'The job queue is unavailable: try again in a few seconds', { cause, headers: { 'Retry-After': '5' } });
+}
 
 export function isHandoff(h: unknown): h is DeblurHandoff {
   return typeof h === 'object' && h !== null &&
@@ -76,7 +82,7 @@ function jobFailure(id: string, error: HandoffStatus['error']): DeblurHttpError 
 async function knownJob(handoff: DeblurHandoff, req: Request): Promise<{ id: string; status: HandoffStatus }> {
   const id = jobIdOf(req);
   const status = await handoff.status(id).catch((err: unknown) => {
-    throw new DeblurHttpError(503, 'ERR_SGENET_BUSY', 'The job queue is unavailable: try again in a few seconds', { cause: err, headers: { 'Retry-After': '5' } });
+    throw queueUnavailable(err);
   });
   if (status.state === 'unknown') throw notFound(id);
   return { id, status };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { AbortError, checkPipelineOptions, createDeblurrer, invalidOption } from '@sgenet/core';
+import { AbortError, checkPipelineOptions, createDeblurrer, describeKernelUsed, invalidOption } from '@sgenet/core';
 import type { BackendChoice, DeblurOptions, Deblurrer, KernelChoice, KernelUsed, ModelSource } from '@sgenet/core';
 import { IMAGE_FORMATS, deblur, encodeImage, openImage } from '@sgenet/sharp';
 import type { ImageFormat } from '@sgenet/sharp';
@@ -8,7 +8,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 
 import { DeblurHttpError, internalError, toHttpError } from './errors.js';
-import { isHandoff } from './handoff.js';
+import { isHandoff, JOB_ID, queueUnavailable } from './handoff.js';
 import type { DeblurHandoff } from './handoff.js';
 import { CONTENT_TYPES, formatFromQuery, negotiateFormat } from './negotiate.js';
 import type { OutputFormat } from './negotiate.js';
@@ -116,7 +116,6 @@ const KNOWN = [
   'keepMetadata', 'onProgress', 'jobId', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel', 'handoff',
 ] as const;
 
-const JOB_ID = /^[A-Za-z0-9_-]{8,128}$/;
 
 function intOption(name: string, value: unknown, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -363,7 +362,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
             ...(cfg.overlap !== undefined ? { overlap: cfg.overlap } : {}),
             ...cfg.pipeline,
             onKernel: (used) => {
-              kernelHeader = used.identity ? 'none' : `${used.kernel.width}x${used.kernel.height}; confidence=${used.confidence.toFixed(2)}`;
+              kernelHeader = describeKernelUsed(used);
               try {
                 cfg.onKernel?.(req, used);
               } catch {
@@ -440,7 +439,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
         ...(cfg.pipeline.network !== undefined ? { network: cfg.pipeline.network } : {}),
       });
     } catch (err) {
-      throw new DeblurHttpError(503, 'ERR_SGENET_BUSY', 'The job queue is unavailable: try again in a few seconds', { cause: err, headers: { 'Retry-After': '5' } });
+      throw queueUnavailable(err);
     }
     const status = `${req.originalUrl.split('?')[0]!.replace(/\/+$/, '')}/jobs/${jobId}`;
     res.setHeader('X-Job-Id', jobId);

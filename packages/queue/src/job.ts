@@ -3,6 +3,7 @@ import type { SgenetErrorCode } from '@sgenet/core';
 import { ENCODE_FORMATS } from '@sgenet/sharp';
 import type { EncodeFormat } from '@sgenet/sharp';
 
+import { intOption } from './options.js';
 import { checkLocation } from './storage.js';
 
 /**
@@ -85,12 +86,6 @@ export interface DeblurJobFailure {
 
 const KNOWN = ['input', 'output', 'format', 'quality', 'kernel', 'network', 'maxKernelSize', 'tileSize', 'overlap', 'overwrite', 'removeInput'] as const;
 
-function intField(name: string, value: unknown, min: number, max: number): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
-    throw invalidOption(name, `an integer between ${min} and ${max}`, value);
-  }
-}
-
 /** The output format a location implies: its extension, else png. */
 export function formatOfLocation(location: string): EncodeFormat {
   const ext = /\.([A-Za-z0-9]+)$/.exec(location)?.[1]?.toLowerCase();
@@ -114,13 +109,13 @@ export function checkJobData(data: unknown): DeblurJobData {
   if (data.format !== undefined && !(ENCODE_FORMATS as readonly unknown[]).includes(data.format)) {
     throw invalidOption('format', ENCODE_FORMATS.map((f) => `'${f}'`).join(', '), data.format);
   }
-  intField('quality', data.quality, 1, 100);
-  intField('maxKernelSize', data.maxKernelSize, 5, 255);
+  intOption('quality', data.quality, 1, 100);
+  intOption('maxKernelSize', data.maxKernelSize, 5, 255);
   if (typeof data.maxKernelSize === 'number' && data.maxKernelSize % 2 === 0) {
     throw invalidOption('maxKernelSize', 'an odd integer', data.maxKernelSize);
   }
-  intField('tileSize', data.tileSize, 64, 8192);
-  intField('overlap', data.overlap, 0, 1024);
+  intOption('tileSize', data.tileSize, 64, 8192);
+  intOption('overlap', data.overlap, 0, 1024);
   for (const k of ['network', 'overwrite', 'removeInput'] as const) {
     if (data[k] !== undefined && typeof data[k] !== 'boolean') throw invalidOption(k, 'a boolean', data[k]);
   }

@@ -1,14 +1,10 @@
 import type { ConnectionOptions } from 'bullmq';
 
-import { invalidOption, isPlainObject } from '@sgenet/core';
+import { integerOption, invalidOption, isPlainObject } from '@sgenet/core';
 
-/** An integer option in [min, max], or `undefined` when not given. */
+/** An integer option in [min, max] (core's check and message), or `undefined` when not given. */
 export function intOption(name: string, value: unknown, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOption(name, `an integer between ${min} and ${max}`, value);
-  }
-  return value;
+  return value === undefined ? undefined : integerOption(name, value, min, max, min);
 }
 
 /** Queue names become Redis keys: keep them plain. */

@@ -9,6 +9,7 @@ import {
   SgenetError,
   StorageError,
   createDeblurrer,
+  describeKernelUsed,
   invalidOption,
   isPlainObject,
   validateKernel,
@@ -87,10 +88,6 @@ function isStorage(s: unknown): s is DeblurStorage {
 function isPermanent(err: unknown): boolean {
   if (err instanceof StorageError) return err.permanent;
   return err instanceof SgenetError && PERMANENT_CODES.has(err.code);
-}
-
-function kernelHeader(used: { identity: boolean; kernel: { width: number; height: number }; confidence: number }): string {
-  return used.identity ? 'none' : `${used.kernel.width}x${used.kernel.height}; confidence=${used.confidence.toFixed(2)}`;
 }
 
 /** A worker: takes deblur jobs from the queue, one deblurrer, results written to the storage. */
@@ -248,7 +245,7 @@ export class DeblurWorker {
         ...(data.tileSize !== undefined ? { tileSize: data.tileSize } : {}),
         ...(data.overlap !== undefined ? { overlap: data.overlap } : {}),
         onKernel: (k) => {
-          used = kernelHeader(k);
+          used = describeKernelUsed(k);
         },
         onProgress: ({ done, total, stage }) => report({ phase: 'deblurring', done, total, ...(stage ? { stage } : {}) }),
       });
@@ -289,7 +286,8 @@ export class DeblurWorker {
     if (job.attemptsStarted <= 1) return undefined;
     const progress = job.progress as Partial<DeblurJobProgress> | undefined;
     const written = typeof progress === 'object' && progress?.phase === 'written';
-    if (!written && (data.overwrite || !(await this.storage.exists(data.output)))) return undefined;
+    // Without the mark, an existing output counts as ours only when the job may not overwrite.
+    if (!written && data.overwrite) return undefined;
     if (!(await this.storage.exists(data.output))) return undefined;
     const bytes = await this.storage.read(data.output);
     const meta = await sharp(bytes).metadata();
