@@ -9,7 +9,7 @@
  *   x   ← F⁻¹[(conj(K)·F(y) + (β/λ)·F(∂ᵀw)) / (|K|² + (β/λ)(|Dx|² + |Dy|²))]
  * α = 1 is total variation; α = 2/3 fits the heavy-tailed gradients of natural images.
  */
-import { Spectrum } from '../fft/fft.js';
+import { RealSpectrum } from '../fft/real.js';
 import { differencesAdjoint, forwardDifferences } from '../fft/gradients.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
@@ -78,19 +78,19 @@ function applyShrink(g: Float64Array, table: Float64Array, alpha: number, beta: 
 }
 
 /**
- * Deconvolves one periodic field `y` (`w` x `h`, powers of two) blurred by the kernel whose OTF is
+ * Deconvolves one periodic field `y` (`w` x `h`, sizes of `RealSpectrum`) blurred by the kernel whose OTF is
  * `kernelOtf`. `differencesPower` is |Dx|² + |Dy|² on the same grid.
  */
 export function hyperLaplacianDeconvolve(
   y: Float64Array,
   w: number,
   h: number,
-  kernelOtf: Spectrum,
+  kernelOtf: RealSpectrum,
   differencesPower: Float64Array,
   settings: HyperLaplacianSettings,
 ): Float64Array {
   const n = w * h;
-  const ys = new Spectrum(w, h).setReal(y).forward();
+  const ys = new RealSpectrum(w, h).forward(y);
   const data = dataTerm(kernelOtf, ys);
   const x = Float64Array.from(y);
   const gx = new Float64Array(n);
@@ -103,10 +103,9 @@ export function hyperLaplacianDeconvolve(
     applyShrink(gx, table, settings.alpha, beta);
     applyShrink(gy, table, settings.alpha, beta);
     differencesAdjoint(gx, gy, w, h, adjoint);
-    field.setReal(adjoint).forward();
+    field.forward(adjoint);
     solveSplitting(field, data, beta / settings.lambda, differencesPower);
-    field.inverse();
-    x.set(field.re);
+    field.inverse(x);
   }
   return x;
 }
@@ -115,14 +114,13 @@ export function hyperLaplacianDeconvolve(
  * Wiener deconvolution with a constant noise-to-signal ratio (the fast mode, and the classical
  * reference): X = conj(K)·Y / (|K|² + nsr).
  */
-export function wienerDeconvolve(y: Float64Array, w: number, h: number, kernelOtf: Spectrum, nsr: number): Float64Array {
-  const s = new Spectrum(w, h).setReal(y).forward();
-  for (let i = 0; i < w * h; i++) {
+export function wienerDeconvolve(y: Float64Array, w: number, h: number, kernelOtf: RealSpectrum, nsr: number): Float64Array {
+  const s = new RealSpectrum(w, h).forward(y);
+  for (let i = 0; i < s.re.length; i++) {
     const kr = kernelOtf.re[i]!, ki = kernelOtf.im[i]!, yr = s.re[i]!, yi = s.im[i]!;
     const den = kr * kr + ki * ki + nsr;
     s.re[i] = (kr * yr + ki * yi) / den;
     s.im[i] = (kr * yi - ki * yr) / den;
   }
-  s.inverse();
-  return Float64Array.from(s.re);
+  return s.inverse();
 }

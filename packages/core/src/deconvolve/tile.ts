@@ -2,8 +2,9 @@
  * Deconvolution of one tile (planar RGB, its read window): the work unit of the tiled
  * deconvolution, run on this thread or on a worker (parallel/worker.ts) with the same result.
  */
-import { nextFftSize, psfToOtf } from '../fft/fft.js';
-import type { Spectrum } from '../fft/fft.js';
+import { nextFftSize } from '../fft/fft.js';
+import { kernelSpectrum, nextRealFftWidth } from '../fft/real.js';
+import type { RealSpectrum } from '../fft/real.js';
 import { differencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import type { BlurKernel } from '../synthetic/motion-blur.js';
@@ -26,13 +27,13 @@ export interface TileSettings {
 }
 
 /** OTFs and difference powers by field size, for the tiles of one call (one kernel). */
-export type TileCache = Map<string, { otf: Spectrum; dd: Float64Array }>;
+export type TileCache = Map<string, { otf: RealSpectrum; dd: Float64Array }>;
 
 function fieldFor(cache: TileCache, kernel: BlurKernel, fw: number, fh: number) {
   const key = `${fw}x${fh}`;
   let f = cache.get(key);
   if (!f) {
-    f = { otf: psfToOtf(kernel.data, kernel.width, kernel.height, fw, fh), dd: differencesPower(fw, fh) };
+    f = { otf: kernelSpectrum(kernel.data, kernel.width, kernel.height, fw, fh), dd: differencesPower(fw, fh) };
     cache.set(key, f);
   }
   return f;
@@ -45,7 +46,7 @@ function fieldFor(cache: TileCache, kernel: BlurKernel, fw: number, fh: number) 
 export async function deconvolveTile(
   tensor: Float32Array, tw: number, th: number, s: TileSettings, cache: TileCache, afterPlane?: () => Promise<void>,
 ): Promise<Float32Array> {
-  const fw = nextFftSize(tw + s.bridge);
+  const fw = nextRealFftWidth(tw + s.bridge);
   const fh = nextFftSize(th + s.bridge);
   const { otf, dd } = fieldFor(cache, s.kernel, fw, fh);
   const out = new Float32Array(tensor.length);

@@ -31,28 +31,18 @@ export function differencesAdjoint(gx: Float64Array, gy: Float64Array, w: number
   }
 }
 
-/** |Dx|² + |Dy|² on the `w` x `h` frequency grid: the transfer function of ∂xᵀ∂x + ∂yᵀ∂y. */
+/**
+ * |Dx|² + |Dy|² on the frequency grid of a real `w` x `h` field, in the half-spectrum layout of
+ * `RealSpectrum` (columns 0 to w/2): the transfer function of ∂xᵀ∂x + ∂yᵀ∂y.
+ */
 export function differencesPower(w: number, h: number): Float64Array {
-  const out = new Float64Array(w * h);
-  const cx = new Float64Array(w);
-  for (let x = 0; x < w; x++) cx[x] = 2 - 2 * Math.cos((2 * Math.PI * x) / w);
+  const columns = (w >> 1) + 1;
+  const out = new Float64Array(columns * h);
+  const cx = new Float64Array(columns);
+  for (let x = 0; x < columns; x++) cx[x] = 2 - 2 * Math.cos((2 * Math.PI * x) / w);
   for (let y = 0; y < h; y++) {
     const cy = 2 - 2 * Math.cos((2 * Math.PI * y) / h);
-    for (let x = 0; x < w; x++) out[y * w + x] = cx[x]! + cy;
+    for (let x = 0; x < columns; x++) out[y * columns + x] = cx[x]! + cy;
   }
   return out;
-}
-
-/** The OTF of ∂x (`axis` 'x') or ∂y on the frequency grid, as [re, im]. */
-export function differenceOtf(w: number, h: number, axis: 'x' | 'y'): [Float64Array, Float64Array] {
-  const re = new Float64Array(w * h);
-  const im = new Float64Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const a = axis === 'x' ? (2 * Math.PI * x) / w : (2 * Math.PI * y) / h;
-      re[y * w + x] = Math.cos(a) - 1;
-      im[y * w + x] = Math.sin(a);
-    }
-  }
-  return [re, im];
 }

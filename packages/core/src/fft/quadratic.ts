@@ -4,7 +4,11 @@
  *   x = F⁻¹[(conj(K)·Y + w·F(∂ᵀg)) / (|K|² + w·(|Dx|² + |Dy|²))].
  * conj(K)·Y and |K|² do not change across the splitting loop; they are computed once.
  */
-import type { Spectrum } from './fft.js';
+/** A spectrum's split arrays: a full complex `Spectrum` or a real field's half `RealSpectrum`, any layout as long as all agree. */
+export interface SpectrumArrays {
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+}
 
 /** conj(K)·Y and |K|² of one kernel and one blurry field. */
 export interface DataTerm {
@@ -13,7 +17,7 @@ export interface DataTerm {
   power: Float64Array;
 }
 
-export function dataTerm(kernelOtf: Spectrum, y: Spectrum): DataTerm {
+export function dataTerm(kernelOtf: SpectrumArrays, y: SpectrumArrays): DataTerm {
   const n = y.re.length;
   const re = new Float64Array(n);
   const im = new Float64Array(n);
@@ -29,7 +33,7 @@ export function dataTerm(kernelOtf: Spectrum, y: Spectrum): DataTerm {
 }
 
 /** In place, on the spectrum F(∂ᵀg): field ← (conj(K)·Y + w·field) / (|K|² + w·differencesPower). */
-export function solveSplitting(field: Spectrum, data: DataTerm, weight: number, differencesPower: Float64Array): void {
+export function solveSplitting(field: SpectrumArrays, data: DataTerm, weight: number, differencesPower: Float64Array): void {
   for (let i = 0; i < field.re.length; i++) {
     const den = data.power[i]! + weight * differencesPower[i]!;
     field.re[i] = (data.re[i]! + weight * field.re[i]!) / den;

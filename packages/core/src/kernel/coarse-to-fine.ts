@@ -2,7 +2,8 @@
  * The coarse-to-fine pyramid of one kernel size (Pan et al. 2014, `blind_deconv_main`): the pieces
  * shared by the estimator and its worker threads, which run one kernel size each.
  */
-import { nextFftSize, psfToOtf, Spectrum } from '../fft/fft.js';
+import { nextFftSize } from '../fft/fft.js';
+import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../fft/real.js';
 import { differencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import { resizePlane } from '../pixels/planes.js';
@@ -23,19 +24,18 @@ const LAMBDA_FLOOR = 1e-4;
 
 /** One pyramid level of the estimation window: the blurry field and its fixed spectra. */
 export interface Level extends LevelSpectra {
-  field: Float64Array;
   gradients: BlurGradients;
 }
 
 export function buildLevel(plane: Plane, kernelSize: number, saturation: number): Level {
   const { width: lw, height: lh, data: window } = plane;
   // The FFT field holds the window plus a bridge at least one kernel wide.
-  const fw = nextFftSize(lw + kernelSize);
+  const fw = nextRealFftWidth(lw + kernelSize);
   const fh = nextFftSize(lh + kernelSize);
   const field = periodicExtend(window, lw, lh, fw, fh);
   const mask = saturationMask(window, lw, lh, fw, fh, saturation, (kernelSize - 1) >> 1);
-  const blurred = new Spectrum(fw, fh).setReal(field).forward();
-  const [gx, gy] = gradientSpectra(field, fw, fh, mask);
+  const blurred = new RealSpectrum(fw, fh).forward(field);
+  const { x: gx, y: gy } = gradientSpectra(field, fw, fh, mask);
   return {
     width: fw,
     height: fh,
@@ -100,7 +100,7 @@ export function alternate(
   let l = lambda;
   for (let it = 0; it < iterations; it++) {
     const last = keepTails && it === iterations - 1;
-    const otf = psfToOtf(k, size, size, level.width, level.height);
+    const otf = kernelSpectrum(k, size, size, level.width, level.height);
     const { latent } = l0Latent(level, otf, { lambda: l, kappa: opts.kappa, betaMax: opts.betaMax * l });
     const raw = leastSquaresKernel(latent, level.gradients, level.width, level.height, size, opts.gamma);
     k = cleanupKernel(raw, size, {

@@ -21,7 +21,7 @@
 import { hyperLaplacianDeconvolve } from '../deconvolve/hyper-laplacian.js';
 import { estimateNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
-import { psfToOtf, Spectrum } from '../fft/fft.js';
+import { kernelSpectrum, RealSpectrum } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
 import { luminancePlane, resizePlane, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
@@ -84,23 +84,23 @@ export interface CandidateScore {
  * is measured beside it for diagnostics (on the dev benchmark it did not separate failures).
  */
 function blindScore(level: Level, kernel: Float64Array, size: number, sigma: number): CandidateScore {
-  const otf = psfToOtf(kernel, size, size, level.width, level.height);
+  const otf = kernelSpectrum(kernel, size, size, level.width, level.height);
   const x = hyperLaplacianDeconvolve(level.field, level.width, level.height, otf, level.differencesPower, {
     lambda: DECONVOLUTION_WEIGHT / (sigma * sigma), alpha: 2 / 3, betaStart: 1, betaRate: 2 * Math.SQRT2, betaMax: 256,
   });
-  const s = new Spectrum(level.width, level.height).setReal(x).forward();
+  const s = new RealSpectrum(level.width, level.height).forward(x);
   for (let i = 0; i < s.re.length; i++) {
     const r = s.re[i]!, m = s.im[i]!, kr = otf.re[i]!, ki = otf.im[i]!;
     s.re[i] = r * kr - m * ki;
     s.im[i] = r * ki + m * kr;
   }
-  s.inverse();
+  const reblurred = s.inverse();
   const mask = level.gradients.mask!;
   const w = level.width;
   let residual = 0, l1 = 0, l2 = 0, count = 0;
   for (let i = 0; i < mask.length; i++) {
     if (mask[i] === 0) continue;
-    const d = s.re[i]! - level.field[i]!;
+    const d = reblurred[i]! - level.field[i]!;
     residual += d * d;
     const gx = x[i + 1]! - x[i]!;
     const gy = x[i + w]! - x[i]!;

@@ -8,27 +8,29 @@
  * then cropped to the kernel's support. Gradients under the saturation mask are left out of both
  * sides: a clipped highlight does not blur linearly and would teach the kernel a false shape.
  */
-import { cropCentred, forwardTwoReal, Spectrum } from '../fft/fft.js';
-import type { Spectrum as SpectrumType } from '../fft/fft.js';
+import { cropCentred } from '../fft/fft.js';
 import { forwardDifferences } from '../fft/gradients.js';
+import { RealSpectrum } from '../fft/real.js';
 
 /** F(∂x B), F(∂y B) of a level's blurry field, masked: fixed across the level's iterations. */
 export interface BlurGradients {
-  x: SpectrumType;
-  y: SpectrumType;
+  x: RealSpectrum;
+  y: RealSpectrum;
   /** 1 where a gradient counts, 0 near saturated pixels (undefined: everywhere). */
   mask: Float64Array | undefined;
 }
 
-/** Masked gradients of a field, as spectra. */
-export function gradientSpectra(u: Float64Array, w: number, h: number, mask: Float64Array | undefined): [SpectrumType, SpectrumType] {
+/** Masked gradients of a field, as spectra, and their energy Σ (∂x u)² + (∂y u)². */
+export function gradientSpectra(u: Float64Array, w: number, h: number, mask: Float64Array | undefined): { x: RealSpectrum; y: RealSpectrum; energy: number } {
   const gx = new Float64Array(w * h);
   const gy = new Float64Array(w * h);
   forwardDifferences(u, w, h, gx, gy);
-  if (mask) {
-    for (let i = 0; i < gx.length; i++) { gx[i]! *= mask[i]!; gy[i]! *= mask[i]!; }
+  let energy = 0;
+  for (let i = 0; i < gx.length; i++) {
+    if (mask) { gx[i]! *= mask[i]!; gy[i]! *= mask[i]!; }
+    energy += gx[i]! * gx[i]! + gy[i]! * gy[i]!;
   }
-  return forwardTwoReal(gx, gy, w, h);
+  return { x: new RealSpectrum(w, h).forward(gx), y: new RealSpectrum(w, h).forward(gy), energy };
 }
 
 /**
@@ -44,23 +46,18 @@ export function leastSquaresKernel(
   size: number,
   gamma: number,
 ): Float64Array {
-  const [sx, sy] = gradientSpectra(latent, w, h, blurGradients.mask);
-  const n = w * h;
-  const out = new Spectrum(w, h);
-  let power = 0;
-  for (let i = 0; i < n; i++) {
-    power += sx.re[i]! ** 2 + sx.im[i]! ** 2 + sy.re[i]! ** 2 + sy.im[i]! ** 2;
-  }
-  const g = gamma * (power / n);
+  const { x: sx, y: sy, energy } = gradientSpectra(latent, w, h, blurGradients.mask);
+  // Mean spectral power Σ_k |F(∂S)|² / N is, by Parseval, the spatial energy.
+  const g = gamma * energy;
   const bx = blurGradients.x;
   const by = blurGradients.y;
-  for (let i = 0; i < n; i++) {
+  const out = new RealSpectrum(w, h);
+  for (let i = 0; i < out.re.length; i++) {
     const xr = sx.re[i]!, xi = sx.im[i]!, yr = sy.re[i]!, yi = sy.im[i]!;
     const den = xr * xr + xi * xi + yr * yr + yi * yi + g;
     // conj(a)·b = (ar·br + ai·bi) + i(ar·bi − ai·br)
     out.re[i] = (xr * bx.re[i]! + xi * bx.im[i]! + yr * by.re[i]! + yi * by.im[i]!) / den;
     out.im[i] = (xr * bx.im[i]! - xi * bx.re[i]! + yr * by.im[i]! - yi * by.re[i]!) / den;
   }
-  out.inverse();
-  return cropCentred(out.re, w, h, size, size);
+  return cropCentred(out.inverse(), w, h, size, size);
 }

@@ -10,7 +10,7 @@
  *   S ← F⁻¹[(conj(K)·F(B) + β·F(∂ᵀg)) / (|K|² + β·(|Dx|² + |Dy|²))]   (one FFT solve)
  * The result keeps only strong, step-like edges: the structures the kernel update can trust.
  */
-import { Spectrum } from '../fft/fft.js';
+import { RealSpectrum } from '../fft/real.js';
 import { differencesAdjoint, forwardDifferences } from '../fft/gradients.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
@@ -27,8 +27,10 @@ export interface L0Settings {
 export interface LevelSpectra {
   width: number;
   height: number;
-  /** F(B), the blurry field. */
-  blurred: Spectrum;
+  /** B, the blurry field (periodic, `width` x `height`). */
+  field: Float64Array;
+  /** F(B). */
+  blurred: RealSpectrum;
   /** |Dx|² + |Dy|². */
   differencesPower: Float64Array;
 }
@@ -40,16 +42,13 @@ export interface L0Solution {
 }
 
 /** Solves the L0 latent problem for the current kernel OTF. */
-export function l0Latent(level: LevelSpectra, kernelOtf: Spectrum, settings: L0Settings): L0Solution {
+export function l0Latent(level: LevelSpectra, kernelOtf: RealSpectrum, settings: L0Settings): L0Solution {
   const { width: w, height: h, blurred, differencesPower: dd } = level;
   const n = w * h;
   const data = dataTerm(kernelOtf, blurred);
-  const field = new Spectrum(w, h);
+  const field = new RealSpectrum(w, h);
   // Start from S = B.
-  field.re.set(blurred.re);
-  field.im.set(blurred.im);
-  field.inverse();
-  const s = Float64Array.from(field.re);
+  const s = Float64Array.from(level.field);
   const gx = new Float64Array(n);
   const gy = new Float64Array(n);
   const adjoint = new Float64Array(n);
@@ -62,10 +61,9 @@ export function l0Latent(level: LevelSpectra, kernelOtf: Spectrum, settings: L0S
       if (gx[i]! * gx[i]! + gy[i]! * gy[i]! < threshold) { gx[i] = 0; gy[i] = 0; } else nonZeroGradients++;
     }
     differencesAdjoint(gx, gy, w, h, adjoint);
-    field.setReal(adjoint).forward();
+    field.forward(adjoint);
     solveSplitting(field, data, beta, dd);
-    field.inverse();
-    s.set(field.re);
+    field.inverse(s);
   }
   return { latent: s, nonZeroGradients };
 }

@@ -1,0 +1,154 @@
+/**
+ * 2-D FFTs of real fields, kept as half spectra: every field the estimator and the deconvolution
+ * transform is real (a photo plane, a gradient field, a kernel), so its spectrum is Hermitian,
+ * X[−ky, −kx] = conj X[ky, kx], and columns 0 to W/2 hold all of it. Against a full complex
+ * transform this halves the work and the memory of every spectrum.
+ *
+ * Rows: the even and odd samples of a row of W (even) are packed as one complex row of M = W/2,
+ *   z[n] = x[2n] + i·x[2n+1],  Z = FFT_M(z),
+ *   E[k] = (Z[k] + conj Z[M−k]) / 2,  O[k] = (Z[k] − conj Z[M−k]) / 2i,
+ *   X[k] = E[k] + e^{−2πik/W}·O[k],  k = 0..M;
+ * then the complex columns 0..M are transformed as in {@link Spectrum}. The inverse runs the same
+ * steps backwards. Tested against the full complex transform and a direct DFT (test/fft.test.ts).
+ */
+import { complexRows, isFftSize, transformColumns } from './fft.js';
+
+/** Packed-row buffers by length, reused across calls (the transforms are synchronous). */
+const packed = new Map<number, [Float64Array, Float64Array]>();
+function packedFor(n: number): [Float64Array, Float64Array] {
+  let p = packed.get(n);
+  if (!p) {
+    if (packed.size > 4) packed.clear();
+    p = [new Float64Array(n), new Float64Array(n)];
+    packed.set(n, p);
+  }
+  return p;
+}
+
+/** Twiddles e^{−2πik/W}, k = 0..W/2, by field width. */
+const rowTwiddles = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+function twiddlesFor(width: number): { cos: Float64Array; sin: Float64Array } {
+  let t = rowTwiddles.get(width);
+  if (!t) {
+    const half = width / 2;
+    const cos = new Float64Array(half + 1);
+    const sin = new Float64Array(half + 1);
+    for (let k = 0; k <= half; k++) {
+      cos[k] = Math.cos((-2 * Math.PI * k) / width);
+      sin[k] = Math.sin((-2 * Math.PI * k) / width);
+    }
+    t = { cos, sin };
+    if (rowTwiddles.size > 16) rowTwiddles.clear();
+    rowTwiddles.set(width, t);
+  }
+  return t;
+}
+
+/** Whether a real field may be `width` x `height`: an even width whose half is 2^a·3^b·5^c, and such a height. */
+export function isRealFftSize(width: number, height: number): boolean {
+  return Number.isInteger(width) && width % 2 === 0 && isFftSize(width / 2) && isFftSize(height);
+}
+
+/** Smallest even field width ≥ `n` whose half is 2^a·3^b·5^c (any FFT size for a height: `nextFftSize`). */
+export function nextRealFftWidth(n: number): number {
+  let m = Math.max(2, Math.ceil(n));
+  if (m % 2 === 1) m++;
+  while (!isFftSize(m / 2)) m += 2;
+  return m;
+}
+
+/**
+ * The half spectrum of a real `width` x `height` field: `re`/`im` hold columns 0 to width/2
+ * (`columns` = width/2 + 1 per row), row-major.
+ */
+export class RealSpectrum {
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  /** Stored columns per row: width/2 + 1. */
+  readonly columns: number;
+
+  constructor(readonly width: number, readonly height: number) {
+    if (!isRealFftSize(width, height)) {
+      throw new RangeError(`real FFT field ${width}x${height} needs an even width with width/2 and height of the form 2^a·3^b·5^c`);
+    }
+    this.columns = width / 2 + 1;
+    this.re = new Float64Array(this.columns * height);
+    this.im = new Float64Array(this.columns * height);
+  }
+
+  /** This spectrum ← F(values), `values` a real `width` x `height` field, row-major. */
+  forward(values: Float64Array): this {
+    const { width: w, height: h, columns: c, re, im } = this;
+    if (values.length !== w * h) throw new RangeError(`expected ${w * h} values for a ${w}x${h} field, got ${values.length}`);
+    const m = w / 2;
+    const { cos, sin } = twiddlesFor(w);
+    const [zr, zi] = packedFor(m * h);
+    for (let i = 0; i < m * h; i++) { zr[i] = values[2 * i]!; zi[i] = values[2 * i + 1]!; }
+    complexRows(zr, zi, m, h, false);
+    for (let y = 0; y < h; y++) {
+      const zRow = y * m;
+      const row = y * c;
+      for (let k = 0; k <= m; k++) {
+        const a = zRow + (k === m ? 0 : k);
+        const b = zRow + (k === 0 ? 0 : m - k);
+        const ar = zr[a]!, ai = zi[a]!, br = zr[b]!, bi = -zi[b]!; // Z[k], conj Z[M−k]
+        const er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
+        // (Z − conj Z[M−k]) / 2i = (di − i·dr) / 2
+        const or = 0.5 * (ai - bi), oi = -0.5 * (ar - br);
+        const tc = cos[k]!, ts = sin[k]!;
+        re[row + k] = er + tc * or - ts * oi;
+        im[row + k] = ei + tc * oi + ts * or;
+      }
+    }
+    transformColumns(re, im, c, h, false);
+    return this;
+  }
+
+  /**
+   * F⁻¹ of this spectrum, a real field, into `out` (allocated when not given). Overwrites the
+   * spectrum: it is the scratch of the transform.
+   */
+  inverse(out: Float64Array = new Float64Array(this.width * this.height)): Float64Array {
+    const { width: w, height: h, columns: c, re, im } = this;
+    const m = w / 2;
+    const { cos, sin } = twiddlesFor(w);
+    transformColumns(re, im, c, h, true);
+    const [zr, zi] = packedFor(m * h);
+    for (let y = 0; y < h; y++) {
+      const row = y * c;
+      const zRow = y * m;
+      for (let k = 0; k < m; k++) {
+        const xr = re[row + k]!, xi = im[row + k]!, cr = re[row + m - k]!, ci = -im[row + m - k]!; // X[k], conj X[M−k]
+        const er = 0.5 * (xr + cr), ei = 0.5 * (xi + ci);
+        // O = (X − conj X[M−k]) · e^{+2πik/W} / 2
+        const dr = 0.5 * (xr - cr), di = 0.5 * (xi - ci);
+        const tc = cos[k]!, ts = -sin[k]!;
+        const or = dr * tc - di * ts, oi = dr * ts + di * tc;
+        // Z = E + i·O
+        zr[zRow + k] = er - oi;
+        zi[zRow + k] = ei + or;
+      }
+    }
+    complexRows(zr, zi, m, h, true);
+    const s = 1 / (m * h);
+    for (let i = 0; i < m * h; i++) { out[2 * i] = zr[i]! * s; out[2 * i + 1] = zi[i]! * s; }
+    return out;
+  }
+}
+
+/**
+ * The OTF of a `kw` x `kh` kernel on a real `width` x `height` periodic grid, as a half spectrum:
+ * the kernel is placed with its centre tap on sample (0, 0), wrapping around (MATLAB psf2otf).
+ */
+export function kernelSpectrum(kernel: ArrayLike<number>, kw: number, kh: number, width: number, height: number): RealSpectrum {
+  if (kw > width || kh > height) throw new RangeError(`kernel ${kw}x${kh} exceeds the FFT field ${width}x${height}`);
+  const field = new Float64Array(width * height);
+  const cx = (kw - 1) >> 1;
+  const cy = (kh - 1) >> 1;
+  for (let j = 0; j < kh; j++) {
+    const y = (j - cy + height) % height;
+    for (let i = 0; i < kw; i++) field[y * width + ((i - cx + width) % width)] = kernel[j * kw + i]!;
+  }
+  return new RealSpectrum(width, height).forward(field);
+}
