@@ -89,9 +89,12 @@ export class RealSpectrum {
     for (let y = 0; y < h; y++) {
       const zRow = y * m;
       const row = y * c;
-      for (let k = 0; k <= m; k++) {
-        const a = zRow + (k === m ? 0 : k);
-        const b = zRow + (k === 0 ? 0 : m - k);
+      // k = 0 and k = M (Z[M] = Z[0]): X[0] = Re Z[0] + Im Z[0], X[M] = Re Z[0] − Im Z[0], both real.
+      const z0r = zr[zRow]!, z0i = zi[zRow]!;
+      re[row] = z0r + z0i; im[row] = 0;
+      re[row + m] = z0r - z0i; im[row + m] = 0;
+      for (let k = 1; k < m; k++) {
+        const a = zRow + k, b = zRow + m - k;
         const ar = zr[a]!, ai = zi[a]!, br = zr[b]!, bi = -zi[b]!; // Z[k], conj Z[M−k]
         const er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
         // (Z − conj Z[M−k]) / 2i = (di − i·dr) / 2

@@ -5,7 +5,8 @@
  */
 import type { Plane } from '../pixels/planes.js';
 import { threadsFor, WorkerPool } from '../parallel/pool.js';
-import { estimateAtSize } from './coarse-to-fine.js';
+import { estimateCandidate } from './blind-score.js';
+import type { ScoredCandidate } from './blind-score.js';
 import type { PyramidSettings } from './coarse-to-fine.js';
 import type { ResolvedEstimateOptions } from './options.js';
 
@@ -17,8 +18,8 @@ function settingsOf(opts: ResolvedEstimateOptions): PyramidSettings {
 }
 
 /**
- * One kernel per size, in the order of `sizes`. `step` runs after every pyramid level (progress,
- * abort checks); `opts.workers` caps the threads (1: this thread only).
+ * One scored kernel per size, in the order of `sizes`. `step` runs after every pyramid level and
+ * after each score (progress, abort checks); `opts.workers` caps the threads (1: this thread only).
  */
 export async function runCandidates(
   window: Plane,
@@ -26,13 +27,17 @@ export async function runCandidates(
   workMax: number,
   opts: ResolvedEstimateOptions,
   saturation: number,
+  sigma: number,
   step: () => Promise<void>,
-): Promise<Float64Array[]> {
+): Promise<ScoredCandidate[]> {
   const settings = settingsOf(opts);
   const threads = threadsFor(sizes.length, opts.workers);
   if (threads <= 1) {
-    const out: Float64Array[] = [];
-    for (const size of sizes) out.push(await estimateAtSize(window, size, workMax, settings, saturation, step));
+    const out: ScoredCandidate[] = [];
+    for (const size of sizes) {
+      await step(); // let the caller's identity score run first, as it does beside the workers
+      out.push(await estimateCandidate(window, size, workMax, settings, saturation, sigma, step));
+    }
     return out;
   }
   const pool = new WorkerPool(threads, opts.signal);
@@ -47,10 +52,10 @@ export async function runCandidates(
     });
   };
   try {
-    const out = await Promise.all(sizes.map((size) => pool.run<Float64Array>(
-      { kind: 'candidate', job: { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation } },
+    const out = await Promise.all(sizes.map((size) => pool.run<ScoredCandidate>(
+      { kind: 'candidate', job: { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation, sigma } },
       [], onLevel,
-    ))).catch((err: unknown) => { throw failure ?? err; });
+    ).then(async (c) => { onLevel(); return c; }))).catch((err: unknown) => { throw failure ?? err; });
     await pending;
     if (failure !== undefined) throw failure;
     return out;

@@ -18,18 +18,20 @@
  * failed estimate) the identity is returned, as it is for a kernel dominated by one tap (see
  * peakDominance).
  */
-import { hyperLaplacianDeconvolve } from '../deconvolve/hyper-laplacian.js';
 import { estimateNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
-import { kernelSpectrum, RealSpectrum } from '../fft/real.js';
+import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
 import { luminancePlane, resizePlane, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel } from '../synthetic/motion-blur.js';
 import type { RawImage } from '../types.js';
 import { identityKernel, resizeKernel } from './cleanup.js';
+import { blindScore } from './blind-score.js';
+import type { CandidateScore } from './blind-score.js';
+
+export type { CandidateScore };
 import { alternate, buildLevel, pyramid } from './coarse-to-fine.js';
-import type { Level } from './coarse-to-fine.js';
 import { runCandidates } from './candidates.js';
 import { oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions } from './options.js';
@@ -62,56 +64,8 @@ export interface KernelEstimate {
 /** Largest photo the estimator accepts, in pixels (sharp's default limit). */
 const MAX_PIXELS = 0x3fff * 0x3fff;
 
-/** λ = weight / σ² of the deconvolution the blind score runs (the product's default). */
-const DECONVOLUTION_WEIGHT = 0.2;
 /** Kernel/latent alternations at full scale after a reduced-scale estimate. */
 const REFINE_ITERATIONS = 2;
-
-/** What the blind score measures of one kernel (see {@link blindScore}). */
-export interface CandidateScore {
-  /** Kernel side tried. */
-  size: number;
-  /** ||∇x||₁ / ||∇x||₂ of the deconvolved window (lower: sparser, sharper). */
-  sparsity: number;
-  /** Mean (k ⊛ x − y)² / σ² over the window: about 1 when the kernel explains the photo (reported, not scored). */
-  residual: number;
-}
-
-/**
- * The blind score of a kernel: deconvolve the full-scale window with it (hyper-Laplacian, as the
- * product does) and measure the normalised sparsity of the result's gradients (Krishnan, Tay &
- * Fergus 2011: blur and ringing both raise ||∇x||₁/||∇x||₂); lower wins. The re-blur residual
- * is measured beside it for diagnostics (on the dev benchmark it did not separate failures).
- */
-function blindScore(level: Level, kernel: Float64Array, size: number, sigma: number): CandidateScore {
-  const otf = kernelSpectrum(kernel, size, size, level.width, level.height);
-  const x = hyperLaplacianDeconvolve(level.field, level.width, level.height, otf, level.differencesPower, {
-    lambda: DECONVOLUTION_WEIGHT / (sigma * sigma), alpha: 2 / 3, betaStart: 1, betaRate: 2 * Math.SQRT2, betaMax: 256,
-  });
-  const s = new RealSpectrum(level.width, level.height).forward(x);
-  for (let i = 0; i < s.re.length; i++) {
-    const r = s.re[i]!, m = s.im[i]!, kr = otf.re[i]!, ki = otf.im[i]!;
-    s.re[i] = r * kr - m * ki;
-    s.im[i] = r * ki + m * kr;
-  }
-  const reblurred = s.inverse();
-  const mask = level.gradients.mask!;
-  const w = level.width;
-  let residual = 0, l1 = 0, l2 = 0, count = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (mask[i] === 0) continue;
-    const d = reblurred[i]! - level.field[i]!;
-    residual += d * d;
-    const gx = x[i + 1]! - x[i]!;
-    const gy = x[i + w]! - x[i]!;
-    l1 += Math.abs(gx) + Math.abs(gy);
-    l2 += gx * gx + gy * gy;
-    count++;
-  }
-  const sparsity = l1 / Math.sqrt(Math.max(l2, 1e-30));
-  const meanResidual = residual / Math.max(count, 1) / (sigma * sigma);
-  return { size, sparsity, residual: meanResidual };
-}
 
 /** Cuts zero margins symmetrically, keeping the centre tap in the centre. */
 function trimKernel(k: Float64Array, size: number): { data: Float64Array; size: number } {
@@ -167,20 +121,17 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const work = scale < 1
     ? resizePlane(full, Math.max(1, Math.round(layout.width * scale)), Math.max(1, Math.round(layout.height * scale)))
     : full;
-  const side = opts.windowSize - workMax;
+  const side = fittedWindowSide(opts.windowSize, workMax);
   const window = mostTexturedWindow(work, side, side, saturation);
   const windowPlane = crop(work, window);
-  const fullLevel = buildLevel(windowPlane, workMax, saturation);
-
   const sigma = estimateNoise([windowPlane.data], windowPlane.width, windowPlane.height);
-  // Every candidate comes back centred in a workMax square, so all are scored on one field.
-  const candidates: { kernel: Float64Array; score: CandidateScore }[] = [];
-  const kernels = await runCandidates(windowPlane, sizes, workMax, opts, saturation, step);
-  for (const [i, kernel] of kernels.entries()) {
-    candidates.push({ kernel, score: { ...blindScore(fullLevel, kernel, workMax, sigma), size: sizes[i]! } });
-    await step();
-  }
-  const identityScore = blindScore(fullLevel, identityKernel(workMax), workMax, sigma);
+
+  // Every candidate comes back centred in a workMax square, scored on the same field as the
+  // identity, which this thread scores while the workers estimate.
+  const running = runCandidates(windowPlane, sizes, workMax, opts, saturation, sigma, step);
+  running.catch(() => undefined); // awaited below; an abort must not surface as unhandled meanwhile
+  const identityScore = blindScore(buildLevel(windowPlane, workMax, saturation), identityKernel(workMax), workMax, sigma);
+  const candidates = await running;
   await step();
   const best = candidates.reduce((a, b) => (b.score.sparsity < a.score.sparsity ? b : a));
   const confidence = Math.max(0, Math.min(1, 1 - best.score.sparsity / identityScore.sparsity));
@@ -189,7 +140,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   if (scale < 1) {
     // Refine at full scale, in a window of the same scene (the most textured one at full scale).
     const fullSize = oddCeil(size / scale);
-    const fullSide = Math.min(1024, Math.round(opts.windowSize / scale)) - fullSize;
+    const fullSide = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize / scale)), fullSize);
     const refineWindow = mostTexturedWindow(full, fullSide, fullSide, saturation);
     const level = buildLevel(crop(full, refineWindow), fullSize, saturation);
     kernel = resizeKernel(kernel, size, fullSize, 1 / scale);
@@ -233,6 +184,16 @@ function isNearIdentity(k: Float64Array, size: number): boolean {
   let inner = 0;
   for (let y = c - 1; y <= c + 1; y++) for (let x = c - 1; x <= c + 1; x++) inner += k[y * size + x]!;
   return inner >= 0.9;
+}
+
+/**
+ * The window side whose FFT field (window plus a kernel-wide bridge) is the largest square of at
+ * most `field` px that the real FFT takes without padding: `field` itself for the default 512.
+ */
+function fittedWindowSide(field: number, kernelSize: number): number {
+  let f = field;
+  while (f > kernelSize + 16 && !isRealFftSize(f, f)) f--;
+  return f - kernelSize;
 }
 
 function crop(plane: Plane, w: Window): Plane {

@@ -11,7 +11,7 @@
  * The result keeps only strong, step-like edges: the structures the kernel update can trust.
  */
 import { RealSpectrum } from '../fft/real.js';
-import { differencesAdjoint, forwardDifferences } from '../fft/gradients.js';
+import { differencesAdjoint } from '../fft/gradients.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
 export interface L0Settings {
@@ -54,16 +54,35 @@ export function l0Latent(level: LevelSpectra, kernelOtf: RealSpectrum, settings:
   const adjoint = new Float64Array(n);
   let nonZeroGradients = n;
   for (let beta = 2 * settings.lambda; beta < settings.betaMax; beta *= settings.kappa) {
-    forwardDifferences(s, w, h, gx, gy);
-    const threshold = settings.lambda / beta;
-    nonZeroGradients = 0;
-    for (let i = 0; i < n; i++) {
-      if (gx[i]! * gx[i]! + gy[i]! * gy[i]! < threshold) { gx[i] = 0; gy[i] = 0; } else nonZeroGradients++;
-    }
+    nonZeroGradients = hardThresholdGradients(s, w, h, settings.lambda / beta, gx, gy);
     differencesAdjoint(gx, gy, w, h, adjoint);
     field.forward(adjoint);
     solveSplitting(field, data, beta, dd);
     field.inverse(s);
   }
   return { latent: s, nonZeroGradients };
+}
+
+/**
+ * The g-step: g ← ∇S where |∇S|² ≥ threshold (λ/β), else 0, with ∇ the wrapping forward
+ * differences of fft/gradients.ts, in one pass. Returns how many gradients survive.
+ */
+function hardThresholdGradients(s: Float64Array, w: number, h: number, threshold: number, gx: Float64Array, gy: Float64Array): number {
+  let kept = 0;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const down = (y + 1 === h ? 0 : y + 1) * w;
+    for (let x = 0; x < w; x++) {
+      const i = row + x;
+      const v = s[i]!;
+      const dx = s[x + 1 === w ? row : i + 1]! - v;
+      const dy = s[down + x]! - v;
+      if (dx * dx + dy * dy < threshold) {
+        gx[i] = 0; gy[i] = 0;
+      } else {
+        gx[i] = dx; gy[i] = dy; kept++;
+      }
+    }
+  }
+  return kept;
 }

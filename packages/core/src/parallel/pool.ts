@@ -22,6 +22,8 @@ export interface CandidateJob {
   workMax: number;
   settings: PyramidSettings;
   saturation: number;
+  /** Noise σ of the window: the blind score's deconvolution weight. */
+  sigma: number;
 }
 
 export type WorkerTask =

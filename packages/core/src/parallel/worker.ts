@@ -1,12 +1,12 @@
 /**
  * The worker-thread entry of @sgenet/core: runs the two CPU-heavy units that parallelise cleanly,
- * one kernel size of the estimator and one tile of the deconvolution.
+ * one scored kernel size of the estimator and one tile of the deconvolution.
  */
 import { parentPort } from 'node:worker_threads';
 
 import { deconvolveTile } from '../deconvolve/tile.js';
 import type { TileCache } from '../deconvolve/tile.js';
-import { estimateAtSize } from '../kernel/coarse-to-fine.js';
+import { estimateCandidate } from '../kernel/blind-score.js';
 import type { WorkerTask } from './pool.js';
 
 // A worker lives for one call of one pool, so its cache holds that call's kernel only.
@@ -16,11 +16,11 @@ parentPort!.on('message', async (task: WorkerTask) => {
   try {
     if (task.kind === 'candidate') {
       const j = task.job;
-      const kernel = await estimateAtSize(
-        { width: j.width, height: j.height, data: j.data }, j.size, j.workMax, j.settings, j.saturation,
+      const candidate = await estimateCandidate(
+        { width: j.width, height: j.height, data: j.data }, j.size, j.workMax, j.settings, j.saturation, j.sigma,
         () => parentPort!.postMessage({ progress: true }),
       );
-      parentPort!.postMessage({ result: kernel }, [kernel.buffer as ArrayBuffer]);
+      parentPort!.postMessage({ result: candidate }, [candidate.kernel.buffer as ArrayBuffer]);
     } else {
       const out = await deconvolveTile(task.tensor, task.width, task.height, task.settings, cache);
       parentPort!.postMessage({ result: out }, [out.buffer as ArrayBuffer]);
