@@ -10,7 +10,7 @@
  * α = 1 is total variation; α = 2/3 fits the heavy-tailed gradients of natural images.
  */
 import { RealSpectrum } from '../fft/real.js';
-import { differencesAdjoint, forwardDifferences } from '../fft/gradients.js';
+import type { DifferencesPower } from '../fft/gradients.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
 export interface HyperLaplacianSettings {
@@ -59,51 +59,74 @@ function shrinkTable(alpha: number, beta: number): Float64Array {
   return t;
 }
 
-function applyShrink(g: Float64Array, table: Float64Array, alpha: number, beta: number): void {
-  const scale = LUT_STEPS / V_MAX;
-  for (let i = 0; i < g.length; i++) {
-    const v = g[i]!;
-    const a = v < 0 ? -v : v;
-    let w: number;
-    if (a >= V_MAX) {
-      w = a - (alpha * a ** (alpha - 1)) / beta; // far from 0 the shrinkage is one Newton step
-    } else {
-      const p = a * scale;
-      const j = Math.floor(p);
-      const f = p - j;
-      w = (1 - f) * table[j]! + f * table[j + 1]!;
+/** The w-step for one gradient value v (odd-symmetric), from the (α, β) table. */
+function shrinkGradient(v: number, table: Float64Array, alpha: number, beta: number): number {
+  const a = v < 0 ? -v : v;
+  let w: number;
+  if (a >= V_MAX) {
+    w = a - (alpha * a ** (alpha - 1)) / beta; // far from 0 the shrinkage is one Newton step
+  } else {
+    const p = a * (LUT_STEPS / V_MAX);
+    const j = Math.floor(p);
+    const f = p - j;
+    w = (1 - f) * table[j]! + f * table[j + 1]!;
+  }
+  return v < 0 ? -w : w;
+}
+
+/**
+ * The w-step and the adjoint in one pass, in place: x ← ∂xᵀ w_x + ∂yᵀ w_y with w_d the shrunk
+ * forward differences of x (wrapping), as fft/gradients.ts defines them. Raster order reads each
+ * difference from samples not yet overwritten; what the wrap needs from behind (the first row, each
+ * row's first sample, the last row's w_y) is kept aside, so no gradient field is stored.
+ */
+function shrinkAndAdjoin(x: Float64Array, w: number, h: number, table: Float64Array, alpha: number, beta: number): void {
+  const firstRow = x.slice(0, w);
+  const wyAbove = new Float64Array(w); // w_y of the row above (of the last row, for row 0)
+  const last = (h - 1) * w;
+  for (let c = 0; c < w; c++) wyAbove[c] = shrinkGradient(firstRow[c]! - x[last + c]!, table, alpha, beta);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const below = y + 1 === h ? -1 : row + w;
+    const rowFirst = x[row]!;
+    let wxLeft = shrinkGradient(rowFirst - x[row + w - 1]!, table, alpha, beta); // w_x of the last column
+    for (let c = 0; c < w; c++) {
+      const i = row + c;
+      const v = x[i]!;
+      const right = c + 1 === w ? rowFirst : x[i + 1]!;
+      const down = below < 0 ? firstRow[c]! : x[below + c]!;
+      const wx = shrinkGradient(right - v, table, alpha, beta);
+      const wy = shrinkGradient(down - v, table, alpha, beta);
+      x[i] = wxLeft - wx + wyAbove[c]! - wy;
+      wxLeft = wx;
+      wyAbove[c] = wy;
     }
-    g[i] = v < 0 ? -w : w;
   }
 }
 
 /**
  * Deconvolves one periodic field `y` (`w` x `h`, sizes of `RealSpectrum`) blurred by the kernel whose OTF is
- * `kernelOtf`. `differencesPower` is |Dx|² + |Dy|² on the same grid.
+ * `kernelOtf`. `differencesPower` is |Dx|² + |Dy|² on the same grid. The result is written to
+ * `out`, which may be `y` itself (a tile's own copy: one field less in memory).
  */
 export function hyperLaplacianDeconvolve(
   y: Float64Array,
   w: number,
   h: number,
   kernelOtf: RealSpectrum,
-  differencesPower: Float64Array,
+  differencesPower: DifferencesPower,
   settings: HyperLaplacianSettings,
+  out: Float64Array = new Float64Array(w * h),
 ): Float64Array {
-  const n = w * h;
   const ys = new RealSpectrum(w, h).forward(y);
-  const data = dataTerm(kernelOtf, ys);
-  const x = Float64Array.from(y);
-  const gx = new Float64Array(n);
-  const gy = new Float64Array(n);
-  const adjoint = new Float64Array(n);
-  const field = ys; // reused as the scratch spectrum from here on
+  const data = dataTerm(kernelOtf, ys, ys); // conj(K)·Y replaces Y: only the data term needs it
+  const x = out;
+  if (x !== y) x.set(y);
+  const field = new RealSpectrum(w, h);
   for (let beta = settings.betaStart; beta <= settings.betaMax; beta *= settings.betaRate) {
-    forwardDifferences(x, w, h, gx, gy);
-    const table = shrinkTable(settings.alpha, beta);
-    applyShrink(gx, table, settings.alpha, beta);
-    applyShrink(gy, table, settings.alpha, beta);
-    differencesAdjoint(gx, gy, w, h, adjoint);
-    field.forward(adjoint);
+    // x holds ∂ᵀw until the solve overwrites it with the next estimate.
+    shrinkAndAdjoin(x, w, h, shrinkTable(settings.alpha, beta), settings.alpha, beta);
+    field.forward(x);
     solveSplitting(field, data, beta / settings.lambda, differencesPower);
     field.inverse(x);
   }

@@ -6,6 +6,7 @@ import { nextFftSize } from '../fft/fft.js';
 import { kernelSpectrum, nextRealFftWidth } from '../fft/real.js';
 import type { RealSpectrum } from '../fft/real.js';
 import { differencesPower } from '../fft/gradients.js';
+import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import type { BlurKernel } from '../synthetic/motion-blur.js';
 import { hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
@@ -27,7 +28,7 @@ export interface TileSettings {
 }
 
 /** OTFs and difference powers by field size, for the tiles of one call (one kernel). */
-export type TileCache = Map<string, { otf: RealSpectrum; dd: Float64Array }>;
+export type TileCache = Map<string, { otf: RealSpectrum; dd: DifferencesPower }>;
 
 function fieldFor(cache: TileCache, kernel: BlurKernel, fw: number, fh: number) {
   const key = `${fw}x${fh}`;
@@ -40,7 +41,8 @@ function fieldFor(cache: TileCache, kernel: BlurKernel, fw: number, fh: number) 
 }
 
 /**
- * Deconvolves a planar [3][th][tw] tile. `cache` belongs to one call (one kernel); `afterPlane`
+ * Deconvolves a planar [3][th][tw] tile in place (the result replaces `tensor`, which is returned).
+ * `cache` belongs to one call (one kernel); `afterPlane`
  * runs between colour planes (progress, abort checks).
  */
 export async function deconvolveTile(
@@ -49,7 +51,9 @@ export async function deconvolveTile(
   const fw = nextRealFftWidth(tw + s.bridge);
   const fh = nextFftSize(th + s.bridge);
   const { otf, dd } = fieldFor(cache, s.kernel, fw, fh);
-  const out = new Float32Array(tensor.length);
+  // Each plane is read into its periodic field before its result is written back: the tile's own
+  // tensor holds the output (one tile less in memory per thread).
+  const out = tensor;
   const n = tw * th;
   for (let c = 0; c < s.planes; c++) {
     const y = periodicExtend(tensor.subarray(c * n, (c + 1) * n), tw, th, fw, fh);
@@ -61,7 +65,7 @@ export async function deconvolveTile(
         betaStart: 1,
         betaRate: 2 * Math.SQRT2,
         betaMax: 256,
-      });
+      }, y);
     for (let r = 0; r < th; r++) {
       for (let q = 0; q < tw; q++) out[c * n + r * tw + q] = x[r * fw + q]!;
     }

@@ -306,10 +306,14 @@ function transformBlock(re: Float64Array, im: Float64Array, n: number, w: number
   if (!inPlace) { re.set(sre.subarray(0, n * w)); im.set(sim.subarray(0, n * w)); }
 }
 
-/** In-place transforms (unscaled) of the `height` rows of `width` samples of a row-major field. */
-export function complexRows(re: Float64Array, im: Float64Array, width: number, height: number, inverse: boolean): void {
+/**
+ * In-place transforms (unscaled) of the `height` rows of `width` samples of a row-major field whose
+ * rows start `stride` samples apart (default `width`).
+ */
+export function complexRows(re: Float64Array, im: Float64Array, width: number, height: number, inverse: boolean, stride = width): void {
   for (let y = 0; y < height; y++) {
-    transformBlock(re.subarray(y * width, (y + 1) * width), im.subarray(y * width, (y + 1) * width), width, 1, inverse);
+    const at = y * stride;
+    transformBlock(re.subarray(at, at + width), im.subarray(at, at + width), width, 1, inverse);
   }
 }
 

@@ -33,16 +33,20 @@ export function differencesAdjoint(gx: Float64Array, gy: Float64Array, w: number
 
 /**
  * |Dx|² + |Dy|² on the frequency grid of a real `w` x `h` field, in the half-spectrum layout of
- * `RealSpectrum` (columns 0 to w/2): the transfer function of ∂xᵀ∂x + ∂yᵀ∂y.
+ * `RealSpectrum` (columns 0 to w/2): the transfer function of ∂xᵀ∂x + ∂yᵀ∂y. It is separable,
+ * |Dx|²(kx) + |Dy|²(ky), so it is kept as its two factors.
  */
-export function differencesPower(w: number, h: number): Float64Array {
-  const columns = (w >> 1) + 1;
-  const out = new Float64Array(columns * h);
-  const cx = new Float64Array(columns);
-  for (let x = 0; x < columns; x++) cx[x] = 2 - 2 * Math.cos((2 * Math.PI * x) / w);
-  for (let y = 0; y < h; y++) {
-    const cy = 2 - 2 * Math.cos((2 * Math.PI * y) / h);
-    for (let x = 0; x < columns; x++) out[y * columns + x] = cx[x]! + cy;
-  }
-  return out;
+export interface DifferencesPower {
+  /** 2 − 2·cos(2π kx / w), kx = 0..w/2. */
+  columns: Float64Array;
+  /** 2 − 2·cos(2π ky / h), ky = 0..h−1. */
+  rows: Float64Array;
+}
+
+export function differencesPower(w: number, h: number): DifferencesPower {
+  const columns = new Float64Array((w >> 1) + 1);
+  for (let x = 0; x < columns.length; x++) columns[x] = 2 - 2 * Math.cos((2 * Math.PI * x) / w);
+  const rows = new Float64Array(h);
+  for (let y = 0; y < h; y++) rows[y] = 2 - 2 * Math.cos((2 * Math.PI * y) / h);
+  return { columns, rows };
 }

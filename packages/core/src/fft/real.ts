@@ -13,18 +13,6 @@
  */
 import { complexRows, isFftSize, transformColumns } from './fft.js';
 
-/** Packed-row buffers by length, reused across calls (the transforms are synchronous). */
-const packed = new Map<number, [Float64Array, Float64Array]>();
-function packedFor(n: number): [Float64Array, Float64Array] {
-  let p = packed.get(n);
-  if (!p) {
-    if (packed.size > 4) packed.clear();
-    p = [new Float64Array(n), new Float64Array(n)];
-    packed.set(n, p);
-  }
-  return p;
-}
-
 /** Twiddles e^{−2πik/W}, k = 0..W/2, by field width. */
 const rowTwiddles = new Map<number, { cos: Float64Array; sin: Float64Array }>();
 
@@ -83,25 +71,31 @@ export class RealSpectrum {
     if (values.length !== w * h) throw new RangeError(`expected ${w * h} values for a ${w}x${h} field, got ${values.length}`);
     const m = w / 2;
     const { cos, sin } = twiddlesFor(w);
-    const [zr, zi] = packedFor(m * h);
-    for (let i = 0; i < m * h; i++) { zr[i] = values[2 * i]!; zi[i] = values[2 * i + 1]!; }
-    complexRows(zr, zi, m, h, false);
+    // Each row's packed z lives in columns 0..M−1 of its own row: no buffer beside the spectrum.
     for (let y = 0; y < h; y++) {
-      const zRow = y * m;
+      const row = y * c;
+      const from = y * w;
+      for (let n = 0; n < m; n++) { re[row + n] = values[from + 2 * n]!; im[row + n] = values[from + 2 * n + 1]!; }
+    }
+    complexRows(re, im, m, h, false, c);
+    for (let y = 0; y < h; y++) {
       const row = y * c;
       // k = 0 and k = M (Z[M] = Z[0]): X[0] = Re Z[0] + Im Z[0], X[M] = Re Z[0] − Im Z[0], both real.
-      const z0r = zr[zRow]!, z0i = zi[zRow]!;
+      const z0r = re[row]!, z0i = im[row]!;
       re[row] = z0r + z0i; im[row] = 0;
       re[row + m] = z0r - z0i; im[row + m] = 0;
-      for (let k = 1; k < m; k++) {
-        const a = zRow + k, b = zRow + m - k;
-        const ar = zr[a]!, ai = zi[a]!, br = zr[b]!, bi = -zi[b]!; // Z[k], conj Z[M−k]
-        const er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
-        // (Z − conj Z[M−k]) / 2i = (di − i·dr) / 2
-        const or = 0.5 * (ai - bi), oi = -0.5 * (ar - br);
-        const tc = cos[k]!, ts = sin[k]!;
-        re[row + k] = er + tc * or - ts * oi;
-        im[row + k] = ei + tc * oi + ts * or;
+      // X[k] and X[M−k] both read Z[k] and Z[M−k]: each pair is unpacked in place.
+      for (let k = 1, j = m - 1; k <= j; k++, j--) {
+        const ar = re[row + k]!, ai = im[row + k]!, br = re[row + j]!, bi = im[row + j]!;
+        // X[k] from Z[k] and conj Z[M−k]; (Z − conj Z') / 2i = (di − i·dr) / 2
+        let er = 0.5 * (ar + br), ei = 0.5 * (ai - bi), or = 0.5 * (ai + bi), oi = -0.5 * (ar - br);
+        let tc = cos[k]!, ts = sin[k]!;
+        const xkr = er + tc * or - ts * oi, xki = ei + tc * oi + ts * or;
+        // X[M−k] from Z[M−k] and conj Z[k]
+        er = 0.5 * (br + ar); ei = 0.5 * (bi - ai); or = 0.5 * (bi + ai); oi = -0.5 * (br - ar);
+        tc = cos[j]!; ts = sin[j]!;
+        re[row + j] = er + tc * or - ts * oi; im[row + j] = ei + tc * oi + ts * or;
+        re[row + k] = xkr; im[row + k] = xki;
       }
     }
     transformColumns(re, im, c, h, false);
@@ -117,25 +111,34 @@ export class RealSpectrum {
     const m = w / 2;
     const { cos, sin } = twiddlesFor(w);
     transformColumns(re, im, c, h, true);
-    const [zr, zi] = packedFor(m * h);
     for (let y = 0; y < h; y++) {
       const row = y * c;
-      const zRow = y * m;
-      for (let k = 0; k < m; k++) {
-        const xr = re[row + k]!, xi = im[row + k]!, cr = re[row + m - k]!, ci = -im[row + m - k]!; // X[k], conj X[M−k]
-        const er = 0.5 * (xr + cr), ei = 0.5 * (xi + ci);
-        // O = (X − conj X[M−k]) · e^{+2πik/W} / 2
-        const dr = 0.5 * (xr - cr), di = 0.5 * (xi - ci);
-        const tc = cos[k]!, ts = -sin[k]!;
-        const or = dr * tc - di * ts, oi = dr * ts + di * tc;
-        // Z = E + i·O
-        zr[zRow + k] = er - oi;
-        zi[zRow + k] = ei + or;
+      // Z[k] = E[k] + i·O[k], E = (X[k] + conj X[M−k]) / 2, O = (X[k] − conj X[M−k])·e^{+2πik/W} / 2;
+      // Z[0] reads X[0] and X[M]; Z[k] and Z[M−k] read X[k] and X[M−k], so each pair is packed in place.
+      const x0 = re[row]!, xm = re[row + m]!;
+      const x0i = im[row]!, xmi = im[row + m]!;
+      re[row] = 0.5 * (x0 + xm) - 0.5 * (x0i + xmi);
+      im[row] = 0.5 * (x0i - xmi) + 0.5 * (x0 - xm);
+      for (let k = 1, j = m - 1; k <= j; k++, j--) {
+        const ar = re[row + k]!, ai = im[row + k]!, br = re[row + j]!, bi = im[row + j]!;
+        // Z[k] from X[k] and conj X[M−k]
+        let dr = 0.5 * (ar - br), di = 0.5 * (ai + bi);
+        let tc = cos[k]!, ts = -sin[k]!;
+        const zkr = 0.5 * (ar + br) - (dr * ts + di * tc), zki = 0.5 * (ai - bi) + (dr * tc - di * ts);
+        // Z[M−k] from X[M−k] and conj X[k]
+        dr = 0.5 * (br - ar); di = 0.5 * (bi + ai);
+        tc = cos[j]!; ts = -sin[j]!;
+        re[row + j] = 0.5 * (br + ar) - (dr * ts + di * tc); im[row + j] = 0.5 * (bi - ai) + (dr * tc - di * ts);
+        re[row + k] = zkr; im[row + k] = zki;
       }
     }
-    complexRows(zr, zi, m, h, true);
+    complexRows(re, im, m, h, true, c);
     const s = 1 / (m * h);
-    for (let i = 0; i < m * h; i++) { out[2 * i] = zr[i]! * s; out[2 * i + 1] = zi[i]! * s; }
+    for (let y = 0; y < h; y++) {
+      const row = y * c;
+      const to = y * w;
+      for (let n = 0; n < m; n++) { out[to + 2 * n] = re[row + n]! * s; out[to + 2 * n + 1] = im[row + n]! * s; }
+    }
     return out;
   }
 }

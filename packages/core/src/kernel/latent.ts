@@ -12,6 +12,7 @@
  */
 import { RealSpectrum } from '../fft/real.js';
 import { differencesAdjoint } from '../fft/gradients.js';
+import type { DifferencesPower } from '../fft/gradients.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
 export interface L0Settings {
@@ -32,7 +33,7 @@ export interface LevelSpectra {
   /** F(B). */
   blurred: RealSpectrum;
   /** |Dx|² + |Dy|². */
-  differencesPower: Float64Array;
+  differencesPower: DifferencesPower;
 }
 
 /** The latent field S and the number of non-zero gradients of its last splitting step. */
