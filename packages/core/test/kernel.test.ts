@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
 import { estimateKernel } from '../src/kernel/estimate.js';
+import { darkChannelStep } from '../src/kernel/dark-channel.js';
 import { centreKernel, centreOfMass, cleanupKernel, resizeKernel } from '../src/kernel/cleanup.js';
 import { kernelFromGrey, kernelToGrey, kernelToJson, parseKernelJson, validateKernel } from '../src/kernel/kernel-file.js';
 import { deadLeaves } from '../src/synthetic/motion-blur.js';
@@ -37,6 +38,17 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(guarded.identity).toBe(true);
     expect(guarded.kernel).toEqual({ width: 1, height: 1, data: Float32Array.of(1) });
     await expect(estimateKernel(blurry, { maxPeakDominance: 0.05 })).rejects.toThrow(/maxPeakDominance/);
+  });
+
+  it('with the dark-channel prior (Pan et al. 2016) still recovers a planted kernel, deterministically', async () => {
+    const { name, kernel } = TEST_KERNELS[1]!;
+    const { blurry } = shakenScene(kernel, 4, 256, 256);
+    const a = await estimateKernel(blurry, { maxSize: 25, darkChannel: 4e-3 });
+    const b = await estimateKernel(blurry, { maxSize: 25, darkChannel: 4e-3 });
+    expect(b.kernel.data).toEqual(a.kernel.data);
+    const ncc = kernelNcc(a.kernel, kernel);
+    console.log(`${name} with the dark channel: NCC ${ncc.toFixed(3)}`);
+    expect(ncc).toBeGreaterThanOrEqual(0.9);
   });
 
   it('returns the identity on a sharp scene', async () => {
@@ -76,6 +88,8 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     [{ lambda: -1 }, /lambda/],
     [{ linearLight: 'yes' }, /linearLight/],
     [{ tailThreshold: 0.5, seedThreshold: 0.1 }, /tailThreshold/],
+    [{ darkChannel: 0.5 }, /darkChannel/],
+    [{ darkChannelPatch: 36 }, /odd integer/],
   ])('rejects bad option %j', async (opts, msg) => {
     const img = deadLeaves(64, 64, 1);
     await expect(estimateKernel(img, opts as never)).rejects.toThrow(InvalidOptionError);
@@ -147,5 +161,33 @@ describe('kernel files', () => {
   it('refuses a kernel larger than the photo', () => {
     const k = { width: 101, height: 3, data: new Float32Array(303).fill(1) };
     expect(() => validateKernel(k, 'huge.png', photo)).toThrow(/huge\.png: the 101 x 3 kernel is larger than the 100 x 80 photo/);
+  });
+});
+
+describe('dark-channel step', () => {
+  it('zeroes exactly the darkest pixel of every patch darker than the threshold (brute force)', () => {
+    const [w, h, patch] = [23, 17, 5];
+    let seed = 7;
+    const s = Float64Array.from({ length: w * h }, () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; });
+    const threshold = 0.2 * 0.2;
+    const out = new Float64Array(w * h);
+    const moved = darkChannelStep(s, w, h, patch, threshold, out);
+    const expected = Float64Array.from(s);
+    const r = (patch - 1) / 2;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let m = Infinity;
+        let at = -1;
+        for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+          for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) {
+            if (s[yy * w + xx]! < m) { m = s[yy * w + xx]!; at = yy * w + xx; }
+          }
+        }
+        if (m * m < threshold) expected[at] = 0;
+      }
+    }
+    expect(out).toEqual(expected);
+    expect(moved).toBe(expected.filter((v, i) => v !== s[i]).length);
+    expect(moved).toBeGreaterThan(0);
   });
 });

@@ -37,14 +37,17 @@ export function dataTerm(kernelOtf: SpectrumArrays, y: SpectrumArrays, into?: Sp
 
 /**
  * In place, on the half spectrum F(∂ᵀg) (rows of `differencesPower.columns.length` samples):
- * field ← (conj(K)·Y + w·field) / (|K|² + w·(|Dx|² + |Dy|²)).
+ * field ← (conj(K)·Y + w·field) / (|K|² + w·(|Dx|² + |Dy|² + proximal)). `proximal` = 1 adds
+ * w·||x − u||² to the problem, with F(u) added into `field` by the caller (the dark-channel step).
  */
-export function solveSplitting(field: SpectrumArrays, data: DataTerm, weight: number, differencesPower: DifferencesPower): void {
+export function solveSplitting(
+  field: SpectrumArrays, data: DataTerm, weight: number, differencesPower: DifferencesPower, proximal = 0,
+): void {
   const { columns: dx, rows: dy } = differencesPower;
   const c = dx.length;
   const kre = data.kernel.re, kim = data.kernel.im;
   for (let y = 0; y < dy.length; y++) {
-    const cy = dy[y]!;
+    const cy = dy[y]! + proximal;
     for (let x = 0, i = y * c; x < c; x++, i++) {
       const kr = kre[i]!, ki = kim[i]!;
       const den = kr * kr + ki * ki + weight * (dx[x]! + cy);

@@ -95,13 +95,18 @@ function initialKernel(size: number): Float64Array {
  */
 export function alternate(
   level: Level, kernel: Float64Array, size: number, iterations: number, lambda: number, opts: PyramidSettings, keepTails = false,
+  levelScale = 1,
 ): Float64Array {
   let k = kernel;
   let l = lambda;
+  // The dark-channel patch is given at the estimation plane's scale and follows the level's.
+  const darkChannel = opts.darkChannel > 0
+    ? { weight: opts.darkChannel, patch: Math.max(3, oddCeil(opts.darkChannelPatch * levelScale)) }
+    : undefined;
   for (let it = 0; it < iterations; it++) {
     const last = keepTails && it === iterations - 1;
     const otf = kernelSpectrum(k, size, size, level.width, level.height);
-    const { latent } = l0Latent(level, otf, { lambda: l, kappa: opts.kappa, betaMax: opts.betaMax * l });
+    const { latent } = l0Latent(level, otf, { lambda: l, kappa: opts.kappa, betaMax: opts.betaMax * l, ...(darkChannel ? { darkChannel } : {}) });
     const raw = leastSquaresKernel(latent, level.gradients, level.width, level.height, size, opts.gamma);
     k = cleanupKernel(raw, size, {
       seedThreshold: opts.seedThreshold,
@@ -140,7 +145,7 @@ export async function estimateAtSize(
     const plane = scale === 1
       ? window
       : resizePlane(window, Math.max(8, Math.round(window.width * scale)), Math.max(8, Math.round(window.height * scale)));
-    k = alternate(buildLevel(plane, ls, saturation), k, ls, opts.iterations, opts.lambda, opts, scale === 1);
+    k = alternate(buildLevel(plane, ls, saturation), k, ls, opts.iterations, opts.lambda, opts, scale === 1, scale);
     prev = ls;
     await onLevel?.();
   }

@@ -144,7 +144,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     const refineWindow = mostTexturedWindow(full, fullSide, fullSide, saturation);
     const level = buildLevel(crop(full, refineWindow), fullSize, saturation);
     kernel = resizeKernel(kernel, size, fullSize, 1 / scale);
-    kernel = alternate(level, kernel, fullSize, REFINE_ITERATIONS, opts.lambda / 2, opts);
+    kernel = alternate(level, kernel, fullSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, 1 / scale);
     size = fullSize;
     await step();
   }

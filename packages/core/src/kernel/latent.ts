@@ -9,8 +9,10 @@
  *   g ← ∇S where |∇S|² ≥ λ / β, else 0                      (hard threshold, per pixel)
  *   S ← F⁻¹[(conj(K)·F(B) + β·F(∂ᵀg)) / (|K|² + β·(|Dx|² + |Dy|²))]   (one FFT solve)
  * The result keeps only strong, step-like edges: the structures the kernel update can trust.
+ * With `darkChannel`, the dark-channel prior of Pan et al. 2016 joins the splitting (dark-channel.ts).
  */
 import { RealSpectrum } from '../fft/real.js';
+import { darkChannelStep } from './dark-channel.js';
 import { differencesAdjoint } from '../fft/gradients.js';
 import type { DifferencesPower } from '../fft/gradients.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
@@ -22,6 +24,8 @@ export interface L0Settings {
   kappa: number;
   /** β_max: where the splitting stops. */
   betaMax: number;
+  /** The optional dark-channel prior (dark-channel.ts): μ and the patch side; absent: off. */
+  darkChannel?: { weight: number; patch: number };
 }
 
 /** Fixed spectra of one pyramid level, computed once and shared by its iterations. */
@@ -53,12 +57,18 @@ export function l0Latent(level: LevelSpectra, kernelOtf: RealSpectrum, settings:
   const gx = new Float64Array(n);
   const gy = new Float64Array(n);
   const adjoint = new Float64Array(n);
+  const dark = settings.darkChannel;
+  const darkTarget = dark ? new Float64Array(n) : undefined;
   let nonZeroGradients = n;
   for (let beta = 2 * settings.lambda; beta < settings.betaMax; beta *= settings.kappa) {
     nonZeroGradients = hardThresholdGradients(s, w, h, settings.lambda / beta, gx, gy);
     differencesAdjoint(gx, gy, w, h, adjoint);
+    if (dark && darkTarget) {
+      darkChannelStep(s, w, h, dark.patch, dark.weight / beta, darkTarget);
+      for (let i = 0; i < n; i++) adjoint[i]! += darkTarget[i]!;
+    }
     field.forward(adjoint);
-    solveSplitting(field, data, beta, dd);
+    solveSplitting(field, data, beta, dd, dark ? 1 : 0);
     field.inverse(s);
   }
   return { latent: s, nonZeroGradients };

@@ -45,6 +45,13 @@ export interface EstimateKernelOptions {
    * 16 dev pairs; see the model card).
    */
   tailThreshold?: number;
+  /**
+   * μ of the optional dark-channel prior (Pan et al. 2016), 0 to 0.1. Default 0 (off; the paper
+   * uses 4e-3). It helps where strong dark structures dominate; it slows estimation down.
+   */
+  darkChannel?: number;
+  /** Patch side of the dark channel in px of the estimation plane, odd, 3 to 101. Default 35 (the paper's). */
+  darkChannelPatch?: number;
   /** Estimate on linear-light luminance (sRGB decoded). Default false: see the model card. */
   linearLight?: boolean;
   /** Luminance (in [0, 1]) from which a pixel counts as saturated and is masked. Default 0.98. */
@@ -83,6 +90,8 @@ export interface ResolvedEstimateOptions {
   gamma: number;
   seedThreshold: number;
   tailThreshold: number;
+  darkChannel: number;
+  darkChannelPatch: number;
   linearLight: boolean;
   saturation: number;
   minConfidence: number;
@@ -118,6 +127,8 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     sizeShares = [...(s as number[])];
   }
   const windowSize = integerOption('windowSize', raw.windowSize, 128, 1024, 512);
+  const darkChannelPatch = integerOption('darkChannelPatch', raw.darkChannelPatch, 3, 101, 35);
+  if (darkChannelPatch % 2 === 0) throw invalidOption('darkChannelPatch', 'an odd integer between 3 and 101', darkChannelPatch);
   const seedThreshold = numberOption('seedThreshold', raw.seedThreshold, 0, 1, 0.05);
   const tailThreshold = numberOption('tailThreshold', raw.tailThreshold, 0, seedThreshold, seedThreshold);
   return {
@@ -132,6 +143,8 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     gamma: numberOption('gamma', raw.gamma, 0, 10, 0.2),
     seedThreshold,
     tailThreshold,
+    darkChannel: numberOption('darkChannel', raw.darkChannel, 0, 0.1, 0),
+    darkChannelPatch,
     linearLight: booleanOption('linearLight', raw.linearLight, false),
     saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
     minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.15),
