@@ -22,7 +22,7 @@ import { estimateNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
 import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
-import { luminancePlane, resizePlane, srgbToLinear } from '../pixels/planes.js';
+import { luminancePlane, luminanceResized, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel } from '../synthetic/motion-blur.js';
 import type { RawImage } from '../types.js';
@@ -117,10 +117,9 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   };
 
   // The working plane: the photo's luminance, downscaled when the kernel would be too large.
-  const full = luminancePlane(image, layout, undefined, opts.linearLight);
   const work = scale < 1
-    ? resizePlane(full, Math.max(1, Math.round(layout.width * scale)), Math.max(1, Math.round(layout.height * scale)))
-    : full;
+    ? luminanceResized(image, layout, Math.max(1, Math.round(layout.width * scale)), Math.max(1, Math.round(layout.height * scale)), opts.linearLight)
+    : luminancePlane(image, layout, undefined, opts.linearLight);
   const side = fittedWindowSide(opts.windowSize, workMax);
   const window = mostTexturedWindow(work, side, side, saturation);
   const windowPlane = crop(work, window);
@@ -138,11 +137,15 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   let kernel = best.kernel;
   let size = workMax;
   if (scale < 1) {
-    // Refine at full scale, in a window of the same scene (the most textured one at full scale).
+    // Refine at full scale, in a window of the same scene: the most textured one, found on the
+    // working plane and read at full resolution (only that window: a 12 MP luminance is 96 MB).
     const fullSize = oddCeil(size / scale);
     const fullSide = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize / scale)), fullSize);
-    const refineWindow = mostTexturedWindow(full, fullSide, fullSide, saturation);
-    const level = buildLevel(crop(full, refineWindow), fullSize, saturation);
+    const side = Math.min(fullSide, layout.width, layout.height);
+    const found = mostTexturedWindow(work, Math.max(1, Math.round(side * scale)), Math.max(1, Math.round(side * scale)), saturation);
+    const at = (v: number, length: number) => Math.max(0, Math.min(length - side, Math.round(v / scale)));
+    const refineWindow = { x: at(found.x, layout.width), y: at(found.y, layout.height), width: side, height: side };
+    const level = buildLevel(luminancePlane(image, layout, refineWindow, opts.linearLight), fullSize, saturation);
     kernel = resizeKernel(kernel, size, fullSize, 1 / scale);
     kernel = alternate(level, kernel, fullSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, 1 / scale);
     size = fullSize;

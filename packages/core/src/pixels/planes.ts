@@ -80,6 +80,22 @@ export function resizePlane(plane: Plane, width: number, height: number): Plane 
   return { width, height, data };
 }
 
+/**
+ * `resizePlane(luminancePlane(image, layout, undefined, linear), width, height)` without the
+ * full-resolution plane: rows are read and shrunk along x in strips, so a 12 MP photo never holds
+ * its 96 MB luminance at once. The same numbers (the x pass is per row).
+ */
+export function luminanceResized(image: RawImage, layout: PixelLayout, width: number, height: number, linear = false): Plane {
+  const strip = 128;
+  const rows = new Float64Array(width * layout.height);
+  for (let y = 0; y < layout.height; y += strip) {
+    const h = Math.min(strip, layout.height - y);
+    const lum = luminancePlane(image, layout, { x: 0, y, width: layout.width, height: h }, linear);
+    rows.set(resizeAxis(lum.data, layout.width, h, width, true), y * width);
+  }
+  return { width, height, data: resizeAxis(rows, width, layout.height, height, false) };
+}
+
 /** Resamples along x (`alongX`) or y; the other axis keeps its length. */
 function resizeAxis(src: Float64Array, w: number, h: number, target: number, alongX: boolean): Float64Array {
   const n = alongX ? w : h;
