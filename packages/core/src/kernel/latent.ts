@@ -13,7 +13,6 @@
  */
 import { RealSpectrum } from '../fft/real.js';
 import { darkChannelStep } from './dark-channel.js';
-import { differencesAdjoint } from '../fft/gradients.js';
 import type { DifferencesPower } from '../fft/gradients.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 
@@ -54,20 +53,15 @@ export function l0Latent(level: LevelSpectra, kernelOtf: RealSpectrum, settings:
   const field = new RealSpectrum(w, h);
   // Start from S = B.
   const s = Float64Array.from(level.field);
-  const gx = new Float64Array(n);
-  const gy = new Float64Array(n);
-  const adjoint = new Float64Array(n);
   const dark = settings.darkChannel;
   const darkTarget = dark ? new Float64Array(n) : undefined;
   let nonZeroGradients = n;
   for (let beta = 2 * settings.lambda; beta < settings.betaMax; beta *= settings.kappa) {
-    nonZeroGradients = hardThresholdGradients(s, w, h, settings.lambda / beta, gx, gy);
-    differencesAdjoint(gx, gy, w, h, adjoint);
-    if (dark && darkTarget) {
-      darkChannelStep(s, w, h, dark.patch, dark.weight / beta, darkTarget);
-      for (let i = 0; i < n; i++) adjoint[i]! += darkTarget[i]!;
-    }
-    field.forward(adjoint);
+    if (dark && darkTarget) darkChannelStep(s, w, h, dark.patch, dark.weight / beta, darkTarget);
+    // s holds ∂ᵀg until the solve overwrites it with the next latent.
+    nonZeroGradients = thresholdAndAdjoin(s, w, h, settings.lambda / beta);
+    if (darkTarget) for (let i = 0; i < n; i++) s[i]! += darkTarget[i]!;
+    field.forward(s);
     solveSplitting(field, data, beta, dd, dark ? 1 : 0);
     field.inverse(s);
   }
@@ -75,24 +69,44 @@ export function l0Latent(level: LevelSpectra, kernelOtf: RealSpectrum, settings:
 }
 
 /**
- * The g-step: g ← ∇S where |∇S|² ≥ threshold (λ/β), else 0, with ∇ the wrapping forward
- * differences of fft/gradients.ts, in one pass. Returns how many gradients survive.
+ * The g-step and the adjoint in one pass, in place: s ← ∂xᵀ g_x + ∂yᵀ g_y, with g = ∇s where
+ * |∇s|² ≥ threshold (λ/β), else 0, and ∇ the wrapping forward differences of fft/gradients.ts.
+ * Raster order reads each difference from samples not yet overwritten; what the wrap needs from
+ * behind (the first row, each row's first sample, the last row's g_y) is kept aside, so no gradient
+ * field is stored. Returns how many gradients survive.
  */
-function hardThresholdGradients(s: Float64Array, w: number, h: number, threshold: number, gx: Float64Array, gy: Float64Array): number {
+function thresholdAndAdjoin(s: Float64Array, w: number, h: number, threshold: number): number {
+  const firstRow = s.slice(0, w);
+  const gyAbove = new Float64Array(w); // g_y of the row above (of the last row, for row 0)
   let kept = 0;
+  const last = (h - 1) * w;
+  for (let c = 0; c < w; c++) {
+    // The last row's gradients, thresholded as the main loop will: only g_y is needed here.
+    const v = s[last + c]!;
+    const dx = (c + 1 === w ? s[last]! : s[last + c + 1]!) - v;
+    const dy = firstRow[c]! - v;
+    gyAbove[c] = dx * dx + dy * dy < threshold ? 0 : dy;
+  }
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    const down = (y + 1 === h ? 0 : y + 1) * w;
-    for (let x = 0; x < w; x++) {
-      const i = row + x;
+    const below = y + 1 === h ? -1 : row + w;
+    const rowFirst = s[row]!;
+    // g_x of the row's last column (needed by its first): its own differences, thresholded.
+    const lv = s[row + w - 1]!;
+    const ldx = rowFirst - lv;
+    const ldy = (below < 0 ? firstRow[w - 1]! : s[below + w - 1]!) - lv;
+    let gxLeft = ldx * ldx + ldy * ldy < threshold ? 0 : ldx;
+    for (let c = 0; c < w; c++) {
+      const i = row + c;
       const v = s[i]!;
-      const dx = s[x + 1 === w ? row : i + 1]! - v;
-      const dy = s[down + x]! - v;
-      if (dx * dx + dy * dy < threshold) {
-        gx[i] = 0; gy[i] = 0;
-      } else {
-        gx[i] = dx; gy[i] = dy; kept++;
-      }
+      const dx = (c + 1 === w ? rowFirst : s[i + 1]!) - v;
+      const dy = (below < 0 ? firstRow[c]! : s[below + c]!) - v;
+      let gx = 0;
+      let gy = 0;
+      if (dx * dx + dy * dy >= threshold) { gx = dx; gy = dy; kept++; }
+      s[i] = gxLeft - gx + gyAbove[c]! - gy;
+      gxLeft = gx;
+      gyAbove[c] = gy;
     }
   }
   return kept;
