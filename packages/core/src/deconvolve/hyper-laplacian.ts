@@ -48,7 +48,7 @@ function shrink(v: number, alpha: number, beta: number): number {
   return w ** alpha + (beta / 2) * (w - v) ** 2 < (beta / 2) * v * v ? w : 0;
 }
 
-function shrinkTable(alpha: number, beta: number): Float64Array {
+export function shrinkTable(alpha: number, beta: number): Float64Array {
   const key = `${alpha}:${beta}`;
   let t = tables.get(key);
   if (!t) {
@@ -60,7 +60,7 @@ function shrinkTable(alpha: number, beta: number): Float64Array {
 }
 
 /** The w-step for one gradient value v (odd-symmetric), from the (α, β) table. */
-function shrinkGradient(v: number, table: Float64Array, alpha: number, beta: number): number {
+export function shrinkGradient(v: number, table: Float64Array, alpha: number, beta: number): number {
   const a = v < 0 ? -v : v;
   let w: number;
   if (a >= V_MAX) {
@@ -80,7 +80,7 @@ function shrinkGradient(v: number, table: Float64Array, alpha: number, beta: num
  * difference from samples not yet overwritten; what the wrap needs from behind (the first row, each
  * row's first sample, the last row's w_y) is kept aside, so no gradient field is stored.
  */
-function shrinkAndAdjoin(x: Float64Array, w: number, h: number, table: Float64Array, alpha: number, beta: number): void {
+export function shrinkAndAdjoin(x: Float64Array, w: number, h: number, table: Float64Array, alpha: number, beta: number): void {
   const firstRow = x.slice(0, w);
   const wyAbove = new Float64Array(w); // w_y of the row above (of the last row, for row 0)
   const last = (h - 1) * w;

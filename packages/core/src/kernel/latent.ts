@@ -75,7 +75,7 @@ export function l0Latent(level: LevelSpectra, kernelOtf: RealSpectrum, settings:
  * behind (the first row, each row's first sample, the last row's g_y) is kept aside, so no gradient
  * field is stored. Returns how many gradients survive.
  */
-function thresholdAndAdjoin(s: Float64Array, w: number, h: number, threshold: number): number {
+export function thresholdAndAdjoin(s: Float64Array, w: number, h: number, threshold: number): number {
   const firstRow = s.slice(0, w);
   const gyAbove = new Float64Array(w); // g_y of the row above (of the last row, for row 0)
   let kept = 0;
