@@ -19,7 +19,11 @@ export function forwardDifferences(u: Float64Array, w: number, h: number, gx: Fl
   }
 }
 
-/** ∂xᵀ gx + ∂yᵀ gy: the adjoint of {@link forwardDifferences} (a negative divergence). */
+/**
+ * ∂xᵀ gx + ∂yᵀ gy: the adjoint of {@link forwardDifferences} (a negative divergence). The splitting
+ * loops fuse it with their g- and w-steps (latent.ts, hyper-laplacian.ts); this is the definition
+ * those one-pass versions are tested against.
+ */
 export function differencesAdjoint(gx: Float64Array, gy: Float64Array, w: number, h: number, out: Float64Array): void {
   for (let y = 0; y < h; y++) {
     const row = y * w;

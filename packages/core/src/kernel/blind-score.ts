@@ -64,13 +64,14 @@ export interface ScoredCandidate {
 
 /**
  * Estimates the kernel of side `size` on `window` and scores it on the window's full-scale level
- * (the same field for every size: kernels come back centred in a `workMax` square).
+ * (the same field for every size: kernels come back centred in a `workMax` square). On the
+ * caller's thread, pass that level (`scoreLevel`) to build it once for all sizes; a worker builds its own.
  */
 export async function estimateCandidate(
   window: Plane, size: number, workMax: number, settings: PyramidSettings, saturation: number, sigma: number,
-  onLevel?: () => void | Promise<void>,
+  onLevel?: () => void | Promise<void>, scoreLevel?: Level,
 ): Promise<ScoredCandidate> {
   const kernel = await estimateAtSize(window, size, workMax, settings, saturation, onLevel);
-  const score = blindScore(buildLevel(window, workMax, saturation), kernel, workMax, sigma);
+  const score = blindScore(scoreLevel ?? buildLevel(window, workMax, saturation), kernel, workMax, sigma);
   return { kernel, score: { ...score, size } };
 }

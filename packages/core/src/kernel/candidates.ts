@@ -7,7 +7,7 @@ import type { Plane } from '../pixels/planes.js';
 import { threadsFor, WorkerPool } from '../parallel/pool.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
-import type { PyramidSettings } from './coarse-to-fine.js';
+import type { Level, PyramidSettings } from './coarse-to-fine.js';
 import type { ResolvedEstimateOptions } from './options.js';
 
 function settingsOf(opts: ResolvedEstimateOptions): PyramidSettings {
@@ -18,7 +18,8 @@ function settingsOf(opts: ResolvedEstimateOptions): PyramidSettings {
 }
 
 /**
- * One scored kernel per size, in the order of `sizes`. `step` runs after every pyramid level and
+ * One scored kernel per size, in the order of `sizes`, scored on `scoreLevel` (the window's
+ * full-scale level; workers rebuild it from the window). `step` runs after every pyramid level and
  * after each score (progress, abort checks); `opts.workers` caps the threads (1: this thread only).
  */
 export async function runCandidates(
@@ -28,6 +29,7 @@ export async function runCandidates(
   opts: ResolvedEstimateOptions,
   saturation: number,
   sigma: number,
+  scoreLevel: Level,
   step: () => Promise<void>,
 ): Promise<ScoredCandidate[]> {
   const settings = settingsOf(opts);
@@ -36,7 +38,7 @@ export async function runCandidates(
     const out: ScoredCandidate[] = [];
     for (const size of sizes) {
       await step(); // let the caller's identity score run first, as it does beside the workers
-      out.push(await estimateCandidate(window, size, workMax, settings, saturation, sigma, step));
+      out.push(await estimateCandidate(window, size, workMax, settings, saturation, sigma, step, scoreLevel));
     }
     return out;
   }
@@ -55,7 +57,7 @@ export async function runCandidates(
     const out = await Promise.all(sizes.map((size) => pool.run<ScoredCandidate>(
       { kind: 'candidate', job: { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation, sigma } },
       [], onLevel,
-    ).then(async (c) => { onLevel(); return c; }))).catch((err: unknown) => { throw failure ?? err; });
+    ).then((c) => { onLevel(); return c; }))).catch((err: unknown) => { throw failure ?? err; });
     await pending;
     if (failure !== undefined) throw failure;
     return out;

@@ -29,14 +29,14 @@ import type { RawImage } from '../types.js';
 import { identityKernel, resizeKernel } from './cleanup.js';
 import { blindScore } from './blind-score.js';
 import type { CandidateScore } from './blind-score.js';
-
-export type { CandidateScore };
 import { alternate, buildLevel, pyramid } from './coarse-to-fine.js';
 import { runCandidates } from './candidates.js';
 import { oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions } from './options.js';
 import { mostTexturedWindow } from './window.js';
 import type { Window } from './window.js';
+
+export type { CandidateScore };
 
 /** What {@link estimateKernel} found. */
 export interface KernelEstimate {
@@ -127,9 +127,10 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
 
   // Every candidate comes back centred in a workMax square, scored on the same field as the
   // identity, which this thread scores while the workers estimate.
-  const running = runCandidates(windowPlane, sizes, workMax, opts, saturation, sigma, step);
+  const scoreLevel = buildLevel(windowPlane, workMax, saturation);
+  const running = runCandidates(windowPlane, sizes, workMax, opts, saturation, sigma, scoreLevel, step);
   running.catch(() => undefined); // awaited below; an abort must not surface as unhandled meanwhile
-  const identityScore = blindScore(buildLevel(windowPlane, workMax, saturation), identityKernel(workMax), workMax, sigma);
+  const identityScore = blindScore(scoreLevel, identityKernel(workMax), workMax, sigma);
   const candidates = await running;
   await step();
   const best = candidates.reduce((a, b) => (b.score.sparsity < a.score.sparsity ? b : a));
@@ -141,10 +142,11 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     // working plane and read at full resolution (only that window: a 12 MP luminance is 96 MB).
     const fullSize = oddCeil(size / scale);
     const fullSide = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize / scale)), fullSize);
-    const side = Math.min(fullSide, layout.width, layout.height);
-    const found = mostTexturedWindow(work, Math.max(1, Math.round(side * scale)), Math.max(1, Math.round(side * scale)), saturation);
-    const at = (v: number, length: number) => Math.max(0, Math.min(length - side, Math.round(v / scale)));
-    const refineWindow = { x: at(found.x, layout.width), y: at(found.y, layout.height), width: side, height: side };
+    const refineSide = Math.min(fullSide, layout.width, layout.height);
+    const searchSide = Math.max(1, Math.round(refineSide * scale));
+    const found = mostTexturedWindow(work, searchSide, searchSide, saturation);
+    const at = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v / scale)));
+    const refineWindow = { x: at(found.x, layout.width), y: at(found.y, layout.height), width: refineSide, height: refineSide };
     const level = buildLevel(luminancePlane(image, layout, refineWindow, opts.linearLight), fullSize, saturation);
     kernel = resizeKernel(kernel, size, fullSize, 1 / scale);
     kernel = alternate(level, kernel, fullSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, 1 / scale);
