@@ -31,7 +31,7 @@ export {
 } from './kernel/kernel-file.js';
 export { centreOfMass } from './kernel/cleanup.js';
 export { deconvolve } from './deconvolve/deconvolve.js';
-export type { DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
+export type { DeconvolutionColor, DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
 export { estimateNoise } from './deconvolve/noise.js';
 export type {
   Backend,

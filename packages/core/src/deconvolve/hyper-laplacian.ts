@@ -107,7 +107,9 @@ export function shrinkAndAdjoin(x: Float64Array, w: number, h: number, table: Fl
 /**
  * Deconvolves one periodic field `y` (`w` x `h`, sizes of `RealSpectrum`) blurred by the kernel whose OTF is
  * `kernelOtf`. `differencesPower` is |Dx|² + |Dy|² on the same grid. The result is written to
- * `out`, which may be `y` itself (a tile's own copy: one field less in memory).
+ * `out`, which may be `y` itself (a tile's own copy: one field less in memory). `spectra`, two
+ * spectra of the field's size, are the solver's work space (a tile loop passes the same ones to
+ * every plane, so its memory stays put); by default they are allocated.
  */
 export function hyperLaplacianDeconvolve(
   y: Float64Array,
@@ -117,12 +119,13 @@ export function hyperLaplacianDeconvolve(
   differencesPower: DifferencesPower,
   settings: HyperLaplacianSettings,
   out: Float64Array = new Float64Array(w * h),
+  spectra: readonly [RealSpectrum, RealSpectrum] = [new RealSpectrum(w, h), new RealSpectrum(w, h)],
 ): Float64Array {
-  const ys = new RealSpectrum(w, h).forward(y);
+  const [ys, field] = spectra;
+  ys.forward(y);
   const data = dataTerm(kernelOtf, ys, ys); // conj(K)·Y replaces Y: only the data term needs it
   const x = out;
   if (x !== y) x.set(y);
-  const field = new RealSpectrum(w, h);
   for (let beta = settings.betaStart; beta <= settings.betaMax; beta *= settings.betaRate) {
     // x holds ∂ᵀw until the solve overwrites it with the next estimate.
     shrinkAndAdjoin(x, w, h, shrinkTable(settings.alpha, beta), settings.alpha, beta);

@@ -17,9 +17,11 @@ function smoothstep(t: number): number {
  * rest with the smooth bridge. `fieldW - w` and `fieldH - h` should be at least the blur kernel's
  * size so the bridge hides the seam from the kernel.
  */
-export function periodicExtend(src: ArrayLike<number>, w: number, h: number, fieldW: number, fieldH: number): Float64Array {
+export function periodicExtend(
+  src: ArrayLike<number>, w: number, h: number, fieldW: number, fieldH: number, into?: Float64Array,
+): Float64Array {
   if (fieldW < w || fieldH < h) throw new RangeError(`field ${fieldW}x${fieldH} is smaller than the image ${w}x${h}`);
-  const out = new Float64Array(fieldW * fieldH);
+  const out = into ?? new Float64Array(fieldW * fieldH);
   const padX = fieldW - w;
   const padY = fieldH - h;
   for (let y = 0; y < h; y++) {

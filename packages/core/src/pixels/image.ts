@@ -73,8 +73,8 @@ export function readTensor(
   y0: number,
   w: number,
   h: number,
+  out: Float32Array = new Float32Array(3 * w * h),
 ): Float32Array {
-  const out = new Float32Array(3 * w * h);
   const plane = w * h;
   const { channels, colorChannels, maxValue, width, height } = layout;
   const scale = 1 / maxValue;

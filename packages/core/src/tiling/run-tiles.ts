@@ -7,14 +7,18 @@ export interface TileRunner {
   concurrency: number;
   signal: AbortSignal | undefined;
   onProgress: ProgressCallback | undefined;
-  /** Reads the model input of a tile (planar RGB, readLength sized). */
+  /** Planes of each tile's result and of the blended rows. Default 3 (planar RGB). */
+  planes?: number;
+  /** Reads the model input of a tile (planar, readLength sized). */
   read(tile: Tile): Float32Array;
   /** Runs the model on it. */
   infer(tensor: Float32Array, tile: Tile): Promise<Float32Array>;
   /**
    * Receives finished rows: `rowCount` rows starting at image row `fromRow`, stored in `acc`
-   * (planar RGB, `accRows` rows per plane, first plane row = image row `accFirstRow`).
+   * (planar, `planes` planes of `accRows` rows, first plane row = image row `accFirstRow`).
    */
+  /** Takes back a result once it is blended (a buffer to reuse for the next tile). */
+  release?(out: Float32Array): void;
   write(acc: Float32Array, accRows: number, fromRow: number, rowCount: number, accFirstRow: number): void;
 }
 
@@ -32,6 +36,7 @@ function weights(span: AxisSpan, feather: number, length: number): Float32Array 
  */
 export async function runTiles(plan: TilePlan, runner: TileRunner): Promise<void> {
   const { width, height, feather, rows, cols } = plan;
+  const planes = runner.planes ?? 3;
   const total = plan.tiles.length;
   let done = 0;
   const colWeights = cols.map((c) => weights(c, feather, width));
@@ -41,10 +46,10 @@ export async function runTiles(plan: TilePlan, runner: TileRunner): Promise<void
     const ySpan = rows[r]!;
     const bandFirst = ySpan.writeStart;
     const bandRows = ySpan.writeEnd - ySpan.writeStart;
-    const acc = new Float32Array(3 * bandRows * width);
+    const acc = new Float32Array(planes * bandRows * width);
     if (carry) {
       // Rows the previous band shares with this one (its lower feather ramp).
-      for (let c = 0; c < 3; c++) {
+      for (let c = 0; c < planes; c++) {
         for (let y = Math.max(bandFirst, carry.first); y < carry.first + carry.rows; y++) {
           const src = (c * carry.rows + (y - carry.first)) * width;
           const dst = (c * bandRows + (y - bandFirst)) * width;
@@ -59,7 +64,7 @@ export async function runTiles(plan: TilePlan, runner: TileRunner): Promise<void
       const th = tile.y.readLength;
       const cw = colWeights[tile.col]!;
       const { writeStart: x0, writeEnd: x1, readStart: rx } = tile.x;
-      for (let c = 0; c < 3; c++) {
+      for (let c = 0; c < planes; c++) {
         for (let y = ySpan.writeStart; y < ySpan.writeEnd; y++) {
           const wy = rowWeights[y - ySpan.writeStart]!;
           const src = (c * th + (y - ySpan.readStart)) * tw - rx;
@@ -78,6 +83,7 @@ export async function runTiles(plan: TilePlan, runner: TileRunner): Promise<void
         const out = await runner.infer(runner.read(tile), tile);
         throwIfAborted(runner.signal);
         accumulate(tile, out);
+        runner.release?.(out);
         done += 1;
         runner.onProgress?.({ done, total });
       }
@@ -86,6 +92,13 @@ export async function runTiles(plan: TilePlan, runner: TileRunner): Promise<void
 
     const nextStart = r + 1 < rows.length ? rows[r + 1]!.writeStart : ySpan.writeEnd;
     runner.write(acc, bandRows, bandFirst, nextStart - bandFirst, bandFirst);
-    carry = { acc, rows: bandRows, first: bandFirst };
+    // Only the rows the next band shares (its upper feather ramp) outlive this band.
+    const keepRows = bandFirst + bandRows - nextStart;
+    const kept = new Float32Array(planes * keepRows * width);
+    for (let c = 0; c < planes; c++) {
+      const from = (c * bandRows + (nextStart - bandFirst)) * width;
+      kept.set(acc.subarray(from, from + keepRows * width), c * keepRows * width);
+    }
+    carry = { acc: kept, rows: keepRows, first: nextStart };
   }
 }
