@@ -13,7 +13,8 @@
  *
  * It runs once per kernel size in `sizeShares` (on parallel worker threads) and keeps the kernel
  * with the lowest blind score: the normalised sparsity ||∇x||₁/||∇x||₂ of the window deconvolved
- * with it (see blindScore). The identity kernel is scored the same way; the confidence is the
+ * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
+ * scored the same way; the confidence is the
  * share of the identity's score the kernel removes, and below `minConfidence` (a sharp photo, or a
  * failed estimate) the identity is returned, as it is for a kernel dominated by one tap (see
  * peakDominance).
@@ -27,7 +28,7 @@ import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel } from '../synthetic/motion-blur.js';
 import type { RawImage } from '../types.js';
 import { identityKernel, resizeKernel } from './cleanup.js';
-import { blindScore } from './blind-score.js';
+import { blindScore, selectionScore } from './blind-score.js';
 import type { CandidateScore } from './blind-score.js';
 import { alternate, buildLevel, pyramid } from './coarse-to-fine.js';
 import { runCandidates } from './candidates.js';
@@ -133,7 +134,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const identityScore = blindScore(scoreLevel, identityKernel(workMax), workMax, sigma);
   const candidates = await running;
   await step();
-  const best = candidates.reduce((a, b) => (b.score.sparsity < a.score.sparsity ? b : a));
+  const best = candidates.reduce((a, b) => (selectionScore(b.score) < selectionScore(a.score) ? b : a));
   const confidence = Math.max(0, Math.min(1, 1 - best.score.sparsity / identityScore.sparsity));
   let kernel = best.kernel;
   let size = workMax;
