@@ -1,0 +1,157 @@
+/**
+ * The passes of a tiled deconvolution, one per grid of planes: grey photos and `color: 'rgb'` take
+ * one pass over the photo's planes; `'ycbcr'` takes two, the chroma planes at half resolution
+ * (kernel halved) into a store, then luma at full resolution, turned into RGB with that chroma as
+ * its rows are written.
+ */
+import { readTensor, writeRows } from '../pixels/image.js';
+import type { PixelLayout } from '../pixels/image.js';
+import { halfSize, readHalfChroma, readLuma, rgbFromLumaChroma } from '../pixels/ycbcr.js';
+import type { ChromaPlanes } from '../pixels/ycbcr.js';
+import { planTiles } from '../tiling/plan.js';
+import type { AxisSpan, Tile, TilePlan } from '../tiling/plan.js';
+import type { TileRunner } from '../tiling/run-tiles.js';
+import type { BlurKernel } from '../synthetic/motion-blur.js';
+import type { RawImage } from '../types.js';
+import { halveKernel } from './half-kernel.js';
+import type { TileSettings } from './tile.js';
+import type { ResolvedDeconvolveOptions } from './options.js';
+
+/** Rows of RGB built at a time from blended luma and the chroma store. */
+const ROWS_PER_WRITE = 32;
+
+/**
+ * Float32 buffers by length, handed out again once given back. Every tile of a pass has the same
+ * read size (equaliseReads), so the tensors of the tiles in flight are recycled instead of
+ * allocated per tile: tens of megabytes apiece at 2048 px, whose churn between threads the
+ * allocator would keep as resident memory.
+ */
+export class BufferShelf {
+  private readonly free: Float32Array[] = [];
+  take(length: number): Float32Array {
+    const i = this.free.findIndex((b) => b.length === length);
+    return i >= 0 ? this.free.splice(i, 1)[0]! : new Float32Array(length);
+  }
+  give(buffer: Float32Array): void {
+    if (this.free.length < 8) this.free.push(buffer);
+  }
+}
+
+/** One tiled deconvolution over a grid of planes: what its tiles read, deconvolve and give back. */
+export interface Pass {
+  plan: TilePlan;
+  settings: TileSettings;
+  /** Planes `finish` returns per tile, blended and handed to `write`. */
+  outPlanes: number;
+  /** The planes to deconvolve of a read window ([settings.planes][h][w]), in a buffer of `shelf`. */
+  read(x0: number, y0: number, w: number, h: number, shelf: BufferShelf): Float32Array;
+  /** The tile's result from its deconvolved planes (may return them); a new buffer comes from `shelf`. */
+  finish(deconvolved: Float32Array, tile: Tile, shelf: BufferShelf): Float32Array;
+  write: TileRunner['write'];
+}
+
+/**
+ * Tiles a `width` x `height` grid for `kernel`. `scale` converts the user's photo-px `bridge` and
+ * `overlap` to the grid (0.5 for the half-resolution chroma); the defaults follow the kernel.
+ */
+function planFor(width: number, height: number, kernel: BlurKernel, opts: ResolvedDeconvolveOptions, scale: number) {
+  const kernelSide = Math.max(kernel.width, kernel.height);
+  const bridge = opts.bridge === undefined ? kernelSide + 8 : Math.max(2, Math.ceil(opts.bridge * scale));
+  const overlap = opts.overlap === undefined ? Math.max(48, 6 * kernelSide) : Math.ceil(opts.overlap * scale);
+  const plan = planTiles(width, height, { tileSize: Math.max(opts.tileSize - bridge, 3 * overlap + 2), overlap, multiple: 1 });
+  equaliseReads(plan.cols, width);
+  equaliseReads(plan.rows, height);
+  return { plan, bridge };
+}
+
+/**
+ * The passes that deconvolve a photo: grey, one plane; `'rgb'`, each of R, G, B; `'ycbcr'`, the
+ * two chroma planes at half resolution (with the kernel halved) into a half-resolution store,
+ * then luma at full resolution, recombined with that chroma into RGB tile by tile.
+ */
+export function passesFor(
+  image: RawImage, layout: PixelLayout, kernel: BlurKernel, opts: ResolvedDeconvolveOptions,
+  common: Omit<TileSettings, 'kernel' | 'bridge' | 'planes'>, target: RawImage, targetLayout: PixelLayout,
+): Pass[] {
+  const { width, height } = layout;
+  const writeOut: TileRunner['write'] = (acc, accRows, fromRow, rowCount, accFirstRow) =>
+    writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, target, targetLayout);
+  const full = planFor(width, height, kernel, opts, 1);
+  if (layout.colorChannels !== 3 || opts.color === 'rgb') {
+    const planes = layout.colorChannels === 3 ? 3 : 1;
+    return [{
+      plan: full.plan,
+      settings: { ...common, kernel, bridge: full.bridge, planes },
+      outPlanes: 3,
+      // readTensor replicates a grey photo into three planes: deconvolve one, copy it back.
+      read: (x0, y0, w, h, shelf) => {
+        const rgb = readTensor(image, layout, x0, y0, w, h, shelf.take(3 * w * h));
+        if (planes === 3) return rgb;
+        const grey = shelf.take(w * h);
+        grey.set(rgb.subarray(0, w * h));
+        shelf.give(rgb);
+        return grey;
+      },
+      finish: (out, tile, shelf) => {
+        if (planes === 3) return out;
+        const n = tile.x.readLength * tile.y.readLength;
+        const three = shelf.take(3 * n);
+        three.set(out, 0); three.set(out, n); three.set(out, 2 * n);
+        return three;
+      },
+      write: writeOut,
+    }];
+  }
+  const chroma: ChromaPlanes = { width: halfSize(width), height: halfSize(height), data: new Float32Array(2 * halfSize(width) * halfSize(height)) };
+  const half = halveKernel(kernel);
+  const chromaPlan = planFor(chroma.width, chroma.height, half, opts, 0.5);
+  const chromaPlane = chroma.width * chroma.height;
+  return [{
+    plan: chromaPlan.plan,
+    settings: { ...common, kernel: half, bridge: chromaPlan.bridge, planes: 2 },
+    outPlanes: 2,
+    read: (x0, y0, w, h, shelf) => readHalfChroma(image, layout, x0, y0, w, h, shelf.take(2 * w * h)),
+    finish: (out) => out,
+    write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
+      for (let c = 0; c < 2; c++) {
+        for (let y = fromRow; y < fromRow + rowCount; y++) {
+          const from = (c * accRows + (y - accFirstRow)) * chroma.width;
+          chroma.data.set(acc.subarray(from, from + chroma.width), c * chromaPlane + y * chroma.width);
+        }
+      }
+    },
+  }, {
+    // Luma is blended alone and turned into RGB as its rows are written, a few rows at a time.
+    plan: full.plan,
+    settings: { ...common, kernel, bridge: full.bridge, planes: 1 },
+    outPlanes: 1,
+    read: (x0, y0, w, h, shelf) => readLuma(image, layout, x0, y0, w, h, shelf.take(w * h)),
+    finish: (luma) => luma,
+    write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
+      const strip = new Float32Array(3 * ROWS_PER_WRITE * width);
+      for (let r = 0; r < rowCount; r += ROWS_PER_WRITE) {
+        const rows = Math.min(ROWS_PER_WRITE, rowCount - r);
+        const first = fromRow + r - accFirstRow;
+        const luma = acc.subarray(first * width, (first + rows) * width);
+        const rgbRows = rgbFromLumaChroma(luma, chroma, 0, fromRow + r, width, rows, strip.subarray(0, 3 * rows * width));
+        writeRows(rgbRows, rows, fromRow + r, rows, fromRow + r, image, target, targetLayout);
+      }
+    },
+  }];
+}
+
+/**
+ * Widens the shorter tiles of an axis (the last one, usually) inward to the length of the longest,
+ * reading more of the photo: every tile then has the same FFT field, so each thread caches one OTF
+ * per call instead of one per tile size (tens of megabytes apiece at 12 MP), and no tile has less
+ * context than before.
+ */
+function equaliseReads(spans: AxisSpan[], length: number): void {
+  const longest = Math.min(length, Math.max(...spans.map((s) => s.readLength)));
+  for (const s of spans) {
+    if (s.readLength >= longest) continue;
+    const start = Math.max(0, Math.min(s.readStart, length - longest));
+    s.readStart = start;
+    s.readLength = longest;
+  }
+}
