@@ -4,7 +4,6 @@
  */
 import { nextFftSize } from '../fft/fft.js';
 import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../fft/real.js';
-
 import { differencesPower } from '../fft/gradients.js';
 import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';

@@ -14,10 +14,9 @@
  * It runs once per kernel size in `sizeShares` (on parallel worker threads) and keeps the kernel
  * with the lowest blind score: the normalised sparsity ||∇x||₁/||∇x||₂ of the window deconvolved
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
- * scored the same way; the confidence is the
- * share of the identity's score the kernel removes, and below `minConfidence` (a sharp photo, or a
- * failed estimate) the identity is returned, as it is for a kernel dominated by one tap (see
- * peakDominance).
+ * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
+ * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned, as it
+ * is for a kernel dominated by one tap (see peakDominance).
  */
 import { estimateNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';

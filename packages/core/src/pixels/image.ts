@@ -109,7 +109,7 @@ export function allocateLike(image: RawImage, layout: PixelLayout): RawImage {
 }
 
 /** Rec. 601 luma: how an RGB restoration of a grey image is folded back into one channel. */
-const LUMA = [0.299, 0.587, 0.114] as const;
+export const LUMA = [0.299, 0.587, 0.114] as const;
 
 /**
  * Writes rows of blended RGB floats (`acc`, planar per row band: [3][rows][width]) into the output

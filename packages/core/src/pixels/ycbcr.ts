@@ -6,13 +6,11 @@
  *
  *   Y = 0.299 R + 0.587 G + 0.114 B,   Cb = (B − Y) / 1.772,   Cr = (R − Y) / 1.402
  */
-import { reflectIndex } from './image.js';
+import { LUMA, reflectIndex } from './image.js';
 import type { PixelLayout } from './image.js';
 import type { RawImage } from '../types.js';
 
-const KR = 0.299;
-const KG = 0.587;
-const KB = 0.114;
+const [KR, KG, KB] = LUMA;
 const CB_SCALE = 2 * (1 - KB); // 1.772
 const CR_SCALE = 2 * (1 - KR); // 1.402
 

@@ -13,12 +13,12 @@ export interface TileRunner {
   read(tile: Tile): Float32Array;
   /** Runs the model on it. */
   infer(tensor: Float32Array, tile: Tile): Promise<Float32Array>;
+  /** Takes back a result once it is blended (a buffer to reuse for the next tile). */
+  release?(out: Float32Array): void;
   /**
    * Receives finished rows: `rowCount` rows starting at image row `fromRow`, stored in `acc`
    * (planar, `planes` planes of `accRows` rows, first plane row = image row `accFirstRow`).
    */
-  /** Takes back a result once it is blended (a buffer to reuse for the next tile). */
-  release?(out: Float32Array): void;
   write(acc: Float32Array, accRows: number, fromRow: number, rowCount: number, accFirstRow: number): void;
 }
 
