@@ -22,7 +22,10 @@ export interface EstimateKernelOptions {
   windowSize?: number;
   /**
    * Largest kernel side estimated at full resolution, 15 to 101. A larger `maxSize` is estimated
-   * on a downscaled photo, then refined at full scale. Default 41.
+   * on a downscaled photo, then refined at full scale. Default 55: photos up to about 1200 px
+   * (`maxSize` ≤ 55) are estimated at full resolution. Against 41, on project scenes, that was
+   * better on 6 of 6 kernels at 1 MP (+0.2 to +1.6 dB) and faster (no refinement pass), and at
+   * 12 MP better or equal on 3 of 3 at about the same time (BENCHMARKS.md, "Cost of the kernel stages").
    */
   maxWorkingSize?: number;
   /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
@@ -136,7 +139,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     maxSize,
     sizeShares,
     windowSize,
-    maxWorkingSize: integerOption('maxWorkingSize', raw.maxWorkingSize, 15, 101, 41),
+    maxWorkingSize: integerOption('maxWorkingSize', raw.maxWorkingSize, 15, 101, 55),
     lambda: numberOption('lambda', raw.lambda, 1e-4, 0.1, 2e-3),
     iterations: integerOption('iterations', raw.iterations, 1, 20, 5),
     kappa: numberOption('kappa', raw.kappa, 1.5, 8, 2 * Math.SQRT2),
