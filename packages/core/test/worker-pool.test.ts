@@ -1,0 +1,51 @@
+/**
+ * The worker threads, through the compiled package (dist/: the sources run untranspiled here have
+ * no worker to start, so every other test runs the same functions on this thread). Workers outlive
+ * the call that started them and are leased again; these tests check that a reused worker, one
+ * whose last call was aborted, and this thread all give the same numbers.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+import type * as Core from '../src/index.js';
+import type { RawImage } from '../src/index.js';
+
+const DIST = new URL('../dist/index.js', import.meta.url);
+
+describe('worker threads (compiled package)', () => {
+  it('is built: the tests run after the build, as turbo orders them', () => {
+    expect(existsSync(DIST), 'packages/core/dist/index.js is missing: run the build first').toBe(true);
+  });
+
+  it('a reused worker, an aborted call and this thread give the same deconvolution and kernel', async () => {
+    const core = (await import(DIST.href)) as typeof Core;
+    const sharp = core.deadLeaves(600, 400, 4);
+    const kernel = core.trajectoryKernel({ length: 11, seed: 4 });
+    const blurry = core.applyBlur(sharp, kernel, { noise: 0.01, seed: 4 });
+    // Small tiles: several tiles, so both workers take some.
+    const options = { tileSize: 256, overlap: 48 };
+    const onThisThread = await core.deconvolve(blurry, kernel, { ...options, workers: 1 });
+    const first = await core.deconvolve(blurry, kernel, { ...options, workers: 2 });
+    const second = await core.deconvolve(blurry, kernel, { ...options, workers: 2 });
+    expect(Buffer.compare(Buffer.from(first.data as Uint8Array), Buffer.from(onThisThread.data as Uint8Array))).toBe(0);
+    expect(Buffer.compare(Buffer.from(second.data as Uint8Array), Buffer.from(first.data as Uint8Array))).toBe(0);
+
+    // Aborted after its first tile: it rejects, and the workers it leaves behind are not reused busy.
+    const controller = new AbortController();
+    const aborted = core.deconvolve(blurry, kernel, {
+      ...options, workers: 2, signal: controller.signal, onProgress: () => controller.abort(),
+    });
+    await expect(aborted).rejects.toBeInstanceOf(core.AbortError);
+    const after: RawImage = await core.deconvolve(blurry, kernel, { ...options, workers: 2 });
+    expect(Buffer.compare(Buffer.from(after.data as Uint8Array), Buffer.from(first.data as Uint8Array))).toBe(0);
+
+    // The estimator's candidates on leased workers equal those run here, call after call.
+    const small = core.applyBlur(core.deadLeaves(200, 150, 5), kernel, { noise: 0.01, seed: 5 });
+    const here = await core.estimateKernel(small, { maxSize: 15, workers: 1 });
+    const leased = await core.estimateKernel(small, { maxSize: 15, workers: 2 });
+    const again = await core.estimateKernel(small, { maxSize: 15, workers: 2 });
+    expect(here.identity).toBe(false);
+    expect(Array.from(leased.kernel.data)).toEqual(Array.from(here.kernel.data));
+    expect(Array.from(again.kernel.data)).toEqual(Array.from(here.kernel.data));
+  });
+});
