@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deconvolve } from '../src/deconvolve/deconvolve.js';
-import { estimateNoise } from '../src/deconvolve/noise.js';
+import { estimateNoise, estimatePhotoNoise, JPEG_BLOCKINESS, jpegBlockiness } from '../src/deconvolve/noise.js';
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
 import { applyBlur, deadLeaves, psnr, seededRandom, trajectoryKernel } from '../src/synthetic/motion-blur.js';
 import type { RawImage } from '../src/types.js';
@@ -81,5 +81,67 @@ describe('estimateNoise', () => {
       const truth = Math.hypot(sigma, 1 / (255 * Math.sqrt(12)));
       expect(Math.abs(estimateNoise(planes, 256, 256) / truth - 1)).toBeLessThan(0.2);
     }
+  });
+});
+
+/**
+ * JPEG's lossy step, written out independently of any codec: each 8x8 block's 2-D DCT-II (orthonormal),
+ * rounded to the multiples of the standard luminance table scaled to `quality` (IJG scaling), and
+ * transformed back. Values in [0, 1].
+ */
+function jpegQuantise(plane: Float64Array, width: number, height: number, quality: number): Float64Array {
+  const table = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99];
+  const scale = quality < 50 ? 5000 / quality : 200 - 2 * quality;
+  const q = table.map((t) => Math.max(1, Math.floor((t * scale + 50) / 100)) / 255);
+  const basis = (k: number, n: number) => (k === 0 ? Math.SQRT1_2 : 1) * 0.5 * Math.cos(((2 * n + 1) * k * Math.PI) / 16);
+  const out = Float64Array.from(plane);
+  for (let by = 0; by + 8 <= height; by += 8) {
+    for (let bx = 0; bx + 8 <= width; bx += 8) {
+      const coef = new Float64Array(64);
+      for (let v = 0; v < 8; v++) {
+        for (let u = 0; u < 8; u++) {
+          let acc = 0;
+          for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) acc += basis(u, x) * basis(v, y) * (plane[(by + y) * width + bx + x]! - 0.5);
+          coef[v * 8 + u] = Math.round(acc / q[v * 8 + u]!) * q[v * 8 + u]!;
+        }
+      }
+      for (let y = 0; y < 8; y++) {
+        for (let x = 0; x < 8; x++) {
+          let acc = 0;
+          for (let v = 0; v < 8; v++) for (let u = 0; u < 8; u++) acc += basis(u, x) * basis(v, y) * coef[v * 8 + u]!;
+          out[(by + y) * width + bx + x] = Math.round(Math.min(1, Math.max(0, acc + 0.5)) * 255) / 255;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe('noise under JPEG compression', () => {
+  const side = 256;
+  const sigma = 0.015;
+  const noisy = applyBlur(deadLeaves(side, side, 3), trajectoryKernel({ length: 9, seed: 3 }), { noise: sigma, seed: 5 });
+  const grey = Float64Array.from({ length: side * side }, (_, i) => noisy.data[i * 3 + 1]! / 255);
+  const compressed = jpegQuantise(grey, side, side, 80);
+  const truth = Math.hypot(sigma, 1 / (255 * Math.sqrt(12)));
+
+  it('sees the 8x8 grid of a JPEG and none on a photo never compressed', () => {
+    expect(jpegBlockiness(grey, side, side)).toBeLessThan(1.05);
+    expect(jpegBlockiness(compressed, side, side)).toBeGreaterThan(JPEG_BLOCKINESS);
+    // The grid is found at any phase: a crop that moves it by 3 px.
+    const w = side - 3;
+    const shifted = Float64Array.from({ length: w * (side - 3) }, (_, i) => compressed[(Math.floor(i / w) + 3) * side + (i % w) + 3]!);
+    expect(jpegBlockiness(shifted, w, side - 3)).toBeGreaterThan(JPEG_BLOCKINESS);
+  });
+
+  it('reads the noise a JPEG hides from the finest band, and changes nothing on other photos', () => {
+    // The finest diagonal band is emptied by the quantisation: the white-noise estimate falls far short.
+    expect(estimateNoise([compressed], side, side) / truth).toBeLessThan(0.6);
+    const jpegAware = estimatePhotoNoise([compressed], side, side);
+    expect(jpegAware / truth).toBeGreaterThan(0.6);
+    expect(jpegAware / truth).toBeLessThan(1.5);
+    expect(estimatePhotoNoise([grey], side, side)).toBe(estimateNoise([grey], side, side));
   });
 });

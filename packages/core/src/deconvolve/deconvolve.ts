@@ -20,13 +20,13 @@ import { BufferShelf, passesFor } from './passes.js';
 import type { Pass } from './passes.js';
 import { deconvolveTile } from './tile.js';
 import type { TileCache, TileSettings } from './tile.js';
-import { estimateNoise } from './noise.js';
+import { estimatePhotoNoise } from './noise.js';
 import { resolveDeconvolveOptions } from './options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './options.js';
 
 const MAX_PIXELS = 0x3fff * 0x3fff;
 
-/** Noise σ of a photo, read from a centred window of at most 1024² px of every colour plane. */
+/** Noise σ of a photo (JPEG-aware: estimatePhotoNoise), read from a centred window of at most 1024² px of every colour plane. */
 export function photoNoise(image: RawImage, layout: PixelLayout): number {
   const w = Math.min(layout.width, 1024);
   const h = Math.min(layout.height, 1024);
@@ -34,7 +34,7 @@ export function photoNoise(image: RawImage, layout: PixelLayout): number {
   const planes = layout.colorChannels === 3
     ? [0, 1, 2].map((c) => tensor.subarray(c * w * h, (c + 1) * w * h))
     : [tensor.subarray(0, w * h)];
-  return estimateNoise(planes, w, h);
+  return estimatePhotoNoise(planes, w, h);
 }
 
 /**

@@ -18,7 +18,7 @@
  * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned, as it
  * is for a kernel dominated by one tap (see peakDominance).
  */
-import { estimateNoise } from '../deconvolve/noise.js';
+import { estimatePhotoNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
 import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
@@ -123,7 +123,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const side = fittedWindowSide(opts.windowSize, workMax);
   const window = mostTexturedWindow(work, side, side, saturation);
   const windowPlane = crop(work, window);
-  const sigma = estimateNoise([windowPlane.data], windowPlane.width, windowPlane.height);
+  const sigma = estimatePhotoNoise([windowPlane.data], windowPlane.width, windowPlane.height);
 
   // Every candidate comes back centred in a workMax square, scored on the same field as the
   // identity, which this thread scores while the workers estimate.
