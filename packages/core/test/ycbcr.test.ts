@@ -113,5 +113,13 @@ describe("deconvolve's colour planes", () => {
     await expect(deconvolve(blurry, kernel, { color: 'lab' as never })).rejects.toThrow(InvalidOptionError);
     const grey = { data: blurry.data.filter((_, i) => i % 3 === 1), width: 256, height: 192, channels: 1 };
     expect((await deconvolve(grey, kernel)).data).toEqual((await deconvolve(grey, kernel, { color: 'rgb' })).data);
+    // A grey photo's one plane is read as readTensor reads each of its three, sample for sample,
+    // reflected windows and 16-bit samples included.
+    const grey16 = { data: Uint16Array.from(grey.data, (v) => v * 257), width: 256, height: 192, channels: 1 };
+    for (const photo of [grey, grey16]) {
+      const layout = describeImage(photo, 1 << 24);
+      const three = readTensor(photo, layout, -7, 180, 40, 30);
+      expect(Array.from(readLuma(photo, layout, -7, 180, 40, 30))).toEqual(Array.from(three.subarray(0, 40 * 30)));
+    }
   });
 });

@@ -103,7 +103,7 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
       read: (tile) => pass.read(tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength, shelf),
       infer: async (tensor, tile) => {
         const deconvolved = await deconvolvePlanes(tensor, tile.x.readLength, tile.y.readLength);
-        const out = pass.finish(deconvolved, tile, shelf);
+        const out = pass.finish?.(deconvolved, tile, shelf) ?? deconvolved;
         if (out !== deconvolved) shelf.give(deconvolved);
         return out;
       },

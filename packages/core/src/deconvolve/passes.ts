@@ -41,12 +41,12 @@ export class BufferShelf {
 export interface Pass {
   plan: TilePlan;
   settings: TileSettings;
-  /** Planes `finish` returns per tile, blended and handed to `write`. */
+  /** Planes each tile's result has (after `finish`), blended and handed to `write`. */
   outPlanes: number;
   /** The planes to deconvolve of a read window ([settings.planes][h][w]), in a buffer of `shelf`. */
   read(x0: number, y0: number, w: number, h: number, shelf: BufferShelf): Float32Array;
-  /** The tile's result from its deconvolved planes (may return them); a new buffer comes from `shelf`. */
-  finish(deconvolved: Float32Array, tile: Tile, shelf: BufferShelf): Float32Array;
+  /** The tile's result from its deconvolved planes, a new buffer from `shelf`; absent: the planes themselves. */
+  finish?(deconvolved: Float32Array, tile: Tile, shelf: BufferShelf): Float32Array;
   write: TileRunner['write'];
 }
 
@@ -83,15 +83,11 @@ export function passesFor(
       plan: full.plan,
       settings: { ...common, kernel, bridge: full.bridge, planes },
       outPlanes: 3,
-      // readTensor replicates a grey photo into three planes: deconvolve one, copy it back.
-      read: (x0, y0, w, h, shelf) => {
-        const rgb = readTensor(image, layout, x0, y0, w, h, shelf.take(3 * w * h));
-        if (planes === 3) return rgb;
-        const grey = shelf.take(w * h);
-        grey.set(rgb.subarray(0, w * h));
-        shelf.give(rgb);
-        return grey;
-      },
+      // A grey photo is read as its one plane, deconvolved, and replicated into the three the
+      // writer folds back (as readTensor would have given them).
+      read: (x0, y0, w, h, shelf) => planes === 3
+        ? readTensor(image, layout, x0, y0, w, h, shelf.take(3 * w * h))
+        : readLuma(image, layout, x0, y0, w, h, shelf.take(w * h)),
       finish: (out, tile, shelf) => {
         if (planes === 3) return out;
         const n = tile.x.readLength * tile.y.readLength;
@@ -111,7 +107,6 @@ export function passesFor(
     settings: { ...common, kernel: half, bridge: chromaPlan.bridge, planes: 2 },
     outPlanes: 2,
     read: (x0, y0, w, h, shelf) => readHalfChroma(image, layout, x0, y0, w, h, shelf.take(2 * w * h)),
-    finish: (out) => out,
     write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
       for (let c = 0; c < 2; c++) {
         for (let y = fromRow; y < fromRow + rowCount; y++) {
@@ -126,7 +121,6 @@ export function passesFor(
     settings: { ...common, kernel, bridge: full.bridge, planes: 1 },
     outPlanes: 1,
     read: (x0, y0, w, h, shelf) => readLuma(image, layout, x0, y0, w, h, shelf.take(w * h)),
-    finish: (luma) => luma,
     write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
       const strip = new Float32Array(3 * ROWS_PER_WRITE * width);
       for (let r = 0; r < rowCount; r += ROWS_PER_WRITE) {

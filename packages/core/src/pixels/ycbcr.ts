@@ -56,17 +56,25 @@ export function readHalfChroma(
   return out;
 }
 
-/** Reads a window of the photo's luma, [h][w] in [0, 1]; positions outside are reflected. */
+/**
+ * Reads a window of the photo's luma, [h][w] in [0, 1]; positions outside are reflected. A grey
+ * photo's luma is its grey channel (the same samples `readTensor` gives each of its three planes).
+ */
 export function readLuma(
   image: RawImage, layout: PixelLayout, x0: number, y0: number, w: number, h: number, out: Float32Array = new Float32Array(w * h),
 ): Float32Array {
-  const { channels, maxValue, width, height } = layout;
+  const { channels, colorChannels, maxValue, width, height } = layout;
   const data = image.data;
+  const scale = 1 / maxValue;
   const kr = KR / maxValue, kg = KG / maxValue, kb = KB / maxValue;
   const cols = new Int32Array(w);
   for (let x = 0; x < w; x++) cols[x] = reflectIndex(x0 + x, width) * channels;
   for (let y = 0; y < h; y++) {
     const row = reflectIndex(y0 + y, height) * width * channels;
+    if (colorChannels === 1) {
+      for (let x = 0; x < w; x++) out[y * w + x] = data[row + cols[x]!]! * scale;
+      continue;
+    }
     for (let x = 0; x < w; x++) {
       const p = row + cols[x]!;
       out[y * w + x] = kr * data[p]! + kg * data[p + 1]! + kb * data[p + 2]!;
