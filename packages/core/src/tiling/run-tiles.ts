@@ -74,21 +74,49 @@ export async function runTiles(plan: TilePlan, runner: TileRunner): Promise<void
       }
     };
 
-    // A small pool: `concurrency` tiles in flight, blended as they finish.
+    // A small pool: `concurrency` tiles in flight, blended in plan order (floating-point sums
+    // depend on their order, and the result must not depend on which tile finished first). A
+    // tile starts only within `concurrency` of the next one to blend, so at most that many
+    // results wait.
+    const lanes = Math.min(runner.concurrency, rowTiles.length);
     let next = 0;
-    const worker = async () => {
-      while (next < rowTiles.length) {
-        throwIfAborted(runner.signal);
-        const tile = rowTiles[next++]!;
-        const out = await runner.infer(runner.read(tile), tile);
-        throwIfAborted(runner.signal);
-        accumulate(tile, out);
+    let toBlend = 0;
+    const finished = new Map<number, Float32Array>();
+    const wake: (() => void)[] = [];
+    let stopped = false;
+    const blendInOrder = () => {
+      for (let out = finished.get(toBlend); out !== undefined; out = finished.get(toBlend)) {
+        finished.delete(toBlend);
+        accumulate(rowTiles[toBlend]!, out);
         runner.release?.(out);
+        toBlend += 1;
         done += 1;
         runner.onProgress?.({ done, total });
       }
+      for (const w of wake.splice(0)) w();
     };
-    await Promise.all(Array.from({ length: Math.min(runner.concurrency, rowTiles.length) }, worker));
+    const worker = async () => {
+      while (next < rowTiles.length && !stopped) {
+        throwIfAborted(runner.signal);
+        if (next - toBlend >= lanes) {
+          await new Promise<void>((resolve) => wake.push(resolve));
+          continue;
+        }
+        const index = next++;
+        const tile = rowTiles[index]!;
+        const out = await runner.infer(runner.read(tile), tile);
+        throwIfAborted(runner.signal);
+        finished.set(index, out);
+        blendInOrder();
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: lanes }, worker));
+    } finally {
+      // A failed lane must not leave another waiting for a blend that will never come.
+      stopped = true;
+      for (const w of wake.splice(0)) w();
+    }
 
     const nextStart = r + 1 < rows.length ? rows[r + 1]!.writeStart : ySpan.writeEnd;
     runner.write(acc, bandRows, bandFirst, nextStart - bandFirst, bandFirst);
