@@ -24,8 +24,9 @@ export interface DeconvolveOptions {
   /** α of the hyper-Laplacian prior, 0.5 to 1. Default 2/3. */
   alpha?: number;
   /**
-   * Noise σ of the photo in [0, 1] units (0.0005 to 0.2), or `'auto'` (default) to estimate it.
-   * The data weight is λ = `weight` / σ² and the Wiener NSR is `nsr` x σ².
+   * Noise σ of the photo in [0, 1] units (0.0005 to 0.2), or `'auto'` (default) to estimate it
+   * (on a photo showing JPEG's 8x8 grid, also at half resolution, where the JPEG has not erased
+   * it). The data weight is λ = `weight` / σ² and the Wiener NSR is `nsr` x σ².
    */
   noise?: number | 'auto';
   /** Scale of the data weight λ = weight / σ², 1e-4 to 10. Default 0.2 (Krishnan & Fergus' λ = 2000 at σ = 1%). */
