@@ -29,6 +29,7 @@ import { parseOptions, REPO_ROOT, USAGE, UsageError } from './options.js';
 import type { BenchOptions, SectionId } from './options.js';
 import { psnrPerKernelSvg, qualityPrerequisite, qualityTable, RESTORATION_WORK, runQuality } from './quality.js';
 import { compareFft, fftTable } from './fft-compare.js';
+import { kernelCostTable, measureKernelCost } from './kernel-cost.js';
 import { measureQueue, queueTable } from './queue-throughput.js';
 import type { SectionResult, Table } from './report.js';
 import { num, pct, reasonOf, renderText, verdict } from './report.js';
@@ -368,6 +369,22 @@ async function main(argv: string[]): Promise<number> {
   ], async () => {
     if (skipped('fft')) throw new Skip('--skip fft');
     return { tables: [fftTable(compareFft())] };
+  });
+
+  await section('kernel-cost', 'Kernel stages at 1 MP', true, [
+    how('tools/bench/src/kernel-cost.ts'),
+    "`estimateKernel` and `deconvolve` in process on core's `deadLeaves(1155, 866, 11)` blurred by a project camera path (noise σ 0.01), medians of 5 runs (the first on fresh worker threads).",
+  ], async () => {
+    if (skipped('kernel-cost')) throw new Skip('--skip kernel-cost');
+    const cost = await measureKernelCost(opts.quick ? 2 : 5, opts.quick ? 577 : 1155, opts.quick ? 433 : 866);
+    const estimation = median(cost.estimationSeconds);
+    const is1mp = cost.width * cost.height >= 1e6;
+    budgets.push({
+      budget: 'Kernel estimation ≤ 5 s for a 1 MP photo (2-core machine)',
+      measured: `${num(estimation, 2)} s median at ${cost.width}x${cost.height}${is1mp ? '' : ' (quick: not 1 MP)'}`,
+      pass: is1mp ? estimation <= 5 : null,
+    });
+    return { tables: [kernelCostTable(cost)] };
   });
 
   await section('queue', 'Job queue (BullMQ on Redis)', true, [
