@@ -372,7 +372,8 @@ def evaluate(args) -> dict:
                        "error_ratios": [round(r, 4) for r in ratios]}} if records is not None else {}),
         "pairs": n,
         "summary": {m: {k: v for k, v in _mean(s).items() if k != "n"} for m, s in scores.items()},
-        **({"per_pair_aligned": {m: [round(v[4], 4) for v in s] for m, s in scores.items()}} if records is not None else {}),
+        **({"per_pair_aligned": {m: [round(v[4], 4) for v in s] for m, s in scores.items()},
+            "per_pair_raw": {m: [round(v[0], 4) for v in s] for m, s in scores.items()}} if records is not None else {}),
         "per_kernel": {m: [_mean([v for v in s if v[2] == k]) for k in range(n_kernels)]
                        for m, s in scores.items()},
         "labels": labels,

@@ -20,7 +20,7 @@ export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUs
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
 export { defaultMaxSize } from './kernel/options.js';
-export type { EstimateKernelOptions } from './kernel/options.js';
+export type { EstimateKernelOptions, KernelCentre } from './kernel/options.js';
 export {
   kernelFromGrey,
   kernelToGrey,
@@ -29,7 +29,7 @@ export {
   parseKernelJson,
   validateKernel,
 } from './kernel/kernel-file.js';
-export { centreOfMass } from './kernel/cleanup.js';
+export { centreOfMass, supportMidpoint } from './kernel/cleanup.js';
 export { deconvolve } from './deconvolve/deconvolve.js';
 export type { DeconvolutionColor, DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
 export { estimateNoise } from './deconvolve/noise.js';

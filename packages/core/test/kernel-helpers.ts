@@ -44,8 +44,11 @@ export function shakenScene(kernel: BlurKernel, seed = 4, width = 384, height = 
   return { sharp, blurry: applyBlur(sharp, kernel, { noise: 0.005, seed }) };
 }
 
-/** Normalised cross-correlation of two kernels at their best relative shift (within ±radius). */
-export function kernelNcc(a: BlurKernel, b: BlurKernel, radius = 6): number {
+/**
+ * The shift (dx, dy) of `b` against `a`, both placed centre on centre, that maximises their
+ * normalised cross-correlation (within ±radius taps), and that correlation.
+ */
+export function kernelBestShift(a: BlurKernel, b: BlurKernel, radius = 6): { dx: number; dy: number; ncc: number } {
   const side = Math.max(a.width, a.height, b.width, b.height) + 2 * radius + 2;
   const place = (k: BlurKernel) => {
     const out = new Float64Array(side * side);
@@ -58,15 +61,20 @@ export function kernelNcc(a: BlurKernel, b: BlurKernel, radius = 6): number {
   const pb = place(b);
   const norm = (v: Float64Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
   const na = norm(pa) * norm(pb);
-  let best = 0;
+  let best = { dx: 0, dy: 0, ncc: -Infinity };
   for (let dy = -radius; dy <= radius; dy++) {
     for (let dx = -radius; dx <= radius; dx++) {
       let s = 0;
       for (let y = Math.max(0, -dy); y < Math.min(side, side - dy); y++) {
         for (let x = Math.max(0, -dx); x < Math.min(side, side - dx); x++) s += pa[y * side + x]! * pb[(y + dy) * side + x + dx]!;
       }
-      best = Math.max(best, s / na);
+      if (s / na > best.ncc) best = { dx, dy, ncc: s / na };
     }
   }
   return best;
+}
+
+/** Normalised cross-correlation of two kernels at their best relative shift (within ±radius). */
+export function kernelNcc(a: BlurKernel, b: BlurKernel, radius = 6): number {
+  return kernelBestShift(a, b, radius).ncc;
 }

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
 import { estimateKernel } from '../src/kernel/estimate.js';
 import { darkChannelStep } from '../src/kernel/dark-channel.js';
-import { centreKernel, centreOfMass, cleanupKernel, resizeKernel } from '../src/kernel/cleanup.js';
+import { centreKernel, centreOfMass, cleanupKernel, resizeKernel, supportMidpoint } from '../src/kernel/cleanup.js';
 import { kernelFromGrey, kernelToGrey, kernelToJson, parseKernelJson, validateKernel } from '../src/kernel/kernel-file.js';
 import { deadLeaves } from '../src/synthetic/motion-blur.js';
 import type { Progress } from '../src/types.js';
-import { kernelNcc, shakenScene, TEST_KERNELS } from './kernel-helpers.js';
+import { kernelBestShift, kernelNcc, polylineKernel, shakenScene, TEST_KERNELS } from './kernel-helpers.js';
 
 describe('estimateKernel on project-made scenes (planted kernels)', () => {
   it('recovers at least 6 of 8 kernel shapes with NCC ≥ 0.9 after the best shift', async () => {
@@ -30,9 +30,12 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(estimate.identity).toBe(false);
     expect(estimate.peakDominance).toBeGreaterThan(0);
     expect(estimate.peakDominance).toBeLessThan(2.5);
+    // Measured on the mass-centred trim, whatever the centring asked for.
+    const byMass = await estimateKernel(blurry, { maxSize: 25, centre: 'mass' });
     let peak = 0;
-    for (const v of estimate.kernel.data) peak = Math.max(peak, v);
-    expect(estimate.peakDominance).toBeCloseTo(peak * estimate.kernel.width, 5);
+    for (const v of byMass.kernel.data) peak = Math.max(peak, v);
+    expect(estimate.peakDominance).toBeCloseTo(peak * byMass.kernel.width, 5);
+    expect(byMass.peakDominance).toBe(estimate.peakDominance);
     // The same estimate, with the limit just under it, falls back.
     const guarded = await estimateKernel(blurry, { maxSize: 25, maxPeakDominance: estimate.peakDominance - 0.01 });
     expect(guarded.identity).toBe(true);
@@ -58,14 +61,33 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(estimate.kernel).toEqual({ width: 1, height: 1, data: Float32Array.of(1) });
   });
 
-  it('is deterministic and centres the kernel on its centre of mass', async () => {
+  it('is deterministic', async () => {
     const { blurry } = shakenScene(TEST_KERNELS[5]!.kernel, 9, 256, 256);
     const a = await estimateKernel(blurry, { maxSize: 25 });
     const b = await estimateKernel(blurry, { maxSize: 25 });
     expect(b.kernel.data).toEqual(a.kernel.data);
-    const c = centreOfMass(a.kernel.data, a.kernel.width);
-    expect(Math.abs(c.x - (a.kernel.width - 1) / 2)).toBeLessThanOrEqual(0.5);
-    expect(Math.abs(c.y - (a.kernel.height - 1) / 2)).toBeLessThanOrEqual(0.5);
+  });
+
+  it('centres the kernel on the midpoint of its support, or with centre: mass on its centre of mass', async () => {
+    // A sweep whose camera rests at its end: the support is centred in the array (as recorded
+    // PSFs are stored), the centre of mass lies ~3 px towards the resting end.
+    const dwell = polylineKernel([[-8, -3], [8, 3], [3, 1.125], [8, 3]], 21);
+    const trueMass = centreOfMass(dwell.data, 21);
+    expect(trueMass.x - 10).toBeGreaterThan(2);
+    const { blurry } = shakenScene(dwell, 9, 256, 256);
+    const bySupport = await estimateKernel(blurry, { maxSize: 25 });
+    const byMass = await estimateKernel(blurry, { maxSize: 25, centre: 'mass' });
+    expect(kernelNcc(bySupport.kernel, byMass.kernel)).toBeGreaterThan(0.999); // one shape, two placements
+    const s = kernelBestShift(dwell, bySupport.kernel);
+    expect(s.ncc).toBeGreaterThan(0.8);
+    expect(Math.abs(s.dx)).toBeLessThanOrEqual(1);
+    expect(Math.abs(s.dy)).toBeLessThanOrEqual(1);
+    const m = kernelBestShift(dwell, byMass.kernel);
+    expect(m.dx).toBeLessThanOrEqual(-2); // moved by the true kernel's mass offset
+    const c = centreOfMass(byMass.kernel.data, byMass.kernel.width);
+    expect(Math.abs(c.x - (byMass.kernel.width - 1) / 2)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(c.y - (byMass.kernel.height - 1) / 2)).toBeLessThanOrEqual(0.5);
+    expect(bySupport.identity).toBe(false);
   });
 
   it('reports progress in order and honours an AbortSignal', async () => {
@@ -90,6 +112,7 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     [{ tailThreshold: 0.5, seedThreshold: 0.1 }, /tailThreshold/],
     [{ darkChannel: 0.5 }, /darkChannel/],
     [{ darkChannelPatch: 36 }, /odd integer/],
+    [{ centre: 'peak' }, /centre/],
   ])('rejects bad option %j', async (opts, msg) => {
     const img = deadLeaves(64, 64, 1);
     await expect(estimateKernel(img, opts as never)).rejects.toThrow(InvalidOptionError);
@@ -120,6 +143,19 @@ describe('kernel cleanup', () => {
     const big = resizeKernel(c, 5, 9);
     expect(centreOfMass(big, 9)).toEqual({ x: 4, y: 4 });
     expect(big.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('finds the support midpoint and centres on a given point without losing mass', () => {
+    const k = new Float64Array(49);
+    k[1 * 7 + 1] = 0.7; // heavy tap at (1, 1)
+    k[1 * 7 + 4] = 0.3; // support (1..4, 1..1): midpoint (2.5, 1), centre of mass (1.9, 1)
+    expect(supportMidpoint(k, 7)).toEqual({ x: 2.5, y: 1 });
+    expect(supportMidpoint(new Float64Array(49), 7)).toEqual({ x: 3, y: 3 });
+    const c = centreKernel(k, 7, supportMidpoint(k, 7));
+    // dx = round(3 - 2.5) = 1 (Math.round rounds halves up), dy = 2
+    expect(c[3 * 7 + 2]).toBeCloseTo(0.7, 12);
+    expect(c[3 * 7 + 5]).toBeCloseTo(0.3, 12);
+    expect(c.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
   });
 });
 

@@ -2,8 +2,10 @@
  * Kernel cleanup after each least-squares update: the physical constraints (non-negative, sums to
  * one), a hysteresis threshold that removes the noise floor of the FFT solve but keeps the faint
  * tail of a stroke that connects to its strong part, connected components (a camera path is one
- * connected curve; isolated specks are solver noise), and re-centring on the centre of mass
- * (blind estimation knows the kernel only up to a translation).
+ * connected curve; isolated specks are solver noise), and re-centring (blind estimation knows the
+ * kernel only up to a translation): on the centre of mass between iterations, where it keeps the
+ * kernel in its window, and on the midpoint of the support for the result, the convention PSFs are
+ * stored in.
  */
 
 export interface CleanupSettings {
@@ -91,14 +93,33 @@ export function centreOfMass(k: ArrayLike<number>, width: number, height = width
 }
 
 /**
- * Shifts the kernel by whole taps so its centre of mass is within half a tap of the centre.
- * Mass shifted past the border is dropped and the kernel renormalised.
+ * The midpoint of a size x size kernel's support (the bounding box of its non-zero taps), in tap
+ * coordinates. Recorded PSFs are stored with their support centred: the Levin et al. kernels'
+ * midpoints sit within 1 tap of their array centres while their centres of mass sit up to 4.3
+ * taps off, and the project's camera paths are drawn that way (`trajectoryKernel`).
  */
-export function centreKernel(k: Float64Array, size: number): Float64Array {
-  const c = centreOfMass(k, size);
+export function supportMidpoint(k: ArrayLike<number>, width: number, height = width): { x: number; y: number } {
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!(k[y * width + x]! > 0)) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  return x1 < 0 ? { x: (width - 1) / 2, y: (height - 1) / 2 } : { x: (x0 + x1) / 2, y: (y0 + y1) / 2 };
+}
+
+/**
+ * Shifts the kernel by whole taps so that `point` (default: its centre of mass) is within half a
+ * tap of the centre. Mass shifted past the border is dropped and the kernel renormalised.
+ */
+export function centreKernel(k: Float64Array, size: number, point = centreOfMass(k, size)): Float64Array {
   const mid = (size - 1) / 2;
-  const dx = Math.round(mid - c.x);
-  const dy = Math.round(mid - c.y);
+  const dx = Math.round(mid - point.x);
+  const dy = Math.round(mid - point.y);
   if (dx === 0 && dy === 0) return k;
   const out = new Float64Array(k.length);
   let sum = 0;

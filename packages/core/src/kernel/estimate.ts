@@ -16,7 +16,8 @@
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
  * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
  * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned, as it
- * is for a kernel dominated by one tap (see peakDominance).
+ * is for a kernel dominated by one tap (see peakDominance). The result is centred on the
+ * midpoint of its support (option `centre`).
  */
 import { estimatePhotoNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
@@ -26,7 +27,7 @@ import { luminancePlane, luminanceResized, srgbToLinear } from '../pixels/planes
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel } from '../synthetic/motion-blur.js';
 import type { RawImage } from '../types.js';
-import { identityKernel, resizeKernel } from './cleanup.js';
+import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
 import { blindScore, selectionScore } from './blind-score.js';
 import type { CandidateScore } from './blind-score.js';
 import { alternate, buildLevel, pyramid } from './coarse-to-fine.js';
@@ -40,7 +41,10 @@ export type { CandidateScore };
 
 /** What {@link estimateKernel} found. */
 export interface KernelEstimate {
-  /** The blur kernel, odd square, non-negative, sum 1, centred on its centre of mass. */
+  /**
+   * The blur kernel, odd square, non-negative, sum 1, centred as `centre` asks (default: the
+   * midpoint of its support).
+   */
   kernel: BlurKernel;
   width: number;
   height: number;
@@ -54,7 +58,9 @@ export interface KernelEstimate {
   /**
    * The kernel's brightest tap as a share of its mass, times its side: about 1 to 2 for camera
    * shake spread along a path, 3 or more for a dot with a faint streak (what the estimator finds
-   * on a sharp photo with strong straight edges). Measured on the kernel before the fallback.
+   * on a sharp photo with strong straight edges). Measured on the kernel before the fallback,
+   * centred on its centre of mass and trimmed symmetrically (the returned `centre: 'mass'` kernel),
+   * so it does not depend on `centre`.
    */
   peakDominance: number;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */
@@ -153,8 +159,11 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     size = fullSize;
     await step();
   }
-  const estimated = trimKernel(kernel, size);
-  const dominance = peakDominance(estimated.data, estimated.size);
+  // The guard measures the kernel as the estimator leaves it, centred on its mass: its threshold
+  // was set on kernels trimmed that way, and a trim around the support would be tighter.
+  const massCentred = trimKernel(kernel, size);
+  const dominance = peakDominance(massCentred.data, massCentred.size);
+  const estimated = opts.centre === 'support' ? trimKernel(centreKernel(kernel, size, supportMidpoint(kernel, size)), size) : massCentred;
   const identity = confidence < opts.minConfidence || isNearIdentity(kernel, size) || dominance > opts.maxPeakDominance;
   const trimmed = identity ? { data: identityKernel(1), size: 1 } : estimated;
   return {

@@ -74,6 +74,14 @@ export interface EstimateKernelOptions {
    * of sharp photos measured 2.9 to 4.4 (model card, "Sharp-photo guard").
    */
   maxPeakDominance?: number;
+  /**
+   * Where the returned kernel is centred, which fixes where the restored photo sits: `'support'`,
+   * the midpoint of the kernel's support, the convention recorded PSFs are stored in (Levin et
+   * al.'s and the project's own camera paths); `'mass'`, its centre of mass, the camera's mean
+   * position over the exposure. Blind estimation cannot know the true translation; the two differ
+   * by up to a few px on a curved path. Default `'support'`.
+   */
+  centre?: KernelCentre;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
   workers?: number;
   /** Called as the estimator advances. */
@@ -81,6 +89,9 @@ export interface EstimateKernelOptions {
   /** Cancels the estimation between steps: it then rejects with an `AbortError`. */
   signal?: AbortSignal;
 }
+
+/** Where an estimated kernel is centred: see {@link EstimateKernelOptions.centre}. */
+export type KernelCentre = 'support' | 'mass';
 
 export interface ResolvedEstimateOptions {
   maxSize: number;
@@ -100,6 +111,7 @@ export interface ResolvedEstimateOptions {
   saturation: number;
   minConfidence: number;
   maxPeakDominance: number;
+  centre: KernelCentre;
   workers: number;
   onProgress: ProgressCallback | undefined;
   signal: AbortSignal | undefined;
@@ -135,6 +147,8 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
   if (darkChannelPatch % 2 === 0) throw invalidOption('darkChannelPatch', 'an odd integer between 3 and 101', darkChannelPatch);
   const seedThreshold = numberOption('seedThreshold', raw.seedThreshold, 0, 1, 0.05);
   const tailThreshold = numberOption('tailThreshold', raw.tailThreshold, 0, seedThreshold, seedThreshold);
+  const centre = raw.centre ?? 'support';
+  if (centre !== 'support' && centre !== 'mass') throw invalidOption('centre', "one of 'support', 'mass'", centre);
   return {
     maxSize,
     sizeShares,
@@ -153,6 +167,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
     minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.15),
     maxPeakDominance: numberOption('maxPeakDominance', raw.maxPeakDominance, 0.1, 255, 2.5),
+    centre,
     workers: integerOption('workers', raw.workers, 1, 16, 16),
     onProgress: functionOption<ProgressCallback>('onProgress', raw.onProgress),
     signal: signalOption('signal', raw.signal),
