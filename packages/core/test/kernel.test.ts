@@ -151,6 +151,11 @@ describe('kernel cleanup', () => {
     k[1 * 7 + 4] = 0.3; // support (1..4, 1..1): midpoint (2.5, 1), centre of mass (1.9, 1)
     expect(supportMidpoint(k, 7)).toEqual({ x: 2.5, y: 1 });
     expect(supportMidpoint(new Float64Array(49), 7)).toEqual({ x: 3, y: 3 });
+    // A faint speck (2% of the mass) at (6, 6) spans the bounding box but not the trimmed support.
+    const speck = Float64Array.from(k, (v) => v * 0.98);
+    speck[6 * 7 + 6] = 0.02;
+    expect(supportMidpoint(speck, 7, 7, 0)).toEqual({ x: 3.5, y: 3.5 });
+    expect(supportMidpoint(speck, 7)).toEqual({ x: 2.5, y: 1 });
     const c = centreKernel(k, 7, supportMidpoint(k, 7));
     // dx = round(3 - 2.5) = 1 (Math.round rounds halves up), dy = 2
     expect(c[3 * 7 + 2]).toBeCloseTo(0.7, 12);

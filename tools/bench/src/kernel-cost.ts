@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { applyBlur, deadLeaves, deconvolve, estimateKernel, psnrAligned, trajectoryKernel } from '@sgenet/core';
 
 import type { Table } from './report.js';
-import { num } from './report.js';
+import { num, renderText } from './report.js';
 import { median } from './stats.js';
 
 export interface KernelCost {
@@ -69,10 +69,5 @@ export function kernelCostTable(c: KernelCost): Table {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const at = process.argv.indexOf('--runs');
   const runs = at > 0 ? Number(process.argv[at + 1]) : 5;
-  const c = await measureKernelCost(runs);
-  const list = (v: number[]) => v.map((s) => s.toFixed(2)).join(', ');
-  console.log(`${c.width}x${c.height}, ${c.trueKernel} px project kernel -> ${c.estimatedKernel} px estimated; ` +
-    `aligned PSNR blurry ${c.blurryAligned.toFixed(2)} dB, deconvolved ${c.restoredAligned.toFixed(2)} dB`);
-  console.log(`estimation:    median ${median(c.estimationSeconds).toFixed(2)} s (${list(c.estimationSeconds)}); budget 5 s`);
-  console.log(`deconvolution: median ${median(c.deconvolutionSeconds).toFixed(2)} s (${list(c.deconvolutionSeconds)})`);
+  console.log(renderText(kernelCostTable(await measureKernelCost(runs))));
 }

@@ -76,10 +76,11 @@ export interface EstimateKernelOptions {
   maxPeakDominance?: number;
   /**
    * Where the returned kernel is centred, which fixes where the restored photo sits: `'support'`,
-   * the midpoint of the kernel's support, the convention recorded PSFs are stored in (Levin et
-   * al.'s and the project's own camera paths); `'mass'`, its centre of mass, the camera's mean
-   * position over the exposure. Blind estimation cannot know the true translation; the two differ
-   * by up to a few px on a curved path. Default `'support'`.
+   * the midpoint of the kernel's support (the faintest 5% of its mass at either end ignored), the
+   * convention recorded PSFs are stored in (Levin et al.'s and the project's own camera paths);
+   * `'mass'`, its centre of mass, the camera's mean position over the exposure. Blind estimation
+   * cannot know the true translation; the two differ by up to a few px on a curved path. Default
+   * `'support'`.
    */
   centre?: KernelCentre;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
