@@ -81,9 +81,10 @@ export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DI
        sgenet worker --redis URL [--concurrency N] [--queue NAME] [--root DIR]
        sgenet enqueue <file|dir>... --out-dir DIR --redis URL [--wait] [--root DIR] [options]
 
-deblur removes camera-shake motion blur from photos: with --kernel auto it estimates the blur
-kernel and deconvolves with it (--network: then the model cleans up); by default the SGENet model
-shipped in @sgenet/core runs alone.
+deblur removes camera-shake motion blur from photos: by default (--kernel auto) it estimates the
+blur kernel and deconvolves with it (--network: then the model cleans up); where the photo shows no
+blur the estimate is the identity and the SGENet model shipped in @sgenet/core runs alone, as it
+does with --kernel none.
 kernel estimates the blur kernel only. With --json and one input it prints
 {"width":W,"height":H,"data":[...]} (row-major, sum 1) on stdout; with several inputs, one such
 object per line with "file" and "confidence" added. -o writes a PNG (the kernel scaled to 0-255)
@@ -101,8 +102,8 @@ Options:
   -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
-  -k, --kernel K        deblur: none (the network alone, default), auto (estimate the kernel
-                        and deconvolve) or a PSF file (PNG, or JSON as printed by sgenet kernel)
+  -k, --kernel K        deblur: auto (estimate the kernel and deconvolve, default), none (the
+                        network alone) or a PSF file (PNG, or JSON as printed by sgenet kernel)
       --network         deblur: run the network after the deconvolution
       --no-network      deblur: deconvolution only (the default until the kernel-guided model ships)
       --json            kernel: print the kernel as JSON

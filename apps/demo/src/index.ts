@@ -89,7 +89,7 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
     maxPixels,
     concurrency: options.concurrency ?? 1,
     maxQueue: options.maxQueue ?? 3,
-    // The demo shows the kernel stage: blind estimation is opt-in in the library (see the model card).
+    // The library's default, spelled out: the demo is about the kernel stage.
     kernel: 'auto',
     onProgress: hub.publish,
     onKernel: (req, used) => {

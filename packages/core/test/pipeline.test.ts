@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createDeblurrer, deconvolve, estimateKernel, InvalidKernelError } from '../src/index.js';
+import { createDeblurrer, deconvolve, DEFAULT_KERNEL, estimateKernel, InvalidKernelError } from '../src/index.js';
 import type { KernelUsed, Progress } from '../src/index.js';
 import { identityBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
@@ -44,13 +44,21 @@ describe('deblur() runs the three-stage pipeline', () => {
     await d.dispose();
   });
 
-  it("kernel 'none' (the default), and an identity estimate on a sharp photo, leave the work to the network", async () => {
+  it("kernel 'none', and an identity estimate on a sharp photo (kernel 'auto', the default), leave the work to the network", async () => {
     const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 192, 160).blurry; // noise only
     const d = await createDeblurrer({ backend: identityBackend() });
+    const noneStages = new Set<Progress['stage']>();
+    expect((await d.deblur(sharp, { kernel: 'none', onProgress: (p) => noneStages.add(p.stage) })).data).toEqual(sharp.data);
+    expect([...noneStages]).toEqual(['network']);
     const defaultStages = new Set<Progress['stage']>();
     expect((await d.deblur(sharp, { onProgress: (p) => defaultStages.add(p.stage) })).data).toEqual(sharp.data);
-    expect([...defaultStages]).toEqual(['network']);
-    expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
+    expect([...defaultStages]).toEqual(['kernel', 'network']);
+    expect(DEFAULT_KERNEL).toBe('auto');
+    // On a blurred photo the default is the blind pipeline: the same output as kernel 'auto'.
+    const { blurry } = shakenScene(kernel, 7, 160, 128);
+    const byDefault = await d.deblur(blurry);
+    expect(byDefault.data).toEqual((await d.deblur(blurry, { kernel: 'auto' })).data);
+    expect(byDefault.data).not.toEqual((await d.deblur(blurry, { kernel: 'none' })).data);
     const used: KernelUsed[] = [];
     const stages = new Set<Progress['stage']>();
     const out = await d.deblur(sharp, { kernel: 'auto', onKernel: (u) => used.push(u), onProgress: (p) => stages.add(p.stage) });

@@ -55,8 +55,8 @@ export interface DeblurUploadOptions {
   /** Tile overlap passed to the deblurrer (0 to 1024). Default: the deblurrer's. */
   overlap?: number;
   /**
-   * Deconvolution kernel for every request: `'none'` (the network alone, the core default),
-   * `'auto'` (estimated blind, then deconvolved) or a measured PSF `{ width, height, data }` (a fixed camera).
+   * Deconvolution kernel for every request: `'auto'` (estimated blind, then deconvolved; the core
+   * default), `'none'` (the network alone) or a measured PSF `{ width, height, data }` (a fixed camera).
    */
   kernel?: KernelChoice;
   /** Run the network after the deconvolution (see `DeblurOptions.network` of `@sgenet/core`). */

@@ -20,7 +20,7 @@ export interface DeblurJobData {
   /** JPEG/WebP quality, 1 to 100. Default 90. */
   quality?: number;
   /**
-   * `'none'` (the network alone, the default), `'auto'` (blind estimate) or a PSF, as JSON:
+   * `'auto'` (blind estimate, the default), `'none'` (the network alone) or a PSF, as JSON:
    * row-major numbers (a `Float32Array` is converted by `add`), normalised to sum 1.
    */
   kernel?: 'none' | 'auto' | JobKernel;

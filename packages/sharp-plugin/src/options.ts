@@ -19,8 +19,8 @@ export interface DeblurSharpOptions {
   /** Backend threads for the per-call deblurrer. Default: all cores. */
   threads?: number;
   /**
-   * The deconvolution kernel: `'none'` (the network alone, the default), `'auto'` (estimated
-   * blind, then deconvolved) or a measured PSF `{ width, height, data }`. Passed to `Deblurrer.deblur`.
+   * The deconvolution kernel: `'auto'` (estimated blind, then deconvolved; the core default),
+   * `'none'` (the network alone) or a measured PSF `{ width, height, data }`. Passed to `Deblurrer.deblur`.
    */
   kernel?: KernelChoice;
   /** Run the network after the deconvolution (see `DeblurOptions.network` of `@sgenet/core`). */
