@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, deadLeaves, describeKernelUsed, trajectoryKernel } from '@sgenet/core';
 import type { Deblurrer, RawImage } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
 import sharp from 'sharp';
@@ -21,6 +21,14 @@ export async function deblurDirectly(bytes: Buffer, deblurrer: Deblurrer): Promi
   const opened = await openImage(bytes);
   const out = await encodeImage(await deblur(opened.image, { deblurrer }), 'png', { metadata: opened.metadata });
   return decodeRgb(out);
+}
+
+/** How an in-process `deblur()` with the defaults describes the kernel it used (as job results do). */
+export async function kernelUsedDirectly(bytes: Buffer, deblurrer: Deblurrer): Promise<string> {
+  const opened = await openImage(bytes);
+  let used = 'unreported';
+  await deblur(opened.image, { deblurrer, onKernel: (u) => { used = describeKernelUsed(u); } });
+  return used;
 }
 
 export function maxDifference(a: RawImage, b: RawImage): number {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDeblurQueue, createDeblurWorker, DeblurJobError, fileStorage, queueHandoff } from '../src/index.js';
 import type { DeblurJobProgress, DeblurStorage } from '../src/index.js';
-import { blurredScenePng, decodeRgb, deblurDirectly, maxDifference, uniqueQueue, until } from './helpers.js';
+import { blurredScenePng, decodeRgb, deblurDirectly, kernelUsedDirectly, maxDifference, uniqueQueue, until } from './helpers.js';
 import { startRedis } from '../src/testing.js';
 import type { TestRedis } from '../src/testing.js';
 
@@ -47,7 +47,10 @@ describe('a queued job', () => {
       const id = await queue.add({ input: 'scene.png', output: 'basic/scene.png' });
       const seen: DeblurJobProgress[] = [];
       const result = await queue.waitFor(id, { onProgress: (p) => seen.push(p) });
-      expect(result).toMatchObject({ output: 'basic/scene.png', format: 'png', width: 160, height: 120, kernel: 'none', reused: false, worker: worker.id });
+      // The default pipeline (kernel 'auto'): the job reports the kernel an in-process run estimates.
+      const kernel = await kernelUsedDirectly(scene, deblurrer);
+      expect(kernel).toMatch(/^\d+x\d+; confidence=/);
+      expect(result).toMatchObject({ output: 'basic/scene.png', format: 'png', width: 160, height: 120, kernel, reused: false, worker: worker.id });
       const written = await storage.read('basic/scene.png');
       expect(result.bytes).toBe(written.length);
       expect(maxDifference(await decodeRgb(written), await deblurDirectly(scene, deblurrer))).toBe(0);
