@@ -1,7 +1,16 @@
-"""Train SGENet on synthetic camera-shake blur.
+"""Train SGENet on synthetic camera-shake blur, or SGENet-σ as the learned prior of the deconvolution.
 
     python training/train.py --data ../shared/datasets/train --variant sgenet-s \
         --minutes 100 --out training/runs/sgenet-s            # start (or continue with --resume)
+
+    python training/train.py --task prior --variant sgenet-s-sigma \
+        --data ../shared/datasets/train/CBSD432 ../shared/datasets/train/CUrban100 \
+        --init training/checkpoints/sgenet-s.weights.pt --minutes 360 \
+        --val ../shared/datasets/val/Kodak24 --out training/runs/sgenet-s-sigma   # (--resume to continue)
+
+``--task prior`` samples are made on the fly by sgenet/prior_data.py: one plug-and-play HQS data
+step (sgenet/data_step.py, core's twin) on a blurred photo, or pure denoising; the network is
+told the noise level σ_k. ``--val`` logs a learning curve (curve.jsonl) every ``--val-minutes``.
 
 Time-budgeted: the cosine learning-rate schedule runs over ``--minutes`` of *training* time, which is
 accumulated across resumed runs, so a run killed at any point continues where it stopped.
@@ -10,6 +19,7 @@ Checkpoints (model, EMA, optimiser, RNG, elapsed time) go to OUT/last.pt every `
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -24,6 +34,8 @@ from sgenet.configs import build_model, get_config  # noqa: E402
 from sgenet.data import BankPairSampler, BlurPairSampler  # noqa: E402
 from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
 from sgenet.losses import context_consistency_loss, sgenet_loss  # noqa: E402
+from sgenet.prior_data import PriorSampler  # noqa: E402
+from sgenet.prior_val import PriorValidation  # noqa: E402
 
 
 CONTEXT_CUTS = (8, 16, 24, 32)  # strips cut for the --context term: on the model's 8-px grid
@@ -31,7 +43,11 @@ CONTEXT_CUTS = (8, 16, 24, 32)  # strips cut for the --context term: on the mode
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", help="folder of sharp training photos (blur synthesised on the fly)")
+    p.add_argument("--task", choices=("blur", "prior"), default="blur",
+                   help="blur: blurry photo -> sharp (v0.4.0); prior: HQS data-step output + σ -> sharp (SGENet-σ)")
+    p.add_argument("--data", nargs="+", help="folder(s) of sharp training photos (blur synthesised on the fly)")
+    p.add_argument("--val", help="--task prior: a folder of sharp photos for the learning curve (Kodak24)")
+    p.add_argument("--val-minutes", type=float, default=15, help="minutes of training between curve points")
     p.add_argument("--bank", help="a restoration bank (make_restoration_bank.py): train on core's "
                    "deconvolved photos -> sharp, the kernel-guided network's task (instead of --data)")
     p.add_argument("--variant", default="sgenet-s")
@@ -74,6 +90,10 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if (args.data is None) == (args.bank is None):
         p.error("give exactly one of --data DIR (sharp photos, blur made on the fly) or --bank DIR (a restoration bank)")
+    if args.task == "prior" and args.data is None:
+        p.error("--task prior takes --data (sharp photos)")
+    if args.data is not None and args.task == "blur" and len(args.data) != 1:
+        p.error("--task blur takes one --data folder")
     if args.context and (args.context % 8 or args.context + max(CONTEXT_CUTS) >= args.crop):
         p.error(f"--context must be a multiple of 8 and leave room in the crop (context + "
                 f"{max(CONTEXT_CUTS)} < --crop {args.crop}); got {args.context}")
@@ -88,6 +108,25 @@ def lr_at(args, elapsed_s: float, step: int, origin_s: float = 0.0, origin_step:
     warm = min(1.0, (step - origin_step + 1) / max(args.warmup_steps, 1))
     t = min(1.0, (elapsed_s - origin_s) / max(args.minutes * 60 - origin_s, 1e-6))
     return warm * (args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * t)))
+
+
+def load_widening(model: torch.nn.Module, state: dict) -> list[str]:
+    """Loads ``state`` into ``model``; a conv whose input grew (the σ channel of SGENet-σ) keeps the
+    old weights for the old channels and starts the new ones at zero, so it computes what the old
+    network did. Returns the names of the widened tensors."""
+    own = model.state_dict()
+    widened = []
+    for name, value in state.items():
+        target = own.get(name)
+        if target is not None and target.shape != value.shape and target.dim() == 4 \
+                and target.shape[0] == value.shape[0] and target.shape[2:] == value.shape[2:] \
+                and target.shape[1] > value.shape[1]:
+            grown = torch.zeros_like(target)
+            grown[:, :value.shape[1]] = value
+            state = {**state, name: grown}
+            widened.append(name)
+    model.load_state_dict(state)
+    return widened
 
 
 def save(path: Path, state: dict) -> None:
@@ -109,8 +148,11 @@ def train(args) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
     if args.bank:
         sampler = BankPairSampler(args.bank, args.crop, seed=args.seed)
+    elif args.task == "prior":
+        sampler = PriorSampler(args.data, args.crop, seed=args.seed, p_jpeg=args.p_jpeg,
+                               p_nonuniform=args.p_nonuniform)
     else:
-        sampler = BlurPairSampler(args.data, args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
+        sampler = BlurPairSampler(args.data[0], args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
                                   p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform, p_sharp=args.p_sharp,
                                   inertia_range=tuple(args.inertia))
     step, elapsed = 0, 0.0
@@ -128,9 +170,18 @@ def train(args) -> dict:
         print(f"resumed from {ckpt_path}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
     elif args.init:
         ck = torch.load(args.init, map_location="cpu", weights_only=False)
-        model.load_state_dict(ck["model"])
-        ema.load_state_dict(ck["ema"])
-        step, elapsed = ck["step"], ck["elapsed"]
+        widened = load_widening(model, ck["model"])
+        load_widening(ema, ck["ema"])
+        if widened:
+            print(f"new input channels start at zero in: {', '.join(widened)}", flush=True)
+        if ck.get("variant", args.variant) != args.variant:
+            # Another variant's weights start a new model (SGENet-σ from v0.4.0): its own clock and
+            # schedule start at zero.
+            step, elapsed = 0, 0.0
+            print(f"initialised from {args.init} ({ck.get('variant')}, step {ck['step']}): "
+                  f"a new {args.variant} run starts at step 0", flush=True)
+        else:
+            step, elapsed = ck["step"], ck["elapsed"]
         origin = (elapsed, step)
         # Seeded by (seed, step): a continued run must not replay the crops and kernels that the
         # run it continues drew first (seed alone would give every continuation the same stream).
@@ -146,6 +197,7 @@ def train(args) -> dict:
           f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
           + (f"input: core's deconvolution, bank {args.bank}  " if args.bank else
+             "task prior: HQS data step on blurred photos + denoising, σ input  " if args.task == "prior" else
              f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px, "
              f"inertia {args.inertia[0]:g}-{args.inertia[1]:g}  "
              f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g} unblurred {args.p_sharp:g}  ") +
@@ -159,6 +211,15 @@ def train(args) -> dict:
                          "torch_rng": torch.get_rng_state(), "variant": args.variant, "origin": origin,
                          "ablate": list(args.ablate)})
 
+    validation = PriorValidation(args.val) if args.val and args.task == "prior" else None
+    next_val = elapsed if validation else float("inf")
+
+    def validate():
+        point = {"step": step, "train_minutes": round(elapsed / 60, 2), **validation.run(ema)}
+        with open(out / "curve.jsonl", "a") as f:
+            f.write(json.dumps(point) + "\n")
+        print("curve: " + json.dumps(point), flush=True)
+
     last_ckpt = time.time()
     window_loss, window_t, window_n, window_cons = 0.0, 0.0, 0, 0.0
     model.train()
@@ -167,17 +228,23 @@ def train(args) -> dict:
         lr = lr_at(args, elapsed, step, *origin)
         for g in opt.param_groups:
             g["lr"] = lr
-        blurry, sharp = sampler.batch(args.batch)
+        if elapsed >= next_val:
+            validate()
+            next_val = elapsed + args.val_minutes * 60
+        if args.task == "prior":
+            blurry, sigma, sharp = sampler.batch(args.batch)
+        else:
+            (blurry, sharp), sigma = sampler.batch(args.batch), None
         if args.channels_last:
             blurry = blurry.contiguous(memory_format=torch.channels_last)
-        outputs = model(blurry, return_all=True)
+        outputs = model(blurry, sigma, return_all=True) if sigma is not None else model(blurry, return_all=True)
         loss = sgenet_loss(outputs, sharp)
         if args.context:
             k = min(args.context_samples, args.batch)
             cut = CONTEXT_CUTS[int(torch.randint(len(CONTEXT_CUTS), ()))]
             corner = (bool(torch.randint(0, 2, ())), bool(torch.randint(0, 2, ())))
             consistency = context_consistency_loss(model, blurry[:k], outputs[1][0][:k], args.context,
-                                                   cut, corner)
+                                                   cut, corner, None if sigma is None else sigma[:k])
             loss = loss + args.context_weight * consistency
             window_cons += consistency.item()
         opt.zero_grad(set_to_none=True)
@@ -207,8 +274,19 @@ def train(args) -> dict:
             window_loss, window_t, window_n, window_cons = 0.0, 0.0, 0, 0.0
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             checkpoint()
-            last_ckpt = time.time()
+            validation = PriorValidation(args.val) if args.val and args.task == "prior" else None
+    next_val = elapsed if validation else float("inf")
+
+    def validate():
+        point = {"step": step, "train_minutes": round(elapsed / 60, 2), **validation.run(ema)}
+        with open(out / "curve.jsonl", "a") as f:
+            f.write(json.dumps(point) + "\n")
+        print("curve: " + json.dumps(point), flush=True)
+
+    last_ckpt = time.time()
     checkpoint()
+    if validation:
+        validate()
     print(f"done: step {step}, {elapsed / 60:.1f} min; checkpoint {ckpt_path}", flush=True)
     return {"model": model, "ema": ema, "step": step, "elapsed": elapsed}
 

@@ -10,14 +10,20 @@ VARIANTS: dict[str, SGENetConfig] = {
     # Dense dilated DRB branches: 3.5x the FLOPs of depthwise ones but faster on CPUs (measured:
     # 0.5 s vs 0.93 s per 8x128^2 training step on 2 cores) and far closer to ORT's conv peak.
     "sgenet-s": SGENetConfig(width=16, recursions=2, blocks=(1, 1, 2), body="full"),
+    # SGENet-σ: sgenet-s with the noise level as an input, the learned prior of the deconvolution
+    # (plug-and-play HQS, DPIR-style); initialised from sgenet-s (v0.4.0), the σ channel at zero.
+    "sgenet-s-sigma": SGENetConfig(width=16, recursions=2, blocks=(1, 1, 2), body="full", sigma_input=True),
     # Wider variant for GPUs (not trained on this machine).
     "sgenet-l": SGENetConfig(width=32, recursions=2, blocks=(2, 2, 4), body="full"),
     # Tiny variant for tests and smoke runs.
     "sgenet-tiny": SGENetConfig(width=8, recursions=2, blocks=(1, 1, 1), body="full", context_window=5),
+    "sgenet-tiny-sigma": SGENetConfig(width=8, recursions=2, blocks=(1, 1, 1), body="full", context_window=5,
+                                      sigma_input=True),
 }
 
 # Ablation switches, applied on top of any variant: --ablate cem csam recursion dw_drb
 ABLATIONS = {
+    "sigma": {"sigma_input": False},
     "cem": {"use_cem": False},
     "csam": {"use_csam": False},
     "recursion": {"recursions": 1},

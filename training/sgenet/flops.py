@@ -17,7 +17,11 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
     try:
         with torch.no_grad():
-            model(torch.zeros(1, 3, height, width))
+            x = torch.zeros(1, 3, height, width)
+            if getattr(getattr(model, "cfg", None), "sigma_input", False):
+                model(x, torch.zeros(1))
+            else:
+                model(x)
     finally:
         for h in handles:
             h.remove()

@@ -40,7 +40,8 @@ def sgenet_loss(outputs: list[list[torch.Tensor]], sharp: torch.Tensor,
 
 
 def context_consistency_loss(model: torch.nn.Module, blurry: torch.Tensor, full: torch.Tensor,
-                             context: int, cut: int, corner: tuple[bool, bool]) -> torch.Tensor:
+                             context: int, cut: int, corner: tuple[bool, bool],
+                             sigma: torch.Tensor | None = None) -> torch.Tensor:
     """Penalises the use of input farther than ``context`` px away, so tiles with that much
     overlap reproduce the untiled result (the Node tiler's contract).
 
@@ -54,7 +55,7 @@ def context_consistency_loss(model: torch.nn.Module, blurry: torch.Tensor, full:
     bottom, right = corner
     rows = slice(0, h - cut) if bottom else slice(cut, h)
     cols = slice(0, w - cut) if right else slice(cut, w)
-    part = model(blurry[..., rows, cols])
+    part = model(blurry[..., rows, cols]) if sigma is None else model(blurry[..., rows, cols], sigma)
     ph, pw = part.shape[-2:]
     # Keep the rows/columns at least `context` px from the cut edge, in both coordinate frames.
     pr = slice(0, ph - context) if bottom else slice(context, ph)

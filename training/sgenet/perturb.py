@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-PERTURBATIONS = ("shift", "scale", "dilate", "erode", "lost_tail", "spurious_dots")
+PERTURBATIONS = ("shift", "scale", "dilate", "erode", "lost_tail", "spurious_dots", "rotate")
 
 
 def _normalise(k: np.ndarray) -> np.ndarray:
@@ -90,9 +90,29 @@ def spurious_dots(k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _normalise(out)
 
 
+def rotate(k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Turn by 3-10 degrees either way about the centre (bilinear): an in-plane rotation of the shake
+    that a blind estimate averaged away, or the kernel of a neighbouring region."""
+    a = np.deg2rad(float(rng.uniform(3, 10)) * (1 if rng.random() < 0.5 else -1))
+    h, w = k.shape
+    side = int(np.ceil(np.hypot(h, w))) | 1
+    c_out, cy, cx = (side - 1) / 2, (h - 1) / 2, (w - 1) / 2
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float64)
+    sy = np.cos(a) * (yy - c_out) - np.sin(a) * (xx - c_out) + cy
+    sx = np.sin(a) * (yy - c_out) + np.cos(a) * (xx - c_out) + cx
+    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
+    ay, ax = sy - y0, sx - x0
+    out = np.zeros((side, side))
+    for dy, dx, wgt in ((0, 0, (1 - ay) * (1 - ax)), (0, 1, (1 - ay) * ax), (1, 0, ay * (1 - ax)), (1, 1, ay * ax)):
+        yi, xi = y0 + dy, x0 + dx
+        ok = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
+        out[ok] += wgt[ok] * k[yi[ok], xi[ok]]
+    return _normalise(out)
+
+
 def perturb(k: np.ndarray, rng: np.random.Generator, kind: str | None = None) -> tuple[np.ndarray, str]:
     """One perturbation of ``k`` (drawn uniformly unless ``kind`` names it); returns it and its name."""
     kind = kind or PERTURBATIONS[int(rng.integers(len(PERTURBATIONS)))]
     fn = {"shift": shift, "scale": scale, "dilate": dilate, "erode": erode,
-          "lost_tail": lost_tail, "spurious_dots": spurious_dots}[kind]
+          "lost_tail": lost_tail, "spurious_dots": spurious_dots, "rotate": rotate}[kind]
     return fn(np.asarray(k, dtype=np.float64), rng), kind

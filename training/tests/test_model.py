@@ -64,7 +64,14 @@ def base_tiny():
     return model, param_count(model), _onnx_op_counts(model), count_macs(model, 32, 32)
 
 
-@pytest.mark.parametrize("switch", sorted(ABLATIONS))
+def test_sigma_ablation_removes_the_sigma_input():
+    with_sigma, without = build_model("sgenet-tiny-sigma"), build_model("sgenet-tiny-sigma", ["sigma"])
+    assert not without.cfg.sigma_input and param_count(with_sigma) > param_count(without)
+    with torch.no_grad():
+        assert without(torch.rand(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+
+
+@pytest.mark.parametrize("switch", sorted(set(ABLATIONS) - {"sigma"}))
 def test_ablation_changes_graph(switch, base_tiny):
     base, base_params, base_ops, base_macs = base_tiny
     torch.manual_seed(0)

@@ -35,6 +35,10 @@ class SGENetConfig:
     context_window: int = 9         # box window (in features) for the local squeeze
     use_cem: bool = True
     use_csam: bool = True
+    # SGENet-σ: the noise level σ (in [0, 1] image units) is a second input, broadcast inside the
+    # graph to one extra channel on the unshuffled grid of both stages' heads (FFDNet/DRUNet's
+    # noise-level map, as a scalar so a tiled photo needs no σ tensor of its own).
+    sigma_input: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -203,7 +207,7 @@ class UNetStage(nn.Module):
         chs = (c, 2 * c, 4 * c)
         self.cross_stage = cross_stage
         self.use_csam = cross_stage and cfg.use_csam
-        self.head = nn.Conv2d(12, c, 3, padding=1)
+        self.head = nn.Conv2d(12 + int(cfg.sigma_input), c, 3, padding=1)
         self.enc = nn.ModuleList(_stack(chs[i], cfg.blocks[i], cfg) for i in range(3))
         self.down = nn.ModuleList([Down(chs[0], chs[1]), Down(chs[1], chs[2])])
         self.up = nn.ModuleList([Up(chs[1], chs[0]), Up(chs[2], chs[1])])
@@ -249,7 +253,8 @@ def image_pyramid(x: torch.Tensor, levels: int = 3) -> list[torch.Tensor]:
 
 
 class SGENet(nn.Module):
-    """Input [N,3,H,W] in [0,1], H and W multiples of 8. Returns the final restoration, or with
+    """Input [N,3,H,W] in [0,1], H and W multiples of 8, and with ``cfg.sigma_input`` the noise
+    level ``sigma`` [N] (or [N,1,1,1]) in the same units. Returns the final restoration, or with
     ``return_all=True`` the list of stage outputs, each a list of 3 scales (full, 1/2, 1/4)."""
 
     multiple = 8
@@ -261,9 +266,15 @@ class SGENet(nn.Module):
         self.stage1 = UNetStage(self.cfg, cross_stage=False)
         self.stage2 = UNetStage(self.cfg, cross_stage=True)
 
-    def forward(self, blurry: torch.Tensor, return_all: bool = False):
+    def forward(self, blurry: torch.Tensor, sigma: torch.Tensor | None = None, return_all: bool = False):
         pyramid = image_pyramid(blurry)
         x = self.unshuffle(blurry)
+        if self.cfg.sigma_input:
+            if sigma is None:
+                raise ValueError("this variant takes the noise level: call model(image, sigma)")
+            # The σ map: one channel, constant per image (x[:, :1] * 0 keeps the graph's shapes
+            # dynamic in the ONNX export).
+            x = torch.cat([x, x[:, :1] * 0 + sigma.reshape(-1, 1, 1, 1).to(x)], dim=1)
         out1, feats1 = self.stage1(x, pyramid, guides=pyramid)
         # Stage 2 is guided by stage 1's supervised prediction: the spatial guidance mechanism.
         out2, _ = self.stage2(x, pyramid, guides=out1, stage1_feats=feats1)

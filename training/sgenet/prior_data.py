@@ -1,0 +1,137 @@
+"""Training samples for SGENet-σ, the learned prior of the deconvolution, made on the fly.
+
+Each sample is (input, σ, sharp): what one plug-and-play HQS iteration hands the network, the noise
+level it is told, and the truth. No bank: a sample costs milliseconds of CPU.
+
+1. Pure denoising (``p_denoise``): sharp + N(0, σ²), σ in [0, 50/255] (DRUNet's range). This is
+   the prior of the later HQS iterations and of photos without blur.
+2. Otherwise a blurred photo run through the HQS data step (data_step.py, core's twin):
+   a. blur: a project trajectory kernel of 5-101 px (path length log-uniform), in linear light for
+      part of the data then gamma-encoded, mildly spatially varying for part (two slightly
+      different kernels blended), clipped highlights for part (exposure pushed before the blur);
+   b. noise: 0-5%, part of it signal-dependent (Poisson-Gaussian); JPEG 70-95 for part;
+   c. the kernel handed to the data step: the true one or one with a blind estimate's errors
+      (perturb.py);
+   d. σ_k log-uniform between the noise level and 49/255, α_k = 0.23·σ_n²/σ_k² (DPIR), and
+      z = the blurry photo (the first iteration) or a smoothed, noisy truth (a later one).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .blur import convolve, jpeg_roundtrip, linear_to_srgb, smooth_mask, srgb_to_linear, trajectory_kernel
+from .data import augment, list_images, load_rgb
+from .data_step import hqs_alpha, hqs_data_step
+from .perturb import perturb
+
+SIGMA_MAX = 50 / 255
+SIGMA_START = 49 / 255
+
+
+def _gaussian_blur(img: np.ndarray, s: float) -> np.ndarray:
+    r = max(1, int(np.ceil(3 * s)))
+    g = np.exp(-0.5 * (np.arange(-r, r + 1) / s) ** 2)
+    g /= g.sum()
+    return convolve(img, np.outer(g, g).astype(np.float32))
+
+
+class PriorSampler:
+    """Keeps the sharp photos in memory (uint8) and yields (input, sigma, sharp) batches."""
+
+    def __init__(self, folders: str | Path | list, crop: int, seed: int = 0, *,
+                 p_denoise: float = 0.15, lengths: tuple[float, float] = (5, 101),
+                 inertia_range: tuple[float, float] = (0.6, 0.995), max_noise: float = 0.05,
+                 p_signal_noise: float = 0.3, p_jpeg: float = 0.3, p_linear: float = 0.3,
+                 p_nonuniform: float = 0.2, p_clip: float = 0.1, p_perturb: float = 0.5,
+                 p_first_iteration: float = 0.6):
+        folders = [folders] if isinstance(folders, (str, Path)) else list(folders)
+        self.images = [load_rgb(p) for f in folders for p in list_images(f)]
+        self.max_kernel = 2 * int(np.ceil(lengths[1] / 2)) + 3
+        self.images = [im for im in self.images if min(im.shape[:2]) >= crop + self.max_kernel]
+        if not self.images:
+            raise ValueError(f"no photo in {folders} is {crop + self.max_kernel}px on its short side")
+        self.crop = crop
+        self.rng = np.random.default_rng(seed)
+        self.p_denoise, self.lengths, self.inertia_range = p_denoise, lengths, inertia_range
+        self.max_noise, self.p_signal_noise, self.p_jpeg = max_noise, p_signal_noise, p_jpeg
+        self.p_linear, self.p_nonuniform, self.p_clip = p_linear, p_nonuniform, p_clip
+        self.p_perturb, self.p_first_iteration = p_perturb, p_first_iteration
+
+    def _region(self, side: int) -> np.ndarray:
+        im = self.images[int(self.rng.integers(len(self.images)))]
+        y = int(self.rng.integers(im.shape[0] - side + 1))
+        x = int(self.rng.integers(im.shape[1] - side + 1))
+        return augment(im[y:y + side, x:x + side], self.rng).astype(np.float32) / 255
+
+    def _kernel(self) -> np.ndarray:
+        lo, hi = self.lengths
+        length = float(np.exp(self.rng.uniform(np.log(lo), np.log(hi))))
+        k = trajectory_kernel(self.rng, length, inertia_range=self.inertia_range)
+        if k.shape[0] > self.max_kernel:  # a path that never turned: trim to the largest side trained
+            c, r = k.shape[0] // 2, self.max_kernel // 2
+            k = k[c - r:c + r + 1, c - r:c + r + 1]
+            k = k / k.sum()
+        return k
+
+    def denoising_sample(self) -> tuple[np.ndarray, float, np.ndarray]:
+        sharp = self._region(self.crop)
+        sigma = float(self.rng.uniform(0, SIGMA_MAX))
+        noisy = sharp + self.rng.normal(0, sigma, sharp.shape).astype(np.float32)
+        return noisy.astype(np.float32), sigma, sharp
+
+    def deconvolution_sample(self) -> tuple[np.ndarray, float, np.ndarray]:
+        rng, c = self.rng, self.crop
+        k = self._kernel()
+        ks = k.shape[0]
+        region = self._region(c + ks - 1)
+        # a. blur, in linear light for part of the data, with pushed exposure for part of it.
+        linear = rng.random() < self.p_linear or rng.random() < self.p_clip
+        scene = srgb_to_linear(region) if linear else region
+        if rng.random() < self.p_clip:
+            scene = scene * float(rng.uniform(1.3, 3.0))
+        encode = (lambda v: linear_to_srgb(v)) if linear else (lambda v: np.clip(v, 0, 1))
+        r = ks // 2
+        sharp = encode(scene[r:r + c, r:r + c]).astype(np.float32)
+        blurred = convolve(scene, k)[r:r + c, r:r + c]
+        if rng.random() < self.p_nonuniform:
+            # Mild spatial variation: the same shake, slightly rescaled and shifted, on part of the crop.
+            k2, _ = perturb(k, rng, "scale")
+            other = convolve(scene, k2)[r:r + c, r:r + c]
+            m = smooth_mask(rng, c, c)
+            blurred = m * blurred + (1 - m) * other
+        blurry = encode(blurred)
+        # b. noise (part signal-dependent), then JPEG for part.
+        sigma_n = float(rng.uniform(0, self.max_noise))
+        var = np.full(blurry.shape, sigma_n ** 2, np.float32)
+        if rng.random() < self.p_signal_noise:
+            var = var * 0.5 + float(rng.uniform(0, 0.004)) * np.clip(blurry, 0, 1)
+        blurry = np.clip(blurry + rng.normal(0, 1, blurry.shape) * np.sqrt(var), 0, 1)
+        if rng.random() < self.p_jpeg:
+            blurry = jpeg_roundtrip(blurry, int(rng.integers(70, 96)))
+        sigma_eff = float(np.sqrt(var.mean()))
+        # c. the kernel the data step is given.
+        given = perturb(k, rng)[0] if rng.random() < self.p_perturb else k
+        # d. one HQS iteration at σ_k.
+        lo = max(sigma_eff, 1 / 255)
+        sigma_k = float(np.exp(rng.uniform(np.log(lo), np.log(max(SIGMA_START, lo)))))
+        if rng.random() < self.p_first_iteration:
+            z = blurry
+        else:
+            z = _gaussian_blur(sharp, float(rng.uniform(0.5, 1.5)))
+            z = z + rng.normal(0, 0.5 * sigma_k, z.shape).astype(np.float32)
+        x = hqs_data_step(blurry.astype(np.float32), given, hqs_alpha(sigma_eff, sigma_k), z)
+        return np.clip(x, -0.5, 1.5).astype(np.float32), sigma_k, sharp
+
+    def sample(self) -> tuple[np.ndarray, float, np.ndarray]:
+        if self.rng.random() < self.p_denoise:
+            return self.denoising_sample()
+        return self.deconvolution_sample()
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        items = [self.sample() for _ in range(n)]
+        to_t = lambda arrs: torch.from_numpy(np.stack(arrs).transpose(0, 3, 1, 2).copy())
+        sigma = torch.tensor([s for _, s, _ in items], dtype=torch.float32)
+        return to_t([x for x, _, _ in items]), sigma, to_t([s for _, _, s in items])

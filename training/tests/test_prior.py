@@ -1,0 +1,133 @@
+"""SGENet-σ and its training data: the HQS data step against an independent solve, the periodic
+bridge against its definition, the σ input starting from v0.4.0's function, the sampler's ranges."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sgenet.blur import trajectory_kernel
+from sgenet.configs import build_model
+from sgenet.data_step import (dpir_sigmas, field_size, hqs_alpha, hqs_data_step, kernel_otf,
+                              next_fft_size, next_real_fft_width, periodic_extend)
+from sgenet.perturb import perturb
+from sgenet.prior_data import SIGMA_MAX, PriorSampler
+
+from conftest import synthetic_image
+
+import train as train_script
+
+
+def circular_blur_matrix(kernel: np.ndarray, fw: int, fh: int) -> np.ndarray:
+    """The (fw·fh)² matrix of periodic convolution with the kernel centred at (k-1)>>1, built tap by tap."""
+    n = fw * fh
+    A = np.zeros((n, n))
+    kh, kw = kernel.shape
+    cy, cx = (kh - 1) >> 1, (kw - 1) >> 1
+    for y in range(fh):
+        for x in range(fw):
+            for j in range(kh):
+                for i in range(kw):
+                    A[y * fw + x, ((y - (j - cy)) % fh) * fw + (x - (i - cx)) % fw] += kernel[j, i]
+    return A
+
+
+def test_fft_sizes_match_core():
+    assert [next_fft_size(n) for n in (1, 7, 11, 13, 17, 31, 97)] == [1, 8, 12, 15, 18, 32, 100]
+    # Even, with half of it 2^a·3^b·5^c (core's real FFT).
+    assert [next_real_fft_width(n) for n in (1, 13, 23, 29)] == [2, 16, 24, 30]
+
+
+def test_periodic_extend_is_continuous_and_keeps_the_image():
+    img = synthetic_image(20, 26, seed=3)
+    f = periodic_extend(img, 40, 33)
+    np.testing.assert_array_equal(f[:20, :26], img)
+    # The bridge blends mirrors, so no sample jumps by more than the image's own largest step.
+    step = max(np.abs(np.diff(img, axis=0)).max(), np.abs(np.diff(img, axis=1)).max())
+    wrapped = np.concatenate([f, f[:1]], axis=0)
+    assert np.abs(np.diff(wrapped, axis=0)).max() <= step + 1e-9
+    wrapped = np.concatenate([f, f[:, :1]], axis=1)
+    assert np.abs(np.diff(wrapped, axis=1)).max() <= step + 1e-9
+
+
+def test_kernel_otf_is_the_dft_of_the_centred_kernel():
+    k = np.arange(15, dtype=np.float64).reshape(3, 5)
+    otf = kernel_otf(k, 8, 6)
+    # Direct DFT of the kernel placed with its centre tap (1, 2) at the origin.
+    direct = np.zeros((6, 5), complex)
+    for v in range(6):
+        for u in range(5):
+            for j in range(3):
+                for i in range(5):
+                    direct[v, u] += k[j, i] * np.exp(-2j * np.pi * (u * (i - 2) / 8 + v * (j - 1) / 6))
+    np.testing.assert_allclose(otf, direct, atol=1e-9)
+
+
+def test_data_step_solves_the_normal_equations():
+    """x = argmin ||A x − y||² + α||x − z||² on the periodic field: (AᵀA + αI) x = Aᵀy + αz,
+    solved here with a dense matrix built tap by tap, independent of the FFT."""
+    rng = np.random.default_rng(0)
+    k = trajectory_kernel(rng, 6.0)
+    h, w = 9, 11
+    y = rng.uniform(0, 1, (h, w))
+    z = rng.uniform(0, 1, (h, w))
+    alpha = 0.03
+    fw, fh = field_size(w, h, k)
+    Y, Z = periodic_extend(y, fw, fh).ravel(), periodic_extend(z, fw, fh).ravel()
+    A = circular_blur_matrix(k.astype(np.float64), fw, fh)
+    x = np.linalg.solve(A.T @ A + alpha * np.eye(fw * fh), A.T @ Y + alpha * Z).reshape(fh, fw)[:h, :w]
+    np.testing.assert_allclose(hqs_data_step(y, k, alpha, z), x, atol=2e-5)
+    # Colour planes are solved alike.
+    rgb = hqs_data_step(np.stack([y, z, y], -1), k, alpha, np.stack([z, y, z], -1))
+    np.testing.assert_allclose(rgb[..., 0], x, atol=2e-5)
+
+
+def test_data_step_with_identity_kernel_and_sigma_schedule():
+    y = synthetic_image(16, 16)
+    np.testing.assert_allclose(hqs_data_step(y, np.ones((1, 1), np.float32), 0.5), y, atol=1e-5)
+    s = dpir_sigmas(0.01, 4)
+    assert s[0] == pytest.approx(49 / 255) and s[-1] == pytest.approx(0.01) and np.all(np.diff(s) < 0)
+    assert dpir_sigmas(0.01, 1)[0] == pytest.approx(np.sqrt(49 / 255 * 0.01))
+    assert hqs_alpha(0.01, 0.1) == pytest.approx(0.23 * 0.01)
+    with pytest.raises(ValueError):
+        hqs_data_step(y, np.ones((1, 1)), 0.0)
+
+
+def test_sigma_channel_starts_at_v040s_function():
+    torch.manual_seed(0)
+    old = build_model("sgenet-tiny").eval()
+    new = build_model("sgenet-tiny-sigma").eval()
+    widened = train_script.load_widening(new, old.state_dict())
+    assert sorted(widened) == ["stage1.head.weight", "stage2.head.weight"]
+    x = torch.rand(2, 3, 32, 40)
+    with torch.no_grad():
+        torch.testing.assert_close(new(x, torch.tensor([0.0, 0.2])), old(x))
+        # Once the σ weights move, σ changes the output.
+        new.stage1.head.weight[:, -1] = 0.5
+        assert not torch.allclose(new(x, torch.tensor([0.0, 0.0])), new(x, torch.tensor([0.2, 0.2])))
+    with pytest.raises(ValueError, match="noise level"):
+        new(x)
+
+
+def test_rotation_perturbation_is_a_psf():
+    k = trajectory_kernel(np.random.default_rng(1), 20.0)
+    r, kind = perturb(k, np.random.default_rng(2), "rotate")
+    assert kind == "rotate" and r.min() >= 0 and r.sum() == pytest.approx(1, abs=1e-5)
+    assert r.shape[0] >= k.shape[0]
+
+
+def test_prior_sampler_ranges(tmp_path):
+    from PIL import Image
+    for i in range(2):
+        Image.fromarray((synthetic_image(160, 170, seed=i) * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
+    s = PriorSampler(tmp_path, 24, seed=0, lengths=(5, 21))
+    x, sigma, sharp = s.batch(12)
+    assert x.shape == sharp.shape == (12, 3, 24, 24) and sigma.shape == (12,)
+    assert torch.isfinite(x).all() and (sigma >= 0).all() and (sigma <= SIGMA_MAX + 1e-6).all()
+    assert sharp.min() >= 0 and sharp.max() <= 1
+    # Denoising samples: the input is the truth plus noise of the stated level.
+    s.p_denoise = 1.0
+    noisy, sg, clean = s.denoising_sample()
+    assert abs(float(np.std(noisy - clean)) - sg) < 0.01 + 0.1 * sg
+    with pytest.raises(ValueError, match="short side"):
+        PriorSampler(tmp_path, 150, lengths=(5, 101))
