@@ -40,6 +40,38 @@ export interface KernelUsed {
 }
 
 /**
+ * What a kernel used means for the photo, in three words a user can act on:
+ * - `'none'`: no blur found; the photo was left as it was apart from the network's denoising;
+ * - `'confident'`: blur found, and the estimate explains the photo's sharpness loss clearly
+ *   (confidence at least {@link CONFIDENT_KERNEL}); a given PSF is always confident;
+ * - `'uncertain'`: blur found, but the evidence is weak; the result may be only slightly sharper,
+ *   or ring where the estimate is off: compare with the original.
+ */
+export type KernelVerdict = 'none' | 'confident' | 'uncertain';
+
+/**
+ * Confidence (0 to 1) from which an estimated kernel is reported as `'confident'`. The confidence
+ * is the share of the blurry photo's gradient density (its blind score) that deconvolving with the
+ * kernel removes, against leaving the photo as it is: 0.3 means the kernel sharpens the photo's
+ * edges by a third of what the score can see, 0.8 that the photo, once deconvolved, looks almost
+ * as sparse in its gradients as a sharp one.
+ */
+export const CONFIDENT_KERNEL = 0.5;
+
+/** {@link KernelVerdict} of a kernel used. */
+export function kernelVerdict(used: KernelUsed): KernelVerdict {
+  if (used.identity) return 'none';
+  return used.source === 'given' || used.confidence >= CONFIDENT_KERNEL ? 'confident' : 'uncertain';
+}
+
+/** The verdict in words, as the demo and the CLI print it. */
+export const KERNEL_VERDICT_TEXT: Readonly<Record<KernelVerdict, string>> = {
+  none: 'no blur found: denoised only',
+  confident: 'blur found, confident',
+  uncertain: 'blur found, uncertain',
+};
+
+/**
  * A kernel used, in brief: `none` for the identity, else `<width>x<height>; confidence=<c>` (the
  * Express `X-Blur-Kernel` header and the queue's job results use this form).
  */

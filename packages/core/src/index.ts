@@ -15,8 +15,11 @@ export {
   DEFAULT_NETWORK_AFTER_DECONVOLUTION,
   DEFAULT_TILE_SIZE,
   describeKernelUsed,
+  CONFIDENT_KERNEL,
+  KERNEL_VERDICT_TEXT,
+  kernelVerdict,
 } from './deblurrer.js';
-export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed } from './deblurrer.js';
+export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
 export { defaultMaxSize } from './kernel/options.js';

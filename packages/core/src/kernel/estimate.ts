@@ -140,7 +140,9 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const candidates = await running;
   await step();
   const best = candidates.reduce((a, b) => (selectionScore(b.score) < selectionScore(a.score) ? b : a));
-  const confidence = Math.max(0, Math.min(1, 1 - best.score.sparsity / identityScore.sparsity));
+  // A flat or one-colour window scores 0 for every kernel (0 / 0): no evidence of blur, confidence 0.
+  const removed = 1 - best.score.sparsity / identityScore.sparsity;
+  const confidence = Number.isFinite(removed) ? Math.max(0, Math.min(1, removed)) : 0;
   let kernel = best.kernel;
   let size = workMax;
   if (scale < 1) {
