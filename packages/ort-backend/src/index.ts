@@ -42,7 +42,7 @@ function checkProviders(list: readonly string[]): OrtProvider[] {
 /**
  * Whether onnxruntime-node's CUDA provider library is installed next to its binding. It is
  * downloaded by onnxruntime-node's install script only when that script is allowed to run
- * (this repository's `.npmrc` skips it); asking for CUDA without it only logs errors.
+ * (this repository's `package.json` `allowScripts` skips it); asking for CUDA without it only logs errors.
  */
 export function cudaProviderInstalled(): boolean {
   try {
@@ -107,7 +107,7 @@ export function createBackend(options: OrtBackendOptions = {}): Backend {
       if (providers.length === 0) {
         throw new BackendError(
           'CUDA was requested but onnxruntime-node has no CUDA provider installed: run ' +
-            '`npm rebuild onnxruntime-node --onnxruntime-node-install=true` on a CUDA machine, or allow cpu',
+            '`ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --allow-scripts=onnxruntime-node` on a CUDA machine, or allow cpu',
         );
       }
       const threads = loadOptions.threads ?? defaults.threads ?? availableParallelism();

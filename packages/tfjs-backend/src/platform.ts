@@ -67,6 +67,19 @@ async function load(platform: TfjsPlatform): Promise<void> {
   if (!(await tf.setBackend(BACKEND_NAME[platform]))) {
     throw new Error(`TensorFlow.js could not initialise its ${BACKEND_NAME[platform]} backend`);
   }
+  if (platform === 'cpu') silenceNodeGreeting();
+}
+
+/**
+ * tfjs's plain-JS backend prints a banner ("Hi, looks like you are running TensorFlow.js in
+ * Node.js...") on its first tensor in Node. Here the cpu platform is a deliberate last resort that
+ * the platform order and BackendUnavailableError already explain, so the banner only adds noise to
+ * every process (and test run) that uses it. The backend shows it once, guarded by its `firstUse`
+ * flag: clear the flag on our instance only, leaving tfjs's logging otherwise as it is.
+ */
+function silenceNodeGreeting(): void {
+  const backend = tf.findBackend('cpu') as { firstUse?: unknown } | null;
+  if (backend && typeof backend.firstUse === 'boolean') backend.firstUse = false;
 }
 
 /** Loads and initialises `platform` once per process; rejects with the reason it is unusable. */

@@ -26,6 +26,23 @@ beforeAll(async () => {
 });
 
 describe('platform selection', () => {
+  it('runs on the cpu platform without tfjs\'s "Hi, looks like you are running TensorFlow.js in Node.js" banner', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const log = vi.spyOn(console, 'log');
+    try {
+      const session = await createBackend({ platform: 'cpu' }).load(model);
+      expect(session.provider).toBe('cpu');
+      const out = await session.run(new Float32Array(3 * 16 * 16).fill(0.5), [1, 3, 16, 16]);
+      expect(out.length).toBe(3 * 16 * 16);
+      await session.dispose();
+      const printed = [...warn.mock.calls, ...log.mock.calls].map((args) => args.join(' ')).join('\n');
+      expect(printed).not.toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+    }
+  });
+
   it('loads the wasm binaries from node_modules, never from the network', async () => {
     const fetchSpy = vi.fn(() => Promise.reject(new Error('network access in a test')));
     vi.stubGlobal('fetch', fetchSpy);

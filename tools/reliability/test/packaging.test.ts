@@ -22,7 +22,7 @@ let project: string;
 const tarballs = new Map<string, { file: string; files: string[] }>();
 
 async function npm(args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
-  return exec('npm', args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_onnxruntime_node_install: 'skip', npm_config_fund: 'false', npm_config_audit: 'false' } });
+  return exec('npm', args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_fund: 'false', npm_config_audit: 'false' } });
 }
 
 beforeAll(async () => {
@@ -37,8 +37,8 @@ beforeAll(async () => {
   project = join(work, 'app');
   await mkdir(project);
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'sgenet-user', private: true, type: 'module' }, null, 2));
-  // What a user on a machine without GitHub access sets (see packages/ort-backend/README.md).
-  await writeFile(join(project, '.npmrc'), 'onnxruntime-node-install=skip\n');
+  // A user on a machine without GitHub access sets ONNXRUNTIME_NODE_INSTALL=skip (see
+  // packages/ort-backend/README.md): npm() above does, in the environment, not in an .npmrc.
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...[...tarballs.values()].map((t) => t.file), 'sharp@^0.34.4', '@types/node@^20'], project);
 }, 900_000);
 
