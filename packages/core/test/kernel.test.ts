@@ -61,6 +61,26 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(estimate.kernel).toEqual({ width: 1, height: 1, data: Float32Array.of(1) });
   });
 
+  it('gives a confidence in [0, 1], never NaN, on a flat photo, a one-colour photo and pure noise', async () => {
+    const flatGrey = { data: new Uint8Array(160 * 120).fill(128), width: 160, height: 120, channels: 1 as const };
+    const oneColour = { data: new Uint8Array(160 * 120 * 3), width: 160, height: 120, channels: 3 as const };
+    for (let i = 0; i < oneColour.data.length; i += 3) oneColour.data.set([200, 40, 90], i);
+    const noise = { data: new Uint8Array(160 * 120 * 3), width: 160, height: 120, channels: 3 as const };
+    let seed = 12345;
+    for (let i = 0; i < noise.data.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      noise.data[i] = seed >>> 24;
+    }
+    for (const [name, photo] of [['flat grey', flatGrey], ['one colour', oneColour], ['pure noise', noise]] as const) {
+      const estimate = await estimateKernel(photo);
+      expect(Number.isFinite(estimate.confidence), name).toBe(true);
+      expect(estimate.confidence, name).toBeGreaterThanOrEqual(0);
+      expect(estimate.confidence, name).toBeLessThanOrEqual(1);
+      // Nothing in these photos is evidence of blur.
+      expect(estimate.identity, name).toBe(true);
+    }
+  });
+
   it('is deterministic', async () => {
     const { blurry } = shakenScene(TEST_KERNELS[5]!.kernel, 9, 256, 256);
     const a = await estimateKernel(blurry, { maxSize: 25 });
