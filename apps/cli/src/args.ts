@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
 
+import { CONFIDENT_KERNEL, minTileSizeFor } from '@sgenet/core';
+
+import { EXIT } from './exit-codes.js';
+
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const BACKENDS = ['ort', 'tfjs'] as const;
@@ -8,6 +12,8 @@ export type BackendFlag = (typeof BACKENDS)[number];
 /** A command line the user got wrong: printed with the usage, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+  /** Stable code of every usage error. */
+  readonly code = 'ERR_SGENET_CLI_USAGE';
 }
 
 export interface DeblurCommand {
@@ -26,6 +32,8 @@ export interface DeblurCommand {
   /** Run the network after the deconvolution (`--network` / `--no-network`). */
   network?: boolean;
   maxSize?: number;
+  /** One JSON object per photo on stdout (JSON Lines) instead of the human lines. */
+  json: boolean;
   quiet: boolean;
 }
 
@@ -76,7 +84,7 @@ export interface EnqueueCommand {
 
 export type Command = DeblurCommand | KernelCommand | WorkerCommand | EnqueueCommand | { command: 'help' } | { command: 'version' };
 
-export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DIR) [options]
+export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DIR) [--json] [options]
        sgenet kernel <file|dir>... [-o PSF.png | --out-dir DIR] [--json] [--max-size N]
        sgenet worker --redis URL [--concurrency N] [--queue NAME] [--root DIR]
        sgenet enqueue <file|dir>... --out-dir DIR --redis URL [--wait] [--root DIR] [options]
@@ -84,11 +92,22 @@ export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DI
 deblur removes camera-shake motion blur from photos: by default (--kernel auto) it estimates the
 blur kernel and deconvolves with it (--network: then the model cleans up); where the photo shows no
 blur the estimate is the identity and the SGENet model shipped in @sgenet/core runs alone, as it
-does with --kernel none.
+does with --kernel none. For each photo written it prints "<input> -> <output>" on stdout and
+what it found on stderr: "<input>: no blur found: denoised only", or "<input>: blur found,
+confident (17x9 px kernel, confidence 0.62)" ("uncertain" below confidence ${CONFIDENT_KERNEL}: compare
+the result with the original).
+deblur --json prints instead one JSON object per input on stdout (JSON Lines), failures included:
+  {"input":"a.jpg","output":"out/a.jpg","kernel":{"width":17,"height":9,"confidence":0.62,
+   "identity":false,"source":"estimated","verdict":"confident"},"error":null}
+"verdict" is none (no blur found: "identity" true, a 1x1 kernel), confident or uncertain;
+"source" is estimated (--kernel auto) or given (a PSF file); "kernel" is null with --kernel none.
+A failed input has "output":null and "error":{"code":"ERR_...","message":"..."}.
 kernel estimates the blur kernel only. With --json and one input it prints
 {"width":W,"height":H,"data":[...]} (row-major, sum 1) on stdout; with several inputs, one such
-object per line with "file" and "confidence" added. -o writes a PNG (the kernel scaled to 0-255)
-or, for a .json name, the JSON.
+object per line with "file", "confidence" and "identity" added. A photo without blur prints the
+identity kernel {"width":1,"height":1,"data":[1]} (exit status 0). -o writes a PNG (the kernel
+scaled to 0-255) or, for a .json name, the JSON; for a photo without blur -o and --out-dir write
+nothing, say "<input>: no blur found; nothing written" on stderr and exit with status ${EXIT.noBlur}.
 worker takes deblur jobs from a BullMQ queue on Redis until SIGTERM/SIGINT (it finishes its job
 first); enqueue adds one job per photo and, with --wait, shows their progress and exits 1 if any
 failed. Photos and outputs stay on a folder every worker can read (--root, default the current
@@ -99,14 +118,15 @@ Options:
   -d, --out-dir DIR     output folder; each output keeps its input's name
   -b, --backend NAME    ort (default) or tfjs
   -m, --model FILE      deblur: an SGENet ONNX model instead of the shipped one
-  -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs)
+  -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs), at least
+                        3 x overlap + 2 x the model's size multiple (3 x overlap + 16 shipped)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
   -k, --kernel K        deblur: auto (estimate the kernel and deconvolve, default), none (the
                         network alone) or a PSF file (PNG, or JSON as printed by sgenet kernel)
       --network         deblur: run the network after the deconvolution
       --no-network      deblur: deconvolution only (the default until the kernel-guided model ships)
-      --json            kernel: print the kernel as JSON
+      --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout
       --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255 (default long side / 22)
       --redis URL       worker, enqueue: redis://[user:pass@]host[:port][/db] (rediss:// for TLS)
       --queue NAME      worker, enqueue: queue name (default sgenet-deblur)
@@ -118,13 +138,19 @@ Options:
       --shutdown-timeout MS   worker: on SIGTERM, wait this long for the job, then hand it back (default 30000)
       --wait            enqueue: wait for the jobs, with a progress bar; exit 1 if any failed
       --overwrite       enqueue: replace existing outputs (default: skip them, with a message)
-  -q, --quiet           no progress output
+  -q, --quiet           no progress bar and no per-file lines (errors still print)
   -h, --help            show this help
   -v, --version         show the version
 
 Folders are read one level deep (png, jpg, jpeg, webp, tif, tiff, avif, gif). A file that
-cannot be read or processed prints one line and the others are still written; the exit code is
-1 when any file failed.`;
+cannot be read or processed prints one line and the others are still written.
+
+Exit status:
+  ${EXIT.ok}  every output written (worker: stopped on SIGTERM/SIGINT once its jobs were done)
+  ${EXIT.failed}  some inputs failed, each named on stderr with its reason; the others were written
+  ${EXIT.usage}  a bad command line (printed with this usage); no input was processed
+  ${EXIT.noBlur}  kernel -o/--out-dir: a photo shows no blur, so no kernel file was written for it
+     (the others were); ${EXIT.failed} takes precedence when an input also failed`;
 
 function intFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -216,7 +242,6 @@ export function parseCommand(argv: string[]): Command {
       quiet: values.quiet ?? false,
     };
   }
-  if (values.json) throw new UsageError('--json is a kernel option; deblur writes images');
   if (values.network && values['no-network']) throw new UsageError('give at most one of --network and --no-network');
   if (values.kernel === '') throw new UsageError('--kernel needs auto, none or a PSF file');
   if ((values.output === undefined) === (values['out-dir'] === undefined)) {
@@ -224,9 +249,7 @@ export function parseCommand(argv: string[]): Command {
   }
   const tileSize = intFlag('tile', values.tile, 64, 8192);
   const overlap = intFlag('overlap', values.overlap, 0, 1024);
-  if (tileSize !== undefined && overlap !== undefined && tileSize < 3 * overlap) {
-    throw new UsageError(`--tile must be at least 3 x --overlap (${3 * overlap}), got ${tileSize}`);
-  }
+  // The tile against the overlap needs the model's size multiple: checkTiling, once it is read.
   return {
     command: 'deblur',
     inputs,
@@ -240,8 +263,36 @@ export function parseCommand(argv: string[]): Command {
     ...(values.kernel !== undefined ? { kernel: values.kernel } : {}),
     ...(values.network ? { network: true } : values['no-network'] ? { network: false } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),
+    json: values.json ?? false,
     quiet: values.quiet ?? false,
   };
+}
+
+/**
+ * Checks `--tile` against `--overlap` with core's rule ({@link minTileSizeFor}: a tile of at
+ * least `3 x overlap + 2 x multiple`), which needs the model's size multiple, so `sgenet deblur`
+ * calls it once the model's metadata is read, before any input is processed.
+ *
+ * @param cmd - The parsed `--tile` and `--overlap` (either may be absent).
+ * @param multiple - The model's size multiple (`ModelInfo.multiple`; 8 for the shipped model).
+ * @param defaultTileSize - The tile size used without `--tile` (the backend's preferred size).
+ * @throws {@link UsageError} when `deblur` would refuse the pair, saying which values would do.
+ */
+export function checkTiling(cmd: Pick<DeblurCommand, 'tileSize' | 'overlap'>, multiple: number, defaultTileSize: number): void {
+  // Without --overlap, deblur shrinks its default overlap to fit the tile (down to 0).
+  const overlap = cmd.overlap ?? 0;
+  const tile = cmd.tileSize ?? defaultTileSize;
+  const min = minTileSizeFor(overlap, multiple);
+  if (tile >= min) return;
+  const maxOverlap = Math.floor((tile - 2 * multiple) / 3);
+  const fix = cmd.overlap !== undefined && maxOverlap >= 0
+    ? `give --tile ${min} or more, or lower --overlap to ${maxOverlap} or less`
+    : `give --tile ${min} or more`;
+  const rule = `3 x overlap + 2 x ${multiple}, the model's size multiple`;
+  if (cmd.tileSize === undefined) {
+    throw new UsageError(`--overlap ${overlap} needs a tile of at least ${min} px (${rule}), and the default tile is ${tile} px: ${fix}`);
+  }
+  throw new UsageError(`--tile must be at least ${min} for --overlap ${overlap} (${rule}), got ${tile}: ${fix}`);
 }
 
 type Values = Record<string, string | boolean | undefined>;

@@ -1,25 +1,40 @@
 /**
- * The `sgenet` command. `main(argv)` resolves with the process exit code: 0 all written,
- * 1 some inputs failed (each named on stderr with its reason), 2 usage error. `sgenet worker`
+ * The `sgenet` command. `main(argv)` resolves with the process exit code ({@link EXIT}): 0 all
+ * written, 1 some inputs failed (each named on stderr with its reason), 2 usage error, 3 `sgenet
+ * kernel -o/--out-dir` found no blur in a photo and wrote nothing for it. `sgenet worker`
  * resolves (0) once a SIGTERM/SIGINT has let it finish its job.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
-import { createDeblurrer, estimateKernel, InvalidImageError, kernelToJson, validateKernel } from '@sgenet/core';
-import type { BlurKernel, Deblurrer, KernelChoice, RawImage } from '@sgenet/core';
+import {
+  createDeblurrer,
+  DEFAULT_TILE_SIZE,
+  defaultModelPath,
+  estimateKernel,
+  InvalidImageError,
+  kernelToJson,
+  modelInfoFromBytes,
+  readModelBytes,
+  resolveBackend,
+  validateKernel,
+} from '@sgenet/core';
+import type { Backend, BlurKernel, Deblurrer, KernelChoice, KernelUsed, RawImage } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
 import type { OpenedImage } from '@sgenet/sharp';
 
-import { parseCommand, USAGE, UsageError } from './args.js';
+import { checkTiling, parseCommand, USAGE, UsageError } from './args.js';
 import type { DeblurCommand, KernelCommand } from './args.js';
+import { EXIT } from './exit-codes.js';
 import { expandInputs, planJobs } from './inputs.js';
 import { readKernelFile, writeKernelFile } from './kernel-files.js';
 import type { Job } from './inputs.js';
 import { ProgressBar } from './progress.js';
 import { runEnqueue, runWorker } from './queue-commands.js';
 import { reasonOf } from './reason.js';
+import { describeFinding, errorReport, kernelReport } from './report.js';
+import type { DeblurReport } from './report.js';
 
 export interface CliIO {
   stdout: NodeJS.WriteStream;
@@ -56,7 +71,18 @@ async function writeAtomically(target: string, body: Buffer): Promise<void> {
   }
 }
 
-async function runJob(job: Job, deblurrer: Deblurrer, bar: ProgressBar, cmd: DeblurCommand, psf: BlurKernel | undefined): Promise<void> {
+/**
+ * Restores one photo and writes it. `found.used` receives the kernel as soon as the restoration
+ * knows it (so that a later failure still reports it); it stays undefined with `--kernel none`.
+ */
+async function runJob(
+  job: Job,
+  deblurrer: Deblurrer,
+  bar: ProgressBar,
+  cmd: DeblurCommand,
+  psf: BlurKernel | undefined,
+  found: { used?: KernelUsed },
+): Promise<void> {
   const opened = await openPhoto(job.input);
   let kernel: KernelChoice | undefined = cmd.kernel === 'auto' || cmd.kernel === 'none' ? cmd.kernel : undefined;
   // Checked against this photo here, so that the message names the kernel file.
@@ -68,56 +94,111 @@ async function runJob(job: Job, deblurrer: Deblurrer, bar: ProgressBar, cmd: Deb
     ...(kernel !== undefined ? { kernel } : {}),
     ...(cmd.network !== undefined ? { network: cmd.network } : {}),
     ...(cmd.maxSize !== undefined ? { estimation: { maxSize: cmd.maxSize } } : {}),
+    onKernel: (used) => {
+      found.used = used;
+    },
     onProgress: ({ done, total, stage }) => bar.update(job.input, done, total, stage),
   });
   await writeAtomically(job.output, await encodeImage(restored, job.format, { metadata: opened.metadata }));
 }
 
+function writeUsageError(io: CliIO, err: UsageError): number {
+  io.stderr.write(`sgenet: ${err.message}\n\n${USAGE}\n`);
+  return EXIT.usage;
+}
+
+/** The model (and backend) `deblur` will load, read before any input when the tiling needs it. */
+interface PreparedModel {
+  bytes?: Uint8Array;
+  backend?: Backend;
+}
+
+/**
+ * With `--tile` or `--overlap`, reads the model's size multiple (and, without `--tile`, the
+ * backend's tile size) and checks the pair with core's rule, so that a bad pair is a usage error
+ * (exit 2) before any input is read. Resolves with what it loaded, for createDeblurrer to reuse.
+ */
+async function prepareModel(cmd: DeblurCommand): Promise<PreparedModel> {
+  if (cmd.tileSize === undefined && cmd.overlap === undefined) return {};
+  const bytes = await readModelBytes(cmd.model ?? defaultModelPath());
+  const { multiple } = modelInfoFromBytes(bytes);
+  let backend: Backend | undefined;
+  let defaultTileSize = DEFAULT_TILE_SIZE;
+  if (cmd.tileSize === undefined) {
+    backend = await resolveBackend(cmd.backend ?? 'auto');
+    defaultTileSize = backend.preferredTileSize ?? DEFAULT_TILE_SIZE;
+  }
+  checkTiling(cmd, multiple, defaultTileSize);
+  return { bytes, ...(backend ? { backend } : {}) };
+}
+
 async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
+  let prepared: PreparedModel;
+  try {
+    prepared = await prepareModel(cmd);
+  } catch (err) {
+    if (err instanceof UsageError) return writeUsageError(io, err);
+    io.stderr.write(`sgenet: cannot load the model: ${reasonOf(err)}\n`);
+    return EXIT.failed;
+  }
   let planned;
   try {
     planned = await planJobs(cmd.inputs, { output: cmd.output, outDir: cmd.outDir }, cmd.format);
   } catch (err) {
     io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
-    return 2;
+    return EXIT.usage;
   }
+  // --json: stdout carries only JSON Lines; people read stderr.
+  const report = (line: DeblurReport): void => {
+    if (cmd.json) io.stdout.write(`${JSON.stringify(line)}\n`);
+  };
   let failed = planned.rejected.length;
-  for (const r of planned.rejected) io.stderr.write(`sgenet: ${r.input}: ${r.reason}\n`);
-  if (planned.jobs.length === 0) return failed > 0 ? 1 : 0;
+  for (const r of planned.rejected) {
+    io.stderr.write(`sgenet: ${r.input}: ${r.reason}\n`);
+    report({ input: r.input, output: null, kernel: null, error: { code: r.code, message: r.reason } });
+  }
+  if (planned.jobs.length === 0) return failed > 0 ? EXIT.failed : EXIT.ok;
   let psf: BlurKernel | undefined;
   if (cmd.kernel !== undefined && cmd.kernel !== 'auto' && cmd.kernel !== 'none') {
     try {
       psf = await readKernelFile(cmd.kernel);
     } catch (err) {
       io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
-      return 1;
+      return EXIT.failed;
     }
   }
 
   let deblurrer: Deblurrer;
   try {
-    deblurrer = await createDeblurrer({ backend: cmd.backend ?? 'auto', ...(cmd.model !== undefined ? { model: cmd.model } : {}) });
+    const model = prepared.bytes ?? cmd.model;
+    deblurrer = await createDeblurrer({ backend: prepared.backend ?? cmd.backend ?? 'auto', ...(model !== undefined ? { model } : {}) });
   } catch (err) {
     io.stderr.write(`sgenet: cannot load the model: ${reasonOf(err)}\n`);
-    return 1;
+    return EXIT.failed;
   }
   const bar = new ProgressBar(io.stderr, !cmd.quiet);
   try {
     for (const job of planned.jobs) {
+      const found: { used?: KernelUsed } = {};
       try {
-        await runJob(job, deblurrer, bar, cmd, psf);
+        await runJob(job, deblurrer, bar, cmd, psf, found);
         bar.clear();
-        if (!cmd.quiet) io.stdout.write(`${job.input} -> ${job.output}\n`);
+        report({ input: job.input, output: job.output, kernel: found.used ? kernelReport(found.used) : null, error: null });
+        if (!cmd.quiet && !cmd.json) {
+          io.stderr.write(`${job.input}: ${describeFinding(found.used)}\n`);
+          io.stdout.write(`${job.input} -> ${job.output}\n`);
+        }
       } catch (err) {
         bar.clear();
         failed += 1;
         io.stderr.write(`sgenet: ${job.input}: ${reasonOf(err)}\n`);
+        report({ input: job.input, output: null, kernel: found.used ? kernelReport(found.used) : null, error: errorReport(err) });
       }
     }
   } finally {
     await deblurrer.dispose();
   }
-  return failed > 0 ? 1 : 0;
+  return failed > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function readPhoto(file: string): Promise<RawImage> {
@@ -131,8 +212,9 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
   for (const r of rejected) io.stderr.write(`sgenet: ${r.input}: ${r.reason}\n`);
   if (cmd.output !== undefined && files.length + rejected.length !== 1) {
     io.stderr.write(`sgenet: -o takes exactly one input image, got ${files.length}; use --out-dir for several\n`);
-    return 2;
+    return EXIT.usage;
   }
+  let sharpPhotos = 0;
   const bar = new ProgressBar(io.stderr, !cmd.quiet);
   for (const file of files) {
     try {
@@ -142,21 +224,30 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
         onProgress: ({ done, total }) => bar.update(file, done, total, 'kernel'),
       });
       bar.clear();
-      const { kernel, confidence } = estimate;
+      const { kernel, confidence, identity } = estimate;
       const target = cmd.output ?? (cmd.outDir !== undefined
         ? join(cmd.outDir, `${basename(file, extname(file))}.psf.${cmd.json ? 'json' : 'png'}`)
         : undefined);
+      if (target !== undefined && identity) {
+        // A 1x1 "kernel" file would read as a PSF that does nothing: write none, and say so.
+        sharpPhotos += 1;
+        io.stderr.write(`${file}: no blur found; nothing written\n`);
+        continue;
+      }
       if (target !== undefined) {
         await mkdir(dirname(target), { recursive: true });
         await writeKernelFile(kernel, target);
       }
       if (cmd.json && target === undefined) {
+        // A sharp photo prints the identity kernel, {"width":1,"height":1,"data":[1]}.
         io.stdout.write(files.length === 1 && rejected.length === 0
           ? `${kernelToJson(kernel)}\n`
-          : `${JSON.stringify({ file, confidence: Number(confidence.toFixed(4)), ...JSON.parse(kernelToJson(kernel)) as object })}\n`);
+          : `${JSON.stringify({ file, confidence: Number(confidence.toFixed(4)), identity, ...JSON.parse(kernelToJson(kernel)) as object })}\n`);
       } else if (!cmd.quiet) {
-        const what = estimate.identity ? 'no blur found (identity kernel)' : `${kernel.width}x${kernel.height} kernel`;
-        io.stdout.write(`${file}: ${what}, confidence ${confidence.toFixed(2)}${target ? ` -> ${target}` : ''}\n`);
+        const what = identity
+          ? 'no blur found (identity kernel)'
+          : describeFinding({ kernel, source: 'estimated', confidence, identity });
+        io.stdout.write(`${file}: ${what}${target ? ` -> ${target}` : ''}\n`);
       }
     } catch (err) {
       bar.clear();
@@ -164,7 +255,7 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
       io.stderr.write(`sgenet: ${file}: ${reasonOf(err)}\n`);
     }
   }
-  return failed > 0 ? 1 : 0;
+  return failed > 0 ? EXIT.failed : sharpPhotos > 0 ? EXIT.noBlur : EXIT.ok;
 }
 
 /** Runs the CLI; resolves with the exit code instead of exiting, so it can be tested in-process. */
@@ -173,19 +264,16 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   try {
     cmd = parseCommand(argv);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`sgenet: ${err.message}\n\n${USAGE}\n`);
-      return 2;
-    }
+    if (err instanceof UsageError) return writeUsageError(io, err);
     throw err;
   }
   if (cmd.command === 'help') {
     io.stdout.write(`${USAGE}\n`);
-    return 0;
+    return EXIT.ok;
   }
   if (cmd.command === 'version') {
     io.stdout.write(`${await version()}\n`);
-    return 0;
+    return EXIT.ok;
   }
   switch (cmd.command) {
     case 'kernel':
@@ -198,3 +286,7 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
       return runDeblur(cmd, io);
   }
 }
+
+export { EXIT } from './exit-codes.js';
+export type { ExitCode } from './exit-codes.js';
+export type { DeblurReport, ErrorReport, KernelReport } from './report.js';

@@ -11,10 +11,19 @@ export interface Job {
   format: OutputFormat;
 }
 
-/** A path that could not become a job, with the one-line reason. */
+/**
+ * Why a path could not become a job, as a stable code (`sgenet deblur --json` prints it):
+ * - `ERR_SGENET_CLI_NOT_FOUND`: no such file or folder;
+ * - `ERR_SGENET_CLI_EMPTY_FOLDER`: a folder with no image files in it;
+ * - `ERR_SGENET_CLI_OUTPUT_CLASH`: two inputs would write the same output.
+ */
+export type RejectedCode = 'ERR_SGENET_CLI_NOT_FOUND' | 'ERR_SGENET_CLI_EMPTY_FOLDER' | 'ERR_SGENET_CLI_OUTPUT_CLASH';
+
+/** A path that could not become a job, with the one-line reason and its stable code. */
 export interface Rejected {
   input: string;
   reason: string;
+  code: RejectedCode;
 }
 
 const EXT_OF: Record<OutputFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp' };
@@ -36,7 +45,7 @@ export async function expandInputs(inputs: string[]): Promise<{ files: string[];
     try {
       info = await stat(input);
     } catch {
-      rejected.push({ input, reason: 'no such file or folder' });
+      rejected.push({ input, reason: 'no such file or folder', code: 'ERR_SGENET_CLI_NOT_FOUND' });
       continue;
     }
     if (info.isDirectory()) {
@@ -44,7 +53,7 @@ export async function expandInputs(inputs: string[]): Promise<{ files: string[];
         .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
         .map((e) => join(input, e.name))
         .sort();
-      if (entries.length === 0) rejected.push({ input, reason: 'folder holds no image files' });
+      if (entries.length === 0) rejected.push({ input, reason: 'folder holds no image files', code: 'ERR_SGENET_CLI_EMPTY_FOLDER' });
       files.push(...entries);
     } else {
       files.push(input);
@@ -80,7 +89,7 @@ export async function planJobs(
     const output = join(outDir, name);
     const clash = seen.get(output);
     if (clash) {
-      rejected.push({ input: file, reason: `would overwrite the output of ${clash}; rename one of them` });
+      rejected.push({ input: file, reason: `would overwrite the output of ${clash}; rename one of them`, code: 'ERR_SGENET_CLI_OUTPUT_CLASH' });
       continue;
     }
     seen.set(output, file);

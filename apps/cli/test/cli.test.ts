@@ -1,16 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { applyBlur, deadLeaves, estimateKernel, kernelToJson, psnr, psnrAligned, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, CONFIDENT_KERNEL, deadLeaves, estimateKernel, kernelToJson, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { parseCommand } from '../src/args.js';
+import { checkTiling, parseCommand } from '../src/args.js';
+import type { DeblurReport } from '../src/report.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/sgenet.js', import.meta.url));
@@ -28,8 +29,9 @@ async function readRgb(file: string): Promise<RawImage> {
 describe('argument parsing', () => {
   it('accepts the documented flags', () => {
     expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--backend', 'tfjs', '--tile', '512', '--overlap', '64', '--format', 'jpg'])).toEqual({
-      command: 'deblur', inputs: ['a.jpg'], output: 'b.png', backend: 'tfjs', tileSize: 512, overlap: 64, format: 'jpeg', quiet: false,
+      command: 'deblur', inputs: ['a.jpg'], output: 'b.png', backend: 'tfjs', tileSize: 512, overlap: 64, format: 'jpeg', json: false, quiet: false,
     });
+    expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--json'])).toMatchObject({ command: 'deblur', json: true });
   });
   it.each([
     [['deblur', 'a.jpg'], /exactly one of -o FILE or --out-dir DIR/],
@@ -43,7 +45,6 @@ describe('argument parsing', () => {
     [['kernel'], /kernel needs at least one input/],
     [['kernel', 'a', '--tile', '512'], /--tile is a deblur option/],
     [['kernel', 'a', '--max-size', '20'], /--max-size must be odd/],
-    [['deblur', 'a', '-o', 'x', '--json'], /--json is a kernel option/],
     [['deblur', 'a', '-o', 'x', '--network', '--no-network'], /at most one of --network/],
   ])('rejects %j', (argv, msg) => {
     expect(() => parseCommand(argv)).toThrow(msg);
@@ -78,7 +79,10 @@ describe('sgenet deblur (the installed bin)', () => {
     );
     expect('code' in result ? result.code : 0).toBe(1);
     expect(result.stderr).toMatch(/notes\.png: The input is not an image in a supported format.*\[ERR_SGENET_INVALID_IMAGE\]/);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    const lines = result.stderr.trim().split('\n');
+    // One error line; the others say what was found in each written photo.
+    expect(lines.filter((l) => l.startsWith('sgenet: '))).toHaveLength(1);
+    expect(lines.filter((l) => !l.startsWith('sgenet: ')).map((l) => l.split(': ')[0]!.split('/').at(-1)).sort()).toEqual(['desk.png', 'poster.png', 'street.png']);
     expect((await readdir(join(dir, 'out'))).sort()).toEqual(['desk.png', 'poster.png', 'street.png']);
   });
 
@@ -180,5 +184,114 @@ describe('sgenet deblur (the installed bin)', () => {
     const err = await run(process.execPath, [BIN, 'deblur', 'x.png']).catch((e: { code: number; stderr: string }) => e);
     expect('code' in err && err.code).toBe(2);
     expect(err.stderr).toMatch(/Usage: sgenet deblur/);
+  });
+});
+
+describe('--tile against --overlap (core\'s rule, with the model\'s size multiple)', () => {
+  it.each([
+    [{ tileSize: 300, overlap: 100 }, 8, 1024, /--tile must be at least 316 for --overlap 100 .*give --tile 316 or more, or lower --overlap to 94 or less/],
+    [{ overlap: 400 }, 8, 1024, /--overlap 400 needs a tile of at least 1216 px.*default tile is 1024 px/],
+    [{ tileSize: 64 }, 64, 1024, /--tile must be at least 128 for --overlap 0/],
+  ])('refuses %j (multiple %i, default tile %i)', (cmd, multiple, defaultTile, msg) => {
+    expect(() => checkTiling(cmd, multiple, defaultTile)).toThrow(msg);
+  });
+  it.each([
+    [{ tileSize: 316, overlap: 100 }, 8, 1024],
+    [{ tileSize: 300 }, 8, 1024],
+    [{ overlap: 336 }, 8, 1024],
+    [{}, 8, 1024],
+  ])('accepts %j (multiple %i, default tile %i)', (cmd, multiple, defaultTile) => {
+    expect(() => checkTiling(cmd, multiple, defaultTile)).not.toThrow();
+  });
+});
+
+describe('what sgenet says it found', () => {
+  let dir: string;
+  let sharpPhoto: string;
+  let blurryPhoto: string;
+  let notAnImage: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sgenet-found-'));
+    // The project's synthetic chart: sharp as drawn, and shaken along a 13 px camera path.
+    const chart = testChart(256, 192);
+    sharpPhoto = join(dir, 'chart.png');
+    blurryPhoto = join(dir, 'shaken.png');
+    notAnImage = join(dir, 'notes.png');
+    await writeFile(sharpPhoto, await toPng(chart));
+    await writeFile(blurryPhoto, await toPng(applyBlur(chart, trajectoryKernel({ length: 13, seed: 11 }), { noise: 0.005, seed: 1 })));
+    await writeFile(notAnImage, 'this is not an image');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('deblur says on stderr, per file, whether it found blur and which kernel; stdout keeps "<input> -> <output>"', async () => {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'deblur', sharpPhoto, blurryPhoto, '--out-dir', join(dir, 'out')]);
+    expect(stderr).toContain(`${sharpPhoto}: no blur found: denoised only\n`);
+    expect(stderr).toMatch(new RegExp(`${blurryPhoto.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: blur found, (confident|uncertain) \\(\\d+x\\d+ px kernel, confidence [01]\\.\\d\\d\\)\\n`));
+    expect(stdout.trim().split('\n')).toEqual([`${sharpPhoto} -> ${join(dir, 'out', 'chart.png')}`, `${blurryPhoto} -> ${join(dir, 'out', 'shaken.png')}`]);
+  });
+
+  it('deblur --json prints one JSON object per input on stdout: the kernel the API estimates, and failures with their code', async () => {
+    const result = await run(process.execPath, [BIN, 'deblur', sharpPhoto, blurryPhoto, notAnImage, join(dir, 'missing.png'), '--out-dir', join(dir, 'json'), '--json'])
+      .catch((err: { code: number; stdout: string; stderr: string }) => err);
+    expect('code' in result ? result.code : 0).toBe(1);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as DeblurReport);
+    const byName = new Map(lines.map((l) => [l.input.split('/').at(-1)!, l]));
+    expect([...byName.keys()].sort()).toEqual(['chart.png', 'missing.png', 'notes.png', 'shaken.png']);
+
+    expect(byName.get('chart.png')).toEqual({
+      input: sharpPhoto, output: join(dir, 'json', 'chart.png'),
+      kernel: { width: 1, height: 1, confidence: expect.any(Number) as number, identity: true, source: 'estimated', verdict: 'none' },
+      error: null,
+    });
+
+    const shaken = byName.get('shaken.png')!;
+    const api = await estimateKernel(await readRgb(blurryPhoto));
+    expect(api.identity).toBe(false);
+    expect(shaken).toEqual({
+      input: blurryPhoto, output: join(dir, 'json', 'shaken.png'),
+      kernel: {
+        width: api.kernel.width, height: api.kernel.height, confidence: Number(api.confidence.toFixed(4)), identity: false, source: 'estimated',
+        verdict: api.confidence >= CONFIDENT_KERNEL ? 'confident' : 'uncertain',
+      },
+      error: null,
+    });
+    await access(shaken.output!);
+
+    expect(byName.get('notes.png')).toMatchObject({ output: null, kernel: null, error: { code: 'ERR_SGENET_INVALID_IMAGE', message: expect.stringMatching(/not an image/) as string } });
+    expect(byName.get('missing.png')).toMatchObject({ output: null, kernel: null, error: { code: 'ERR_SGENET_CLI_NOT_FOUND' } });
+    // People still read why on stderr, but no "found" lines: those are in the JSON.
+    expect(result.stderr).toMatch(/sgenet: .*notes\.png: .*\[ERR_SGENET_INVALID_IMAGE\]/);
+    expect(result.stderr).not.toMatch(/blur found/);
+  });
+
+  it('deblur --json --kernel none reports "kernel": null', async () => {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'deblur', sharpPhoto, '-o', join(dir, 'none.png'), '--kernel', 'none', '--json']);
+    expect(JSON.parse(stdout)).toEqual({ input: sharpPhoto, output: join(dir, 'none.png'), kernel: null, error: null });
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toBe('');
+  });
+
+  it('kernel -o on a sharp photo writes nothing, says so and exits 3; kernel --json prints the identity kernel', async () => {
+    const psf = join(dir, 'psf.png');
+    const err = await run(process.execPath, [BIN, 'kernel', sharpPhoto, '-o', psf]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect('code' in err && err.code).toBe(3);
+    expect(err.stderr).toBe(`${sharpPhoto}: no blur found; nothing written\n`);
+    expect(err.stdout).toBe('');
+    await expect(access(psf)).rejects.toThrow(/ENOENT/);
+
+    const { stdout } = await run(process.execPath, [BIN, 'kernel', sharpPhoto, '--json']);
+    expect(JSON.parse(stdout)).toEqual({ width: 1, height: 1, data: [1] });
+  });
+
+  it('deblur --tile 300 --overlap 100 is a usage error (exit 2) before any photo is read', async () => {
+    const out = join(dir, 'tiled.png');
+    const err = await run(process.execPath, [BIN, 'deblur', sharpPhoto, '-o', out, '--tile', '300', '--overlap', '100'])
+      .catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect('code' in err && err.code).toBe(2);
+    expect(err.stderr).toMatch(/^sgenet: --tile must be at least 316 for --overlap 100 \(3 x overlap \+ 2 x 8, the model's size multiple\), got 300/);
+    expect(err.stderr).toMatch(/Usage: sgenet deblur/);
+    expect(err.stdout).toBe('');
+    await expect(access(out)).rejects.toThrow(/ENOENT/);
   });
 });

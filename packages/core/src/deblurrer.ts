@@ -180,10 +180,10 @@ function resolveRunOptions(
   const overlap = integerOption('overlap', raw.overlap, 0, 1024, raw.tileSize !== undefined && raw.overlap === undefined
     ? Math.min(defaults.overlap, maxOverlapFor(tileSize, info))
     : defaults.overlap);
-  if (overlap > maxOverlapFor(tileSize, info)) {
+  if (tileSize < minTileSizeFor(overlap, info.multiple)) {
     throw invalidOption(
       'tileSize',
-      `an integer of at least 3 x overlap + ${2 * info.multiple} (${3 * overlap + 2 * info.multiple}) for overlap ${overlap}`,
+      `an integer of at least 3 x overlap + ${2 * info.multiple} (${minTileSizeFor(overlap, info.multiple)}) for overlap ${overlap}`,
       tileSize,
     );
   }
@@ -249,8 +249,28 @@ export function checkPipelineOptions(options: Pick<DeblurOptions, 'kernel' | 'ne
 }
 
 /**
- * Largest overlap a tile size allows: cores must stay at least one overlap wide so that at most
- * two feather ramps meet, plus room for grid alignment.
+ * Smallest tile size (px) that a given overlap allows: `3 x overlap + 2 x multiple`. A tile's core
+ * (the part it writes) must stay at least one overlap wide, so that at most two feather ramps
+ * meet, plus `multiple` on either side for aligning tiles to the model's grid. `deblur` refuses a
+ * smaller `tileSize` with an `InvalidOptionError`; front ends (the CLI) check it up front with the
+ * model's {@link ModelInfo.multiple}.
+ *
+ * @param overlap - Context (px) each tile reads beyond the part it writes, 0 or more.
+ * @param multiple - The model's input multiple ({@link ModelInfo.multiple}), 1 or more.
+ * @returns The least valid `tileSize` for that overlap.
+ *
+ * @example
+ * ```ts
+ * minTileSizeFor(100, 8); // 316: tileSize 300 with overlap 100 is refused
+ * ```
+ */
+export function minTileSizeFor(overlap: number, multiple: number): number {
+  return 3 * overlap + 2 * multiple;
+}
+
+/**
+ * Largest overlap a tile size allows: the inverse of {@link minTileSizeFor} (the largest overlap
+ * for which `minTileSizeFor(overlap, multiple) <= tileSize`).
  */
 function maxOverlapFor(tileSize: number, info: ModelInfo): number {
   return Math.floor((tileSize - 2 * info.multiple) / 3);

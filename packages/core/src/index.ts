@@ -18,6 +18,7 @@ export {
   CONFIDENT_KERNEL,
   KERNEL_VERDICT_TEXT,
   kernelVerdict,
+  minTileSizeFor,
 } from './deblurrer.js';
 export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
