@@ -7,10 +7,17 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import { createDeblurrer, kernelToGrey } from '@sgenet/core';
-import type { Deblurrer, KernelUsed } from '@sgenet/core';
+import {
+  CONFIDENT_KERNEL,
+  createDeblurrer,
+  DEFAULT_NETWORK_AFTER_DECONVOLUTION,
+  KERNEL_VERDICT_TEXT,
+  kernelToGrey,
+  kernelVerdict,
+} from '@sgenet/core';
+import type { Deblurrer, KernelUsed, KernelVerdict } from '@sgenet/core';
 import { DeblurHttpError, deblurUpload, sgenetErrorHandler, toHttpError } from '@sgenet/express';
-import type { DeblurMiddleware } from '@sgenet/express';
+import type { DeblurMiddleware, JobProgress } from '@sgenet/express';
 import { openImage } from '@sgenet/sharp';
 import express from 'express';
 import sharp from 'sharp';
@@ -62,6 +69,48 @@ function isPlaceholder(metadata: Readonly<Record<string, string>>): boolean {
 /** Kernels of recent jobs, shown enlarged beside before/after. */
 const KEPT_KERNELS = 32;
 
+/**
+ * What the page tells a user about a job's kernel (`GET /api/kernel/:jobId/verdict`): core's
+ * verdict and its words, so the page and the CLI say the same thing, plus the figures behind it.
+ */
+export interface KernelReport {
+  verdict: KernelVerdict;
+  /** `KERNEL_VERDICT_TEXT[verdict]`, e.g. `blur found, uncertain`. */
+  text: string;
+  source: KernelUsed['source'];
+  width: number;
+  height: number;
+  confidence: number;
+  /** The confidence from which an estimate counts as confident (core's `CONFIDENT_KERNEL`). */
+  confidentFrom: number;
+  /**
+   * The stages the job runs, in order. Known once the kernel is: the page marks the others as not
+   * needed, without waiting for progress events that can trail the result.
+   */
+  stages: NonNullable<JobProgress['stage']>[];
+}
+
+/**
+ * The {@link KernelReport} of a kernel used; `network` tells whether the network runs after a
+ * deconvolution (core's `network` option). Without a kernel it always runs.
+ */
+export function kernelReport(used: KernelUsed, network: boolean): KernelReport {
+  const verdict = kernelVerdict(used);
+  const stages: KernelReport['stages'] = used.source === 'estimated' ? ['kernel'] : [];
+  if (!used.identity) stages.push('deconvolve');
+  if (used.identity || network) stages.push('network');
+  return {
+    verdict,
+    text: KERNEL_VERDICT_TEXT[verdict],
+    source: used.source,
+    width: used.kernel.width,
+    height: used.kernel.height,
+    confidence: used.confidence,
+    confidentFrom: CONFIDENT_KERNEL,
+    stages,
+  };
+}
+
 /** The kernel as a PNG, enlarged with nearest-neighbour to about 192 px so its taps stay visible. */
 export async function kernelPicture(used: KernelUsed): Promise<Buffer> {
   const { kernel } = used;
@@ -81,7 +130,7 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
   const maxPixels = options.maxPixels ?? 16_000_000;
   const tileSize = options.tileSize ?? 512;
   const hub = new ProgressHub();
-  const kernels = new Map<string, Promise<Buffer>>();
+  const kernels = new Map<string, { report: KernelReport; picture: Promise<Buffer> }>();
   const middleware = deblurUpload({
     deblurrer,
     tileSize,
@@ -89,15 +138,17 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
     maxPixels,
     concurrency: options.concurrency ?? 1,
     maxQueue: options.maxQueue ?? 3,
-    // The library's default, spelled out: the demo is about the kernel stage.
+    // The library's defaults, spelled out: the demo is about the kernel stage, and its report says
+    // which stages ran.
     kernel: 'auto',
+    network: DEFAULT_NETWORK_AFTER_DECONVOLUTION,
     onProgress: hub.publish,
     onKernel: (req, used) => {
       const jobId = req.get('x-job-id');
       if (!jobId || !/^[A-Za-z0-9_-]{8,128}$/.test(jobId)) return;
       const picture = kernelPicture(used);
       picture.catch(() => kernels.delete(jobId));
-      kernels.set(jobId, picture);
+      kernels.set(jobId, { report: kernelReport(used, DEFAULT_NETWORK_AFTER_DECONVOLUTION), picture });
       while (kernels.size > KEPT_KERNELS) kernels.delete(kernels.keys().next().value!);
     },
   });
@@ -160,19 +211,31 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
   );
 
   app.get('/api/progress/:jobId', hub.subscribe);
+  const noKernel = (res: Response): void => {
+    res.status(404).json({ error: { code: 'ERR_DEMO_NO_KERNEL', message: 'No kernel for this job: it used the network alone, or it is too old' } });
+  };
   app.get('/api/kernel/:jobId', async (req, res, next) => {
     try {
-      const picture = kernels.get(req.params.jobId ?? '');
-      if (!picture) {
-        res.status(404).json({ error: { code: 'ERR_DEMO_NO_KERNEL', message: 'No kernel for this job: it used the network alone, or it is too old' } });
+      const kept = kernels.get(req.params.jobId ?? '');
+      if (!kept) {
+        noKernel(res);
         return;
       }
       res.setHeader('Content-Type', 'image/png');
       res.setHeader('Cache-Control', 'no-store');
-      res.end(await picture);
+      res.end(await kept.picture);
     } catch (err) {
       next(err);
     }
+  });
+  app.get('/api/kernel/:jobId/verdict', (req, res) => {
+    const kept = kernels.get(req.params.jobId ?? '');
+    if (!kept) {
+      noKernel(res);
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(kept.report);
   });
   app.post('/api/deblur', middleware);
   app.use('/api', (_req, res) => {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 
-import { createDeblurrer } from '@sgenet/core';
+import { CONFIDENT_KERNEL, createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION, KERNEL_VERDICT_TEXT } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import type { JobProgress } from '@sgenet/express';
 import sharp from 'sharp';
@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDemoApp, renderSample, renderSharpSample } from '../src/index.js';
-import type { Demo } from '../src/index.js';
+import type { Demo, KernelReport } from '../src/index.js';
 import { closeServer, laplacianVariance, decodeRgb, listen } from './helpers.js';
 
 let deblurrer: Deblurrer;
@@ -93,6 +93,12 @@ describe('demo API', () => {
       const tiles = events.filter((e) => e.phase === 'deblurring');
       expect(tiles.length).toBeGreaterThan(1); // 320x224 in 128-px tiles
       expect(tiles.at(-1)!.done).toBe(tiles.at(-1)!.total);
+      // Each event names its stage (the page labels and places its bar by it), in core's order.
+      const stages = tiles.map((e) => e.stage);
+      expect(stages.every((s) => s === 'kernel' || s === 'deconvolve' || s === 'network')).toBe(true);
+      const order = ['kernel', 'deconvolve', 'network'];
+      expect(stages.map((s) => order.indexOf(s!))).toEqual([...stages.map((s) => order.indexOf(s!))].sort((a, b) => a - b));
+      expect(stages[0]).toBe('kernel'); // kernel 'auto': the estimation always runs first
       expect(events.every((e) => e.jobId === jobId)).toBe(true);
     } finally {
       await closeServer(server);
@@ -119,6 +125,33 @@ describe('demo API', () => {
     expect(meta.width! % side).toBe(0);
     expect(meta.width).toBeGreaterThanOrEqual(Math.min(192, side * Math.floor(192 / side)));
     expect((await request(demo.app).get('/api/kernel/no-such-job-00')).status).toBe(404);
+
+    // The verdict in core's words, for the page to show instead of a bare confidence.
+    const verdict = await request(demo.app).get(`/api/kernel/${jobId}/verdict`);
+    expect(verdict.status).toBe(200);
+    const report = verdict.body as KernelReport;
+    expect(report.text).toBe(KERNEL_VERDICT_TEXT[report.verdict]);
+    expect(report.confidentFrom).toBe(CONFIDENT_KERNEL);
+    if (header === 'none') {
+      expect(report.verdict).toBe('none');
+      expect(report.stages).toEqual(['kernel', 'network']);
+    } else {
+      expect(report.stages).toEqual(DEFAULT_NETWORK_AFTER_DECONVOLUTION ? ['kernel', 'deconvolve', 'network'] : ['kernel', 'deconvolve']);
+      expect(header).toBe(`${report.width}x${report.height}; confidence=${report.confidence.toFixed(2)}`);
+      expect(report.verdict).toBe(report.confidence >= CONFIDENT_KERNEL ? 'confident' : 'uncertain');
+    }
+    expect((await request(demo.app).get('/api/kernel/no-such-job-00/verdict')).status).toBe(404);
+  });
+
+  it('reports a sharp photo as "no blur found: denoised only"', async () => {
+    const chart = await renderSharpSample(320, 224);
+    const png = await sharp(Buffer.from(chart.data), { raw: { width: 320, height: 224, channels: 3 } }).png().toBuffer();
+    const jobId = 'sharp-job-0001';
+    const res = await request(demo.app).post('/api/deblur').set('X-Job-Id', jobId).attach('image', png, 'sharp.png');
+    expect(res.status).toBe(200);
+    expect(res.headers['x-blur-kernel']).toBe('none');
+    const verdict = await request(demo.app).get(`/api/kernel/${jobId}/verdict`);
+    expect(verdict.body).toMatchObject({ verdict: 'none', text: 'no blur found: denoised only', stages: ['kernel', 'network'] });
   });
 
   it('previews what the browser cannot show, upright', async () => {

@@ -10,14 +10,14 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { applyBlur, createDeblurrer, testChart, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION, testChart, trajectoryKernel } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createDemoApp } from '../src/index.js';
+import { createDemoApp, renderSharpSample } from '../src/index.js';
 import type { Demo } from '../src/index.js';
 import { closeServer, decodeRgb, laplacianVariance, listen } from './helpers.js';
 
@@ -67,12 +67,73 @@ afterAll(async () => {
   await deblurrer?.dispose();
 });
 
-async function openPage(): Promise<Page> {
-  const context = await browser!.newContext({ viewport: { width: 1000, height: 1200 }, acceptDownloads: true });
+async function openPage(options: { phone?: boolean } = {}): Promise<Page> {
+  // The phone: 390x844 CSS px, like the screen the compare frame was too small on.
+  const context = await browser!.newContext(
+    options.phone
+      ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true, acceptDownloads: true }
+      : { viewport: { width: 1000, height: 1200 }, acceptDownloads: true },
+  );
   const page = await context.newPage();
   await page.goto(baseUrl);
   await expect.poll(() => page.textContent('#model-info')).toMatch(/^Model /);
   return page;
+}
+
+/** What the page showed, recorded in the page by a MutationObserver as it changed: nothing missed. */
+interface Seen {
+  /** Every value the progress bar took, in order (the first: its value when recording began). */
+  bar: number[];
+  /** Every status line, in order. */
+  statuses: string[];
+  /** The page at each change while a job was working: what of a previous result was on screen. */
+  working: { kernelShown: boolean; compareShown: boolean; caption: string }[];
+}
+
+async function record(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const progress = document.getElementById('progress')!;
+    const status = document.getElementById('status')!;
+    const w = window as unknown as { seen: Seen };
+    w.seen = { bar: [Number(progress.getAttribute('value'))], statuses: [], working: [] };
+    new MutationObserver((records) => {
+      // Records come in batches: a change's new value is the next record's old one, or the current.
+      const bar = records.filter((r) => r.target === progress && r.attributeName === 'value');
+      bar.forEach((r, i) => w.seen.bar.push(Number(i + 1 < bar.length ? bar[i + 1]!.oldValue : progress.getAttribute('value'))));
+      for (const r of records) {
+        if (r.target === status && r.type === 'childList' && r.addedNodes.length) w.seen.statuses.push(r.addedNodes[0]!.textContent ?? '');
+      }
+      if (document.body.dataset.state === 'working') {
+        w.seen.working.push({
+          kernelShown: !document.getElementById('kernel-figure')!.hidden,
+          compareShown: !document.getElementById('compare')!.hidden,
+          caption: document.getElementById('kernel-caption')!.textContent ?? '',
+        });
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeOldValue: true, characterData: true });
+  });
+}
+
+/** What was recorded since the last call; recording goes on from the page's current state. */
+async function takeSeen(page: Page): Promise<Seen> {
+  return page.evaluate(() => {
+    const w = window as unknown as { seen: Seen };
+    const seen = w.seen;
+    w.seen = { bar: [Number(document.getElementById('progress')!.getAttribute('value'))], statuses: [], working: [] };
+    return seen;
+  });
+}
+
+function expectNonDecreasing(values: number[]): void {
+  expect(values).toEqual([...values].sort((a, b) => a - b));
+}
+
+async function stageStatuses(page: Page): Promise<Record<string, string>> {
+  return page.$$eval('#stages li', (items) => Object.fromEntries(items.map((li) => [li.dataset.stage!, li.dataset.status ?? ''])));
+}
+
+async function pngOf(image: { data: Uint8Array; width: number; height: number }): Promise<Buffer> {
+  return sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
 }
 
 describe('demo in headless Chromium', () => {
@@ -105,9 +166,10 @@ describe('demo in headless Chromium', () => {
     expect(await page.evaluate(() => (document.getElementById('after') as HTMLImageElement).naturalWidth)).toBe(256);
     // The kernel the server deconvolved with is shown, enlarged, beside before/after.
     await expect.poll(() => page.evaluate(() => !(document.getElementById('kernel-figure') as HTMLElement).hidden)).toBe(true);
+    // Its verdict in words: core's three outcomes.
     const caption = (await page.textContent('#kernel-caption')) ?? '';
-    expect(caption).toMatch(/^(Estimated blur kernel: \d+x\d+, confidence \d\.\d\d \(enlarged\)|No blur kernel found)/);
-    if (caption.startsWith('Estimated')) {
+    expect(caption).toMatch(/^(Blur found, (confident|uncertain) \(\d+x\d+ px kernel\)|No blur found: denoised only)$/);
+    if (caption.startsWith('Blur found')) {
       await expect.poll(() => page.evaluate(() => (document.getElementById('kernel') as HTMLImageElement).naturalWidth)).toBeGreaterThan(50);
     }
     await page.fill('#slider', '25');
@@ -127,6 +189,137 @@ describe('demo in headless Chromium', () => {
     await page.screenshot({ path: shot, fullPage: true });
     expect((await stat(shot)).size).toBeGreaterThan(10_000);
     console.log(`[demo e2e] screenshot: ${shot}`);
+    await page.context().close();
+  });
+
+  it('runs two photos in a row: stages by name, a bar that only moves forward, nothing left of the first', async (ctx) => {
+    requireChromium(ctx);
+    const page = await openPage();
+    await record(page);
+
+    // 1. The built-in sample, shaken by the app's own camera-shake generator: a kernel is found.
+    await page.click('#sample');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
+    let seen = await takeSeen(page);
+    expectNonDecreasing(seen.bar);
+    expect(seen.bar.at(-1)).toBe(100);
+    // Each stage by name, in core's order; never the old "tile N of M" for all of them. The
+    // network runs after a deconvolution only if core's default says so.
+    const first = (prefix: string): number => seen.statuses.findIndex((t) => t.startsWith(prefix));
+    expect(first('Estimating blur: step ')).toBeGreaterThanOrEqual(0);
+    expect(first('Deconvolving: tile ')).toBeGreaterThan(first('Estimating blur: step '));
+    if (DEFAULT_NETWORK_AFTER_DECONVOLUTION) expect(first('Restoring: tile ')).toBeGreaterThan(first('Deconvolving: tile '));
+    else expect(first('Restoring')).toBe(-1);
+    expect(seen.statuses.some((t) => t.startsWith('Deblurring'))).toBe(false);
+    expect(await stageStatuses(page)).toEqual({
+      kernel: 'done',
+      deconvolve: 'done',
+      network: DEFAULT_NETWORK_AFTER_DECONVOLUTION ? 'done' : 'skipped',
+    });
+    expect(await page.textContent('#kernel-caption')).toMatch(/^Blur found, (confident|uncertain) \(\d+x\d+ px kernel\)$/);
+    expect(await page.textContent('#kernel-note')).toMatch(/^Confidence \d\.\d\d of 1: /);
+    expect(await page.textContent('#status')).toMatch(/^Done in [\d.]+ s\. Blur found, /);
+    await expect.poll(() => page.evaluate(() => (document.getElementById('kernel') as HTMLImageElement).naturalWidth)).toBeGreaterThan(50);
+    // The user compares: moves the divider and zooms in.
+    await page.fill('#slider', '25');
+    await page.click('#zoom');
+    expect(await page.getAttribute('#zoom', 'aria-pressed')).toBe('true');
+
+    // 2. A sharp photo: the app's chart as drawn, no shake.
+    await page.setInputFiles('#file', { name: 'sharp-chart.png', mimeType: 'image/png', buffer: await pngOf(await renderSharpSample(320, 224)) });
+    await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
+    seen = await takeSeen(page);
+    // Not one moment of the second job showed the first one's kernel, verdict or result.
+    expect(seen.working.length).toBeGreaterThan(0);
+    expect(seen.working.filter((w) => w.kernelShown || w.compareShown || w.caption !== '')).toEqual([]);
+    // The bar: from the first job's 100 to 0 as the second starts, then forward only.
+    expect(seen.bar.slice(0, 2)).toEqual([100, 0]);
+    expectNonDecreasing(seen.bar.slice(1));
+    expect(seen.bar.at(-1)).toBe(100);
+    // No blur: the estimation ran, the deconvolution was not needed, the network denoised.
+    expect(seen.statuses.some((t) => t.startsWith('Estimating blur: step '))).toBe(true);
+    expect(seen.statuses.some((t) => t.startsWith('Restoring: tile '))).toBe(true);
+    expect(seen.statuses.some((t) => t.startsWith('Deconvolving'))).toBe(false);
+    expect(await stageStatuses(page)).toEqual({ kernel: 'done', deconvolve: 'skipped', network: 'done' });
+    expect(await page.textContent('#stages [data-stage="deconvolve"]')).toBe('Deconvolving (not needed)');
+    // Said plainly, in the status line and beside the picture.
+    expect(await page.textContent('#status')).toMatch(/^Done in [\d.]+ s\. No blur found: left as it was, denoised only\. /);
+    expect(await page.textContent('#kernel-caption')).toBe('No blur found: denoised only');
+    expect(await page.textContent('#kernel-note')).toContain('left as it was: the network only removed noise');
+    expect(await page.textContent('#after-label')).toBe('After (denoised only) ▶');
+    expect(await page.isHidden('#kernel')).toBe(true);
+    expect(await page.evaluate(() => (document.getElementById('after') as HTMLImageElement).naturalWidth)).toBe(320);
+    // The new result's compare starts afresh: divider in the middle, not zoomed.
+    expect(await page.inputValue('#slider')).toBe('50');
+    expect(await page.evaluate(() => document.getElementById('frame')!.style.getPropertyValue('--pos'))).toBe('50%');
+    expect(await page.getAttribute('#zoom', 'aria-pressed')).toBe('false');
+    await page.context().close();
+  });
+
+  it('on a phone: compares across the whole width, zooms in, and keeps a non-ASCII download name', async (ctx) => {
+    requireChromium(ctx);
+    const page = await openPage({ phone: true });
+    // The result's header as @sgenet/express writes it (RFC 6266): an ASCII fallback, and the
+    // UTF-8 name in filename*. Set here so the page is tested against that form whatever the
+    // middleware in this checkout sends.
+    const utf8Name = 'ünï😀 cödé-deblurred.png';
+    await page.route('**/api/deblur*', async (route) => {
+      const response = await route.fetch();
+      const disposition = `inline; filename="_n_c_d_-deblurred.png"; filename*=UTF-8''${encodeURIComponent(utf8Name)}`;
+      await route.fulfill({ response, headers: { ...response.headers(), 'content-disposition': disposition } });
+    });
+    const blurred = applyBlur(testChart(256, 192), trajectoryKernel({ length: 11, seed: 5 }));
+    await page.setInputFiles('#file', { name: 'ünï😀 cödé.png', mimeType: 'image/png', buffer: await pngOf(blurred) });
+    await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
+
+    const layout = (): Promise<{ screen: number; frame: DOMRect; view: DOMRect; scrollWidth: number; scrollLeft: number; divider: DOMRect; touch: string }> =>
+      page.evaluate(() => {
+        const view = document.getElementById('viewport')!;
+        const frame = document.getElementById('frame')!;
+        return {
+          screen: window.innerWidth,
+          frame: frame.getBoundingClientRect().toJSON() as DOMRect,
+          view: view.getBoundingClientRect().toJSON() as DOMRect,
+          scrollWidth: view.scrollWidth,
+          scrollLeft: view.scrollLeft,
+          divider: frame.querySelector('.divider')!.getBoundingClientRect().toJSON() as DOMRect,
+          touch: getComputedStyle(frame).touchAction,
+        };
+      });
+    const inView = (l: Awaited<ReturnType<typeof layout>>): boolean =>
+      l.divider.left >= l.view.left && l.divider.right <= l.view.right;
+
+    // Fitted: the frame spans (nearly) the whole screen, and stays on it.
+    const fit = await layout();
+    expect(fit.screen).toBe(390);
+    expect(fit.frame.width).toBeGreaterThanOrEqual(0.9 * 390);
+    expect(fit.frame.left).toBeGreaterThanOrEqual(0);
+    expect(fit.frame.right).toBeLessThanOrEqual(390);
+
+    // Zoomed: at least twice as wide, in a view a finger pans, the divider in view.
+    await page.tap('#zoom');
+    expect(await page.getAttribute('#zoom', 'aria-pressed')).toBe('true');
+    const zoomed = await layout();
+    expect(zoomed.frame.width).toBeGreaterThanOrEqual(2 * fit.frame.width - 1);
+    expect(zoomed.scrollWidth).toBeGreaterThan(zoomed.view.width);
+    expect(zoomed.touch).toBe('pan-x pan-y');
+    expect(inView(zoomed)).toBe(true);
+    // The slider moves the divider and the view follows it.
+    await page.fill('#slider', '90');
+    const moved = await layout();
+    expect(moved.scrollLeft).toBeGreaterThan(zoomed.scrollLeft);
+    expect(inView(moved)).toBe(true);
+    // And back to the whole picture.
+    await page.tap('#zoom');
+    expect(await page.getAttribute('#zoom', 'aria-pressed')).toBe('false');
+    expect((await layout()).frame.width).toBeCloseTo(fit.frame.width, 0);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe(utf8Name);
+
+    const shot = join(workDir, 'demo-phone.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`[demo e2e] phone screenshot: ${shot}`);
     await page.context().close();
   });
 
