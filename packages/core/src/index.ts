@@ -2,7 +2,8 @@
  * @sgenet/core: SGENet motion deblurring for Node.js.
  *
  * `createDeblurrer()` loads the shipped SGENet model on the best installed backend and returns a
- * deblurrer for raw pixels; adapters (`@sgenet/sharp`, `@sgenet/express`) build on it.
+ * deblurrer for raw pixels; adapters (`@sgenet/sharp`, `@sgenet/express`) build on it. Synthetic
+ * test material (camera-shake kernels, test scenes, PSNR) is at `@sgenet/core/synthetic`.
  *
  * @packageDocumentation
  */
@@ -35,10 +36,12 @@ export {
 } from './kernel/kernel-file.js';
 export { centreOfMass, supportMidpoint } from './kernel/cleanup.js';
 export { deconvolve } from './deconvolve/deconvolve.js';
+export { hqsDataStep, hqsFieldSize } from './deconvolve/hqs.js';
 export type { DeconvolutionColor, DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
 export { estimateNoise } from './deconvolve/noise.js';
 export type {
   Backend,
+  BlurKernel,
   ImageTensorDims,
   LoadOptions,
   ModelSource,
@@ -78,5 +81,3 @@ export type { AxisSpan, Tile, TilePlan, TilePlanOptions } from './tiling/plan.js
 export { readTensor, reflectIndex, describeImage } from './pixels/image.js';
 export type { PixelLayout } from './pixels/image.js';
 export { invalidOption, isPlainObject, integerOption, functionOption, signalOption } from './validate.js';
-export { trajectoryKernel, applyBlur, testChart, deadLeaves, psnr, psnrAligned, laplacianVariance, seededRandom } from './synthetic/motion-blur.js';
-export type { BlurKernel, TrajectoryOptions } from './synthetic/motion-blur.js';
