@@ -274,16 +274,7 @@ def train(args) -> dict:
             window_loss, window_t, window_n, window_cons = 0.0, 0.0, 0, 0.0
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             checkpoint()
-            validation = PriorValidation(args.val) if args.val and args.task == "prior" else None
-    next_val = elapsed if validation else float("inf")
-
-    def validate():
-        point = {"step": step, "train_minutes": round(elapsed / 60, 2), **validation.run(ema)}
-        with open(out / "curve.jsonl", "a") as f:
-            f.write(json.dumps(point) + "\n")
-        print("curve: " + json.dumps(point), flush=True)
-
-    last_ckpt = time.time()
+            last_ckpt = time.time()
     checkpoint()
     if validation:
         validate()
