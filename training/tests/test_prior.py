@@ -173,3 +173,22 @@ def test_data_step_matches_core_typescript(tmp_path):
     py = hqs_data_step(img, k, alpha, z)
     assert np.abs(ts - py).max() <= 1 / 255
     assert np.abs(ts - py).max() < 1e-5  # in fact the same solve, up to float32 rounding
+
+
+def test_learning_curve_plot(tmp_path):
+    import plot_curve
+    curve = tmp_path / "curve.jsonl"
+    curve.write_text("\n".join(json.dumps({"step": s, "train_minutes": m, "blurry": 23.7, "pnp1": 28 + m / 60,
+                                            "pnp4": 24 + m / 30, "pnp1_wrong_kernel": 27.0, "denoise25": 23.6})
+                               for s, m in ((0, 0.0), (500, 20.0), (1000, 40.0))))
+    out = tmp_path / "curve.png"
+    plot_curve.plot(plot_curve.read_curve(curve), out, "test")
+    from PIL import Image
+    img = np.asarray(Image.open(out).convert("RGB"))
+    assert img.shape == (plot_curve.H, plot_curve.W, 3)
+    # Each series drew in its own colour.
+    for _, colour in plot_curve.SERIES.values():
+        assert (img == np.array(colour)).all(-1).sum() > 20
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(ValueError, match="no curve point"):
+        plot_curve.read_curve(tmp_path / "empty.jsonl")
