@@ -3,17 +3,30 @@
  */
 import { kernelToJson } from '@sgenet/core';
 import type { BlurKernel } from '@sgenet/core';
-import { createDeblurQueue, createDeblurWorker, fileStorage, redisUrlOptions } from '@sgenet/queue';
-import type { DeblurJobData, DeblurJobResult } from '@sgenet/queue';
+import { createDeblurQueue, createDeblurWorker, fileStorage, redisUrlOptions, WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS } from '@sgenet/queue';
+import type { DeblurJobData, DeblurJobResult, DeblurWorkerClosed } from '@sgenet/queue';
 
 import type { EnqueueCommand, WorkerCommand } from './args.js';
 import type { CliIO } from './cli.js';
+import { EXIT } from './exit-codes.js';
 import { planJobs } from './inputs.js';
 import { readKernelFile } from './kernel-files.js';
 import { ProgressBar } from './progress.js';
 import { reasonOf } from './reason.js';
 
-/** Runs until SIGTERM or SIGINT; the first signal finishes (or hands back) the running jobs. */
+/**
+ * Exit status of `sgenet worker` when it stopped without closing cleanly: Redis did not answer
+ * within --shutdown-timeout, so the worker dropped its connections and released its deblurrer (a
+ * job it was running is taken over by another worker once its lock expires). A clean stop is
+ * {@link EXIT.ok}; Redis refusing the worker at start, {@link EXIT.failed}.
+ */
+export const WORKER_EXIT_UNCLEAN = 4;
+
+/**
+ * Runs until SIGTERM or SIGINT; the first signal finishes (or hands back) the running jobs and
+ * exits within --shutdown-timeout, Redis or not ({@link WORKER_EXIT_UNCLEAN} when Redis did not
+ * answer); a second one exits at once (130).
+ */
 export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> {
   let connection;
   let storage;
@@ -22,11 +35,12 @@ export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> 
     storage = fileStorage({ root: cmd.root });
   } catch (err) {
     io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const log = (line: string): void => {
     if (!cmd.quiet) io.stdout.write(`${new Date().toISOString()} ${line}\n`);
   };
+  const shutdownTimeoutMs = cmd.shutdownTimeoutMs ?? WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const worker = createDeblurWorker({
     connection,
     storage,
@@ -36,7 +50,7 @@ export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> 
     ...(cmd.threads !== undefined ? { threads: cmd.threads } : {}),
     ...(cmd.lockDurationMs !== undefined ? { lockDurationMs: cmd.lockDurationMs } : {}),
     ...(cmd.stalledIntervalMs !== undefined ? { stalledIntervalMs: cmd.stalledIntervalMs } : {}),
-    ...(cmd.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: cmd.shutdownTimeoutMs } : {}),
+    shutdownTimeoutMs,
     onEvent: (e) => {
       switch (e.type) {
         case 'active':
@@ -54,42 +68,59 @@ export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> 
         case 'error':
           io.stderr.write(`sgenet: worker: ${e.message}\n`);
           break;
+        case 'unclean-close':
+          // Printed once, from close()'s result (below).
+          break;
       }
     },
   });
-  try {
-    await worker.waitUntilReady();
-  } catch (err) {
-    io.stderr.write(`sgenet: cannot reach Redis at ${cmd.redis}: ${reasonOf(err)}\n`);
-    await worker.close({ timeoutMs: 0 }).catch(() => {});
-    return 1;
-  }
-  log(`worker ${worker.id} waiting for jobs on "${cmd.queue ?? 'sgenet-deblur'}" (root ${storage.root})`);
+
   return new Promise<number>((resolve) => {
     let stopping = false;
+    const finish = (code: number): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(code);
+    };
+    const closedWith = (closed: DeblurWorkerClosed, code: number): void => {
+      if (closed.clean) {
+        log('worker stopped');
+        finish(code);
+        return;
+      }
+      io.stderr.write(`sgenet: worker did not close cleanly: ${closed.message} [${closed.code}]\n`);
+      finish(code);
+      // Without its connections the worker has nothing left to do, but BullMQ and ioredis may
+      // still hold one-shot timers for seconds (a blocking read's timeout, a socket's destroy
+      // delay) while the process manager's grace period runs: exit once main() has returned.
+      // unref(): a process with nothing left exits by itself first, with the same status.
+      setTimeout(() => process.exit(code), 100).unref();
+    };
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) {
         io.stderr.write(`sgenet: ${signal} again: exiting now; the running job is taken over by another worker\n`);
         process.exit(130);
       }
       stopping = true;
-      log(`${signal}: finishing the running job, then exiting`);
-      worker.close().then(
-        () => {
-          log('worker stopped');
-          resolve(0);
-        },
-        (err: unknown) => {
-          io.stderr.write(`sgenet: worker did not close cleanly: ${reasonOf(err)}\n`);
-          resolve(1);
-        },
-      ).finally(() => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-      });
+      log(`${signal}: finishing the running job, then exiting (within ${shutdownTimeoutMs} ms)`);
+      // close() never rejects, and settles within shutdownTimeoutMs even when Redis has gone.
+      void worker.close().then((closed) => closedWith(closed, closed.clean ? EXIT.ok : WORKER_EXIT_UNCLEAN));
     };
+    // Listening before Redis answers: a worker still waiting for Redis must stop on SIGTERM too,
+    // within its bound, and say why it could not close cleanly.
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    worker.waitUntilReady().then(
+      () => {
+        if (!stopping) log(`worker ${worker.id} waiting for jobs on "${cmd.queue ?? 'sgenet-deblur'}" (root ${storage.root})`);
+      },
+      (err: unknown) => {
+        if (stopping) return;
+        stopping = true;
+        io.stderr.write(`sgenet: cannot reach Redis at ${cmd.redis}: ${reasonOf(err)}\n`);
+        void worker.close({ timeoutMs: 0 }).then((closed) => closedWith(closed, EXIT.failed));
+      },
+    );
   });
 }
 

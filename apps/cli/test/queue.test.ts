@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCommand } from '../src/args.js';
+import { WORKER_EXIT_UNCLEAN } from '../src/queue-commands.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/sgenet.js', import.meta.url));
@@ -106,5 +107,46 @@ describe('sgenet worker + sgenet enqueue --wait (the installed bin, a real Redis
       .catch((err: { code: number; stderr: string }) => err);
     expect('code' in result ? result.code : 0).toBe(1);
     expect(result.stderr).toMatch(/outside the storage root/);
+  });
+});
+
+describe('sgenet worker when Redis has gone (issue 28)', () => {
+  let redis: TestRedis | undefined;
+  let worker: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    await redis?.stop('SIGKILL');
+  });
+
+  it(`exits ${WORKER_EXIT_UNCLEAN} within --shutdown-timeout on SIGTERM, saying why`, async () => {
+    // A server of this test's own, even when CI shares one (SGENET_TEST_REDIS_URL): it is killed.
+    redis = await startRedis({ own: true });
+    worker = spawn(process.execPath, [BIN, 'worker', '--redis', redis.url, '--root', tmpdir(), '--queue', 'cli-gone', '--shutdown-timeout', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => worker!.once('exit', (code, signal) => resolve({ code, signal })));
+    let log = '';
+    worker.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+    worker.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    for (let i = 0; i < 300 && !/waiting for jobs/.test(log); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(log).toMatch(/waiting for jobs on "cli-gone"/);
+
+    // As a crashed or unreachable Redis: gone without closing anything first.
+    await redis.stop('SIGKILL');
+    for (let i = 0; i < 300 && !/sgenet: worker: .*ECONNREFUSED/.test(log); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(log).toMatch(/sgenet: worker: .*ECONNREFUSED/);
+
+    worker.kill('SIGTERM');
+    // The bound is 2 s; 15 s is a generous margin for a loaded machine, far from "never" (before
+    // the fix the worker was still running 27 s later and needed SIGKILL).
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      exited,
+      new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 15_000))),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toEqual({ code: WORKER_EXIT_UNCLEAN, signal: null });
+    expect(log).toMatch(/SIGTERM: finishing the running job, then exiting \(within 2000 ms\)/);
+    expect(log).toMatch(/sgenet: worker did not close cleanly: Redis did not answer (within 2000 ms )?\(connection [a-z, ]+\); Redis connections dropped \[ERR_SGENET_WORKER_UNCLEAN_CLOSE\]/);
+    expect(log).not.toMatch(/worker stopped/);
   });
 });

@@ -17,8 +17,11 @@
  */
 export { createDeblurQueue, DeblurQueue, DEFAULT_QUEUE_NAME } from './queue.js';
 export type { AddJobOptions, DeblurJobStatus, DeblurQueueOptions, WaitOptions } from './queue.js';
-export { createDeblurWorker, DeblurWorker, WORKER_DEFAULT_MAX_INPUT_BYTES, WORKER_DEFAULT_MAX_PIXELS } from './worker.js';
-export type { DeblurWorkerEvent, DeblurWorkerOptions } from './worker.js';
+export {
+  createDeblurWorker, DeblurWorker, WORKER_UNCLEAN_CLOSE, WORKER_DEFAULT_MAX_INPUT_BYTES, WORKER_DEFAULT_MAX_PIXELS,
+  WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS, WORKER_HAND_BACK_MAX_MS,
+} from './worker.js';
+export type { DeblurWorkerClosed, DeblurWorkerEvent, DeblurWorkerOptions } from './worker.js';
 export { checkLocation, fileStorage, FileStorage, MAX_LOCATION_LENGTH } from './storage.js';
 export type { DeblurStorage, FileStorageOptions } from './storage.js';
 export { checkJobData, decodeFailure, DeblurJobError, encodeFailure, formatOfLocation, PERMANENT_CODES } from './job.js';

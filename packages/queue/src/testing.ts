@@ -14,7 +14,20 @@ export interface TestRedis {
   host: string;
   port: number;
   url: string;
-  stop(): Promise<void>;
+  /**
+   * Stops the server this call started (a no-op for `SGENET_TEST_REDIS_URL`'s). `'SIGKILL'`
+   * makes it vanish as a crashed server does, without closing its clients' connections first.
+   */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Options of {@link startRedis}. */
+export interface StartRedisOptions {
+  /**
+   * Always start a server of this test's own, even when `SGENET_TEST_REDIS_URL` names one: for a
+   * test that stops Redis under a worker.
+   */
+  own?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -30,8 +43,9 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Uses `SGENET_TEST_REDIS_URL` when CI started a server, else starts one without persistence on
- * a free loopback port. Rejects (it never skips) when redis-server is not installed.
+ * Uses `SGENET_TEST_REDIS_URL` when CI started a server (unless `own`), else starts one without
+ * persistence on a free loopback port. Rejects (it never skips) when redis-server is not
+ * installed.
  *
  * @example
  * ```ts
@@ -41,9 +55,9 @@ async function freePort(): Promise<number> {
  * await redis.stop();
  * ```
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   const given = process.env.SGENET_TEST_REDIS_URL;
-  if (given) {
+  if (given && !options.own) {
     const u = new URL(given);
     return { host: u.hostname, port: Number(u.port || 6379), url: given, stop: async () => {} };
   }
@@ -73,10 +87,10 @@ export async function startRedis(): Promise<TestRedis> {
     host: '127.0.0.1',
     port,
     url: `redis://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     }),
   };
 }

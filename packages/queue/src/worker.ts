@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 
 import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import sharp from 'sharp';
 
 import {
@@ -17,6 +18,7 @@ import {
 import type { BackendChoice, Deblurrer, KernelChoice } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
 
+import { dropConnection, ownedConnection } from './connections.js';
 import { PERMANENT_CODES, checkJobData, encodeFailure, formatOfLocation } from './job.js';
 import type { DeblurJobData, DeblurJobProgress, DeblurJobResult } from './job.js';
 import { checkConnection, checkName, checkPrefix, intOption } from './options.js';
@@ -28,13 +30,43 @@ export const WORKER_DEFAULT_MAX_PIXELS = 40_000_000;
 /** Default input size limit of a worker: 100 MiB. */
 export const WORKER_DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024;
 
+/** Default bound of {@link DeblurWorker.close}: 30 s. */
+export const WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+/** Most of a close's bound kept for handing cancelled jobs back and closing connections: 5 s. */
+export const WORKER_HAND_BACK_MAX_MS = 5_000;
+/** `code` of a close that Redis did not confirm within its bound (Redis gone, most likely). */
+export const WORKER_UNCLEAN_CLOSE = 'ERR_SGENET_WORKER_UNCLEAN_CLOSE';
+
+/** How {@link DeblurWorker.close} ended. */
+export type DeblurWorkerClosed =
+  | {
+      /** Every running job finished or was handed back, and every connection closed in time. */
+      clean: true;
+    }
+  | {
+      /**
+       * Redis did not confirm the close within the bound (or was found gone before): the worker
+       * dropped its connections and released what it holds.
+       */
+      clean: false;
+      code: typeof WORKER_UNCLEAN_CLOSE;
+      /** One line for a log: what did not answer, what was dropped and released. */
+      message: string;
+      /**
+       * Jobs still running at the bound. Not handed back: another worker takes each over once its
+       * lock expires (`lockDurationMs`), as for a worker that died.
+       */
+      unfinishedJobs: number;
+    };
+
 /** What a worker reports through `onEvent` (for logs). */
 export type DeblurWorkerEvent =
   | { type: 'active'; jobId: string; input: string; attempt: number }
   | { type: 'completed'; jobId: string; result: DeblurJobResult }
   | { type: 'failed'; jobId: string; code: string; message: string; willRetry: boolean }
   | { type: 'released'; jobId: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'unclean-close'; code: typeof WORKER_UNCLEAN_CLOSE; message: string; unfinishedJobs: number };
 
 /** Options of {@link createDeblurWorker}. */
 export interface DeblurWorkerOptions {
@@ -67,9 +99,16 @@ export interface DeblurWorkerOptions {
   stalledIntervalMs?: number;
   /** Times a job may be taken over from a dead worker before it fails, 0 to 100. Default 2. */
   maxStalledCount?: number;
-  /** How long `close()` waits for running jobs before releasing them to the queue, in ms. Default 30 000. */
+  /**
+   * The bound of `close()`, in ms (0 to 3 600 000): running jobs get all of it but the last
+   * quarter (at most 5 s), which is for handing them back and closing the connections. Default
+   * 30 000.
+   */
   shutdownTimeoutMs?: number;
-  /** Log hook: job started, completed, failed (with `willRetry`), released at shutdown. */
+  /**
+   * Log hook: job started, completed, failed (with `willRetry`), released at shutdown, a close
+   * Redis did not confirm (`unclean-close`, with why).
+   */
   onEvent?: (event: DeblurWorkerEvent) => void;
 }
 
@@ -105,7 +144,13 @@ export class DeblurWorker {
   private readonly create: { backend?: BackendChoice; threads?: number };
   private deblurrer: Promise<Deblurrer> | undefined;
   private releasing = false;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<DeblurWorkerClosed> | undefined;
+  /** The Redis connections this worker made (none when given a client of the caller's). */
+  private readonly connections = new Set<Redis>();
+  private dropped = false;
+  /** Jobs inside `process()` right now, and who waits for none to be. */
+  private running = 0;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(options: DeblurWorkerOptions) {
     if (!isPlainObject(options)) throw invalidOption('options', 'an object { connection, storage, ... }', options);
@@ -122,7 +167,7 @@ export class DeblurWorker {
     const lockDuration = intOption('lockDurationMs', options.lockDurationMs, 1000, 600_000) ?? 30_000;
     const stalledInterval = intOption('stalledIntervalMs', options.stalledIntervalMs, 500, 600_000) ?? 30_000;
     const maxStalledCount = intOption('maxStalledCount', options.maxStalledCount, 0, 100) ?? 2;
-    this.shutdownTimeoutMs = intOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 3_600_000) ?? 30_000;
+    this.shutdownTimeoutMs = intOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 3_600_000) ?? WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS;
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw invalidOption('onEvent', 'a function', options.onEvent);
     if (options.deblurrer !== undefined) {
       const d = options.deblurrer as Partial<Deblurrer> | null;
@@ -141,15 +186,22 @@ export class DeblurWorker {
     this.onEvent = options.onEvent;
     instances += 1;
     this.id = `${hostname()}:${process.pid}:${instances}`;
+    // Options become a client of ours (BullMQ duplicates it for its blocking connection): close()
+    // must be able to drop both when Redis stops answering, and BullMQ offers no way to.
+    const client = isPlainObject(connection) ? ownedConnection(connection, this.connections) : connection;
     this.bull = new Worker<DeblurJobData, DeblurJobResult>(name, (job, token, signal) => this.process(job, token, signal), {
-      connection,
+      connection: client,
       ...(prefix !== undefined ? { prefix } : {}),
       concurrency,
       lockDuration,
       stalledInterval,
       maxStalledCount,
     });
-    this.bull.on('error', (err) => this.emit({ type: 'error', message: err.message }));
+    this.bull.on('error', (err) => {
+      // Once close() has dropped the connections, their "Connection is closed" and last refused
+      // reconnects are its own doing, already reported as one unclean-close: not news for a log.
+      if (!this.dropped) this.emit({ type: 'error', message: err.message });
+    });
     this.bull.on('failed', (job, err) => {
       if (!job?.id || err.name === 'WaitingError') return;
       const [code = 'ERR_SGENET_JOB_FAILED', ...rest] = err.message.split(': ');
@@ -168,32 +220,131 @@ export class DeblurWorker {
   }
 
   /**
-   * Stops taking jobs and waits for the running ones to finish. Jobs still running after
-   * `timeoutMs` (default: the `shutdownTimeoutMs` option) are cancelled and put back in the
-   * queue, untouched, for another worker. Made for SIGTERM.
+   * Stops taking jobs, waits for the running ones, closes the Redis connections: made for SIGTERM,
+   * and bounded, so that a process manager's grace period is enough even when Redis has gone.
+   *
+   * Within `timeoutMs` (default: the `shutdownTimeoutMs` option, 30 s): running jobs get all of
+   * it but the last quarter (at most 5 s); then they are cancelled (core's `AbortSignal`) and
+   * handed back to the queue untouched, without spending an attempt. If Redis has not confirmed
+   * all that by `timeoutMs` (or is found gone before: a QUIT it does not answer), the worker
+   * drops its connections, releases its deblurrer (the ONNX
+   * sessions; once no job runs on it) and its timers, reports `unclean-close` to `onEvent` and
+   * resolves `{ clean: false, code: 'ERR_SGENET_WORKER_UNCLEAN_CLOSE', message, unfinishedJobs }`.
+   * It never rejects. A job it could not hand back is taken over by another worker once its lock
+   * expires, as for a worker that died.
+   *
+   * Idempotent: every call returns the first call's promise (a later `timeoutMs` is ignored).
    */
-  close(options: { timeoutMs?: number } = {}): Promise<void> {
+  close(options: { timeoutMs?: number } = {}): Promise<DeblurWorkerClosed> {
     const timeoutMs = intOption('timeoutMs', options.timeoutMs, 0, 3_600_000) ?? this.shutdownTimeoutMs;
-    this.closing ??= (async () => {
-      const closed = this.bull.close();
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<'expired'>((resolve) => {
-        timer = setTimeout(() => resolve('expired'), timeoutMs);
-      });
-      const first = await Promise.race([closed.then(() => 'closed' as const), expired]);
-      clearTimeout(timer);
-      if (first === 'expired') {
+    // One shutdown, whoever asks (as BullMQ's Worker.close): a second SIGTERM handler, a test's
+    // cleanup or a library user calling again must not start a second, competing one.
+    this.closing ??= this.shutDown(timeoutMs);
+    return this.closing;
+  }
+
+  private async shutDown(timeoutMs: number): Promise<DeblurWorkerClosed> {
+    // Handing a job back and closing the connections take a few round trips to Redis (and a job
+    // notices its cancellation at its next step): keep their time inside the bound, so that the
+    // bound is what a process manager's grace period must cover, not the bound plus something.
+    const handBackMs = Math.min(Math.floor(timeoutMs / 4), WORKER_HAND_BACK_MAX_MS);
+    const closed = this.bull.close()
+      .then(() => this.quitConnections())
+      .then((down) => (down.length === 0 ? 'closed' as const : { down }), (err: unknown) => ({ failed: err }));
+    const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number): Promise<'expired'> => new Promise((resolve) => {
+      timers.push(setTimeout(() => resolve('expired'), ms));
+    });
+    try {
+      let outcome = await Promise.race([closed, after(timeoutMs - handBackMs)]);
+      if (outcome === 'expired') {
+        // The running jobs had their share of the bound: cancel them (core's AbortSignal) and hand
+        // them back untouched, rather than let a process manager's SIGKILL strand them.
         this.releasing = true;
         this.bull.cancelAllJobs('the worker is shutting down');
-        await closed;
+        outcome = await Promise.race([closed, after(handBackMs)]);
       }
-      if (this.ownsDeblurrer && this.deblurrer) {
-        const pending = this.deblurrer;
-        this.deblurrer = undefined;
-        await pending.then((d) => d.dispose()).catch(() => {});
+      if (outcome === 'closed') {
+        await this.releaseDeblurrer();
+        return { clean: true };
       }
-    })();
-    return this.closing;
+      let why: string;
+      if (outcome === 'expired') why = this.whyNotClosed(timeoutMs);
+      else if ('down' in outcome) why = `Redis did not answer (connection ${outcome.down.join(', ')})`;
+      else why = `closing failed: ${String(outcome.failed)}`;
+      const unfinishedJobs = this.running;
+      // Past the bound, or with Redis gone, nothing more is worth waiting for: without its
+      // connections BullMQ's close fails its Redis calls at once, runs to its end and stops its
+      // own timers.
+      await this.dropConnections();
+      const released = await this.releaseDeblurrer();
+      const message = [
+        why,
+        'Redis connections dropped',
+        ...(released === 'now' ? ['deblurrer released'] : released === 'when idle' ? ['deblurrer released once its job stops'] : []),
+        ...(unfinishedJobs > 0 ? [`${unfinishedJobs} unfinished job(s) left for another worker once their lock expires`] : []),
+      ].join('; ');
+      this.emit({ type: 'unclean-close', code: WORKER_UNCLEAN_CLOSE, message, unfinishedJobs });
+      return { clean: false, code: WORKER_UNCLEAN_CLOSE, message, unfinishedJobs };
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+    }
+  }
+
+  /** Why the close has not finished by the bound: what the connections say, for the log. */
+  private whyNotClosed(timeoutMs: number): string {
+    const down = [...new Set([...this.connections].map((c) => c.status).filter((s) => s !== 'ready'))];
+    if (down.length > 0) return `Redis did not answer within ${timeoutMs} ms (connection ${down.join(', ')})`;
+    // Connected, yet not closed: a job that has not reacted to its cancellation yet, or a Redis
+    // that holds the connection open without answering (a network partition).
+    if (this.running > 0) return `${this.running} job(s) still running ${timeoutMs} ms after the close began`;
+    return `Redis did not answer within ${timeoutMs} ms`;
+  }
+
+  /**
+   * After BullMQ's close: quits the connections it leaves to us (the one it was given). BullMQ's
+   * close also ends when Redis has gone (it swallows connection errors, and a connection caught
+   * mid-reconnect ends at once): a QUIT that Redis answers is what tells a clean close. Returns
+   * the states of the connections that could not be quit (dropped instead).
+   */
+  private async quitConnections(): Promise<string[]> {
+    const down: string[] = [];
+    await Promise.all([...this.connections].map(async (c) => {
+      if (c.status === 'end') return;
+      const status = c.status;
+      if (status === 'ready' && await c.quit().then(() => true, () => false)) return;
+      down.push(status === 'ready' ? 'closed before QUIT was answered' : status);
+      dropConnection(c);
+    }));
+    return [...new Set(down)];
+  }
+
+  private async dropConnections(): Promise<void> {
+    this.dropped = true;
+    for (const c of this.connections) dropConnection(c);
+    if (this.connections.size > 0) return;
+    // A client of the caller's stays theirs; the blocking connection BullMQ duplicated from it is
+    // BullMQ's, reachable only once it has connected (its promise never settles before).
+    const blocking = this.bull.getBackend().blockingClient;
+    if (!blocking) return;
+    const client = await Promise.race([blocking.catch(() => undefined), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+    if (client) dropConnection(client);
+  }
+
+  /** Disposes the deblurrer this worker created, once no job runs on it. */
+  private async releaseDeblurrer(): Promise<'now' | 'when idle' | 'none'> {
+    if (!this.ownsDeblurrer || !this.deblurrer) return 'none';
+    const pending = this.deblurrer;
+    this.deblurrer = undefined;
+    const dispose = (): Promise<void> => pending.then((d) => d.dispose()).catch(() => {});
+    // ONNX Runtime must not release a session a job is still running on: after a close that ran
+    // out of time, a cancelled job may not have left the deblurrer yet. Dispose when it has.
+    if (this.running > 0) {
+      this.idleWaiters.push(() => void dispose());
+      return 'when idle';
+    }
+    await dispose();
+    return 'now';
   }
 
   private emit(event: DeblurWorkerEvent): void {
@@ -216,6 +367,16 @@ export class DeblurWorker {
   }
 
   private async process(job: Job<DeblurJobData, DeblurJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<DeblurJobResult> {
+    this.running += 1;
+    try {
+      return await this.runJob(job, token, signal);
+    } finally {
+      this.running -= 1;
+      if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async runJob(job: Job<DeblurJobData, DeblurJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<DeblurJobResult> {
     const started = Date.now();
     const jobId = job.id ?? 'job';
     try {
@@ -317,7 +478,11 @@ function progressReporter(job: Job): (p: DeblurJobProgress, force?: boolean) => 
  *   connection: { host: '127.0.0.1', port: 6379 },
  *   storage: fileStorage({ root: '/mnt/photos' }),
  * });
- * process.on('SIGTERM', () => void worker.close());
+ * process.on('SIGTERM', async () => {
+ *   const closed = await worker.close();                      // within shutdownTimeoutMs
+ *   if (!closed.clean) console.error(closed.message);         // Redis did not answer...
+ *   process.exit(closed.clean ? 0 : 1);
+ * });
  * ```
  */
 export function createDeblurWorker(options: DeblurWorkerOptions): DeblurWorker {

@@ -168,7 +168,7 @@ describe('SIGTERM', () => {
     const name = uniqueQueue('release');
     const queue = createDeblurQueue({ connection: connection(), name });
     try {
-      const worker = startWorker(name, { HOLD_MS: '60000', SHUTDOWN_MS: '300' });
+      const worker = startWorker(name, { HOLD_MS: '60000', SHUTDOWN_MS: '2000' });
       await worker.next('ready');
       const id = await queue.add({ input: 'scene.png', output: 'release/scene.png' });
       await worker.next('holding');
