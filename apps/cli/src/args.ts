@@ -135,7 +135,8 @@ Options:
       --threads N       worker: backend threads, 1-256 (default all cores; 1 when several workers share a host)
       --lock-duration MS      worker: a dead worker's job is taken over after this, 1000-600000 (default 30000)
       --stalled-interval MS   worker: how often to look for such jobs, 500-600000 (default 30000)
-      --shutdown-timeout MS   worker: on SIGTERM, wait this long for the job, then hand it back (default 30000)
+      --shutdown-timeout MS   worker: on SIGTERM, exit within this: the job gets 3/4 of it (at most MS-5000),
+                              then is handed back (default 30000)
       --wait            enqueue: wait for the jobs, with a progress bar; exit 1 if any failed
       --overwrite       enqueue: replace existing outputs (default: skip them, with a message)
   -q, --quiet           no progress bar and no per-file lines (errors still print)
@@ -150,7 +151,9 @@ Exit status:
   ${EXIT.failed}  some inputs failed, each named on stderr with its reason; the others were written
   ${EXIT.usage}  a bad command line (printed with this usage); no input was processed
   ${EXIT.noBlur}  kernel -o/--out-dir: a photo shows no blur, so no kernel file was written for it
-     (the others were); ${EXIT.failed} takes precedence when an input also failed`;
+     (the others were); ${EXIT.failed} takes precedence when an input also failed
+  ${EXIT.workerUnclean}  worker: Redis did not answer within --shutdown-timeout; connections dropped, its job
+     is taken over by another worker`;
 
 function intFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;

@@ -2,7 +2,8 @@
  * The `sgenet` command. `main(argv)` resolves with the process exit code ({@link EXIT}): 0 all
  * written, 1 some inputs failed (each named on stderr with its reason), 2 usage error, 3 `sgenet
  * kernel -o/--out-dir` found no blur in a photo and wrote nothing for it. `sgenet worker`
- * resolves (0) once a SIGTERM/SIGINT has let it finish its job.
+ * resolves 0 once a SIGTERM/SIGINT has let it finish its job, 4 when Redis did not answer within
+ * `--shutdown-timeout` and it exited anyway.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

@@ -14,6 +14,11 @@ export const EXIT = {
    * (the others were). {@link EXIT.failed} takes precedence when an input also failed.
    */
   noBlur: 3,
+  /**
+   * `sgenet worker`: Redis did not answer within `--shutdown-timeout`; the connections were dropped
+   * and the worker exited anyway (its unfinished job is taken over by another worker).
+   */
+  workerUnclean: 4,
 } as const;
 
 /** One of the {@link EXIT} statuses. */

@@ -20,7 +20,7 @@ import { reasonOf } from './reason.js';
  * job it was running is taken over by another worker once its lock expires). A clean stop is
  * {@link EXIT.ok}; Redis refusing the worker at start, {@link EXIT.failed}.
  */
-export const WORKER_EXIT_UNCLEAN = 4;
+export const WORKER_EXIT_UNCLEAN = EXIT.workerUnclean;
 
 /**
  * Runs until SIGTERM or SIGINT; the first signal finishes (or hands back) the running jobs and
