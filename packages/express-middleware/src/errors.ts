@@ -9,7 +9,8 @@ import type { ErrorRequestHandler, Request } from 'express';
  * | --- | --- | --- |
  * | `ERR_SGENET_NO_FILE` | 400 | no file in the expected multipart field |
  * | `ERR_SGENET_EMPTY_FILE` | 400 | the file has 0 bytes |
- * | `ERR_SGENET_BAD_REQUEST` | 400 | malformed multipart, unexpected field, too many parts |
+ * | `ERR_SGENET_MALFORMED_FORM` | 400 | the multipart body cannot be parsed (a part's headers are malformed, e.g. an unescaped `"` in the file name; the body ends early) |
+ * | `ERR_SGENET_BAD_REQUEST` | 400 | unexpected field, too many parts or fields |
  * | `ERR_SGENET_INVALID_FORMAT` | 400 | `?format=` is not png, jpeg (jpg) or webp |
  * | `ERR_SGENET_FILE_TOO_LARGE` | 413 | more bytes than `maxBytes` |
  * | `ERR_SGENET_IMAGE_TOO_LARGE` | 413 | more pixels than `maxPixels` |
@@ -26,6 +27,7 @@ import type { ErrorRequestHandler, Request } from 'express';
 export type DeblurHttpErrorCode =
   | 'ERR_SGENET_NO_FILE'
   | 'ERR_SGENET_EMPTY_FILE'
+  | 'ERR_SGENET_MALFORMED_FORM'
   | 'ERR_SGENET_BAD_REQUEST'
   | 'ERR_SGENET_INVALID_FORMAT'
   | 'ERR_SGENET_FILE_TOO_LARGE'
@@ -171,14 +173,23 @@ export function toHttpError(err: unknown, context: HttpErrorContext = {}): Deblu
       err.message,
     )
   ) {
-    return new DeblurHttpError(
-      400,
-      'ERR_SGENET_BAD_REQUEST',
-      `The multipart body is malformed (${err.message}): send the image as multipart/form-data in the "${field}" field`,
-      { cause: err },
-    );
+    return malformedForm(err.message, field, err);
   }
   return undefined;
+}
+
+/**
+ * 400 `ERR_SGENET_MALFORMED_FORM`: the multipart body could not be parsed, so the file in it could
+ * not be read; `problem` says where.
+ */
+export function malformedForm(problem: string, field = 'image', cause?: unknown): DeblurHttpError {
+  return new DeblurHttpError(
+    400,
+    'ERR_SGENET_MALFORMED_FORM',
+    `The multipart form is malformed (${problem}), so the image in the "${field}" field could not be read: ` +
+      'send it again from a browser form, FormData or curl -F, which escape quotes in file names, or rename the file without " characters',
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** A 500 whose message does not leak internals; the original error is its `cause`. */

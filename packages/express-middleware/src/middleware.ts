@@ -7,12 +7,15 @@ import type { ImageFormat } from '@sgenet/sharp';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 
-import { DeblurHttpError, internalError, toHttpError } from './errors.js';
+import { DeblurHttpError, internalError, malformedForm, toHttpError } from './errors.js';
+import { contentDisposition } from './filename.js';
 import { isHandoff, JOB_ID, queueUnavailable } from './handoff.js';
 import type { DeblurHandoff } from './handoff.js';
+import { FormScanner } from './multipart.js';
 import { CONTENT_TYPES, formatFromQuery, negotiateFormat } from './negotiate.js';
 import type { OutputFormat } from './negotiate.js';
 import { JobQueue } from './queue.js';
+import type { JobQueueOptions } from './queue.js';
 import type { DeblurResult, JobProgress } from './types.js';
 
 /** Default upload limit: 25 MiB. */
@@ -46,9 +49,18 @@ export interface DeblurUploadOptions {
   formats?: readonly ImageFormat[];
   /** Jobs deblurring at the same time. Default 1. Ignored when `queue` is given. */
   concurrency?: number;
-  /** Jobs waiting beyond those; more get 503 + Retry-After. Default 4. Ignored when `queue` is given. */
+  /** Jobs waiting beyond those. Default 4. Not with `queue` (set it on the JobQueue). */
   maxQueue?: number;
-  /** A queue shared with other routes (instead of `concurrency`/`maxQueue`). */
+  /**
+   * Uploads that may wait for a place in line when the queue is full: they take the queue's
+   * places in arrival order, so clients that resubmit at once cannot starve the ones that honour
+   * `Retry-After`. More, or any still waiting after `holdMs`, get 503 + `Retry-After` (when the
+   * next place is expected to free up). Default: twice `maxQueue`; 0 refuses at once. Not with `queue`.
+   */
+  maxHeld?: number;
+  /** How long a held upload waits for a place, 1 to 600 000 ms. Default 10 000. Not with `queue`. */
+  holdMs?: number;
+  /** A queue shared with other routes (instead of `concurrency`/`maxQueue`/`maxHeld`/`holdMs`). */
   queue?: JobQueue;
   /** Tile size passed to the deblurrer (64 to 8192). Default: the deblurrer's. */
   tileSize?: number;
@@ -112,7 +124,7 @@ export interface DeblurMiddleware extends RequestHandler {
 
 const KNOWN = [
   'deblurrer', 'backend', 'model', 'threads', 'mode', 'field', 'maxBytes', 'maxPixels', 'formats',
-  'concurrency', 'maxQueue', 'queue', 'tileSize', 'overlap', 'quality', 'defaultFormat',
+  'concurrency', 'maxQueue', 'maxHeld', 'holdMs', 'queue', 'tileSize', 'overlap', 'quality', 'defaultFormat',
   'keepMetadata', 'onProgress', 'jobId', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel', 'handoff',
 ] as const;
 
@@ -178,7 +190,7 @@ function validate(options: unknown): Resolved {
   }
   if (o.queue !== undefined) {
     if (!(o.queue instanceof JobQueue)) throw invalidOption('queue', 'a JobQueue', o.queue);
-    for (const k of ['concurrency', 'maxQueue'] as const) {
+    for (const k of ['concurrency', 'maxQueue', 'maxHeld', 'holdMs'] as const) {
       if (o[k] !== undefined) throw invalidOption(k, 'nothing when a queue is given (set it on the JobQueue)', o[k]);
     }
   }
@@ -210,8 +222,11 @@ function validate(options: unknown): Resolved {
       throw invalidOption('estimation/deconvolution/onKernel', 'nothing when handoff is given (set them on the workers)', 'given');
     }
   }
-  const queue = (o.queue as JobQueue | undefined) ??
-    new JobQueue({ concurrency: o.concurrency as number | undefined, maxQueue: o.maxQueue as number | undefined });
+  const queueOptions: JobQueueOptions = {};
+  for (const k of ['concurrency', 'maxQueue', 'maxHeld', 'holdMs'] as const) {
+    if (o[k] !== undefined) queueOptions[k] = o[k] as number;
+  }
+  const queue = (o.queue as JobQueue | undefined) ?? new JobQueue(queueOptions);
   return {
     mode: (o.mode as 'respond' | 'attach' | undefined) ?? 'respond',
     field: (o.field as string | undefined) ?? 'image',
@@ -235,12 +250,6 @@ function validate(options: unknown): Resolved {
 function fallbackFormat(input: ImageFormat, configured: OutputFormat | undefined): OutputFormat {
   if (configured) return configured;
   return input === 'jpeg' || input === 'png' || input === 'webp' ? input : 'png';
-}
-
-/** File name for Content-Disposition: the upload's base name, ASCII-safe, with the new extension. */
-function outputName(original: string | undefined, format: OutputFormat): string {
-  const base = (original ?? 'image').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'image';
-  return `${base}-deblurred.${format === 'jpeg' ? 'jpg' : format}`;
 }
 
 /**
@@ -288,6 +297,8 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
   const upload = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: cfg.maxBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 },
+    // Browsers send file names as raw UTF-8 (busboy's default reads them as latin1).
+    defParamCharset: 'utf8',
   }).single(cfg.field);
 
   const context = { maxBytes: cfg.maxBytes, field: cfg.field };
@@ -308,7 +319,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
     return id !== undefined && JOB_ID.test(id) ? id : randomUUID();
   };
 
-  async function handle(req: Request, res: Response, next: NextFunction, jobId: string): Promise<void> {
+  async function handle(req: Request, res: Response, next: NextFunction, jobId: string, form: FormScanner | undefined): Promise<void> {
     const emit = (progress: Omit<JobProgress, 'jobId'>): void => {
       if (!cfg.onProgress) return;
       try {
@@ -326,6 +337,8 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
     res.on('close', onClose);
     try {
       const file = req.file;
+      // busboy skips a part it cannot parse: say so rather than "no file".
+      if (!file && form?.problem) throw malformedForm(form.problem, cfg.field);
       if (!file) {
         throw new DeblurHttpError(
           400,
@@ -383,7 +396,7 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
       if (format && result.body) {
         res.status(200);
         res.setHeader('Content-Type', CONTENT_TYPES[format]);
-        res.setHeader('Content-Disposition', `inline; filename="${outputName(file.originalname, format)}"`);
+        res.setHeader('Content-Disposition', contentDisposition(file.originalname, format));
         res.setHeader('Cache-Control', 'no-store');
         res.setHeader('Vary', 'Accept');
         res.setHeader('X-Processing-Time-Ms', String(durationMs));
@@ -448,15 +461,26 @@ export function deblurUpload(options: DeblurUploadOptions = {}): DeblurMiddlewar
     res.status(202).json({ jobId, state: 'queued', status, result: `${status}/result` });
   }
 
+  /** Reads the multipart body alongside multer, to name a part busboy could not parse. */
+  const scanForm = (req: Request): FormScanner | undefined => {
+    const boundary = req.is('multipart/form-data') ? FormScanner.boundaryOf(req.get('content-type')) : undefined;
+    if (boundary === undefined) return undefined;
+    const scanner = new FormScanner(boundary);
+    // Attached in the same tick as multer's pipe: both see every chunk.
+    req.on('data', (chunk: Buffer) => scanner.push(chunk));
+    return scanner;
+  };
+
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
     const jobId = pickJobId(req);
     res.setHeader('X-Job-Id', jobId);
+    const form = scanForm(req);
     upload(req, res, (err?: unknown) => {
       if (err) {
         next(fail(err));
         return;
       }
-      handle(req, res, next, jobId).catch((e: unknown) => next(fail(e)));
+      handle(req, res, next, jobId, form).catch((e: unknown) => next(fail(e)));
     });
   }) as DeblurMiddleware;
 

@@ -6,19 +6,29 @@ import { DeblurHttpError } from './errors.js';
 export interface JobQueueOptions {
   /** Jobs that run at the same time, 1 to 64. Default 1: one job already uses every core. */
   concurrency?: number;
-  /** Jobs that may wait for a free slot, 0 to 10 000; beyond that `run` rejects. Default 4. */
+  /** Jobs that may wait for a free slot, 0 to 10 000. Default 4. */
   maxQueue?: number;
+  /**
+   * Jobs that may wait for a place in the queue when it is full, 0 to 10 000: they join it in
+   * arrival order as places free up, and are refused (503) after `holdMs`. Beyond them, `run`
+   * refuses at once. Each holds its upload in memory, as a queued job does. Default: twice
+   * `maxQueue` (so 0 keeps the old behaviour of refusing at once). 0 turns the wait off.
+   */
+  maxHeld?: number;
+  /** How long a held job waits for a place in the queue before it is refused, 1 to 600 000 ms. Default 10 000. */
+  holdMs?: number;
 }
 
 /** Rejection of {@link JobQueue.run} when every slot is busy and the queue is full: HTTP 503. */
 export class QueueFullError extends DeblurHttpError {
   /** Seconds after which a retry has a fair chance. */
   readonly retryAfter: number;
-  constructor(retryAfter: number, running: number, waiting: number) {
+  constructor(retryAfter: number, running: number, waiting: number, held = 0) {
     super(
       503,
       'ERR_SGENET_BUSY',
-      `The server is busy (${running} running, ${waiting} waiting): retry in ${retryAfter} s`,
+      `The server is busy (${running} running, ${waiting} waiting${held > 0 ? `, ${held} waiting for a place` : ''}): ` +
+        `a place is expected to free up in about ${retryAfter} s, retry then`,
       { headers: { 'Retry-After': String(retryAfter) } },
     );
     this.name = 'QueueFullError';
@@ -29,15 +39,24 @@ export class QueueFullError extends DeblurHttpError {
 interface Waiter {
   start: () => void;
   onQueued: ((position: number) => void) | undefined;
+  /** Set while the job is held (waiting for a place in the queue): refuses it when `holdMs` is up. */
+  timer?: ReturnType<typeof setTimeout> | undefined;
+  /** The place in line last reported to `onQueued`. */
+  position?: number;
 }
 
 /** Per-call options of {@link JobQueue.run}. */
 export interface RunOptions {
   /** Aborting removes a waiting job from the queue (its promise rejects with `AbortError`). */
   signal?: AbortSignal;
-  /** Called with the 1-based queue position when the job has to wait, and as it moves up. */
+  /**
+   * Called with the 1-based place in line when the job has to wait, and as it moves up (held
+   * jobs count after the queue: `maxQueue + 1` is the first held one).
+   */
   onQueued?: (position: number) => void;
 }
+
+const OPTIONS = ['concurrency', 'maxQueue', 'maxHeld', 'holdMs'] as const;
 
 function intOption(name: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -47,67 +66,110 @@ function intOption(name: string, value: unknown, min: number, max: number, fallb
   return value;
 }
 
+/** Job duration assumed until one has been timed. */
+const FIRST_ESTIMATE_MS = 5000;
+
 /**
- * A bounded job queue: at most `concurrency` jobs run, at most `maxQueue` wait, and anything
- * more is refused at once with {@link QueueFullError} (never buffered without bound). It keeps a
- * moving average of job durations to tell refused clients when to come back (`Retry-After`).
+ * A bounded job queue: at most `concurrency` jobs run and at most `maxQueue` wait for a slot. A
+ * job that finds the queue full is held, in arrival order, for up to `holdMs` until a place frees
+ * up (at most `maxHeld` of them); anything more is refused with {@link QueueFullError} (never
+ * buffered without bound). Places go strictly in arrival order, so a client that resubmits at
+ * once cannot overtake one that came earlier. The refusal's `Retry-After` is when the next place
+ * is expected to free up: the running jobs' time left, from a moving average of job durations.
  * Share one queue between routes that use the same model.
  */
 export class JobQueue {
   readonly concurrency: number;
   readonly maxQueue: number;
-  private active = 0;
+  readonly maxHeld: number;
+  readonly holdMs: number;
+  /** Start times of the running jobs (Date.now()). */
+  private readonly startedAt: number[] = [];
   private readonly waiting: Waiter[] = [];
+  private readonly holding: Waiter[] = [];
   private averageMs: number | undefined;
 
   constructor(options: JobQueueOptions = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalidOption('JobQueue options', 'an object', options);
+    }
+    for (const key of Object.keys(options)) {
+      if (!(OPTIONS as readonly string[]).includes(key)) throw invalidOption('JobQueue option name', `one of ${OPTIONS.join(', ')}`, key);
+    }
     this.concurrency = intOption('concurrency', options.concurrency, 1, 64, 1);
     this.maxQueue = intOption('maxQueue', options.maxQueue, 0, 10_000, 4);
+    this.maxHeld = intOption('maxHeld', options.maxHeld, 0, 10_000, 2 * this.maxQueue);
+    this.holdMs = intOption('holdMs', options.holdMs, 1, 600_000, 10_000);
   }
 
   /** Jobs running now. */
   get running(): number {
-    return this.active;
+    return this.startedAt.length;
   }
 
-  /** Jobs waiting for a slot. */
+  /** Jobs waiting in the queue for a slot. */
   get queued(): number {
     return this.waiting.length;
   }
 
-  /** Whether a new job would be refused right now. */
-  get full(): boolean {
-    return this.active >= this.concurrency && this.waiting.length >= this.maxQueue;
+  /** Jobs held while the queue is full, waiting for a place in it. */
+  get held(): number {
+    return this.holding.length;
   }
 
-  /** Estimated seconds until a slot frees up for a new job (1 to 600). */
-  retryAfterSeconds(): number {
-    const perJobMs = this.averageMs ?? 5000;
-    const ahead = this.active + this.waiting.length;
-    const seconds = Math.ceil(((ahead / this.concurrency) * perJobMs) / 1000);
-    return Math.min(600, Math.max(1, seconds));
+  /** Whether a new job would be refused at once right now. */
+  get full(): boolean {
+    return this.running >= this.concurrency && this.waiting.length >= this.maxQueue && this.holding.length >= this.maxHeld;
+  }
+
+  /** The moving average of job durations, in ms (`undefined` before the first job ends). */
+  get averageJobMs(): number | undefined {
+    return this.averageMs;
   }
 
   /**
-   * Runs `task` when a slot is free. Rejects with {@link QueueFullError} right away when the
-   * queue is full, and with `AbortError` when `signal` fires while the job is waiting (a running
-   * task must watch the signal itself).
+   * Estimated seconds until a place frees up (1 to 600): the time left of the running job closest
+   * to its end, from the moving average of job durations (5 s until a job has been timed). A
+   * retry sent then finds a place in line: in the queue, or among the held jobs, which take the
+   * queue's places in arrival order.
+   */
+  retryAfterSeconds(): number {
+    if (this.running < this.concurrency) return 1;
+    const perJobMs = this.averageMs ?? FIRST_ESTIMATE_MS;
+    const now = Date.now();
+    let nextMs = perJobMs;
+    for (const t of this.startedAt) nextMs = Math.min(nextMs, Math.max(0, perJobMs - (now - t)));
+    return Math.min(600, Math.max(1, Math.ceil(nextMs / 1000)));
+  }
+
+  /**
+   * Runs `task` when a slot is free. A job that finds the queue full is held for up to `holdMs`
+   * (in arrival order, at most `maxHeld` of them) and rejects with {@link QueueFullError} if no
+   * place frees up by then; beyond `maxHeld` it rejects at once. Rejects with `AbortError` when
+   * `signal` fires while the job waits (a running task must watch the signal itself).
    */
   run<T>(task: () => Promise<T>, options: RunOptions = {}): Promise<T> {
     const { signal, onQueued } = options;
     if (signal?.aborted) return Promise.reject(new AbortError('The job was cancelled before it started'));
-    if (this.active < this.concurrency) return this.execute(task);
-    if (this.waiting.length >= this.maxQueue) {
-      return Promise.reject(new QueueFullError(this.retryAfterSeconds(), this.active, this.waiting.length));
-    }
+    if (this.running < this.concurrency && this.waiting.length === 0 && this.holding.length === 0) return this.execute(task);
+    const queueIt = this.waiting.length < this.maxQueue;
+    if (!queueIt && this.holding.length >= this.maxHeld) return Promise.reject(this.refusal());
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.waiting.indexOf(waiter);
-        if (i >= 0) {
-          this.waiting.splice(i, 1);
-          this.notifyPositions(i);
+      const remove = (): boolean => {
+        for (const list of [this.waiting, this.holding]) {
+          const i = list.indexOf(waiter);
+          if (i >= 0) {
+            list.splice(i, 1);
+            clearTimeout(waiter.timer);
+            this.pump();
+            this.notifyPositions();
+            return true;
+          }
         }
-        reject(new AbortError('The job was cancelled while it waited in the queue'));
+        return false;
+      };
+      const onAbort = () => {
+        if (remove()) reject(new AbortError('The job was cancelled while it waited in the queue'));
       };
       const waiter: Waiter = {
         start: () => {
@@ -117,31 +179,71 @@ export class JobQueue {
         onQueued,
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(waiter);
-      safeCall(onQueued, this.waiting.length);
+      if (queueIt) {
+        this.waiting.push(waiter);
+        notify(waiter, this.waiting.length);
+        return;
+      }
+      waiter.timer = setTimeout(() => {
+        waiter.timer = undefined;
+        const i = this.holding.indexOf(waiter);
+        if (i < 0) return;
+        this.holding.splice(i, 1);
+        signal?.removeEventListener('abort', onAbort);
+        this.notifyPositions();
+        reject(this.refusal());
+      }, this.holdMs);
+      this.holding.push(waiter);
+      notify(waiter, this.maxQueue + this.holding.length);
     });
   }
 
+  private refusal(): QueueFullError {
+    return new QueueFullError(this.retryAfterSeconds(), this.running, this.waiting.length, this.holding.length);
+  }
+
   private async execute<T>(task: () => Promise<T>): Promise<T> {
-    this.active++;
     const started = Date.now();
+    this.startedAt.push(started);
     try {
       return await task();
     } finally {
       const ms = Date.now() - started;
       this.averageMs = this.averageMs === undefined ? ms : 0.7 * this.averageMs + 0.3 * ms;
-      this.active--;
-      const next = this.waiting.shift();
-      if (next) {
-        next.start();
-        this.notifyPositions(0);
+      this.startedAt.splice(this.startedAt.indexOf(started), 1);
+      this.pump();
+      this.notifyPositions();
+    }
+  }
+
+  /** Fills free slots from the queue, and free places in the queue from the held jobs, in order. */
+  private pump(): void {
+    for (;;) {
+      if (this.running < this.concurrency && this.waiting.length > 0) {
+        this.waiting.shift()!.start();
+      } else if (this.holding.length > 0 && (this.waiting.length < this.maxQueue || this.running < this.concurrency)) {
+        const next = this.holding.shift()!;
+        clearTimeout(next.timer);
+        next.timer = undefined;
+        // With maxQueue 0 a held job goes straight to the free slot (next turn of the loop).
+        this.waiting.push(next);
+      } else {
+        return;
       }
     }
   }
 
-  private notifyPositions(from: number): void {
-    for (let i = from; i < this.waiting.length; i++) safeCall(this.waiting[i]!.onQueued, i + 1);
+  /** Tells every waiting job whose place in line changed. */
+  private notifyPositions(): void {
+    for (let i = 0; i < this.waiting.length; i++) notify(this.waiting[i]!, i + 1);
+    for (let i = 0; i < this.holding.length; i++) notify(this.holding[i]!, this.maxQueue + i + 1);
   }
+}
+
+function notify(waiter: Waiter, position: number): void {
+  if (waiter.position === position) return;
+  waiter.position = position;
+  safeCall(waiter.onQueued, position);
 }
 
 function safeCall(fn: ((position: number) => void) | undefined, position: number): void {

@@ -1,8 +1,9 @@
-import { AbortError, applyBlur, testChart, trajectoryKernel } from '@sgenet/core';
+import { AbortError } from '@sgenet/core';
+import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { Deblurrer, DeblurOptions, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
-export { laplacianVariance } from '@sgenet/core';
+export { laplacianVariance } from '@sgenet/core/synthetic';
 
 /** The project's test chart, blurred with its camera-shake generator. */
 export function blurredChart(width = 64, height = 48): RawImage {

@@ -262,6 +262,7 @@ describe('queue, progress and cancellation', () => {
       deblurrer: held.deblurrer,
       concurrency: 1,
       maxQueue: 1,
+      maxHeld: 0, // refuse at once, without the bounded wait
       onProgress: (_req, p) => events.push(p),
     });
     app.post('/deblur', mw);
@@ -388,11 +389,202 @@ describe('queue, progress and cancellation', () => {
     }
   });
 
+  it('an upload that finds the queue full waits for a place in line, up to maxHeld of them; more get 503 at once', async () => {
+    const held = controlledDeblurrer(real);
+    const events: JobProgress[] = [];
+    const app = express();
+    const mw = deblurUpload({
+      deblurrer: held.deblurrer,
+      concurrency: 1,
+      maxQueue: 1,
+      maxHeld: 1,
+      holdMs: 600_000,
+      onProgress: (_req, p) => events.push(p),
+    });
+    app.post('/deblur', mw);
+    app.use(sgenetErrorHandler());
+    const started = held.started();
+    const first = request(app).post('/deblur').attach('image', png, 'a.png').then((r) => r);
+    await started;
+    const second = request(app).post('/deblur').attach('image', png, 'b.png').then((r) => r);
+    await vi.waitFor(() => expect(mw.queue.queued).toBe(1));
+    const third = request(app).post('/deblur').set('X-Job-Id', 'job-held-third').attach('image', png, 'c.png').then((r) => r);
+    await vi.waitFor(() => expect(mw.queue.held).toBe(1));
+    expect(events).toContainEqual(expect.objectContaining({ jobId: 'job-held-third', phase: 'queued', position: 2 }));
+
+    const refused = await request(app).post('/deblur').attach('image', png, 'd.png');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('ERR_SGENET_BUSY');
+    expect(refused.body.error.message).toMatch(/1 running, 1 waiting, 1 waiting for a place/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+
+    for (let i = 0; i < 3; i++) held.release();
+    expect([(await first).status, (await second).status, (await third).status]).toEqual([200, 200, 200]);
+    expect(events).toContainEqual(expect.objectContaining({ jobId: 'job-held-third', phase: 'queued', position: 1 }));
+    expect([mw.queue.running, mw.queue.queued, mw.queue.held]).toEqual([0, 0, 0]);
+  });
+
+  it('a held upload gets 503 + Retry-After when no place frees up within holdMs', async () => {
+    const held = controlledDeblurrer(real);
+    const app = express();
+    const mw = deblurUpload({ deblurrer: held.deblurrer, concurrency: 1, maxQueue: 0, maxHeld: 1, holdMs: 1 });
+    app.post('/deblur', mw);
+    app.use(sgenetErrorHandler());
+    const started = held.started();
+    const first = request(app).post('/deblur').attach('image', png, 'a.png').then((r) => r);
+    await started;
+    const late = await request(app).post('/deblur').attach('image', png, 'b.png');
+    expect(late.status).toBe(503);
+    expect(late.body.error.code).toBe('ERR_SGENET_BUSY');
+    expect(late.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    expect(mw.queue.held).toBe(0);
+    held.release();
+    expect((await first).status).toBe(200);
+  });
+
   it('shares one JobQueue between routes', async () => {
     const queue = new JobQueue({ concurrency: 1, maxQueue: 0 });
     const a = deblurUpload({ deblurrer: real, queue });
     const b = deblurUpload({ deblurrer: real, queue });
     expect(a.queue).toBe(b.queue);
+  });
+});
+
+/** A raw HTTP POST to a listening app, so the body is exactly these bytes (no form library escaping). */
+async function rawPost(app: Express, body: Buffer, contentType: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/deblur', headers: { 'Content-Type': contentType, 'Content-Length': body.length } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** A multipart body with one file part whose header lines are given as raw UTF-8 bytes. */
+function multipart(boundary: string, partHeaders: string, content: Buffer, close = true): Buffer {
+  return Buffer.concat([
+    Buffer.from(`--${boundary}\r\n${partHeaders}\r\n\r\n`, 'utf8'),
+    content,
+    Buffer.from(close ? `\r\n--${boundary}--\r\n` : '', 'utf8'),
+  ]);
+}
+
+describe('malformed multipart forms get 400 ERR_SGENET_MALFORMED_FORM, not "no file"', () => {
+  const boundary = 'sgenetboundary44';
+  const type = `multipart/form-data; boundary=${boundary}`;
+  it.each([
+    ['an unescaped " in the file name', 'Content-Disposition: form-data; name="image"; filename="my "best" shot.png"\r\nContent-Type: image/png', /where a ";" should separate parameters/],
+    ['a file name without its closing quote', 'Content-Disposition: form-data; name="image"; filename="shot.png\r\nContent-Type: image/png', /no closing quote/],
+    ['a part without Content-Disposition', 'Content-Type: image/png', /no Content-Disposition header/],
+    ['a part that is not form-data', 'Content-Disposition: attachment; name="image"; filename="a.png"', /"attachment", not form-data/],
+  ])('%s', async (_name, headers, detail) => {
+    const app = appWith();
+    const res = await rawPost(app, multipart(boundary, headers, png), type);
+    expect(res.status).toBe(400);
+    const { error } = JSON.parse(res.body.toString('utf8')) as { error: { code: string; message: string } };
+    expect(error.code).toBe('ERR_SGENET_MALFORMED_FORM');
+    expect(error.message).toMatch(/^The multipart form is malformed \(part 1: /);
+    expect(error.message).toMatch(detail);
+    expect(error.message).toMatch(/send it again from a browser form/);
+    await expectStillServing(app);
+  });
+
+  it('a body that ends before its closing boundary', async () => {
+    const app = appWith();
+    const res = await rawPost(app, multipart(boundary, 'Content-Disposition: form-data; name="image"; filename="a.png"', png, false), type);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body.toString('utf8'))).toMatchObject({ error: { code: 'ERR_SGENET_MALFORMED_FORM' } });
+    await expectStillServing(app);
+  });
+
+  it('a well-formed form without the file is still ERR_SGENET_NO_FILE; a malformed extra part next to the file is ignored', async () => {
+    const app = appWith();
+    const noFile = await rawPost(app, multipart(boundary, 'Content-Disposition: form-data; name="note"', Buffer.from('hi')), type);
+    expect(noFile.status).toBe(400);
+    expect(JSON.parse(noFile.body.toString('utf8'))).toMatchObject({ error: { code: 'ERR_SGENET_NO_FILE' } });
+    const both = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="no"te"\r\n\r\nhi\r\n`),
+      multipart(boundary, 'Content-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png', png),
+    ]);
+    const ok = await rawPost(app, both, type);
+    expect(ok.status).toBe(200);
+  });
+});
+
+describe('download names keep their characters (RFC 6266 filename*)', () => {
+  /** Decodes filename* by hand: UTF-8'' then percent-encoded bytes (RFC 8187). */
+  function decodeExtValue(header: string): string {
+    const m = /;\s*filename\*=UTF-8''([A-Za-z0-9!#$&+.^_`|~%-]+)\s*(?:;|$)/i.exec(header);
+    expect(m).not.toBeNull();
+    const bytes: number[] = [];
+    for (let i = 0; i < m![1]!.length; i++) {
+      const c = m![1]![i]!;
+      if (c === '%') {
+        bytes.push(parseInt(m![1]!.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else bytes.push(c.charCodeAt(0));
+    }
+    return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+  }
+  function asciiFallback(header: string): string {
+    const m = /^inline; filename="([^"]*)"/.exec(header);
+    expect(m).not.toBeNull();
+    return m![1]!;
+  }
+
+  it('a non-ASCII upload name comes back whole in filename*, with a safe ASCII filename', async () => {
+    const boundary = 'sgenetboundary45';
+    const name = 'ünï😀 cödé.png';
+    // As a browser sends it: the name's UTF-8 bytes in the quoted filename.
+    const res = await rawPost(
+      appWith(),
+      multipart(boundary, `Content-Disposition: form-data; name="image"; filename="${name}"\r\nContent-Type: image/png`, png),
+      `multipart/form-data; boundary=${boundary}`,
+    );
+    expect(res.status).toBe(200);
+    const header = res.headers['content-disposition']!;
+    expect(decodeExtValue(header)).toBe('ünï😀 cödé-deblurred.png');
+    const fallback = asciiFallback(header);
+    expect(fallback).toBe('uni_code-deblurred.png');
+    expect(fallback).toMatch(/^[\x20-\x7e]+$/);
+    expect(fallback).not.toMatch(/["\\/]/);
+  });
+
+  it('names with quotes, backslashes, separators, controls and bidi overrides stay harmless', async () => {
+    const { contentDisposition } = await import('../src/filename.js');
+    for (const [upload, name] of [
+      ['a"b.png', 'a_b-deblurred.png'],
+      ['a"b\\c.png', 'c-deblurred.png'],
+      ['../../etc/passwd.png', 'passwd-deblurred.png'],
+      ['C:\\photos\\x.png', 'x-deblurred.png'],
+      ['evil\u202Egnp.exe.png', 'evil_gnp.exe-deblurred.png'],
+      ['tab\there\r\n.png', 'tab_here_-deblurred.png'],
+      ['😀.png', '😀-deblurred.png'],
+      ['', 'image-deblurred.png'],
+      ['broken\uD800.png', 'broken\uFFFD-deblurred.png'],
+    ] as const) {
+      const header = contentDisposition(upload, 'png');
+      const fallback = asciiFallback(header);
+      expect(fallback).toMatch(/^[A-Za-z0-9._-]+$/);
+      expect(header.includes('filename*') ? decodeExtValue(header) : fallback).toBe(name);
+    }
+    expect(contentDisposition('😀.png', 'jpeg')).toBe(`inline; filename="image-deblurred.jpg"; filename*=UTF-8''%F0%9F%98%80-deblurred.jpg`);
+    expect(contentDisposition("it's (1).png", 'webp')).toBe(`inline; filename="it_s_1_-deblurred.webp"; filename*=UTF-8''it%27s%20%281%29-deblurred.webp`);
   });
 });
 
@@ -416,6 +608,10 @@ describe('options are validated when the middleware is made', () => {
     );
     expect(() => deblurUpload({ deblurrer: real, model: 'x.onnx' })).toThrow(/for model but received "x.onnx"/);
     expect(() => deblurUpload({ queue: new JobQueue(), maxQueue: 3 })).toThrow(/for maxQueue but received 3/);
+    expect(() => deblurUpload({ maxHeld: 1.5 })).toThrow('Expected an integer between 0 and 10000 for maxHeld but received 1.5 of type number');
+    expect(() => deblurUpload({ holdMs: -5 })).toThrow('Expected an integer between 1 and 600000 for holdMs but received -5 of type number');
+    expect(() => deblurUpload({ queue: new JobQueue(), holdMs: 1000 })).toThrow(/for holdMs but received 1000/);
+    expect(deblurUpload({ maxQueue: 3 }).queue).toMatchObject({ maxQueue: 3, maxHeld: 6, holdMs: 10_000 });
   });
 
   it('checks the pipeline options it passes to core: kernel, network, estimation, deconvolution', () => {

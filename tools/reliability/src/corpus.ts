@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 
 import { encodeSingleNodeModel } from '@sgenet/bench/onnx-writer';
-import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
 import sharp from 'sharp';
 
 /** What an entry is fed to. */

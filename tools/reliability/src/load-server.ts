@@ -3,7 +3,7 @@
  * middleware on loopback with a bounded queue. Tells its parent the port over IPC; `GET /stats`
  * reports the queue and this process's peak RSS.
  *
- * argv: <concurrency> <maxQueue>
+ * argv: <concurrency> <maxQueue> [maxHeld] [holdMs] (an empty or missing one: the library's default)
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +12,13 @@ import { createDeblurrer } from '@sgenet/core';
 import { deblurUpload, JobQueue, sgenetErrorHandler } from '@sgenet/express';
 import express from 'express';
 
-const [concurrency = '1', maxQueue = '8'] = process.argv.slice(2);
-const queue = new JobQueue({ concurrency: Number(concurrency), maxQueue: Number(maxQueue) });
+const [concurrency = '1', maxQueue = '8', maxHeld = '', holdMs = ''] = process.argv.slice(2);
+const queue = new JobQueue({
+  concurrency: Number(concurrency),
+  maxQueue: Number(maxQueue),
+  ...(maxHeld ? { maxHeld: Number(maxHeld) } : {}),
+  ...(holdMs ? { holdMs: Number(holdMs) } : {}),
+});
 const deblurrer = await createDeblurrer({ backend: 'ort' });
 let aborted = 0;
 
@@ -32,7 +37,15 @@ app.post('/deblur', deblurUpload({
   },
 }));
 app.get('/stats', (_req, res) => {
-  res.json({ running: queue.running, queued: queue.queued, aborted, peakRss: peakRss(), rss: process.memoryUsage().rss });
+  res.json({
+    running: queue.running,
+    queued: queue.queued,
+    held: queue.held,
+    limits: { concurrency: queue.concurrency, maxQueue: queue.maxQueue, maxHeld: queue.maxHeld, holdMs: queue.holdMs },
+    aborted,
+    peakRss: peakRss(),
+    rss: process.memoryUsage().rss,
+  });
 });
 app.use(sgenetErrorHandler({ onServerError: (err) => console.error(err) }));
 const server = app.listen(0, '127.0.0.1', () => {

@@ -1,11 +1,14 @@
 /**
  * The load test in its short form (the full one, 200 uploads at concurrency 32, is recorded in
  * RELIABILITY.md): every request answered 200 or 503 + Retry-After, none dropped or hung, peak
- * RSS bounded, the server normal afterwards, and cancelled clients free their places.
+ * RSS bounded, the server normal afterwards, and cancelled clients free their places. Then the
+ * fairness run in short form (the full one, 8 clients x 5 uploads, is recorded in RELIABILITY.md):
+ * clients that honour Retry-After and clients that resubmit at once all get through, held
+ * uploads stay within their bound. Times are reported, never asserted.
  */
 import { describe, expect, it } from 'vitest';
 
-import { formatReport, runLoadTest } from '../src/load-test.js';
+import { formatFairness, formatReport, runFairnessTest, runLoadTest } from '../src/load-test.js';
 
 describe('load on the Express middleware (short form)', () => {
   it('answers every upload with 200 or 503 + Retry-After, and cancelled clients free their slots', async () => {
@@ -23,5 +26,20 @@ describe('load on the Express middleware (short form)', () => {
     expect(report.afterwards.status).toBe(200);
     expect(report.cancellation.abortedSeen).toBe(report.cancellation.cancelled);
     expect(report.cancellation.refill).toEqual({ ok: report.cancellation.cancelled, busy: 0 });
+  });
+});
+
+describe('fairness under load (short form)', () => {
+  it('clients that honour Retry-After and clients that resubmit at once all get their uploads through', async () => {
+    const report = await runFairnessTest({ clients: 4, uploads: 2, maxQueue: 1, width: 160, height: 120, deadlineS: 600 });
+    console.log(formatFairness(report));
+    expect(report.maxHeld).toBe(2); // the library's default: twice maxQueue
+    for (const c of report.perClient) {
+      expect(c).toMatchObject({ done: 2, failures: 0, refusalsWithoutRetryAfter: 0 });
+      expect(c.gaveUp).toBeUndefined();
+    }
+    expect(report.honouring.done + report.immediate.done).toBe(8);
+    // Memory stays bounded: never more held than maxHeld.
+    expect(report.peakHeld).toBeLessThanOrEqual(2);
   });
 });

@@ -70,7 +70,7 @@ describe('installed from the tarballs, outside the monorepo', () => {
   /** A shaken scene made with the installed core: the project's own test picture. */
   const makePhoto = `
 import sharp from 'sharp';
-import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
 const img = applyBlur(deadLeaves(192, 144, 4), trajectoryKernel({ length: 11, seed: 4 }));
 await sharp(Buffer.from(img.data), { raw: { width: 192, height: 144, channels: 3 } }).png().toFile('shaky.png');
 `;
@@ -92,7 +92,8 @@ console.log(JSON.stringify({ width: info.width, height: info.height, meanChange:
 
   it('deblurs through @sgenet/core with @sgenet/ort-backend, the shipped model and the kernel stages', async () => {
     const out = await script('via-core.mjs', `
-import { createDeblurrer, deadLeaves, applyBlur, trajectoryKernel, estimateKernel, defaultModelPath } from '@sgenet/core';
+import { createDeblurrer, estimateKernel, defaultModelPath } from '@sgenet/core';
+import { deadLeaves, applyBlur, trajectoryKernel } from '@sgenet/core/synthetic';
 import { fft1d } from '@sgenet/core/fft';
 import { existsSync } from 'node:fs';
 const photo = applyBlur(deadLeaves(160, 120, 2), trajectoryKernel({ length: 9, seed: 2 }));
