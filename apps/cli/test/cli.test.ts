@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { applyBlur, CONFIDENT_KERNEL, deadLeaves, estimateKernel, kernelToJson, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core';
+import { CONFIDENT_KERNEL, estimateKernel, kernelToJson } from '@sgenet/core';
+import { applyBlur, deadLeaves, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { applyBlur, createDeblurrer, deadLeaves, trajectoryKernel } from '@sgenet/core';
+import { createDeblurrer } from '@sgenet/core';
+import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
 import { deblur } from '@sgenet/sharp';
 import { startRedis } from '@sgenet/queue/testing';
 import type { TestRedis } from '@sgenet/queue/testing';

@@ -3,7 +3,7 @@
  * drawn here as SVG, rendered by sharp, then blurred with the project's own camera-shake
  * generator (`trajectoryKernel` + `applyBlur` from @sgenet/core). No third-party image involved.
  */
-import { applyBlur, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 

@@ -10,7 +10,8 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { applyBlur, createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION, testChart, trajectoryKernel } from '@sgenet/core';
+import { createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION } from '@sgenet/core';
+import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { Deblurrer } from '@sgenet/core';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';

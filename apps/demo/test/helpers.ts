@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
-export { laplacianVariance } from '@sgenet/core';
+export { laplacianVariance } from '@sgenet/core/synthetic';
 
 export async function decodeRgb(bytes: Buffer): Promise<RawImage> {
   const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -14,7 +14,7 @@ import { validateKernel } from './kernel/kernel-file.js';
 import { deconvolveInto } from './deconvolve/deconvolve.js';
 import { resolveDeconvolveOptions } from './deconvolve/options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './deconvolve/options.js';
-import type { BlurKernel } from './synthetic/motion-blur.js';
+import type { BlurKernel } from './types.js';
 import { planTiles } from './tiling/plan.js';
 
 /** sharp's default `limitInputPixels`: 0x3FFF squared. */

@@ -8,6 +8,16 @@ export interface RawImage {
   channels: 1 | 2 | 3 | 4;
 }
 
+/**
+ * A blur kernel (point-spread function): `width` x `height` non-negative weights, row-major,
+ * summing to 1, its centre tap at ((width - 1) / 2, (height - 1) / 2) rounded down.
+ */
+export interface BlurKernel {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
 /** A model: the bytes of an ONNX file, or a path to one. */
 export type ModelSource = Uint8Array | string;
 

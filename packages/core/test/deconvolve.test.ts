@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { deconvolve } from '../src/deconvolve/deconvolve.js';
 import { estimateNoise, estimatePhotoNoise, JPEG_BLOCKINESS, jpegBlockiness } from '../src/deconvolve/noise.js';
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
-import { applyBlur, deadLeaves, psnr, seededRandom, trajectoryKernel } from '../src/synthetic/motion-blur.js';
+import { applyBlur, deadLeaves, psnr, seededRandom, trajectoryKernel } from '../src/synthetic/index.js';
 import type { RawImage } from '../src/types.js';
 import { polylineKernel } from './kernel-helpers.js';
 

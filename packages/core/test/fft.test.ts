@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { cropCentred, fft1d, forwardTwoReal, isFftSize, nextFftSize, psfToOtf, Spectrum } from '../src/fft/fft.js';
 import { isRealFftSize, kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../src/fft/real.js';
-import { seededRandom } from '../src/synthetic/motion-blur.js';
+import { seededRandom } from '../src/synthetic/index.js';
 
 /** The definition, O(n²): X[k] = Σ x[n] e^{−2πikn/N}. */
 function directDft(re: Float64Array, im: Float64Array): [Float64Array, Float64Array] {

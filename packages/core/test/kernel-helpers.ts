@@ -1,7 +1,6 @@
 /** Project-made kernels and scenes for the estimator's tests (no third-party data). */
-import { applyBlur, deadLeaves, trajectoryKernel } from '../src/synthetic/motion-blur.js';
-import type { BlurKernel } from '../src/synthetic/motion-blur.js';
-import type { RawImage } from '../src/types.js';
+import { applyBlur, deadLeaves, trajectoryKernel } from '../src/synthetic/index.js';
+import type { BlurKernel, RawImage } from '../src/types.js';
 
 /** A kernel drawn along a polyline of (x, y) points, splatted bilinearly, sum 1. */
 export function polylineKernel(points: [number, number][], size: number): BlurKernel {

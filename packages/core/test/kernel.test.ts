@@ -5,7 +5,7 @@ import { estimateKernel } from '../src/kernel/estimate.js';
 import { darkChannelStep } from '../src/kernel/dark-channel.js';
 import { centreKernel, centreOfMass, cleanupKernel, resizeKernel, supportMidpoint } from '../src/kernel/cleanup.js';
 import { kernelFromGrey, kernelToGrey, kernelToJson, parseKernelJson, validateKernel } from '../src/kernel/kernel-file.js';
-import { deadLeaves } from '../src/synthetic/motion-blur.js';
+import { deadLeaves } from '../src/synthetic/index.js';
 import type { Progress } from '../src/types.js';
 import { kernelBestShift, kernelNcc, polylineKernel, shakenScene, TEST_KERNELS } from './kernel-helpers.js';
 

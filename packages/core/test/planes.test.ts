@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { describeImage } from '../src/pixels/image.js';
 import { luminancePlane, luminanceResized, resizePlane } from '../src/pixels/planes.js';
-import { deadLeaves } from '../src/synthetic/motion-blur.js';
+import { deadLeaves } from '../src/synthetic/index.js';
 
 describe('luminance planes', () => {
   it.each([[false], [true]])('luminanceResized (strips) equals resizing the whole luminance plane (linear %s)', (linear) => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { shrinkAndAdjoin, shrinkGradient, shrinkTable } from '../src/deconvolve/hyper-laplacian.js';
 import { differencesAdjoint, forwardDifferences } from '../src/fft/gradients.js';
 import { thresholdAndAdjoin } from '../src/kernel/latent.js';
-import { seededRandom } from '../src/synthetic/motion-blur.js';
+import { seededRandom } from '../src/synthetic/index.js';
 
 function field(w: number, h: number, seed: number): Float64Array {
   const rand = seededRandom(seed);

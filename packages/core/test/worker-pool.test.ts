@@ -9,8 +9,10 @@ import { describe, expect, it } from 'vitest';
 
 import type * as Core from '../src/index.js';
 import type { RawImage } from '../src/index.js';
+import type * as Synthetic from '../src/synthetic/index.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url);
+const SYNTHETIC = new URL('../dist/synthetic/index.js', import.meta.url);
 
 describe('worker threads (compiled package)', () => {
   it('is built: the tests run after the build, as turbo orders them', () => {
@@ -19,9 +21,10 @@ describe('worker threads (compiled package)', () => {
 
   it('a reused worker, an aborted call and this thread give the same deconvolution and kernel', async () => {
     const core = (await import(DIST.href)) as typeof Core;
-    const sharp = core.deadLeaves(600, 400, 4);
-    const kernel = core.trajectoryKernel({ length: 11, seed: 4 });
-    const blurry = core.applyBlur(sharp, kernel, { noise: 0.01, seed: 4 });
+    const synthetic = (await import(SYNTHETIC.href)) as typeof Synthetic;
+    const sharp = synthetic.deadLeaves(600, 400, 4);
+    const kernel = synthetic.trajectoryKernel({ length: 11, seed: 4 });
+    const blurry = synthetic.applyBlur(sharp, kernel, { noise: 0.01, seed: 4 });
     // Small tiles: several tiles, so both workers take some.
     const options = { tileSize: 256, overlap: 48 };
     const onThisThread = await core.deconvolve(blurry, kernel, { ...options, workers: 1 });
@@ -40,7 +43,7 @@ describe('worker threads (compiled package)', () => {
     expect(Buffer.compare(Buffer.from(after.data as Uint8Array), Buffer.from(first.data as Uint8Array))).toBe(0);
 
     // The estimator's candidates on leased workers equal those run here, call after call.
-    const small = core.applyBlur(core.deadLeaves(200, 150, 5), kernel, { noise: 0.01, seed: 5 });
+    const small = synthetic.applyBlur(synthetic.deadLeaves(200, 150, 5), kernel, { noise: 0.01, seed: 5 });
     const here = await core.estimateKernel(small, { maxSize: 15, workers: 1 });
     const leased = await core.estimateKernel(small, { maxSize: 15, workers: 2 });
     const again = await core.estimateKernel(small, { maxSize: 15, workers: 2 });

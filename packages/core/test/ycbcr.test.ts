@@ -5,7 +5,7 @@ import { halveKernel } from '../src/deconvolve/half-kernel.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { describeImage, readTensor } from '../src/pixels/image.js';
 import { halfSize, readHalfChroma, readLuma, rgbFromLumaChroma } from '../src/pixels/ycbcr.js';
-import { applyBlur, deadLeaves, psnr, trajectoryKernel } from '../src/synthetic/motion-blur.js';
+import { applyBlur, deadLeaves, psnr, trajectoryKernel } from '../src/synthetic/index.js';
 import type { RawImage } from '../src/types.js';
 import { polylineKernel } from './kernel-helpers.js';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
-import { applyBlur, deadLeaves, describeKernelUsed, trajectoryKernel } from '@sgenet/core';
+import { describeKernelUsed } from '@sgenet/core';
+import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { Deblurrer, RawImage } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
 import sharp from 'sharp';

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 
-import { createDeblurrer, psnrAligned } from '@sgenet/core';
+import { createDeblurrer } from '@sgenet/core';
+import { psnrAligned } from '@sgenet/core/synthetic';
 import type { Deblurrer, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

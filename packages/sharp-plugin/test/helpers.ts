@@ -1,9 +1,9 @@
-import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 
 import { pngChunk } from '../src/container.js';
 
-export { laplacianVariance } from '@sgenet/core';
+export { laplacianVariance } from '@sgenet/core/synthetic';
 
 /** The project's sharp test chart and a camera-shake-blurred copy of it (8-bit RGB). */
 export function chartPair(width = 96, height = 64, length = 9, seed = 3): { sharp: RawImage; blurred: RawImage } {

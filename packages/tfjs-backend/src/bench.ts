@@ -12,7 +12,8 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { defaultModelPath, readModelBytes, seededRandom } from '@sgenet/core';
+import { defaultModelPath, readModelBytes } from '@sgenet/core';
+import { seededRandom } from '@sgenet/core/synthetic';
 import type { Backend, ImageTensorDims, Session } from '@sgenet/core';
 
 import { TFJS_PLATFORMS, createBackend, loadOnnxGraph } from './index.js';

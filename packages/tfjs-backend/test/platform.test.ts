@@ -1,7 +1,8 @@
 /** Platform selection, and the backend as @sgenet/core uses it. */
 import { createRequire } from 'node:module';
 
-import { createDeblurrer, defaultModelPath, readModelBytes, resolveBackend, seededRandom } from '@sgenet/core';
+import { createDeblurrer, defaultModelPath, readModelBytes, resolveBackend } from '@sgenet/core';
+import { seededRandom } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 import { createBackend as createOrtBackend } from '@sgenet/ort-backend';
 import { beforeAll, describe, expect, it, vi } from 'vitest';

@@ -7,7 +7,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-import { applyBlur, kernelToGrey, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core';
+import { kernelToGrey } from '@sgenet/core';
+import { applyBlur, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { BlurKernel, Deblurrer, KernelUsed, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 

@@ -4,7 +4,7 @@
  * Nothing is read from disk and nothing third-party is used.
  */
 import type { RawImage } from '@sgenet/core';
-import { seededRandom } from '@sgenet/core';
+import { seededRandom } from '@sgenet/core/synthetic';
 import sharp from 'sharp';
 
 export interface ImageSize {

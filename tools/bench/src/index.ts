@@ -9,9 +9,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import {
-  applyBlur, deadLeaves, DEFAULT_TILE_SIZE, laplacianVariance, planTiles, psnr, testChart, trajectoryKernel,
-} from '@sgenet/core';
+import { DEFAULT_TILE_SIZE, planTiles } from '@sgenet/core';
+import { applyBlur, deadLeaves, laplacianVariance, psnr, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { Deblurrer, ModelInfo } from '@sgenet/core';
 
 import { loadOrt, loadTfjs, warmUp } from './backends.js';

@@ -8,7 +8,8 @@
  */
 import { pathToFileURL } from 'node:url';
 
-import { applyBlur, deadLeaves, deconvolve, estimateKernel, psnrAligned, trajectoryKernel } from '@sgenet/core';
+import { deconvolve, estimateKernel } from '@sgenet/core';
+import { applyBlur, deadLeaves, psnrAligned, trajectoryKernel } from '@sgenet/core/synthetic';
 
 import type { Table } from './report.js';
 import { num, renderText } from './report.js';

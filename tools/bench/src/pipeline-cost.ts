@@ -12,7 +12,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { applyBlur, createDeblurrer, deadLeaves, trajectoryKernel } from '@sgenet/core';
+import { createDeblurrer } from '@sgenet/core';
+import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { BlurKernel, KernelUsed } from '@sgenet/core';
 
 import type { Table } from './report.js';

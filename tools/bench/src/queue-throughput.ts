@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core';
+import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
 import { createDeblurQueue } from '@sgenet/queue';
 import { startRedis } from '@sgenet/queue/testing';
 import sharp from 'sharp';

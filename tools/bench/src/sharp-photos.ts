@@ -10,7 +10,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { applyBlur, createDeblurrer, psnr } from '@sgenet/core';
+import { createDeblurrer } from '@sgenet/core';
+import { applyBlur, psnr } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 

@@ -3,7 +3,7 @@
  * from the centre and split bilinearly among the four nearest taps of the half grid, so the mass
  * is kept and a one-pixel-wide path stays connected (point sampling at stride 2 would drop taps).
  */
-import type { BlurKernel } from '../synthetic/motion-blur.js';
+import type { BlurKernel } from '../types.js';
 
 /** Side of the half kernel: the centre stays a tap, the reach halves (rounded out). */
 function halfSide(side: number): number {

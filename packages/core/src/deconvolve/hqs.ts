@@ -15,7 +15,7 @@ import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../fft/real.js';
-import type { BlurKernel } from '../synthetic/motion-blur.js';
+import type { BlurKernel } from '../types.js';
 
 /** The FFT field of a `w` x `h` plane deconvolved with a kernel of side `kernelSide` (as deconvolve/tile.ts). */
 export function hqsFieldSize(w: number, h: number, kernelSide: number): { width: number; height: number } {

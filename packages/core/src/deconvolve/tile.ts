@@ -7,7 +7,7 @@ import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../fft/real.js';
 import { differencesPower } from '../fft/gradients.js';
 import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
-import type { BlurKernel } from '../synthetic/motion-blur.js';
+import type { BlurKernel } from '../types.js';
 import { hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
 import type { DeconvolutionMethod } from './options.js';
 

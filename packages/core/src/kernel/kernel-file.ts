@@ -6,7 +6,7 @@
  */
 import { InvalidKernelError } from '../errors.js';
 import type { PixelLayout } from '../pixels/image.js';
-import type { BlurKernel } from '../synthetic/motion-blur.js';
+import type { BlurKernel } from '../types.js';
 
 /** Largest kernel side accepted from outside. */
 export const MAX_KERNEL_SIDE = 1023;

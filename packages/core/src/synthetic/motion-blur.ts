@@ -1,20 +1,51 @@
 /**
  * Synthetic camera shake, for tests, demos and benchmarks that must not depend on third-party
- * images or kernels. Same model as the training pipeline (training/sgenet/blur.py): a random
- * walk with inertia and occasional jerks, rasterised with bilinear splatting.
+ * images or kernels: a camera path that is a random walk with inertia and occasional jerks,
+ * rasterised with bilinear splatting (after Boracchi & Foi 2012).
+ *
+ * The model of the training pipeline's generator (training/sgenet/blur.py, `trajectory_kernel`),
+ * not its kernels. Shared, and stated once in {@link TRAJECTORY_MODEL} (test/synthetic.test.ts
+ * reads blur.py and fails when they part): the parameter ranges (inertia, jerk probability,
+ * acceleration and jerk scales, steps), the unit-speed walk scaled to `length` px, the bounding
+ * box centred in an odd square of side 2·ceil(half extent) + 3, bilinear splats, sum 1. A seed
+ * gives a different kernel here and there, by design of the two generators:
+ *   - the random streams differ: mulberry32 with Box-Muller normals here, a NumPy `Generator`
+ *     (PCG64, ziggurat normals) there, drawn in a different order (blur.py draws the length
+ *     first when it is not given, and a dwell phase and rate after the walk);
+ *   - blur.py starts at unit speed (its first velocity is normalised), this walk at the speed of
+ *     its first Gaussian draw;
+ *   - blur.py weights each point by a smooth random dwell time (non-uniform exposure along the
+ *     path), this one weights every point alike;
+ *   - blur.py's inertia range is a parameter (`train.py --inertia`; the v0.4.0 model was trained
+ *     with 0.7 to 0.99), this one is its default, `DEFAULT_INERTIA`; its default length is
+ *     uniform in [5, 35] px, here 15; it can fix the kernel side (`size`), this one cannot;
+ *   - blur.py accumulates in float64 and casts once, this one accumulates in float32.
  */
-import type { RawImage } from '../types.js';
+import type { BlurKernel, RawImage } from '../types.js';
 import { reflectIndex } from '../pixels/image.js';
 
+/** What the generators make; its home is types.ts (the pipeline's modules import it from there). */
+export type { BlurKernel };
+
 /**
- * A blur kernel (point-spread function): `width` x `height` non-negative weights, row-major,
- * summing to 1, its centre tap at ((width - 1) / 2, (height - 1) / 2) rounded down.
+ * The parameters of {@link trajectoryKernel}'s camera path, each the value of the training
+ * pipeline's generator (training/sgenet/blur.py, `trajectory_kernel` and its defaults).
  */
-export interface BlurKernel {
-  width: number;
-  height: number;
-  data: Float32Array;
-}
+export const TRAJECTORY_MODEL = Object.freeze({
+  /**
+   * [min, max] of the share of its velocity the camera keeps per step, drawn uniformly once per
+   * kernel: blur.py's `DEFAULT_INERTIA` (curled paths, as the models before v0.4.0 were trained on).
+   */
+  inertia: Object.freeze([0.6, 0.95] as const),
+  /** Upper end of the per-kernel chance of a jerk at each step, drawn uniformly from 0. */
+  maxJerkProbability: 0.08,
+  /** A step's random acceleration: a standard normal per axis x (1 - inertia) x this. */
+  accelerationScale: 2,
+  /** A jerk adds a standard normal per axis x this. */
+  jerkScale: 2,
+  /** Random-walk steps (the default of `steps`). */
+  steps: 96,
+} as const);
 
 /** Small deterministic PRNG (mulberry32) so generated kernels are reproducible from a seed. */
 export function seededRandom(seed: number): () => number {
@@ -38,28 +69,34 @@ export interface TrajectoryOptions {
   length?: number;
   /** Seed of the generator (default 1). */
   seed?: number;
-  /** Random-walk steps (default 96). */
+  /** Random-walk steps (default {@link TRAJECTORY_MODEL}.steps, 96). */
   steps?: number;
 }
 
-/** Generates a camera-shake kernel from a random trajectory. */
+/**
+ * Generates a camera-shake kernel from a random trajectory: the model of the training pipeline's
+ * generator with its default parameters ({@link TRAJECTORY_MODEL}), from a JavaScript random
+ * stream (this module's header says what differs). Deterministic for a seed.
+ */
 export function trajectoryKernel(options: TrajectoryOptions = {}): BlurKernel {
+  const model = TRAJECTORY_MODEL;
   const length = options.length ?? 15;
-  const steps = options.steps ?? 96;
+  const steps = options.steps ?? model.steps;
   const rand = seededRandom(options.seed ?? 1);
-  const inertia = 0.6 + 0.35 * rand();
-  const jerkProb = 0.08 * rand();
+  const [minInertia, maxInertia] = model.inertia;
+  const inertia = minInertia + (maxInertia - minInertia) * rand();
+  const jerkProb = model.maxJerkProbability * rand();
   let vx = gaussian(rand);
   let vy = gaussian(rand);
   let px = 0;
   let py = 0;
   const pts: [number, number][] = [[0, 0]];
   for (let i = 0; i < steps; i++) {
-    let ax = gaussian(rand) * (1 - inertia) * 2;
-    let ay = gaussian(rand) * (1 - inertia) * 2;
+    let ax = gaussian(rand) * (1 - inertia) * model.accelerationScale;
+    let ay = gaussian(rand) * (1 - inertia) * model.accelerationScale;
     if (rand() < jerkProb) {
-      ax += gaussian(rand) * 2;
-      ay += gaussian(rand) * 2;
+      ax += gaussian(rand) * model.jerkScale;
+      ay += gaussian(rand) * model.jerkScale;
     }
     vx = inertia * vx + ax;
     vy = inertia * vy + ay;

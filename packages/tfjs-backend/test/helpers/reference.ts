@@ -1,5 +1,5 @@
 /** Runs the same ONNX bytes on ONNX Runtime (the reference) and on this backend, and compares. */
-import { seededRandom } from '@sgenet/core';
+import { seededRandom } from '@sgenet/core/synthetic';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 
