@@ -113,6 +113,70 @@ export class OutputExistsError extends SgenetError {
   }
 }
 
+/**
+ * An error as it crosses a thread (a worker's task to the pool): structured cloning keeps only a
+ * plain `Error`'s message, so the class, `code` and other fields travel as data.
+ */
+export interface SerializedError {
+  /** The class name, e.g. `InvalidKernelError`. */
+  name: string;
+  message: string;
+  stack?: string;
+  /** Set when the error was an {@link SgenetError}: its `code`. */
+  code?: string;
+  /** The error's own enumerable fields of primitive value besides `name` and `code` (`permanent`). */
+  fields?: Record<string, string | number | boolean | null>;
+}
+
+/** The classes {@link rebuildError} makes again by name. */
+const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => SgenetError> = {
+  SgenetError,
+  InvalidOptionError,
+  InvalidImageError,
+  InvalidKernelError,
+  ImageTooLargeError,
+  AbortError,
+  ModelError,
+  BackendUnavailableError,
+  BackendError,
+  DisposedError,
+  StorageError,
+  OutputExistsError,
+};
+
+/** `err` as data that crosses a thread; {@link rebuildError} makes it an error again. */
+export function serializeError(err: unknown): SerializedError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const out: SerializedError = { name: err.name, message: err.message };
+  if (err.stack !== undefined) out.stack = err.stack;
+  if (err instanceof SgenetError) {
+    out.code = err.code;
+    const fields: Record<string, string | number | boolean | null> = {};
+    for (const [key, value] of Object.entries(err)) {
+      if (key === 'name' || key === 'code') continue;
+      if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[key] = value;
+    }
+    if (Object.keys(fields).length > 0) out.fields = fields;
+  }
+  return out;
+}
+
+/**
+ * The {@link SgenetError} that {@link serializeError} took apart: the same class when it is one
+ * of this module's (by name; else an `SgenetError`), the same `code`, message, fields and stack
+ * (the thread that threw it). `undefined` for any other error: the caller decides what it becomes.
+ */
+export function rebuildError(data: SerializedError): SgenetError | undefined {
+  if (data.code === undefined) return undefined;
+  const target = Object.hasOwn(ERROR_CLASSES, data.name) ? ERROR_CLASSES[data.name]! : SgenetError;
+  // Built by SgenetError's constructor for the target class: the subclasses' own constructors
+  // compose their messages (DisposedError) or set fields, which arrive ready-made.
+  const err: SgenetError = Reflect.construct(SgenetError, [data.code, data.message], target);
+  if (data.fields) Object.assign(err, data.fields);
+  if (data.stack !== undefined) err.stack = data.stack;
+  return err;
+}
+
 /** Throws {@link AbortError} when the signal has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();

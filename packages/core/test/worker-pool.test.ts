@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 
 import type * as Core from '../src/index.js';
 import type { RawImage } from '../src/index.js';
+import type * as Errors from '../src/errors.js';
+import type * as Pool from '../src/parallel/pool.js';
+import type { Task } from '../src/parallel/tasks.js';
 import type * as Synthetic from '../src/synthetic/index.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url);
@@ -50,5 +53,39 @@ describe('worker threads (compiled package)', () => {
     expect(here.identity).toBe(false);
     expect(Array.from(leased.kernel.data)).toEqual(Array.from(here.kernel.data));
     expect(Array.from(again.kernel.data)).toEqual(Array.from(here.kernel.data));
+  });
+
+  it('a task\'s error keeps its class, code and fields across the thread', async () => {
+    const { WorkerPool } = (await import(new URL('../dist/parallel/pool.js', import.meta.url).href)) as typeof Pool;
+    const errors = (await import(new URL('../dist/errors.js', import.meta.url).href)) as typeof Errors;
+    // A worker entry of the test's own: its task throws what the payload names (fixtures/throwing-worker.mjs).
+    const entry = new URL('./fixtures/throwing-worker.mjs', import.meta.url);
+    const throwing: Task<string, never> = { name: 'test/throw', run: () => Promise.reject(new Error('runs on the worker')) };
+    const pool = new WorkerPool(1, undefined, entry);
+    try {
+      const kernel = await pool.run(throwing, 'kernel').catch((err: unknown) => err);
+      expect(kernel).toBeInstanceOf(errors.InvalidKernelError);
+      expect(kernel).toMatchObject({ name: 'InvalidKernelError', code: 'ERR_SGENET_INVALID_KERNEL', message: 'kernel.json: all zero' });
+
+      const storage = await pool.run(throwing, 'storage').catch((err: unknown) => err);
+      expect(storage).toBeInstanceOf(errors.StorageError);
+      expect(storage).toMatchObject({ code: 'ERR_SGENET_STORAGE', permanent: false, message: 'out/x.png is not writable' });
+
+      // Its message composed by the constructor, kept as thrown.
+      const disposed = await pool.run(throwing, 'disposed').catch((err: unknown) => err);
+      expect(disposed).toBeInstanceOf(errors.DisposedError);
+      expect((disposed as Error).message).toBe(new errors.DisposedError('the deblurrer').message);
+
+      // Any other error is a backend failure, as before.
+      const other = await pool.run(throwing, 'range').catch((err: unknown) => err);
+      expect(other).toBeInstanceOf(errors.SgenetError);
+      expect(other).not.toBeInstanceOf(errors.BackendError);
+      expect(other).toMatchObject({ code: 'ERR_SGENET_BACKEND', message: 'worker thread failed: offset out of range' });
+
+      // The worker survives its tasks' errors.
+      await expect(pool.run<string, string>({ name: 'test/echo', run: () => Promise.reject(new Error('unused')) }, 'ok')).resolves.toBe('ok');
+    } finally {
+      await pool.close();
+    }
   });
 });

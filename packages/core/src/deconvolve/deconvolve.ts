@@ -19,6 +19,7 @@ import { BufferShelf, passesFor } from './passes.js';
 import type { Pass } from './passes.js';
 import { deconvolveTile } from './tile.js';
 import type { TileCache, TileSettings } from './tile.js';
+import { tileTask } from './tile-task.js';
 import { estimatePhotoNoise } from './noise.js';
 import { resolveDeconvolveOptions } from './options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './options.js';
@@ -82,13 +83,13 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
   const deconvolvePlanes = async (tensor: Float32Array, tw: number, th: number): Promise<Float32Array> => {
     if (!pool) return deconvolveTile(tensor, tw, th, settings, cache, yieldAndCheck);
     if (!splitPlanes) {
-      return pool.run<Float32Array>({ kind: 'deconvolve', tensor, width: tw, height: th, settings }, [tensor.buffer as ArrayBuffer]);
+      return pool.run(tileTask, { tensor, width: tw, height: th, settings }, [tensor.buffer as ArrayBuffer]);
     }
     const n = tw * th;
     const one: TileSettings = { ...settings, planes: 1 };
     const planes = await Promise.all(Array.from({ length: settings.planes }, (_, c) => {
       const plane = tensor.slice(c * n, (c + 1) * n);
-      return pool.run<Float32Array>({ kind: 'deconvolve', tensor: plane, width: tw, height: th, settings: one }, [plane.buffer as ArrayBuffer]);
+      return pool.run(tileTask, { tensor: plane, width: tw, height: th, settings: one }, [plane.buffer as ArrayBuffer]);
     }));
     planes.forEach((p, c) => tensor.set(p, c * n));
     return tensor;

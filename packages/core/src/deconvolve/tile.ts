@@ -1,6 +1,6 @@
 /**
  * Deconvolution of one tile (its read window, 1 to 3 planes): the work unit of the tiled
- * deconvolution, run on this thread or on a worker (parallel/worker.ts) with the same result.
+ * deconvolution, run on this thread or on a worker (tile-task.ts) with the same result.
  */
 import { nextFftSize } from '../fft/fft.js';
 import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../fft/real.js';

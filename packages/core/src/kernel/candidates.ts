@@ -7,6 +7,7 @@ import type { Plane } from '../pixels/planes.js';
 import { threadsFor, WorkerPool } from '../parallel/pool.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
+import { candidateTask } from './candidate-task.js';
 import type { Level, PyramidSettings } from './coarse-to-fine.js';
 import type { ResolvedEstimateOptions } from './options.js';
 
@@ -54,8 +55,9 @@ export async function runCandidates(
     });
   };
   try {
-    const out = await Promise.all(sizes.map((size) => pool.run<ScoredCandidate>(
-      { kind: 'candidate', job: { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation, sigma } },
+    const out = await Promise.all(sizes.map((size) => pool.run(
+      candidateTask,
+      { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation, sigma },
       [], onLevel,
     ).then((c) => { onLevel(); return c; }))).catch((err: unknown) => { throw failure ?? err; });
     await pending;

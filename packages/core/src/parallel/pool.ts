@@ -1,8 +1,11 @@
 /**
- * A small pool of worker threads for the kernel estimator and the deconvolution: both cores of a
- * 2-core machine work on one photo. Tasks are plain data; results come back transferred. When the
- * compiled worker is absent (the sources run untranspiled, as in unit tests) or one thread is
- * asked for, callers run the same functions on this thread instead (`threadsFor` says which).
+ * A small pool of worker threads that run named tasks (tasks.ts): both cores of a 2-core machine
+ * work on one photo. The pool knows tasks by name only; a worker entry registers them
+ * (`serveTasks`), by default the package's own (src/worker.ts: the estimator's kernel sizes and
+ * the deconvolution's tiles). Payloads are plain data; results come back transferred, and a task's
+ * error comes back as the same `SgenetError` subclass with its `code`. When the compiled worker is
+ * absent (the sources run untranspiled, as in unit tests) or one thread is asked for, callers run
+ * the same functions on this thread instead (`threadsFor` says which).
  *
  * A pool leases its threads from a process-wide set of started workers and gives them back when it
  * closes: a fresh worker runs its first photo with cold, interpreted code (a 768x512 deconvolution
@@ -15,28 +18,12 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { AbortError, SgenetError } from '../errors.js';
-import type { TileSettings } from '../deconvolve/tile.js';
-import type { PyramidSettings } from '../kernel/coarse-to-fine.js';
+import { AbortError, rebuildError, SgenetError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
+import type { Task, WorkerMessage, WorkerReply } from './tasks.js';
 
-/** One kernel size of the estimator. */
-export interface CandidateJob {
-  width: number;
-  height: number;
-  data: Float64Array;
-  size: number;
-  workMax: number;
-  settings: PyramidSettings;
-  saturation: number;
-  /** Noise σ of the window: the blind score's deconvolution weight. */
-  sigma: number;
-}
-
-export type WorkerTask =
-  | { kind: 'candidate'; job: CandidateJob }
-  | { kind: 'deconvolve'; tensor: Float32Array; width: number; height: number; settings: TileSettings };
-
-const WORKER = new URL('./worker.js', import.meta.url);
+/** The package's worker entry (src/worker.ts), which serves the estimator's and deconvolution's tasks. */
+const WORKER = new URL('../worker.js', import.meta.url);
 
 /** Threads worth starting for `jobs` independent jobs, at most `limit`. */
 export function threadsFor(jobs: number, limit: number): number {
@@ -44,23 +31,35 @@ export function threadsFor(jobs: number, limit: number): number {
   return compiled ? Math.max(1, Math.min(jobs, limit, availableParallelism())) : 1;
 }
 
-/** Started workers no pool holds, ready for the next lease (at most one per core). */
-const spare: Worker[] = [];
+/** Started workers no pool holds, per worker entry, ready for the next lease (at most one per core). */
+const spares = new Map<string, Worker[]>();
 let leases = 0;
 
-function startWorker(): Worker {
-  const w = new Worker(WORKER);
+function sparesOf(entry: URL): Worker[] {
+  let list = spares.get(entry.href);
+  if (!list) spares.set(entry.href, list = []);
+  return list;
+}
+
+function startWorker(entry: URL): Worker {
+  const w = new Worker(entry);
   w.unref();
   // A spare that dies (it should not) must not be leased again.
   w.once('exit', () => {
+    const spare = sparesOf(entry);
     const i = spare.indexOf(w);
     if (i >= 0) spare.splice(i, 1);
   });
   return w;
 }
 
-/** How a task travels: `lease` tells the worker when its cache belongs to an earlier call. */
-export type WorkerMessage = { lease: number; task: WorkerTask } | { release: true };
+/**
+ * The error a task's failure rejects with: the `SgenetError` subclass it threw, with its `code`
+ * (as on this thread); any other error is a backend failure that keeps its message.
+ */
+function errorFromWorker(data: SerializedError): SgenetError {
+  return rebuildError(data) ?? new SgenetError('ERR_SGENET_BACKEND', `worker thread failed: ${data.message}`);
+}
 
 export class WorkerPool {
   private readonly idle: Worker[] = [];
@@ -69,21 +68,30 @@ export class WorkerPool {
   /** Workers that must not be given back: busy when the pool closed, or failed. */
   private readonly unusable = new Set<Worker>();
   private readonly lease = ++leases;
+  private readonly spare: Worker[];
   private closed = false;
 
-  constructor(size: number, private readonly signal?: AbortSignal) {
+  /**
+   * Leases `size` workers of `entry` (default: the package's worker entry; another one is a
+   * module that calls `serveTasks`). An abort of `signal` rejects the tasks in flight.
+   */
+  constructor(size: number, private readonly signal?: AbortSignal, entry: URL = WORKER) {
+    this.spare = sparesOf(entry);
     for (let i = 0; i < size; i++) {
-      const w = spare.pop() ?? startWorker();
+      const w = this.spare.pop() ?? startWorker(entry);
       this.all.push(w);
       this.idle.push(w);
     }
   }
 
-  /** Runs a task on the next free worker; `onProgress` receives its progress pings. */
-  async run<T>(task: WorkerTask, transfer: ArrayBuffer[] = [], onProgress?: () => void): Promise<T> {
+  /**
+   * Runs `task` with `payload` on the next free worker (whose entry serves a task of that name);
+   * `transfer` lists the payload's buffers to move; `onProgress` receives the task's progress pings.
+   */
+  async run<P, R>(task: Task<P, R>, payload: P, transfer: ArrayBuffer[] = [], onProgress?: () => void): Promise<R> {
     const w = await this.acquire();
     try {
-      return await new Promise<T>((resolve, reject) => {
+      return await new Promise<R>((resolve, reject) => {
         // The worker goes on with the task: it cannot take another, so the pool stops it on close.
         const onAbort = () => { this.unusable.add(w); reject(new AbortError()); };
         this.signal?.addEventListener('abort', onAbort, { once: true });
@@ -93,11 +101,11 @@ export class WorkerPool {
           w.off('error', onError);
           w.off('exit', onExit);
         };
-        const onMessage = (m: { progress?: boolean; result?: T; error?: string }) => {
-          if (m.progress) { onProgress?.(); return; }
+        const onMessage = (m: WorkerReply) => {
+          if ('progress' in m) { onProgress?.(); return; }
           done();
-          if (m.error !== undefined) reject(new SgenetError('ERR_SGENET_BACKEND', `worker thread failed: ${m.error}`));
-          else resolve(m.result as T);
+          if ('error' in m) reject(errorFromWorker(m.error));
+          else resolve(m.result as R);
         };
         const onError = (err: Error) => { done(); this.unusable.add(w); reject(err); };
         // Terminated by close(): the call was aborted or failed elsewhere.
@@ -105,7 +113,7 @@ export class WorkerPool {
         w.on('message', onMessage);
         w.on('error', onError);
         w.on('exit', onExit);
-        const message: WorkerMessage = { lease: this.lease, task };
+        const message: WorkerMessage = { lease: this.lease, task: task.name, payload };
         w.postMessage(message, transfer);
       });
     } finally {
@@ -136,13 +144,13 @@ export class WorkerPool {
     for (const { reject } of this.waiting.splice(0)) reject(new AbortError());
     const stopping: Promise<number>[] = [];
     for (const w of this.all) {
-      if (!this.idle.includes(w) || this.unusable.has(w) || spare.length >= availableParallelism()) {
+      if (!this.idle.includes(w) || this.unusable.has(w) || this.spare.length >= availableParallelism()) {
         stopping.push(w.terminate());
         continue;
       }
       const release: WorkerMessage = { release: true };
       w.postMessage(release);
-      spare.push(w);
+      this.spare.push(w);
     }
     await Promise.all(stopping);
   }

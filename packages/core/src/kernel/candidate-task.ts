@@ -1,0 +1,33 @@
+/**
+ * The estimator's unit of work on a worker thread: one kernel size, estimated coarse to fine and
+ * scored (blind-score.ts), registered by the worker entry (src/worker.ts).
+ */
+import type { Task } from '../parallel/tasks.js';
+import { estimateCandidate } from './blind-score.js';
+import type { ScoredCandidate } from './blind-score.js';
+import type { PyramidSettings } from './coarse-to-fine.js';
+
+/** One kernel size of the estimator: the window's plane and what `estimateCandidate` needs. */
+export interface CandidateJob {
+  width: number;
+  height: number;
+  data: Float64Array;
+  size: number;
+  workMax: number;
+  settings: PyramidSettings;
+  saturation: number;
+  /** Noise σ of the window: the blind score's deconvolution weight. */
+  sigma: number;
+}
+
+/** One scored kernel size; a progress ping after every pyramid level. */
+export const candidateTask: Task<CandidateJob, ScoredCandidate> = {
+  name: 'kernel/candidate',
+  async run(j, context) {
+    const candidate = await estimateCandidate(
+      { width: j.width, height: j.height, data: j.data }, j.size, j.workMax, j.settings, j.saturation, j.sigma,
+      () => context.progress(),
+    );
+    return { result: candidate, transfer: [candidate.kernel.buffer as ArrayBuffer] };
+  },
+};
