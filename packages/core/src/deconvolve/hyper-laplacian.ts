@@ -18,7 +18,10 @@ export interface HyperLaplacianSettings {
   lambda: number;
   /** α: exponent of the prior, 0.5 to 1. */
   alpha: number;
-  /** β schedule of the splitting (Krishnan & Fergus: 1, 2√2, 256). */
+  /**
+   * β schedule of the splitting: from `betaStart`, times `betaRate` per step, up to `betaMax`. The
+   * product runs Krishnan & Fergus' schedule, BETA_SCHEDULE (options.ts).
+   */
   betaStart: number;
   betaRate: number;
   betaMax: number;

@@ -2,6 +2,20 @@
 import { functionOption, integerOption, invalidOption, isPlainObject, numberOption, signalOption } from '../validate.js';
 import type { ProgressCallback } from '../types.js';
 
+/** Default α of the hyper-Laplacian prior: 2/3 fits the heavy-tailed gradients of natural images. */
+export const DEFAULT_ALPHA = 2 / 3;
+
+/** Default scale of the data weight λ = weight / σ² (Krishnan & Fergus' λ = 2000 at σ = 1%). */
+export const DEFAULT_WEIGHT = 0.2;
+
+/**
+ * The β continuation of the half-quadratic splitting (Krishnan & Fergus 2009): β from 1, times 2√2
+ * per step, up to 256. Every hyper-Laplacian (and TV) deconvolution runs it: the tiles (tile.ts)
+ * and the estimator's blind score (kernel/blind-score.ts), which deconvolves as the product does,
+ * with {@link DEFAULT_ALPHA} and {@link DEFAULT_WEIGHT}.
+ */
+export const BETA_SCHEDULE = { betaStart: 1, betaRate: 2 * Math.SQRT2, betaMax: 256 } as const;
+
 /** `'hyper-laplacian'` (default, α = 2/3), `'tv'` (α = 1) or `'wiener'` (fast, rings more). */
 export type DeconvolutionMethod = 'hyper-laplacian' | 'tv' | 'wiener';
 
@@ -86,9 +100,9 @@ export function resolveDeconvolveOptions(raw: unknown): ResolvedDeconvolveOption
   return {
     method: method as DeconvolutionMethod,
     color: color as DeconvolutionColor,
-    alpha: numberOption('alpha', raw.alpha, 0.5, 1, 2 / 3),
+    alpha: numberOption('alpha', raw.alpha, 0.5, 1, DEFAULT_ALPHA),
     noise,
-    weight: numberOption('weight', raw.weight, 1e-4, 10, 0.2),
+    weight: numberOption('weight', raw.weight, 1e-4, 10, DEFAULT_WEIGHT),
     nsr: numberOption('nsr', raw.nsr, 0.01, 1e5, 50),
     tileSize,
     overlap: raw.overlap === undefined ? undefined : integerOption('overlap', raw.overlap, 0, 1024, 0),

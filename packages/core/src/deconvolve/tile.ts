@@ -9,6 +9,7 @@ import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import type { BlurKernel } from '../types.js';
 import { hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
+import { BETA_SCHEDULE } from './options.js';
 import type { DeconvolutionMethod } from './options.js';
 
 /** Everything a tile's deconvolution depends on besides its pixels (plain data: crosses to workers). */
@@ -72,9 +73,7 @@ export async function deconvolveTile(
       : hyperLaplacianDeconvolve(y, fw, fh, otf, dd, {
         lambda: s.lambda,
         alpha: s.method === 'tv' ? 1 : s.alpha,
-        betaStart: 1,
-        betaRate: 2 * Math.SQRT2,
-        betaMax: 256,
+        ...BETA_SCHEDULE,
       }, y, spectra);
     for (let r = 0; r < th; r++) {
       for (let q = 0; q < tw; q++) out[c * n + r * tw + q] = x[r * fw + q]!;

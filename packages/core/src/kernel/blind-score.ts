@@ -3,13 +3,12 @@
  * produces one scored candidate (run on a worker thread per kernel size, or on this thread).
  */
 import { hyperLaplacianDeconvolve } from '../deconvolve/hyper-laplacian.js';
+import { BETA_SCHEDULE, DEFAULT_ALPHA, DEFAULT_WEIGHT } from '../deconvolve/options.js';
 import { kernelSpectrum, RealSpectrum } from '../fft/real.js';
 import type { Plane } from '../pixels/planes.js';
 import { buildLevel, estimateAtSize } from './coarse-to-fine.js';
 import type { Level, PyramidSettings } from './coarse-to-fine.js';
 
-/** λ = weight / σ² of the deconvolution the blind score runs (the product's default). */
-const DECONVOLUTION_WEIGHT = 0.2;
 /** What the blind score measures of one kernel (see {@link blindScore}). */
 export interface CandidateScore {
   /** Kernel side tried. */
@@ -42,7 +41,8 @@ export function selectionScore(score: CandidateScore): number {
 export function blindScore(level: Level, kernel: Float64Array, size: number, sigma: number): CandidateScore {
   const otf = kernelSpectrum(kernel, size, size, level.width, level.height);
   const x = hyperLaplacianDeconvolve(level.field, level.width, level.height, otf, level.differencesPower, {
-    lambda: DECONVOLUTION_WEIGHT / (sigma * sigma), alpha: 2 / 3, betaStart: 1, betaRate: 2 * Math.SQRT2, betaMax: 256,
+    // The product's defaults: λ = weight / σ², α, and the β schedule of the tiles.
+    lambda: DEFAULT_WEIGHT / (sigma * sigma), alpha: DEFAULT_ALPHA, ...BETA_SCHEDULE,
   });
   const s = new RealSpectrum(level.width, level.height).forward(x);
   for (let i = 0; i < s.re.length; i++) {

@@ -8,6 +8,7 @@ import { threadsFor, WorkerPool } from '../parallel/pool.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
 import { candidateTask } from './candidate-task.js';
+import { pyramid } from './coarse-to-fine.js';
 import type { Level, PyramidSettings } from './coarse-to-fine.js';
 import type { ResolvedEstimateOptions } from './options.js';
 
@@ -16,6 +17,15 @@ function settingsOf(opts: ResolvedEstimateOptions): PyramidSettings {
   delete settings.onProgress;
   delete settings.signal;
   return settings as PyramidSettings;
+}
+
+/**
+ * The `step` calls {@link runCandidates} makes for `sizes`: per size, one as it starts (on this
+ * thread) or as its result arrives (from a worker), and one per level of its pyramid (the levels
+ * `estimateAtSize` walks).
+ */
+export function candidateSteps(sizes: readonly number[]): number {
+  return sizes.reduce((n, size) => n + 1 + pyramid(size).length, 0);
 }
 
 /**

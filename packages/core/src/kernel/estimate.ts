@@ -23,16 +23,17 @@ import { estimatePhotoNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
 import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
+import type { PixelLayout } from '../pixels/image.js';
 import { luminancePlane, luminanceResized, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel, RawImage } from '../types.js';
 import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
 import { blindScore, selectionScore } from './blind-score.js';
-import type { CandidateScore } from './blind-score.js';
-import { alternate, buildLevel, pyramid } from './coarse-to-fine.js';
-import { runCandidates } from './candidates.js';
+import type { CandidateScore, ScoredCandidate } from './blind-score.js';
+import { alternate, buildLevel } from './coarse-to-fine.js';
+import { candidateSteps, runCandidates } from './candidates.js';
 import { oddCeil, resolveEstimateOptions } from './options.js';
-import type { EstimateKernelOptions } from './options.js';
+import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import { mostTexturedWindow } from './window.js';
 import type { Window } from './window.js';
 
@@ -107,59 +108,160 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const layout = describeImage(image, MAX_PIXELS);
   const opts = resolveEstimateOptions(options, layout.width, layout.height);
   throwIfAborted(opts.signal);
+  // The driver, step by step (each a function below; steps 3 to 5 report progress):
+  //   1. plan     the working scale, the kernel sizes to try, whether a refinement follows;
+  //               the progress total is counted from it
+  //   2. window   the working plane (luminance, downscaled for a large kernel), its most
+  //               textured window and the window's noise σ
+  //   3. score    every size coarse to fine (on worker threads) and scored; the identity scored
+  //   4. select   the lowest selection score, and the confidence against the identity
+  //   5. refine   at full scale, when step 1 planned it (the photo was estimated downscaled)
+  //   6. guard    the identity for an unconvincing kernel, else the kernel centred and trimmed
+  const plan = planEstimation(opts);
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
+  const run: Run = { image, layout, opts, plan, saturation, step: progressStep(opts, progressTotal(plan)) };
+  const window = workingWindow(run);
+  const scored = await scoreCandidates(run, window);
+  const { best, confidence } = await selectCandidate(run, scored);
+  const refined = plan.refine
+    ? await refineAtFullScale(run, window.work, best.kernel)
+    : { kernel: best.kernel, size: plan.workMax };
+  const guarded = guardAndCentre(refined.kernel, refined.size, confidence, opts);
+  return {
+    kernel: guarded.kernel,
+    width: guarded.kernel.width,
+    height: guarded.kernel.height,
+    confidence,
+    identity: guarded.identity,
+    peakDominance: guarded.peakDominance,
+    scores: { identity: scored.identity, candidates: scored.candidates.map((c) => c.score) },
+  };
+}
+
+/** What one estimation does (step 1), fixed before any work: the driver walks it. */
+interface EstimationPlan {
+  /** Working scale: 1, or less when `maxSize` exceeds `maxWorkingSize` (then a refinement follows). */
+  scale: number;
+  /** The kernel side at the working scale: every candidate comes back centred in this square. */
+  workMax: number;
+  /** The candidate kernel sides at the working scale, ascending, each once. */
+  sizes: number[];
+  /** Step 5 runs: the photo is estimated downscaled. */
+  refine: boolean;
+}
+
+function planEstimation(opts: ResolvedEstimateOptions): EstimationPlan {
   const scale = Math.min(1, opts.maxWorkingSize / opts.maxSize);
   const workMax = scale < 1 ? opts.maxWorkingSize : opts.maxSize;
   const sizes = [...new Set(opts.sizeShares.map((s) => Math.max(5, oddCeil(workMax * s))))].sort((a, b) => a - b);
-  const levelsPerSize = sizes.map((s) => pyramid(s));
-  const total = levelsPerSize.reduce((n, p) => n + p.length, 0) + sizes.length + 1 + (scale < 1 ? 1 : 0);
+  return { scale, workMax, sizes, refine: scale < 1 };
+}
+
+/**
+ * The progress steps of a plan, as the steps that walk it report them: step 3's (`candidateSteps`:
+ * per size, its start and one per pyramid level), step 4's one, and step 5's one when planned.
+ */
+function progressTotal(plan: EstimationPlan): number {
+  return candidateSteps(plan.sizes) + 1 + (plan.refine ? 1 : 0);
+}
+
+/** One call's state, shared by its steps. */
+interface Run {
+  image: RawImage;
+  layout: PixelLayout;
+  opts: ResolvedEstimateOptions;
+  plan: EstimationPlan;
+  /** `opts.saturation` on the working plane's scale (linear light or not). */
+  saturation: number;
+  /** Reports one progress step, yields to the event loop, then throws if the call was aborted. */
+  step: () => Promise<void>;
+}
+
+function progressStep(opts: ResolvedEstimateOptions, total: number): () => Promise<void> {
   let done = 0;
-  const step = async () => {
+  return async () => {
     done++;
     opts.onProgress?.({ done, total });
     await nextTick();
     throwIfAborted(opts.signal);
   };
+}
 
-  // The working plane: the photo's luminance, downscaled when the kernel would be too large.
+/**
+ * Step 2: the working plane (the photo's luminance, downscaled when the kernel would be too
+ * large), its most textured window and the window's noise σ.
+ */
+function workingWindow({ image, layout, opts, plan, saturation }: Run): { work: Plane; plane: Plane; sigma: number } {
+  const { scale, workMax } = plan;
   const work = scale < 1
     ? luminanceResized(image, layout, Math.max(1, Math.round(layout.width * scale)), Math.max(1, Math.round(layout.height * scale)), opts.linearLight)
     : luminancePlane(image, layout, undefined, opts.linearLight);
   const side = fittedWindowSide(opts.windowSize, workMax);
-  const window = mostTexturedWindow(work, side, side, saturation);
-  const windowPlane = crop(work, window);
-  const sigma = estimatePhotoNoise([windowPlane.data], windowPlane.width, windowPlane.height);
+  const plane = crop(work, mostTexturedWindow(work, side, side, saturation));
+  const sigma = estimatePhotoNoise([plane.data], plane.width, plane.height);
+  return { work, plane, sigma };
+}
 
-  // Every candidate comes back centred in a workMax square, scored on the same field as the
-  // identity, which this thread scores while the workers estimate.
-  const scoreLevel = buildLevel(windowPlane, workMax, saturation);
-  const running = runCandidates(windowPlane, sizes, workMax, opts, saturation, sigma, scoreLevel, step);
+/**
+ * Step 3 (progress: `candidateSteps`): every candidate size estimated and scored (runCandidates:
+ * on worker threads when it can), and the identity scored on this thread meanwhile. Every
+ * candidate comes back centred in a `workMax` square, scored on the same field as the identity.
+ */
+async function scoreCandidates(
+  run: Run, window: { plane: Plane; sigma: number },
+): Promise<{ identity: CandidateScore; candidates: ScoredCandidate[] }> {
+  const { opts, plan: { sizes, workMax }, saturation } = run;
+  const scoreLevel = buildLevel(window.plane, workMax, saturation);
+  const running = runCandidates(window.plane, sizes, workMax, opts, saturation, window.sigma, scoreLevel, run.step);
   running.catch(() => undefined); // awaited below; an abort must not surface as unhandled meanwhile
-  const identityScore = blindScore(scoreLevel, identityKernel(workMax), workMax, sigma);
-  const candidates = await running;
-  await step();
-  const best = candidates.reduce((a, b) => (selectionScore(b.score) < selectionScore(a.score) ? b : a));
+  const identity = blindScore(scoreLevel, identityKernel(workMax), workMax, window.sigma);
+  return { identity, candidates: await running };
+}
+
+/**
+ * Step 4 (one progress step): the candidate with the lowest selection score, and the confidence:
+ * the share of the identity's sparsity it removes.
+ */
+async function selectCandidate(
+  run: Run, scored: { identity: CandidateScore; candidates: ScoredCandidate[] },
+): Promise<{ best: ScoredCandidate; confidence: number }> {
+  await run.step();
+  const best = scored.candidates.reduce((a, b) => (selectionScore(b.score) < selectionScore(a.score) ? b : a));
   // A flat or one-colour window scores 0 for every kernel (0 / 0): no evidence of blur, confidence 0.
-  const removed = 1 - best.score.sparsity / identityScore.sparsity;
+  const removed = 1 - best.score.sparsity / scored.identity.sparsity;
   const confidence = Number.isFinite(removed) ? Math.max(0, Math.min(1, removed)) : 0;
-  let kernel = best.kernel;
-  let size = workMax;
-  if (scale < 1) {
-    // Refine at full scale, in a window of the same scene: the most textured one, found on the
-    // working plane and read at full resolution (only that window: a 12 MP luminance is 96 MB).
-    const fullSize = oddCeil(size / scale);
-    const fullSide = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize / scale)), fullSize);
-    const refineSide = Math.min(fullSide, layout.width, layout.height);
-    const searchSide = Math.max(1, Math.round(refineSide * scale));
-    const found = mostTexturedWindow(work, searchSide, searchSide, saturation);
-    const at = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v / scale)));
-    const refineWindow = { x: at(found.x, layout.width), y: at(found.y, layout.height), width: refineSide, height: refineSide };
-    const level = buildLevel(luminancePlane(image, layout, refineWindow, opts.linearLight), fullSize, saturation);
-    kernel = resizeKernel(kernel, size, fullSize, 1 / scale);
-    kernel = alternate(level, kernel, fullSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, 1 / scale);
-    size = fullSize;
-    await step();
-  }
+  return { best, confidence };
+}
+
+/**
+ * Step 5 (one progress step): the working-scale kernel magnified and refined at full scale, in a
+ * window of the same scene: the most textured one, found on the working plane and read at full
+ * resolution (only that window: a 12 MP luminance is 96 MB).
+ */
+async function refineAtFullScale(run: Run, work: Plane, kernel: Float64Array): Promise<{ kernel: Float64Array; size: number }> {
+  const { image, layout, opts, plan: { scale, workMax }, saturation } = run;
+  const fullSize = oddCeil(workMax / scale);
+  const fullSide = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize / scale)), fullSize);
+  const refineSide = Math.min(fullSide, layout.width, layout.height);
+  const searchSide = Math.max(1, Math.round(refineSide * scale));
+  const found = mostTexturedWindow(work, searchSide, searchSide, saturation);
+  const at = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v / scale)));
+  const refineWindow = { x: at(found.x, layout.width), y: at(found.y, layout.height), width: refineSide, height: refineSide };
+  const level = buildLevel(luminancePlane(image, layout, refineWindow, opts.linearLight), fullSize, saturation);
+  const magnified = resizeKernel(kernel, workMax, fullSize, 1 / scale);
+  const refined = alternate(level, magnified, fullSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, 1 / scale);
+  await run.step();
+  return { kernel: refined, size: fullSize };
+}
+
+/**
+ * Step 6: the identity when the kernel does not convince (confidence below `minConfidence`, mass
+ * within one tap of its centre, or a peak dominance above `maxPeakDominance`); else the kernel
+ * centred as `centre` asks and trimmed to its support.
+ */
+function guardAndCentre(
+  kernel: Float64Array, size: number, confidence: number, opts: ResolvedEstimateOptions,
+): { kernel: BlurKernel; identity: boolean; peakDominance: number } {
   // The guard measures the kernel as the estimator leaves it, centred on its mass: its threshold
   // was set on kernels trimmed that way, and a trim around the support would be tighter.
   const massCentred = trimKernel(kernel, size);
@@ -169,12 +271,8 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const trimmed = identity ? { data: identityKernel(1), size: 1 } : estimated;
   return {
     kernel: { width: trimmed.size, height: trimmed.size, data: Float32Array.from(trimmed.data) },
-    width: trimmed.size,
-    height: trimmed.size,
-    confidence,
     identity,
     peakDominance: dominance,
-    scores: { identity: identityScore, candidates: candidates.map((c) => c.score) },
   };
 }
 
