@@ -31,16 +31,14 @@ import { EXIT } from './exit-codes.js';
 import { expandInputs, planJobs } from './inputs.js';
 import { readKernelFile, writeKernelFile } from './kernel-files.js';
 import type { Job } from './inputs.js';
+import type { CliIO } from './io.js';
 import { ProgressBar } from './progress.js';
 import { runEnqueue, runWorker } from './queue-commands.js';
 import { reasonOf } from './reason.js';
 import { describeFinding, errorReport, kernelReport } from './report.js';
 import type { DeblurReport } from './report.js';
 
-export interface CliIO {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-}
+export type { CliIO } from './io.js';
 
 async function version(): Promise<string> {
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

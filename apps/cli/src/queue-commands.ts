@@ -7,7 +7,7 @@ import { createDeblurQueue, createDeblurWorker, fileStorage, redisUrlOptions, WO
 import type { DeblurJobData, DeblurJobResult, DeblurWorkerClosed } from '@sgenet/queue';
 
 import type { EnqueueCommand, WorkerCommand } from './args.js';
-import type { CliIO } from './cli.js';
+import type { CliIO } from './io.js';
 import { EXIT } from './exit-codes.js';
 import { planJobs } from './inputs.js';
 import { readKernelFile } from './kernel-files.js';
