@@ -7,7 +7,7 @@ import { DEFAULT_TILE_SIZE } from '@sgenet/core';
 /** Repository root, from tools/bench/dist/*.js (or tools/bench/src/*.ts under vitest). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export const SECTION_IDS = ['ceiling', 'speed', 'tfjs', 'tiling', 'memory', 'growth', 'figure', 'moderate', 'fft', 'kernel-cost', 'real-photos', 'queue', 'quality'] as const;
+export const SECTION_IDS = ['ceiling', 'speed', 'tfjs', 'tiling', 'memory', 'growth', 'figure', 'moderate', 'fft', 'kernel-cost', 'real-photos', 'hard-set', 'queue', 'quality'] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 export interface BenchOptions {

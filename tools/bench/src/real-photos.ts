@@ -7,7 +7,9 @@
  * photo, and an index.html) to `tools/bench/out/real-photos/` (not committed): look at it after
  * every change to the estimator.
  *
- *   node tools/bench/dist/real-photos.js [--folders real,real-kohler,real-lai] [--limit N] [--no-sheet]
+ *   node tools/bench/dist/real-photos.js [--folders real,real-kohler,real-lai] [--only folder/name,...]
+ *                                        [--limit N] [--no-sheet] [--json FILE]
+ *                                        [--estimate '{"minConfidence":0.1}'] [--sheet-dir DIR]
  *
  * Never a test: a report. The photos are read from beside the repository and nothing derived from
  * them is written inside the tree except the uncommitted contact sheet.
@@ -19,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { deconvolve, estimateKernel } from '@sgenet/core';
-import type { BlurKernel, RawImage } from '@sgenet/core';
+import type { BlurKernel, EstimateKernelOptions, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
 import { REPO_ROOT } from './options.js';
@@ -169,6 +171,12 @@ async function contactRow(blurry: RawImage, restored: RawImage, kernel: BlurKern
 export interface RunOptions {
   folders?: readonly RealFolder[];
   limit?: number;
+  /** Only these photos, as `folder/name` (e.g. to look again at the misses of a previous run). */
+  only?: readonly string[];
+  /** Estimator options for an experiment (default: none, what `deblur()` runs). */
+  estimate?: EstimateKernelOptions;
+  /** Contact sheet folder (default {@link SHEET_DIR}). */
+  sheetDir?: string;
   sheet?: boolean;
   onPhoto?: (r: RealResult, index: number, total: number) => void;
 }
@@ -176,15 +184,17 @@ export interface RunOptions {
 /** Estimates every photo's kernel (default options, as `deblur()`'s `kernel: 'auto'`); writes the contact sheet. */
 export async function runRealPhotos(opts: RunOptions = {}): Promise<RealResult[]> {
   let photos = await listRealPhotos(opts.folders ?? REAL_FOLDERS);
+  if (opts.only) photos = photos.filter((p) => opts.only!.includes(`${p.folder}/${p.name}`));
   if (opts.limit) photos = photos.slice(0, opts.limit);
   const sheet = opts.sheet ?? true;
-  if (sheet) await mkdir(SHEET_DIR, { recursive: true });
+  const sheetDir = opts.sheetDir ?? SHEET_DIR;
+  if (sheet) await mkdir(sheetDir, { recursive: true });
   const results: RealResult[] = [];
   const rows: string[] = [];
   for (const [i, photo] of photos.entries()) {
     const image = await readRgb(photo.file);
     const t = performance.now();
-    const estimate = await estimateKernel(image);
+    const estimate = await estimateKernel(image, opts.estimate);
     const seconds = (performance.now() - t) / 1000;
     const k = estimate.kernel;
     const ncc = photo.reference && !estimate.identity ? kernelNcc(k, await readKernel(photo.reference)) : photo.reference ? 0 : undefined;
@@ -197,14 +207,14 @@ export async function runRealPhotos(opts: RunOptions = {}): Promise<RealResult[]
     if (sheet) {
       const restored = estimate.identity ? image : await deconvolve(image, k);
       const png = `${photo.folder}__${photo.name}.png`;
-      await writeFile(join(SHEET_DIR, png), await contactRow(image, restored, k, 320));
+      await writeFile(join(sheetDir, png), await contactRow(image, restored, k, 320));
       rows.push(`<figure><img src="${png}" loading="lazy"><figcaption>${photo.folder}/${photo.name} (${photo.categories.join(', ')}): ` +
         `${estimate.identity ? '<b>MISS: identity</b>' : `${k.width}x${k.height}`}, confidence ${estimate.confidence.toFixed(2)}` +
         `${ncc !== undefined ? `, NCC ${ncc.toFixed(2)}` : ''}, ${seconds.toFixed(1)} s</figcaption></figure>`);
     }
   }
   if (sheet) {
-    await writeFile(join(SHEET_DIR, 'index.html'), `<!doctype html><meta charset="utf-8"><title>Real photos: blurry | restored | kernel</title>
+    await writeFile(join(sheetDir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>Real photos: blurry | restored | kernel</title>
 <style>body{background:#111;color:#ddd;font:14px system-ui}figure{margin:0 0 16px}img{max-width:100%}</style>
 <h1>Real photos: blurry | restored (default deconvolution) | estimated kernel</h1>\n${rows.join('\n')}\n`);
   }
@@ -252,17 +262,20 @@ export function realPhotoTables(results: RealResult[]): Table[] {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { folders: { type: 'string' }, limit: { type: 'string' }, 'no-sheet': { type: 'boolean' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { folders: { type: 'string' }, limit: { type: 'string' }, only: { type: 'string' }, estimate: { type: 'string' }, 'sheet-dir': { type: 'string' }, 'no-sheet': { type: 'boolean' }, json: { type: 'string' } } });
   const folders = (values.folders?.split(',') ?? [...REAL_FOLDERS]) as RealFolder[];
   for (const f of folders) if (!REAL_FOLDERS.includes(f)) throw new Error(`--folders: ${f} is not one of ${REAL_FOLDERS.join(', ')}`);
   const results = await runRealPhotos({
     folders,
     ...(values.limit ? { limit: Number(values.limit) } : {}),
+    ...(values.only ? { only: values.only.split(',') } : {}),
+    ...(values.estimate ? { estimate: JSON.parse(values.estimate) as EstimateKernelOptions } : {}),
+    ...(values['sheet-dir'] ? { sheetDir: values['sheet-dir'] } : {}),
     sheet: !values['no-sheet'],
     onPhoto: (r, i, n) => process.stderr.write(`[${i + 1}/${n}] ${r.photo.folder}/${r.photo.name}: ${r.identity ? 'identity' : `${r.kernelWidth}x${r.kernelHeight}`} ` +
       `c=${r.confidence.toFixed(2)}${r.ncc !== undefined ? ` ncc=${r.ncc.toFixed(2)}` : ''} ${r.seconds.toFixed(1)} s\n`),
   });
   for (const t of realPhotoTables(results)) console.log(renderText(t));
   if (values.json) await writeFile(values.json, JSON.stringify(results.map((r) => ({ ...r, photo: { ...r.photo, file: undefined } })), null, 1));
-  if (!values['no-sheet']) console.log(`contact sheet: ${join(SHEET_DIR, 'index.html')}`);
+  if (!values['no-sheet']) console.log(`contact sheet: ${join(values['sheet-dir'] ?? SHEET_DIR, 'index.html')}`);
 }
