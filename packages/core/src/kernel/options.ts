@@ -61,9 +61,11 @@ export interface EstimateKernelOptions {
   /** Luminance (in [0, 1]) from which a pixel counts as saturated and is masked. Default 0.98. */
   saturation?: number;
   /**
-   * Below this confidence (0 to 1) the identity kernel is returned instead. Default 0.15: on the
-   * dev benchmark every blurred pair scored 0.19 or more, sharp noisy photos 0.03 to 0.09 (model
-   * card, "Restoration pipeline: measured").
+   * Below this confidence (0 to 1) the identity kernel is returned instead. Default 0.10. Sharp,
+   * noisy photos whose estimate is neither near a dot nor dominated by one tap (the two other
+   * guards) score under 0.08; mild real shake scores 0.10 to 0.15, and the kernels found there
+   * agree with other blind methods' published estimates (NCC 0.7 to 0.96; BENCHMARKS.md, "Real
+   * shaken photos"), so the photos are deconvolved rather than left as they were.
    */
   minConfidence?: number;
   /**
@@ -166,7 +168,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     darkChannelPatch,
     linearLight: booleanOption('linearLight', raw.linearLight, false),
     saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
-    minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.15),
+    minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.1),
     maxPeakDominance: numberOption('maxPeakDominance', raw.maxPeakDominance, 0.1, 255, 2.5),
     centre,
     workers: integerOption('workers', raw.workers, 1, 16, 16),
