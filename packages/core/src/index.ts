@@ -80,4 +80,29 @@ export { planTiles, planAxis, axisWeight, featherFor } from './tiling/plan.js';
 export type { AxisSpan, Tile, TilePlan, TilePlanOptions } from './tiling/plan.js';
 export { readTensor, reflectIndex, describeImage } from './pixels/image.js';
 export type { PixelLayout } from './pixels/image.js';
-export { invalidOption, isPlainObject, integerOption, functionOption, signalOption } from './validate.js';
+export {
+  invalidOption,
+  isPlainObject,
+  isIntegerInRange,
+  integerOption,
+  isOneOf,
+  oneOfOption,
+  quotedList,
+  functionOption,
+  signalOption,
+} from './validate.js';
+export {
+  backendOption,
+  checkTileOverlap,
+  isOutputFormat,
+  modelOption,
+  OUTPUT_FORMATS,
+  outputFormatOption,
+  OVERLAP_RANGE,
+  threadsOption,
+  TILE_SIZE_RANGE,
+  tilingOptions,
+} from './adapter-options.js';
+export type { OutputFormat } from './adapter-options.js';
+export { DeblurrerHolder, deblurrerOption } from './holder.js';
+export type { DeblurrerSource } from './holder.js';

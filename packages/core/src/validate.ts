@@ -16,14 +16,22 @@ export function isIntegerInRange(v: unknown, min: number, max: number): v is num
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
 
-/** Validates an optional integer option, returning the default when it is undefined. */
+/**
+ * Validates an optional integer option in [min, max]: `undefined` (not given) gives `fallback`,
+ * or `undefined` when there is none, so a front end can leave the default to the code it calls.
+ * Anything else must be an integer in range, or it throws `InvalidOptionError`
+ * `Expected an integer between <min> and <max> for <name> but received ...`: the one integer check
+ * of every package (the sharp plugin, the Express middleware, the queue and core itself).
+ */
+export function integerOption(name: string, value: unknown, min: number, max: number, fallback: number): number;
+export function integerOption(name: string, value: unknown, min: number, max: number): number | undefined;
 export function integerOption(
   name: string,
   value: unknown,
   min: number,
   max: number,
-  fallback: number,
-): number {
+  fallback?: number,
+): number | undefined {
   if (value === undefined) return fallback;
   if (!isIntegerInRange(value, min, max)) {
     throw invalidOption(name, `an integer between ${min} and ${max}`, value);
@@ -58,5 +66,26 @@ export function numberOption(name: string, value: unknown, min: number, max: num
 export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value);
+  return value;
+}
+
+/** Whether `value` is one of `table`'s entries: an allowed-value table read as a type guard. */
+export function isOneOf<T extends string>(table: readonly T[], value: unknown): value is T {
+  return (table as readonly unknown[]).includes(value);
+}
+
+/** A table's values as error messages show them: `'png', 'jpeg', 'webp'`. */
+export function quotedList(table: readonly string[]): string {
+  return table.map((v) => `'${v}'`).join(', ');
+}
+
+/**
+ * Validates an optional option against an allowed-value table (sharp's `is.inArray`): `undefined`
+ * stays `undefined`; anything not in the table throws `InvalidOptionError`
+ * `Expected one of 'a', 'b' for <name> but received ...`.
+ */
+export function oneOfOption<T extends string>(name: string, value: unknown, table: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!isOneOf(table, value)) throw invalidOption(name, `one of ${quotedList(table)}`, value);
   return value;
 }
