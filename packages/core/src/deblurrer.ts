@@ -85,11 +85,10 @@ export function describeKernelUsed(used: KernelUsed): string {
 }
 
 /**
- * The default kernel choice: `'auto'`. It meets the shipping rule (model card, "In the restoration
- * pipeline"): on the dev benchmark +4.45 dB shift-aligned and +3.17 dB raw over the blurry input,
- * where the network alone gains +0.15 / +0.38; sharp photos are left to the network by the
- * sharp-photo guard; and a 12 MP `deblur` measured 1.04-1.10x the network alone's time in process
- * (budget 1.5x; BENCHMARKS.md, "Cost of the kernel stages"). `'none'` is the network alone.
+ * The default kernel choice: `'auto'`, the blind estimate. It meets the shipping rule the model
+ * card states (better than the network alone on the dev benchmark, sharp photos left as the
+ * network alone leaves them, within the cost budget); the figures are in the model card and
+ * BENCHMARKS.md, not here, so they cannot go stale. `'none'` is the network alone.
  */
 export const DEFAULT_KERNEL: 'auto' | 'none' = 'auto';
 /**
