@@ -81,15 +81,19 @@ export type { AxisSpan, Tile, TilePlan, TilePlanOptions } from './tiling/plan.js
 export { readTensor, reflectIndex, describeImage } from './pixels/image.js';
 export type { PixelLayout } from './pixels/image.js';
 export {
+  checkOptionNames,
   invalidOption,
   isPlainObject,
   isIntegerInRange,
   integerOption,
   isOneOf,
+  oneOf,
   oneOfOption,
   quotedList,
   functionOption,
   signalOption,
+  booleanOption,
+  numberOption,
 } from './validate.js';
 export {
   backendOption,

@@ -12,6 +12,16 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Refuses option names that are not in `known` (a misspelt `tilesize` would otherwise be silently
+ * ignored): `Expected one of <known> for <what> but received "<key>"`.
+ */
+export function checkOptionNames(options: Record<string, unknown>, known: readonly string[], what = 'option name'): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw invalidOption(what, `one of ${known.join(', ')}`, key);
+  }
+}
+
 export function isIntegerInRange(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
@@ -80,12 +90,15 @@ export function quotedList(table: readonly string[]): string {
 }
 
 /**
- * Validates an optional option against an allowed-value table (sharp's `is.inArray`): `undefined`
- * stays `undefined`; anything not in the table throws `InvalidOptionError`
- * `Expected one of 'a', 'b' for <name> but received ...`.
+ * Validates a value against an allowed-value table (sharp's `is.inArray`): anything not in the
+ * table throws `InvalidOptionError` `Expected one of 'a', 'b' for <name> but received ...`.
  */
-export function oneOfOption<T extends string>(name: string, value: unknown, table: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
+export function oneOf<T extends string>(name: string, value: unknown, table: readonly T[]): T {
   if (!isOneOf(table, value)) throw invalidOption(name, `one of ${quotedList(table)}`, value);
   return value;
+}
+
+/** {@link oneOf} for an optional option: `undefined` (not given) stays `undefined`. */
+export function oneOfOption<T extends string>(name: string, value: unknown, table: readonly T[]): T | undefined {
+  return value === undefined ? undefined : oneOf(name, value, table);
 }

@@ -18,7 +18,7 @@ import {
   tilingOptions,
 } from '../src/index.js';
 
-const invalid = (message: string) => expect.objectContaining({ code: 'ERR_SGENET_INVALID_OPTION', message }) as unknown;
+const invalid = (message: string) => expect.objectContaining({ code: 'ERR_SGENET_INVALID_OPTION', message }) as Error;
 
 describe('integerOption', () => {
   it('gives the fallback, or undefined without one, for a value not given', () => {
