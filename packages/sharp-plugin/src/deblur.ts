@@ -1,4 +1,4 @@
-import { InvalidImageError, createDeblurrer, throwIfAborted } from '@sgenet/core';
+import { InvalidImageError, createDeblurrer, invalidOption, throwIfAborted } from '@sgenet/core';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
@@ -7,7 +7,6 @@ import { exifChunk, iccColourSpace, iccpChunk, insertPngChunks, uprightExif, xmp
 import { classifySharpError } from './errors.js';
 import { validateSharpOptions } from './options.js';
 import type { DeblurSharpOptions } from './options.js';
-import { invalidOption } from '@sgenet/core';
 
 /** What was learned about the input while decoding, needed to build the output. */
 interface SourceInfo {
@@ -187,7 +186,7 @@ export async function deblur(image: Sharp, options?: DeblurSharpOptions): Promis
   if (opts.deblurrer) {
     output = await opts.deblurrer.deblur(raw, opts.run);
   } else {
-    const deblurrer = await createDeblurrer({ ...opts.create, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const deblurrer = await createDeblurrer({ ...opts.create, signal: opts.signal });
     try {
       output = await deblurrer.deblur(raw, opts.run);
     } finally {

@@ -1,10 +1,11 @@
 import type { Metadata, Sharp } from 'sharp';
 
-import { invalidOption } from '@sgenet/core';
+import { integerOption, oneOf, OUTPUT_FORMATS } from '@sgenet/core';
+import type { OutputFormat } from '@sgenet/core';
 
-/** Formats {@link encodeImage} writes: the ones every browser shows. */
-export const ENCODE_FORMATS = ['png', 'jpeg', 'webp'] as const;
-export type EncodeFormat = (typeof ENCODE_FORMATS)[number];
+/** Formats {@link encodeImage} writes: the ones every browser shows (core's `OUTPUT_FORMATS`). */
+export const ENCODE_FORMATS = OUTPUT_FORMATS;
+export type EncodeFormat = OutputFormat;
 
 /** Options of {@link encodeImage}. */
 export interface EncodeImageOptions {
@@ -26,13 +27,9 @@ export interface EncodeImageOptions {
  * ```
  */
 export async function encodeImage(image: Sharp, format: EncodeFormat, options: EncodeImageOptions = {}): Promise<Buffer> {
-  if (!(ENCODE_FORMATS as readonly unknown[]).includes(format)) {
-    throw invalidOption('format', `one of ${ENCODE_FORMATS.map((f) => `'${f}'`).join(', ')}`, format);
-  }
-  const quality = options.quality ?? 90;
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
-    throw invalidOption('quality', 'an integer between 1 and 100', quality);
-  }
+  oneOf('format', format, ENCODE_FORMATS);
+  // null, as undefined, means "not given" here (as it always has).
+  const quality = integerOption('quality', options.quality ?? undefined, 1, 100, 90);
   const metadata: Partial<Pick<Metadata, 'space' | 'depth' | 'hasAlpha'>> = options.metadata ?? {};
   const grey = metadata.space === 'b-w' || metadata.space === 'grey16';
   const sixteenBit = metadata.depth === 'ushort' || metadata.space === 'rgb16' || metadata.space === 'grey16';

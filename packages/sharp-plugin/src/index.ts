@@ -13,7 +13,7 @@
 export { deblur } from './deblur.js';
 export { validateSharpOptions } from './options.js';
 export type { DeblurSharpOptions, ResolvedSharpOptions } from './options.js';
-export { openImage, sniffImageFormat, IMAGE_FORMATS, SHARP_DEFAULT_PIXEL_LIMIT } from './open.js';
+export { imageFormatsOption, openImage, sniffImageFormat, IMAGE_FORMATS, SHARP_DEFAULT_PIXEL_LIMIT } from './open.js';
 export type { ImageFormat, OpenImageOptions, OpenedImage } from './open.js';
 export { ImageDecodeError, classifySharpError } from './errors.js';
 export type { ImageDecodeFailure } from './errors.js';

@@ -2,14 +2,14 @@ import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 
 import { ImageDecodeError, classifySharpError } from './errors.js';
-import { ImageTooLargeError, invalidOption, isPlainObject } from '@sgenet/core';
+import { DEFAULT_MAX_PIXELS, ImageTooLargeError, invalidOption, isIntegerInRange, isOneOf, isPlainObject, quotedList } from '@sgenet/core';
 
 /** Raster formats that {@link sniffImageFormat} recognises from their first bytes. */
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
-/** sharp's default `limitInputPixels` (0x3FFF squared). */
-export const SHARP_DEFAULT_PIXEL_LIMIT = 0x3fff * 0x3fff;
+/** sharp's default `limitInputPixels` (0x3FFF squared): core's `DEFAULT_MAX_PIXELS`. */
+export const SHARP_DEFAULT_PIXEL_LIMIT = DEFAULT_MAX_PIXELS;
 
 function ascii(bytes: Uint8Array, start: number, length: number): string {
   let s = '';
@@ -73,22 +73,24 @@ function validateOpenOptions(options: unknown): { limit: number | false; formats
   let limit: number | false = SHARP_DEFAULT_PIXEL_LIMIT;
   if (limitInputPixels === false) limit = false;
   else if (limitInputPixels !== undefined) {
-    if (typeof limitInputPixels !== 'number' || !Number.isInteger(limitInputPixels) || limitInputPixels < 1) {
+    if (!isIntegerInRange(limitInputPixels, 1, Infinity)) {
       throw invalidOption('limitInputPixels', 'a positive integer or false', limitInputPixels);
     }
     limit = limitInputPixels;
   }
-  let accepted: readonly ImageFormat[] = IMAGE_FORMATS;
-  if (formats !== undefined) {
-    if (
-      !Array.isArray(formats) || formats.length === 0 ||
-      !formats.every((f) => (IMAGE_FORMATS as readonly unknown[]).includes(f))
-    ) {
-      throw invalidOption('formats', `a non-empty array of ${IMAGE_FORMATS.map((f) => `'${f}'`).join(', ')}`, formats);
-    }
-    accepted = formats as ImageFormat[];
+  return { limit, formats: imageFormatsOption(formats) ?? IMAGE_FORMATS };
+}
+
+/**
+ * Validates an optional list of accepted input formats (the `formats` option of {@link openImage}
+ * and of `@sgenet/express`): a non-empty array of {@link IMAGE_FORMATS}; `undefined` when not given.
+ */
+export function imageFormatsOption(formats: unknown): readonly ImageFormat[] | undefined {
+  if (formats === undefined) return undefined;
+  if (!Array.isArray(formats) || formats.length === 0 || !formats.every((f) => isOneOf(IMAGE_FORMATS, f))) {
+    throw invalidOption('formats', `a non-empty array of ${quotedList(IMAGE_FORMATS)}`, formats);
   }
-  return { limit, formats: accepted };
+  return formats as ImageFormat[];
 }
 
 /**

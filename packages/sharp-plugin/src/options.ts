@@ -1,6 +1,21 @@
 import type { BackendChoice, DeblurOptions, Deblurrer, KernelChoice, ModelSource, ProgressCallback } from '@sgenet/core';
 
-import { checkPipelineOptions, invalidOption, isPlainObject } from '@sgenet/core';
+import {
+  backendOption,
+  booleanOption,
+  checkOptionNames,
+  checkPipelineOptions,
+  checkTileOverlap,
+  functionOption,
+  integerOption,
+  invalidOption,
+  isPlainObject,
+  modelOption,
+  OVERLAP_RANGE,
+  signalOption,
+  threadsOption,
+  TILE_SIZE_RANGE,
+} from '@sgenet/core';
 
 /** Options of {@link deblur}. Every one is optional. */
 export interface DeblurSharpOptions {
@@ -65,20 +80,8 @@ const KNOWN = [
   'onProgress', 'signal', 'keepMetadata', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel',
 ] as const;
 
-function intOption(name: string, value: unknown, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOption(name, `an integer between ${min} and ${max}`, value);
-  }
-  return value;
-}
-
 function isDeblurrer(v: unknown): v is Deblurrer {
   return isPlainObject(v) && typeof v.deblur === 'function';
-}
-
-function isBackendObject(v: unknown): boolean {
-  return isPlainObject(v) && typeof v.load === 'function' && typeof v.name === 'string';
 }
 
 /**
@@ -90,13 +93,17 @@ export function validateSharpOptions(options: unknown): ResolvedSharpOptions {
     return { deblurrer: undefined, create: {}, run: {}, signal: undefined, keepMetadata: true };
   }
   if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!(KNOWN as readonly string[]).includes(key)) {
-      throw invalidOption(`option name`, `one of ${KNOWN.join(', ')}`, key);
-    }
-  }
-  const o = options as Record<(typeof KNOWN)[number], unknown>;
+  checkOptionNames(options, KNOWN);
+  const o = options as Raw;
+  const create = creationOptions(o);
+  const { run, keepMetadata } = runOptions(o);
+  return { deblurrer: o.deblurrer as Deblurrer | undefined, create, run, signal: run.signal, keepMetadata };
+}
 
+type Raw = Record<(typeof KNOWN)[number], unknown>;
+
+/** The deblurrer given, or the options of the one created for the call (never both). */
+function creationOptions(o: Raw): ResolvedSharpOptions['create'] {
   if (o.deblurrer !== undefined && !isDeblurrer(o.deblurrer)) {
     throw invalidOption('deblurrer', 'a Deblurrer from createDeblurrer()', o.deblurrer);
   }
@@ -110,37 +117,32 @@ export function validateSharpOptions(options: unknown): ResolvedSharpOptions {
       );
     }
   }
-  if (
-    o.backend !== undefined && o.backend !== 'ort' && o.backend !== 'tfjs' && o.backend !== 'auto' &&
-    !isBackendObject(o.backend)
-  ) {
-    throw invalidOption('backend', "a Backend object, 'ort', 'tfjs' or 'auto'", o.backend);
-  }
-  if (o.model !== undefined && !(o.model instanceof Uint8Array) && !(typeof o.model === 'string' && o.model.length > 0)) {
-    throw invalidOption('model', 'a file path or a Uint8Array of an ONNX model', o.model);
-  }
+  const backend = backendOption(o.backend);
+  const model = modelOption(o.model);
   if (
     o.providers !== undefined &&
     !(Array.isArray(o.providers) && o.providers.length > 0 && o.providers.every((p) => typeof p === 'string'))
   ) {
     throw invalidOption('providers', 'a non-empty array of strings', o.providers);
   }
-  const threads = intOption('threads', o.threads, 1, 1024);
-  const tileSize = intOption('tileSize', o.tileSize, 64, 8192);
-  const overlap = intOption('overlap', o.overlap, 0, 1024);
-  const concurrency = intOption('concurrency', o.concurrency, 1, 16);
-  if (tileSize !== undefined && overlap !== undefined && tileSize < 3 * overlap) {
-    throw invalidOption('tileSize', `an integer of at least 3 x overlap (${3 * overlap})`, tileSize);
-  }
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
-    throw invalidOption('onProgress', 'a function', o.onProgress);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw invalidOption('signal', 'an AbortSignal', o.signal);
-  }
-  if (o.keepMetadata !== undefined && typeof o.keepMetadata !== 'boolean') {
-    throw invalidOption('keepMetadata', 'a boolean', o.keepMetadata);
-  }
+  const threads = threadsOption(o.threads);
+  const create: ResolvedSharpOptions['create'] = {};
+  if (backend !== undefined) create.backend = backend;
+  if (model !== undefined) create.model = model;
+  if (o.providers !== undefined) create.providers = o.providers as string[];
+  if (threads !== undefined) create.threads = threads;
+  return create;
+}
+
+/** What `Deblurrer.deblur` gets (tiling, hooks, the pipeline options checked by core), and keepMetadata. */
+function runOptions(o: Raw): { run: DeblurOptions; keepMetadata: boolean } {
+  const tileSize = integerOption('tileSize', o.tileSize, ...TILE_SIZE_RANGE);
+  const overlap = integerOption('overlap', o.overlap, ...OVERLAP_RANGE);
+  const concurrency = integerOption('concurrency', o.concurrency, 1, 16);
+  checkTileOverlap(tileSize, overlap);
+  const onProgress = functionOption<ProgressCallback>('onProgress', o.onProgress);
+  const signal = signalOption('signal', o.signal);
+  const keepMetadata = booleanOption('keepMetadata', o.keepMetadata, true);
 
   // The pipeline options are checked by core's own validation (resolveDeblurOptions), once here
   // so that a bad value fails before the image is decoded.
@@ -154,20 +156,7 @@ export function validateSharpOptions(options: unknown): ResolvedSharpOptions {
   if (tileSize !== undefined) run.tileSize = tileSize;
   if (overlap !== undefined) run.overlap = overlap;
   if (concurrency !== undefined) run.concurrency = concurrency;
-  if (o.onProgress !== undefined) run.onProgress = o.onProgress as ProgressCallback;
-  if (o.signal !== undefined) run.signal = o.signal as AbortSignal;
-
-  const create: ResolvedSharpOptions['create'] = {};
-  if (o.backend !== undefined) create.backend = o.backend as BackendChoice;
-  if (o.model !== undefined) create.model = o.model as ModelSource;
-  if (o.providers !== undefined) create.providers = o.providers as string[];
-  if (threads !== undefined) create.threads = threads;
-
-  return {
-    deblurrer: o.deblurrer as Deblurrer | undefined,
-    create,
-    run,
-    signal: o.signal as AbortSignal | undefined,
-    keepMetadata: (o.keepMetadata as boolean | undefined) ?? true,
-  };
+  if (onProgress !== undefined) run.onProgress = onProgress;
+  if (signal !== undefined) run.signal = signal;
+  return { run, keepMetadata };
 }
