@@ -113,59 +113,9 @@ function formatBytes(n: number): string {
 export function toHttpError(err: unknown, context: HttpErrorContext = {}): DeblurHttpError | undefined {
   if (err instanceof DeblurHttpError) return err;
   const field = context.field ?? 'image';
-  if (isMulterError(err)) {
-    switch (err.code) {
-      case 'LIMIT_FILE_SIZE':
-        return new DeblurHttpError(
-          413,
-          'ERR_SGENET_FILE_TOO_LARGE',
-          context.maxBytes !== undefined
-            ? `The file is larger than the upload limit of ${formatBytes(context.maxBytes)}: send a smaller or downscaled image`
-            : 'The file is larger than the upload limit: send a smaller or downscaled image',
-          { cause: err },
-        );
-      case 'LIMIT_UNEXPECTED_FILE':
-        return new DeblurHttpError(
-          400,
-          'ERR_SGENET_BAD_REQUEST',
-          `Unexpected file field ${JSON.stringify(err.field ?? '')}: send exactly one image in the "${field}" field`,
-          { cause: err },
-        );
-      default:
-        return new DeblurHttpError(
-          400,
-          'ERR_SGENET_BAD_REQUEST',
-          `The multipart form was rejected (${err.message}): send one image in the "${field}" field and nothing large besides`,
-          { cause: err },
-        );
-    }
-  }
-  if (err instanceof ImageDecodeError) {
-    switch (err.reason) {
-      case 'empty':
-        return new DeblurHttpError(400, 'ERR_SGENET_EMPTY_FILE', 'The uploaded file is empty (0 bytes): choose an image file and upload it again', { cause: err });
-      case 'unsupported-format':
-        return new DeblurHttpError(415, 'ERR_SGENET_UNSUPPORTED_MEDIA_TYPE', err.message, { cause: err });
-      default:
-        return new DeblurHttpError(422, 'ERR_SGENET_UNDECODABLE_IMAGE', err.message, { cause: err });
-    }
-  }
-  if (err instanceof SgenetError) {
-    switch (err.code) {
-      case 'ERR_SGENET_IMAGE_TOO_LARGE':
-        return new DeblurHttpError(413, 'ERR_SGENET_IMAGE_TOO_LARGE', err.message, { cause: err });
-      case 'ERR_SGENET_INVALID_IMAGE':
-        return new DeblurHttpError(422, 'ERR_SGENET_UNDECODABLE_IMAGE', err.message, { cause: err });
-      case 'ERR_SGENET_INVALID_KERNEL':
-        // The route's kernel was checked when it was built; per request, only its size against
-        // the photo can fail.
-        return new DeblurHttpError(422, 'ERR_SGENET_IMAGE_TOO_SMALL', 'The photo is smaller than the blur kernel this server deconvolves with: upload a larger photo', { cause: err });
-      case 'ERR_SGENET_ABORTED':
-        return new DeblurHttpError(499, 'ERR_SGENET_ABORTED', 'The request was cancelled by the client', { cause: err });
-      default:
-        return internalError(err);
-    }
-  }
+  if (isMulterError(err)) return multerHttpError(err, context.maxBytes, field);
+  if (err instanceof ImageDecodeError) return decodeHttpError(err);
+  if (err instanceof SgenetError) return sgenetHttpError(err);
   // busboy's own errors (malformed multipart bodies) are plain Errors with these messages.
   if (
     err instanceof Error &&
@@ -176,6 +126,65 @@ export function toHttpError(err: unknown, context: HttpErrorContext = {}): Deblu
     return malformedForm(err.message, field, err);
   }
   return undefined;
+}
+
+/** multer's limits and form errors: 413 for the size, 400 for the rest. */
+function multerHttpError(err: MulterLikeError & Error, maxBytes: number | undefined, field: string): DeblurHttpError {
+  switch (err.code) {
+    case 'LIMIT_FILE_SIZE':
+      return new DeblurHttpError(
+        413,
+        'ERR_SGENET_FILE_TOO_LARGE',
+        maxBytes !== undefined
+          ? `The file is larger than the upload limit of ${formatBytes(maxBytes)}: send a smaller or downscaled image`
+          : 'The file is larger than the upload limit: send a smaller or downscaled image',
+        { cause: err },
+      );
+    case 'LIMIT_UNEXPECTED_FILE':
+      return new DeblurHttpError(
+        400,
+        'ERR_SGENET_BAD_REQUEST',
+        `Unexpected file field ${JSON.stringify(err.field ?? '')}: send exactly one image in the "${field}" field`,
+        { cause: err },
+      );
+    default:
+      return new DeblurHttpError(
+        400,
+        'ERR_SGENET_BAD_REQUEST',
+        `The multipart form was rejected (${err.message}): send one image in the "${field}" field and nothing large besides`,
+        { cause: err },
+      );
+  }
+}
+
+/** `@sgenet/sharp`'s decoding failures: 400 empty, 415 not an accepted format, 422 undecodable. */
+function decodeHttpError(err: ImageDecodeError): DeblurHttpError {
+  switch (err.reason) {
+    case 'empty':
+      return new DeblurHttpError(400, 'ERR_SGENET_EMPTY_FILE', 'The uploaded file is empty (0 bytes): choose an image file and upload it again', { cause: err });
+    case 'unsupported-format':
+      return new DeblurHttpError(415, 'ERR_SGENET_UNSUPPORTED_MEDIA_TYPE', err.message, { cause: err });
+    default:
+      return new DeblurHttpError(422, 'ERR_SGENET_UNDECODABLE_IMAGE', err.message, { cause: err });
+  }
+}
+
+/** Core's errors a client can act on keep their meaning; the rest are the server's (500). */
+function sgenetHttpError(err: SgenetError): DeblurHttpError {
+  switch (err.code) {
+    case 'ERR_SGENET_IMAGE_TOO_LARGE':
+      return new DeblurHttpError(413, 'ERR_SGENET_IMAGE_TOO_LARGE', err.message, { cause: err });
+    case 'ERR_SGENET_INVALID_IMAGE':
+      return new DeblurHttpError(422, 'ERR_SGENET_UNDECODABLE_IMAGE', err.message, { cause: err });
+    case 'ERR_SGENET_INVALID_KERNEL':
+      // The route's kernel was checked when it was built; per request, only its size against
+      // the photo can fail.
+      return new DeblurHttpError(422, 'ERR_SGENET_IMAGE_TOO_SMALL', 'The photo is smaller than the blur kernel this server deconvolves with: upload a larger photo', { cause: err });
+    case 'ERR_SGENET_ABORTED':
+      return new DeblurHttpError(499, 'ERR_SGENET_ABORTED', 'The request was cancelled by the client', { cause: err });
+    default:
+      return internalError(err);
+  }
 }
 
 /**

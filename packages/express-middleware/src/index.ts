@@ -15,8 +15,8 @@ export { deblurUpload, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './middlewar
 export type { DeblurMiddleware, DeblurUploadOptions } from './middleware.js';
 export { DeblurHttpError, internalError, sgenetErrorHandler, toHttpError } from './errors.js';
 export type { DeblurErrorBody, DeblurHttpErrorCode, ErrorHandlerOptions, HttpErrorContext } from './errors.js';
-export { JobQueue, QueueFullError } from './queue.js';
-export type { JobQueueOptions, RunOptions } from './queue.js';
+export { UploadLine, QueueFullError, JobQueue } from './upload-line.js';
+export type { UploadLineOptions, RunOptions, JobQueueOptions } from './upload-line.js';
 export { CONTENT_TYPES, OUTPUT_FORMATS, formatFromQuery, negotiateFormat } from './negotiate.js';
 export type { OutputFormat } from './negotiate.js';
 export type { DeblurResult, JobPhase, JobProgress } from './types.js';

@@ -1,10 +1,12 @@
+import { isOutputFormat, OUTPUT_FORMATS } from '@sgenet/core';
+import type { OutputFormat } from '@sgenet/core';
 import type { Request } from 'express';
 
 import { DeblurHttpError } from './errors.js';
 
-/** Formats the middleware can respond with. */
-export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** Formats the middleware can respond with: core's table (png, jpeg, webp). */
+export { OUTPUT_FORMATS };
+export type { OutputFormat };
 
 /** Content-Type of each output format. */
 export const CONTENT_TYPES: Readonly<Record<OutputFormat, string>> = {
@@ -22,7 +24,7 @@ export function formatFromQuery(req: Request): OutputFormat | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = typeof raw === 'string' ? raw.toLowerCase() : undefined;
   if (value === 'jpg') return 'jpeg';
-  if (value !== undefined && (OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat;
+  if (isOutputFormat(value)) return value;
   throw new DeblurHttpError(
     400,
     'ERR_SGENET_INVALID_FORMAT',

@@ -1,9 +1,9 @@
-import { AbortError, invalidOption } from '@sgenet/core';
+import { AbortError, checkOptionNames, integerOption, invalidOption, isPlainObject } from '@sgenet/core';
 
 import { DeblurHttpError } from './errors.js';
 
-/** Options of {@link JobQueue}. */
-export interface JobQueueOptions {
+/** Options of {@link UploadLine}. */
+export interface UploadLineOptions {
   /** Jobs that run at the same time, 1 to 64. Default 1: one job already uses every core. */
   concurrency?: number;
   /** Jobs that may wait for a free slot, 0 to 10 000. Default 4. */
@@ -19,7 +19,7 @@ export interface JobQueueOptions {
   holdMs?: number;
 }
 
-/** Rejection of {@link JobQueue.run} when every slot is busy and the queue is full: HTTP 503. */
+/** Rejection of {@link UploadLine.run} when every slot is busy and the queue is full: HTTP 503. */
 export class QueueFullError extends DeblurHttpError {
   /** Seconds after which a retry has a fair chance. */
   readonly retryAfter: number;
@@ -45,7 +45,7 @@ interface Waiter {
   position?: number;
 }
 
-/** Per-call options of {@link JobQueue.run}. */
+/** Per-call options of {@link UploadLine.run}. */
 export interface RunOptions {
   /** Aborting removes a waiting job from the queue (its promise rejects with `AbortError`). */
   signal?: AbortSignal;
@@ -58,27 +58,21 @@ export interface RunOptions {
 
 const OPTIONS = ['concurrency', 'maxQueue', 'maxHeld', 'holdMs'] as const;
 
-function intOption(name: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOption(name, `an integer between ${min} and ${max}`, value);
-  }
-  return value;
-}
-
 /** Job duration assumed until one has been timed. */
 const FIRST_ESTIMATE_MS = 5000;
 
 /**
- * A bounded job queue: at most `concurrency` jobs run and at most `maxQueue` wait for a slot. A
- * job that finds the queue full is held, in arrival order, for up to `holdMs` until a place frees
- * up (at most `maxHeld` of them); anything more is refused with {@link QueueFullError} (never
- * buffered without bound). Places go strictly in arrival order, so a client that resubmits at
- * once cannot overtake one that came earlier. The refusal's `Retry-After` is when the next place
- * is expected to free up: the running jobs' time left, from a moving average of job durations.
- * Share one queue between routes that use the same model.
+ * The Express middleware's line of uploads waiting to be deblurred in this process (formerly
+ * `JobQueue`; not to be confused with `@sgenet/queue`, the BullMQ job queue shared by workers).
+ * At most `concurrency` jobs run and at most `maxQueue` wait for a slot. A job that finds the line
+ * full is held, in arrival order, for up to `holdMs` until a place frees up (at most `maxHeld` of
+ * them); anything more is refused with {@link QueueFullError} (never buffered without bound).
+ * Places go strictly in arrival order, so a client that resubmits at once cannot overtake one that
+ * came earlier. The refusal's `Retry-After` is when the next place is expected to free up: the
+ * running jobs' time left, from a moving average of job durations. Share one line between routes
+ * that use the same model.
  */
-export class JobQueue {
+export class UploadLine {
   readonly concurrency: number;
   readonly maxQueue: number;
   readonly maxHeld: number;
@@ -89,17 +83,13 @@ export class JobQueue {
   private readonly holding: Waiter[] = [];
   private averageMs: number | undefined;
 
-  constructor(options: JobQueueOptions = {}) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw invalidOption('JobQueue options', 'an object', options);
-    }
-    for (const key of Object.keys(options)) {
-      if (!(OPTIONS as readonly string[]).includes(key)) throw invalidOption('JobQueue option name', `one of ${OPTIONS.join(', ')}`, key);
-    }
-    this.concurrency = intOption('concurrency', options.concurrency, 1, 64, 1);
-    this.maxQueue = intOption('maxQueue', options.maxQueue, 0, 10_000, 4);
-    this.maxHeld = intOption('maxHeld', options.maxHeld, 0, 10_000, 2 * this.maxQueue);
-    this.holdMs = intOption('holdMs', options.holdMs, 1, 600_000, 10_000);
+  constructor(options: UploadLineOptions = {}) {
+    if (!isPlainObject(options)) throw invalidOption('UploadLine options', 'an object', options);
+    checkOptionNames(options, OPTIONS, 'UploadLine option name');
+    this.concurrency = integerOption('concurrency', options.concurrency, 1, 64, 1);
+    this.maxQueue = integerOption('maxQueue', options.maxQueue, 0, 10_000, 4);
+    this.maxHeld = integerOption('maxHeld', options.maxHeld, 0, 10_000, 2 * this.maxQueue);
+    this.holdMs = integerOption('holdMs', options.holdMs, 1, 600_000, 10_000);
   }
 
   /** Jobs running now. */
@@ -254,3 +244,13 @@ function safeCall(fn: ((position: number) => void) | undefined, position: number
     // A progress hook must never break the queue.
   }
 }
+
+/**
+ * The former name of {@link UploadLine}.
+ * @deprecated Use {@link UploadLine}: beside `@sgenet/queue`, "queue" named two different things.
+ */
+export const JobQueue = UploadLine;
+/** @deprecated Use {@link UploadLine}. */
+export type JobQueue = UploadLine;
+/** @deprecated Use {@link UploadLineOptions}. */
+export type JobQueueOptions = UploadLineOptions;

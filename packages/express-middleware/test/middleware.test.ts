@@ -5,11 +5,13 @@ import { BackendError, createDeblurrer } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import express from 'express';
 import type { Express } from 'express';
+import { deblur, encodeImage } from '@sgenet/sharp';
+import type { DeblurSharpOptions } from '@sgenet/sharp';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { JobQueue, deblurUpload, sgenetErrorHandler } from '../src/index.js';
+import { JobQueue, UploadLine, deblurUpload, sgenetErrorHandler } from '../src/index.js';
 import type { DeblurUploadOptions, JobProgress } from '../src/index.js';
 import {
   blurredChart,
@@ -442,11 +444,13 @@ describe('queue, progress and cancellation', () => {
     expect((await first).status).toBe(200);
   });
 
-  it('shares one JobQueue between routes', async () => {
-    const queue = new JobQueue({ concurrency: 1, maxQueue: 0 });
+  it('shares one UploadLine between routes (a JobQueue, its former name, too)', async () => {
+    const queue = new UploadLine({ concurrency: 1, maxQueue: 0 });
     const a = deblurUpload({ deblurrer: real, queue });
     const b = deblurUpload({ deblurrer: real, queue });
     expect(a.queue).toBe(b.queue);
+    const former = new JobQueue({ concurrency: 1 });
+    expect(deblurUpload({ deblurrer: real, queue: former }).queue).toBe(former);
   });
 });
 
@@ -607,10 +611,10 @@ describe('options are validated when the middleware is made', () => {
       /for option name but received "maxbytes" of type string/,
     );
     expect(() => deblurUpload({ deblurrer: real, model: 'x.onnx' })).toThrow(/for model but received "x.onnx"/);
-    expect(() => deblurUpload({ queue: new JobQueue(), maxQueue: 3 })).toThrow(/for maxQueue but received 3/);
+    expect(() => deblurUpload({ queue: new UploadLine(), maxQueue: 3 })).toThrow(/for maxQueue but received 3/);
     expect(() => deblurUpload({ maxHeld: 1.5 })).toThrow('Expected an integer between 0 and 10000 for maxHeld but received 1.5 of type number');
     expect(() => deblurUpload({ holdMs: -5 })).toThrow('Expected an integer between 1 and 600000 for holdMs but received -5 of type number');
-    expect(() => deblurUpload({ queue: new JobQueue(), holdMs: 1000 })).toThrow(/for holdMs but received 1000/);
+    expect(() => deblurUpload({ queue: new UploadLine(), holdMs: 1000 })).toThrow(/for holdMs but received 1000/);
     expect(deblurUpload({ maxQueue: 3 }).queue).toMatchObject({ maxQueue: 3, maxHeld: 6, holdMs: 10_000 });
   });
 
@@ -623,5 +627,65 @@ describe('options are validated when the middleware is made', () => {
     expect(() => deblurUpload({ estimation: { maxSize: 4 } })).toThrow(/for maxSize but received 4/);
     expect(() => deblurUpload({ deconvolution: { method: 'lucy' as never } })).toThrow(/for method but received "lucy"/);
     expect(() => deblurUpload({ onKernel: 3 as never })).toThrow(/a function for onKernel/);
+  });
+});
+
+describe('the deblurrer a route creates is checked when the route is built', () => {
+  it('refuses a bad backend, model or threads at once (a bad threads value was a 500 on the first request)', async () => {
+    const invalid = (message: string) => expect.objectContaining({ code: 'ERR_SGENET_INVALID_OPTION', message }) as Error;
+    expect(() => deblurUpload({ threads: 0 })).toThrow(invalid('Expected an integer between 1 and 1024 for threads but received 0 of type number'));
+    expect(() => deblurUpload({ threads: 2.5 })).toThrow(invalid('Expected an integer between 1 and 1024 for threads but received 2.5 of type number'));
+    expect(() => deblurUpload({ backend: 'cuda' as never })).toThrow(
+      invalid(`Expected a Backend object, 'ort', 'tfjs' or 'auto' for backend but received "cuda" of type string`),
+    );
+    expect(() => deblurUpload({ model: 42 as never })).toThrow(
+      invalid('Expected a file path or a Uint8Array of an ONNX model for model but received 42 of type number'),
+    );
+    // Good ones still load the model on the first request, and close() disposes it.
+    const mw = deblurUpload({ backend: 'ort', threads: 1 });
+    const app = express();
+    app.post('/deblur', mw);
+    app.use(sgenetErrorHandler());
+    const res = await request(app).post('/deblur').attach('image', png, 'chart.png');
+    expect(res.status).toBe(200);
+    expect((await mw.getDeblurrer()).backend).toBe('ort');
+    await mw.close();
+  });
+});
+
+describe('one set of checks: the sharp plugin and the middleware refuse the same bad value alike', () => {
+  /** The error a call throws (or its promise rejects with), as code and message. */
+  async function refusal(call: () => unknown): Promise<{ code: string; message: string }> {
+    try {
+      await call();
+    } catch (err) {
+      const { code, message } = err as { code: string; message: string };
+      return { code, message };
+    }
+    throw new Error('expected a refusal');
+  }
+
+  it.each([
+    { tileSize: 64, overlap: 32 },
+    { tileSize: 32 },
+    { overlap: 2000 },
+    { threads: 0 },
+    { backend: 'cuda' },
+    { model: '' },
+    { kernel: 'blind' },
+    { network: 'yes' },
+  ])('%j', async (bad) => {
+    const fromMiddleware = await refusal(() => deblurUpload(bad as DeblurUploadOptions));
+    const fromSharp = await refusal(() => deblur(sharp(png), bad as DeblurSharpOptions));
+    expect(fromMiddleware.code).toMatch(/^ERR_SGENET_INVALID_/);
+    expect(fromMiddleware).toEqual(fromSharp);
+  });
+
+  it('output format and quality: the route\'s defaultFormat and quality, encodeImage\'s format and quality', async () => {
+    const image = sharp(png);
+    const format = await refusal(() => deblurUpload({ defaultFormat: 'gif' as never }));
+    expect(format.message.replace('defaultFormat', 'format')).toBe((await refusal(() => encodeImage(image, 'gif' as never))).message);
+    expect(format.message).toBe(`Expected one of 'png', 'jpeg', 'webp' for defaultFormat but received "gif" of type string`);
+    expect(await refusal(() => deblurUpload({ quality: 0 }))).toEqual(await refusal(() => encodeImage(image, 'png', { quality: 0 })));
   });
 });

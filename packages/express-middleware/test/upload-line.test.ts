@@ -1,12 +1,13 @@
 /**
- * JobQueue on its own, with tasks the test finishes by hand: places go in arrival order, held
- * jobs are bounded in count and in time, and Retry-After follows the running job. Timers and the
- * clock are fake where a hold runs out or a job's time is estimated: nothing here measures time.
+ * UploadLine (formerly JobQueue) on its own, with tasks the test finishes by hand: places go in
+ * arrival order, held jobs are bounded in count and in time, and Retry-After follows the running
+ * job. Timers and the clock are fake where a hold runs out or a job's time is estimated: nothing
+ * here measures time.
  */
 import { SgenetError } from '@sgenet/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { JobQueue, QueueFullError } from '../src/index.js';
+import { JobQueue, QueueFullError, UploadLine } from '../src/index.js';
 
 /** A task that ends when the test says so, and records that it started. */
 function gate(log: string[], name: string): { task: () => Promise<string>; finish: () => void } {
@@ -30,9 +31,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('JobQueue: a bounded, fair wait before 503', () => {
+describe('UploadLine: a bounded, fair wait before 503', () => {
   it('holds jobs that find the queue full and gives them places in arrival order', async () => {
-    const queue = new JobQueue({ concurrency: 1, maxQueue: 1, maxHeld: 2, holdMs: 600_000 });
+    const queue = new UploadLine({ concurrency: 1, maxQueue: 1, maxHeld: 2, holdMs: 600_000 });
     const started: string[] = [];
     const jobs = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => [n, gate(started, n)]));
     const positions: Record<string, number[]> = { c: [], d: [] };
@@ -68,7 +69,7 @@ describe('JobQueue: a bounded, fair wait before 503', () => {
 
   it('refuses a held job with 503 + Retry-After when no place frees up within holdMs', async () => {
     vi.useFakeTimers();
-    const queue = new JobQueue({ concurrency: 1, maxQueue: 1, maxHeld: 2, holdMs: 5000 });
+    const queue = new UploadLine({ concurrency: 1, maxQueue: 1, maxHeld: 2, holdMs: 5000 });
     const log: string[] = [];
     const a = gate(log, 'a');
     const running = queue.run(a.task);
@@ -95,7 +96,7 @@ describe('JobQueue: a bounded, fair wait before 503', () => {
 
   it('Retry-After is the running job\'s time left, from the average job duration', async () => {
     vi.useFakeTimers();
-    const queue = new JobQueue({ concurrency: 1, maxQueue: 0, maxHeld: 0 });
+    const queue = new UploadLine({ concurrency: 1, maxQueue: 0, maxHeld: 0 });
     const log: string[] = [];
     // Nothing timed yet: 5 s is assumed.
     const first = gate(log, 'first');
@@ -121,7 +122,7 @@ describe('JobQueue: a bounded, fair wait before 503', () => {
   });
 
   it('a held job whose client leaves frees its place, and those behind move up', async () => {
-    const queue = new JobQueue({ concurrency: 1, maxQueue: 1, maxHeld: 3, holdMs: 600_000 });
+    const queue = new UploadLine({ concurrency: 1, maxQueue: 1, maxHeld: 3, holdMs: 600_000 });
     const log: string[] = [];
     const a = gate(log, 'a');
     const pa = queue.run(a.task);
@@ -143,7 +144,7 @@ describe('JobQueue: a bounded, fair wait before 503', () => {
   });
 
   it('with maxQueue 0, a held job goes straight to the slot that frees', async () => {
-    const queue = new JobQueue({ concurrency: 1, maxQueue: 0, maxHeld: 1, holdMs: 600_000 });
+    const queue = new UploadLine({ concurrency: 1, maxQueue: 0, maxHeld: 1, holdMs: 600_000 });
     const log: string[] = [];
     const a = gate(log, 'a');
     const b = gate(log, 'b');
@@ -159,14 +160,21 @@ describe('JobQueue: a bounded, fair wait before 503', () => {
 
   it('validates its options once, with typed errors', () => {
     const code = expect.objectContaining({ code: 'ERR_SGENET_INVALID_OPTION' }) as unknown;
-    expect(() => new JobQueue({ maxHeld: -1 })).toThrow(code);
-    expect(() => new JobQueue({ maxHeld: -1 })).toThrow('Expected an integer between 0 and 10000 for maxHeld but received -1 of type number');
-    expect(() => new JobQueue({ holdMs: 0 })).toThrow('Expected an integer between 1 and 600000 for holdMs but received 0 of type number');
-    expect(() => new JobQueue({ holdMs: 1.5 })).toThrow(SgenetError);
-    expect(() => new JobQueue({ holdMS: 5 } as never)).toThrow(/for JobQueue option name but received "holdMS"/);
-    expect(() => new JobQueue(null as never)).toThrow(/an object for JobQueue options/);
-    const defaults = new JobQueue({ maxQueue: 3 });
+    expect(() => new UploadLine({ maxHeld: -1 })).toThrow(code);
+    expect(() => new UploadLine({ maxHeld: -1 })).toThrow('Expected an integer between 0 and 10000 for maxHeld but received -1 of type number');
+    expect(() => new UploadLine({ holdMs: 0 })).toThrow('Expected an integer between 1 and 600000 for holdMs but received 0 of type number');
+    expect(() => new UploadLine({ holdMs: 1.5 })).toThrow(SgenetError);
+    expect(() => new UploadLine({ holdMS: 5 } as never)).toThrow(/for UploadLine option name but received "holdMS"/);
+    expect(() => new UploadLine(null as never)).toThrow(/an object for UploadLine options/);
+    const defaults = new UploadLine({ maxQueue: 3 });
     expect([defaults.concurrency, defaults.maxQueue, defaults.maxHeld, defaults.holdMs]).toEqual([1, 3, 6, 10_000]);
-    expect(new JobQueue({ maxQueue: 0 }).maxHeld).toBe(0);
+    expect(new UploadLine({ maxQueue: 0 }).maxHeld).toBe(0);
+  });
+
+  it('is still there under its former name, JobQueue (deprecated)', () => {
+    expect(JobQueue).toBe(UploadLine);
+    const line: JobQueue = new JobQueue({ maxQueue: 2 });
+    expect(line).toBeInstanceOf(UploadLine);
+    expect(line.maxHeld).toBe(4);
   });
 });
