@@ -1,10 +1,8 @@
-import type { KernelChoice } from '@sgenet/core';
-import { invalidOption } from '@sgenet/core';
-import type { EncodeFormat } from '@sgenet/sharp';
+import type { KernelChoice, OutputFormat } from '@sgenet/core';
+import { integerOption, invalidOption } from '@sgenet/core';
 
 import type { DeblurQueue } from './queue.js';
 import type { DeblurStorage } from './storage.js';
-import { intOption } from './options.js';
 import { checkLocation } from './storage.js';
 
 async function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
@@ -25,7 +23,7 @@ export interface QueueHandoffUpload {
   jobId: string;
   bytes: Buffer;
   inputFormat: string;
-  format: EncodeFormat;
+  format: OutputFormat;
   quality: number;
   kernel?: KernelChoice;
   network?: boolean;
@@ -40,7 +38,7 @@ export interface QueueHandoff {
     progress?: { phase: string; stage?: string; done: number; total: number };
     error?: { code: string; message: string };
   }>;
-  result(jobId: string): Promise<{ body: Buffer; format: EncodeFormat } | undefined>;
+  result(jobId: string): Promise<{ body: Buffer; format: OutputFormat } | undefined>;
 }
 
 /** Options of {@link queueHandoff}. */
@@ -81,7 +79,7 @@ export function queueHandoff(options: QueueHandoffOptions): QueueHandoff {
   if (typeof storage?.write !== 'function') throw invalidOption('storage', 'a DeblurStorage', storage);
   const uploads = checkLocation(options.uploads ?? 'uploads', 'uploads');
   const results = checkLocation(options.results ?? 'results', 'results');
-  const submitTimeoutMs = intOption('submitTimeoutMs', options.submitTimeoutMs, 100, 60_000) ?? 5000;
+  const submitTimeoutMs = integerOption('submitTimeoutMs', options.submitTimeoutMs, 100, 60_000, 5000);
   return {
     async submit(upload) {
       const input = `${uploads}/${upload.jobId}.${EXT[upload.inputFormat] ?? 'img'}`;
@@ -94,8 +92,8 @@ export function queueHandoff(options: QueueHandoffOptions): QueueHandoff {
           format: upload.format,
           quality: upload.quality,
           removeInput: true,
-          ...(upload.kernel !== undefined ? { kernel: upload.kernel } : {}),
-          ...(upload.network !== undefined ? { network: upload.network } : {}),
+          kernel: upload.kernel,
+          network: upload.network,
         }, { jobId: upload.jobId }));
       } catch (err) {
         await storage.remove(input).catch(() => {});

@@ -28,5 +28,5 @@ export { checkJobData, decodeFailure, DeblurJobError, encodeFailure, formatOfLoc
 export type { DeblurJobData, DeblurJobFailure, DeblurJobProgress, DeblurJobResult, DeblurJobState, JobKernel } from './job.js';
 export { queueHandoff } from './handoff.js';
 export type { QueueHandoff, QueueHandoffOptions, QueueHandoffUpload } from './handoff.js';
-export { redisUrlOptions } from './options.js';
+export { QUEUE_NAME_PATTERN, redisUrlOptions } from './options.js';
 export type { ConnectionOptions } from 'bullmq';

@@ -1,9 +1,15 @@
-import { SgenetError, invalidOption, isPlainObject, validateKernel } from '@sgenet/core';
-import type { SgenetErrorCode } from '@sgenet/core';
-import { ENCODE_FORMATS } from '@sgenet/sharp';
-import type { EncodeFormat } from '@sgenet/sharp';
-
-import { intOption } from './options.js';
+import {
+  SgenetError,
+  checkOptionNames,
+  integerOption,
+  invalidOption,
+  isPlainObject,
+  outputFormatOption,
+  OVERLAP_RANGE,
+  TILE_SIZE_RANGE,
+  validateKernel,
+} from '@sgenet/core';
+import type { OutputFormat, SgenetErrorCode } from '@sgenet/core';
 import { checkLocation } from './storage.js';
 
 /**
@@ -16,7 +22,7 @@ export interface DeblurJobData {
   /** Location to write the restored photo to (atomically). */
   output: string;
   /** Output format. Default: from the output's extension (.jpg/.jpeg, .webp, else png). */
-  format?: EncodeFormat;
+  format?: OutputFormat;
   /** JPEG/WebP quality, 1 to 100. Default 90. */
   quality?: number;
   /**
@@ -48,7 +54,7 @@ export interface JobKernel {
 /** What a finished job returns (its BullMQ return value). */
 export interface DeblurJobResult {
   output: string;
-  format: EncodeFormat;
+  format: OutputFormat;
   width: number;
   height: number;
   /** Size of the written output in bytes. */
@@ -87,7 +93,7 @@ export interface DeblurJobFailure {
 const KNOWN = ['input', 'output', 'format', 'quality', 'kernel', 'network', 'maxKernelSize', 'tileSize', 'overlap', 'overwrite', 'removeInput'] as const;
 
 /** The output format a location implies: its extension, else png. */
-export function formatOfLocation(location: string): EncodeFormat {
+export function formatOfLocation(location: string): OutputFormat {
   const ext = /\.([A-Za-z0-9]+)$/.exec(location)?.[1]?.toLowerCase();
   if (ext === 'jpg' || ext === 'jpeg') return 'jpeg';
   if (ext === 'webp') return 'webp';
@@ -100,22 +106,18 @@ export function formatOfLocation(location: string): EncodeFormat {
  */
 export function checkJobData(data: unknown): DeblurJobData {
   if (!isPlainObject(data)) throw invalidOption('job data', 'an object { input, output, ... }', data);
-  for (const key of Object.keys(data)) {
-    if (!(KNOWN as readonly string[]).includes(key)) throw invalidOption('job field', `one of ${KNOWN.join(', ')}`, key);
-  }
+  checkOptionNames(data, KNOWN, 'job field');
   const input = checkLocation(data.input, 'input');
   const output = checkLocation(data.output, 'output');
   if (input === output) throw invalidOption('output', 'a location other than the input', data.output);
-  if (data.format !== undefined && !(ENCODE_FORMATS as readonly unknown[]).includes(data.format)) {
-    throw invalidOption('format', ENCODE_FORMATS.map((f) => `'${f}'`).join(', '), data.format);
-  }
-  intOption('quality', data.quality, 1, 100);
-  intOption('maxKernelSize', data.maxKernelSize, 5, 255);
+  outputFormatOption('format', data.format);
+  integerOption('quality', data.quality, 1, 100);
+  integerOption('maxKernelSize', data.maxKernelSize, 5, 255);
   if (typeof data.maxKernelSize === 'number' && data.maxKernelSize % 2 === 0) {
     throw invalidOption('maxKernelSize', 'an odd integer', data.maxKernelSize);
   }
-  intOption('tileSize', data.tileSize, 64, 8192);
-  intOption('overlap', data.overlap, 0, 1024);
+  integerOption('tileSize', data.tileSize, ...TILE_SIZE_RANGE);
+  integerOption('overlap', data.overlap, ...OVERLAP_RANGE);
   for (const k of ['network', 'overwrite', 'removeInput'] as const) {
     if (data[k] !== undefined && typeof data[k] !== 'boolean') throw invalidOption(k, 'a boolean', data[k]);
   }

@@ -1,16 +1,17 @@
 import type { ConnectionOptions } from 'bullmq';
 
-import { integerOption, invalidOption, isPlainObject } from '@sgenet/core';
+import { invalidOption, isPlainObject } from '@sgenet/core';
 
-/** An integer option in [min, max] (core's check and message), or `undefined` when not given. */
-export function intOption(name: string, value: unknown, min: number, max: number): number | undefined {
-  return value === undefined ? undefined : integerOption(name, value, min, max, min);
-}
+/**
+ * Queue names: 1 to 100 letters, digits, `_`, `.` or `-`. They become Redis keys, so they stay
+ * plain; `sgenet worker/enqueue --queue` checks with this pattern too.
+ */
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 
-/** Queue names become Redis keys: keep them plain. */
+/** Queue names become Redis keys: keep them plain ({@link QUEUE_NAME_PATTERN}). */
 export function checkName(name: unknown): string | undefined {
   if (name === undefined) return undefined;
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) {
+  if (typeof name !== 'string' || !QUEUE_NAME_PATTERN.test(name)) {
     throw invalidOption('name', '1 to 100 characters of letters, digits, _ . or -', name);
   }
   return name;

@@ -1,11 +1,11 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { ConnectionOptions, JobsOptions } from 'bullmq';
 
-import { AbortError, invalidOption, isPlainObject } from '@sgenet/core';
+import { AbortError, checkOptionNames, integerOption, invalidOption, isPlainObject } from '@sgenet/core';
 
 import { DeblurJobError, checkJobData, decodeFailure } from './job.js';
 import type { DeblurJobData, DeblurJobFailure, DeblurJobProgress, DeblurJobResult, DeblurJobState } from './job.js';
-import { checkConnection, checkName, checkPrefix, intOption } from './options.js';
+import { checkConnection, checkName, checkPrefix } from './options.js';
 
 /** Default queue name. */
 export const DEFAULT_QUEUE_NAME = 'sgenet-deblur';
@@ -92,19 +92,17 @@ export class DeblurQueue {
 
   constructor(options: DeblurQueueOptions) {
     if (!isPlainObject(options)) throw invalidOption('options', 'an object { connection, ... }', options);
-    for (const key of Object.keys(options)) {
-      if (!(KNOWN as readonly string[]).includes(key)) throw invalidOption('option name', `one of ${KNOWN.join(', ')}`, key);
-    }
+    checkOptionNames(options, KNOWN);
     this.connection = checkConnection(options.connection);
     this.name = checkName(options.name) ?? DEFAULT_QUEUE_NAME;
     this.prefix = checkPrefix(options.prefix);
-    const attempts = intOption('attempts', options.attempts, 1, 100) ?? 3;
-    const backoffMs = intOption('backoffMs', options.backoffMs, 0, 3_600_000) ?? 2000;
+    const attempts = integerOption('attempts', options.attempts, 1, 100, 3);
+    const backoffMs = integerOption('backoffMs', options.backoffMs, 0, 3_600_000, 2000);
     this.defaults = {
       attempts,
       backoff: { type: 'exponential', delay: backoffMs },
-      removeOnComplete: { count: intOption('keepCompleted', options.keepCompleted, 0, 1e7) ?? 10_000 },
-      removeOnFail: { count: intOption('keepFailed', options.keepFailed, 0, 1e7) ?? 10_000 },
+      removeOnComplete: { count: integerOption('keepCompleted', options.keepCompleted, 0, 1e7, 10_000) },
+      removeOnFail: { count: integerOption('keepFailed', options.keepFailed, 0, 1e7, 10_000) },
     };
     this.bull = new Queue(this.name, {
       connection: this.connection,
@@ -126,7 +124,7 @@ export class DeblurQueue {
     if (options.jobId !== undefined && !(typeof options.jobId === 'string' && JOB_ID.test(options.jobId))) {
       throw invalidOption('jobId', '1 to 128 characters of letters, digits, _ or -', options.jobId);
     }
-    const priority = intOption('priority', options.priority, 1, 2_097_152);
+    const priority = integerOption('priority', options.priority, 1, 2_097_152);
     const job = await this.bull.add('deblur', clean, {
       ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
       ...(priority !== undefined ? { priority } : {}),

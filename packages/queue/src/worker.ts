@@ -6,22 +6,28 @@ import type { Redis } from 'ioredis';
 import sharp from 'sharp';
 
 import {
+  DeblurrerHolder,
   OutputExistsError,
   SgenetError,
   StorageError,
+  checkOptionNames,
   createDeblurrer,
+  deblurrerOption,
   describeKernelUsed,
+  functionOption,
+  integerOption,
   invalidOption,
   isPlainObject,
   validateKernel,
 } from '@sgenet/core';
-import type { BackendChoice, Deblurrer, KernelChoice } from '@sgenet/core';
+import type { BackendChoice, Deblurrer, OutputFormat } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
+import type { OpenedImage } from '@sgenet/sharp';
 
 import { dropConnection, ownedConnection } from './connections.js';
 import { PERMANENT_CODES, checkJobData, encodeFailure, formatOfLocation } from './job.js';
 import type { DeblurJobData, DeblurJobProgress, DeblurJobResult } from './job.js';
-import { checkConnection, checkName, checkPrefix, intOption } from './options.js';
+import { checkConnection, checkName, checkPrefix } from './options.js';
 import { DEFAULT_QUEUE_NAME } from './queue.js';
 import type { DeblurStorage } from './storage.js';
 
@@ -140,9 +146,8 @@ export class DeblurWorker {
   private readonly maxInputBytes: number;
   private readonly shutdownTimeoutMs: number;
   private readonly onEvent: ((e: DeblurWorkerEvent) => void) | undefined;
-  private readonly ownsDeblurrer: boolean;
-  private readonly create: { backend?: BackendChoice; threads?: number };
-  private deblurrer: Promise<Deblurrer> | undefined;
+  /** The deblurrer given, or the one created on the first job (again after a failed create). */
+  private readonly deblurrer: DeblurrerHolder;
   private releasing = false;
   private closing: Promise<DeblurWorkerClosed> | undefined;
   /** The Redis connections this worker made (none when given a client of the caller's). */
@@ -154,36 +159,22 @@ export class DeblurWorker {
 
   constructor(options: DeblurWorkerOptions) {
     if (!isPlainObject(options)) throw invalidOption('options', 'an object { connection, storage, ... }', options);
-    for (const key of Object.keys(options)) {
-      if (!(KNOWN as readonly string[]).includes(key)) throw invalidOption('option name', `one of ${KNOWN.join(', ')}`, key);
-    }
+    checkOptionNames(options, KNOWN);
     if (!isStorage(options.storage)) throw invalidOption('storage', 'a DeblurStorage (for example fileStorage({ root }))', options.storage);
     const connection = checkConnection(options.connection);
     const name = checkName(options.name) ?? DEFAULT_QUEUE_NAME;
     const prefix = checkPrefix(options.prefix);
-    const concurrency = intOption('concurrency', options.concurrency, 1, 64) ?? 1;
-    this.maxPixels = intOption('maxPixels', options.maxPixels, 1, Number.MAX_SAFE_INTEGER) ?? WORKER_DEFAULT_MAX_PIXELS;
-    this.maxInputBytes = intOption('maxInputBytes', options.maxInputBytes, 1, 2 ** 31 - 1) ?? WORKER_DEFAULT_MAX_INPUT_BYTES;
-    const lockDuration = intOption('lockDurationMs', options.lockDurationMs, 1000, 600_000) ?? 30_000;
-    const stalledInterval = intOption('stalledIntervalMs', options.stalledIntervalMs, 500, 600_000) ?? 30_000;
-    const maxStalledCount = intOption('maxStalledCount', options.maxStalledCount, 0, 100) ?? 2;
-    this.shutdownTimeoutMs = intOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 3_600_000) ?? WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw invalidOption('onEvent', 'a function', options.onEvent);
-    if (options.deblurrer !== undefined) {
-      const d = options.deblurrer as Partial<Deblurrer> | null;
-      if (!(options.deblurrer instanceof Promise || (typeof d === 'object' && d !== null && typeof d.deblur === 'function'))) {
-        throw invalidOption('deblurrer', 'a Deblurrer or a Promise of one', options.deblurrer);
-      }
-      this.deblurrer = Promise.resolve(options.deblurrer);
-      this.deblurrer.catch(() => {});
-    }
-    this.ownsDeblurrer = options.deblurrer === undefined;
-    this.create = {
-      ...(options.backend !== undefined ? { backend: options.backend } : {}),
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    };
+    const concurrency = integerOption('concurrency', options.concurrency, 1, 64, 1);
+    this.maxPixels = integerOption('maxPixels', options.maxPixels, 1, Number.MAX_SAFE_INTEGER, WORKER_DEFAULT_MAX_PIXELS);
+    this.maxInputBytes = integerOption('maxInputBytes', options.maxInputBytes, 1, 2 ** 31 - 1, WORKER_DEFAULT_MAX_INPUT_BYTES);
+    const lockDuration = integerOption('lockDurationMs', options.lockDurationMs, 1000, 600_000, 30_000);
+    const stalledInterval = integerOption('stalledIntervalMs', options.stalledIntervalMs, 500, 600_000, 30_000);
+    const maxStalledCount = integerOption('maxStalledCount', options.maxStalledCount, 0, 100, 2);
+    this.shutdownTimeoutMs = integerOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 3_600_000, WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    this.onEvent = functionOption('onEvent', options.onEvent);
+    const create: { backend?: BackendChoice; threads?: number } = { backend: options.backend, threads: options.threads };
+    this.deblurrer = new DeblurrerHolder(deblurrerOption(options.deblurrer) ?? (() => createDeblurrer(create)));
     this.storage = options.storage;
-    this.onEvent = options.onEvent;
     instances += 1;
     this.id = `${hostname()}:${process.pid}:${instances}`;
     // Options become a client of ours (BullMQ duplicates it for its blocking connection): close()
@@ -197,6 +188,11 @@ export class DeblurWorker {
       stalledInterval,
       maxStalledCount,
     });
+    this.listen();
+  }
+
+  /** BullMQ's events, as {@link DeblurWorkerEvent}s for `onEvent`. */
+  private listen(): void {
     this.bull.on('error', (err) => {
       // Once close() has dropped the connections, their "Connection is closed" and last refused
       // reconnects are its own doing, already reported as one unclean-close: not news for a log.
@@ -236,7 +232,7 @@ export class DeblurWorker {
    * Idempotent: every call returns the first call's promise (a later `timeoutMs` is ignored).
    */
   close(options: { timeoutMs?: number } = {}): Promise<DeblurWorkerClosed> {
-    const timeoutMs = intOption('timeoutMs', options.timeoutMs, 0, 3_600_000) ?? this.shutdownTimeoutMs;
+    const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 0, 3_600_000, this.shutdownTimeoutMs);
     // One shutdown, whoever asks (as BullMQ's Worker.close): a second SIGTERM handler, a test's
     // cleanup or a library user calling again must not start a second, competing one.
     this.closing ??= this.shutDown(timeoutMs);
@@ -333,10 +329,8 @@ export class DeblurWorker {
 
   /** Disposes the deblurrer this worker created, once no job runs on it. */
   private async releaseDeblurrer(): Promise<'now' | 'when idle' | 'none'> {
-    if (!this.ownsDeblurrer || !this.deblurrer) return 'none';
-    const pending = this.deblurrer;
-    this.deblurrer = undefined;
-    const dispose = (): Promise<void> => pending.then((d) => d.dispose()).catch(() => {});
+    const dispose = this.deblurrer.release();
+    if (!dispose) return 'none';
     // ONNX Runtime must not release a session a job is still running on: after a close that ran
     // out of time, a cancelled job may not have left the deblurrer yet. Dispose when it has.
     if (this.running > 0) {
@@ -353,17 +347,6 @@ export class DeblurWorker {
     } catch {
       // A log hook must never break a job.
     }
-  }
-
-  private getDeblurrer(): Promise<Deblurrer> {
-    if (!this.deblurrer) {
-      const created = createDeblurrer(this.create);
-      this.deblurrer = created;
-      created.catch(() => {
-        if (this.deblurrer === created) this.deblurrer = undefined;
-      });
-    }
-    return this.deblurrer;
   }
 
   private async process(job: Job<DeblurJobData, DeblurJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<DeblurJobResult> {
@@ -389,29 +372,7 @@ export class DeblurWorker {
         throw new OutputExistsError(`"${data.output}" already exists: enqueue with overwrite: true (--overwrite) or choose another output`);
       }
       const report = progressReporter(job);
-      report({ phase: 'reading', done: 0, total: 0 }, true);
-      const bytes = await this.storage.read(data.input, { maxBytes: this.maxInputBytes });
-      const opened = await openImage(bytes, { limitInputPixels: this.maxPixels });
-      let kernel: KernelChoice | undefined;
-      if (typeof data.kernel === 'object') kernel = validateKernel(data.kernel, 'the job\'s kernel', opened);
-      else kernel = data.kernel;
-      const deblurrer = await this.getDeblurrer();
-      let used = 'none';
-      const restored = await deblur(opened.image, {
-        deblurrer,
-        ...(signal ? { signal } : {}),
-        ...(kernel !== undefined ? { kernel } : {}),
-        ...(data.network !== undefined ? { network: data.network } : {}),
-        ...(data.maxKernelSize !== undefined ? { estimation: { maxSize: data.maxKernelSize } } : {}),
-        ...(data.tileSize !== undefined ? { tileSize: data.tileSize } : {}),
-        ...(data.overlap !== undefined ? { overlap: data.overlap } : {}),
-        onKernel: (k) => {
-          used = describeKernelUsed(k);
-        },
-        onProgress: ({ done, total, stage }) => report({ phase: 'deblurring', done, total, ...(stage ? { stage } : {}) }),
-      });
-      report({ phase: 'encoding', done: 0, total: 0 }, true);
-      const body = await encodeImage(restored, format, { metadata: opened.metadata, ...(data.quality !== undefined ? { quality: data.quality } : {}) });
+      const { opened, body, kernel } = await this.restore(data, format, report, signal);
       if (signal?.aborted) throw new WaitingError();
       report({ phase: 'writing', done: 0, total: 0 }, true);
       await this.storage.write(data.output, body, { owner: jobId });
@@ -424,22 +385,61 @@ export class DeblurWorker {
         width: opened.width,
         height: opened.height,
         bytes: body.length,
-        kernel: used,
+        kernel,
         durationMs: Date.now() - started,
         worker: this.id,
         reused: false,
       };
     } catch (err) {
-      if (this.releasing && (signal?.aborted || err instanceof WaitingError)) {
-        // Shutdown ran out of time: hand the job back untouched, without spending an attempt.
-        await job.moveToWait(token);
-        this.emit({ type: 'released', jobId });
-        throw new WaitingError();
-      }
-      if (err instanceof UnrecoverableError || err instanceof WaitingError) throw err;
-      if (isPermanent(err)) throw new UnrecoverableError(encodeFailure(err));
-      throw new Error(encodeFailure(err));
+      throw await this.failure(job, token, jobId, signal, err);
     }
+  }
+
+  /** Reads the job's photo, deblurs it with core's pipeline and encodes it: the bytes to write. */
+  private async restore(
+    data: DeblurJobData,
+    format: OutputFormat,
+    report: (p: DeblurJobProgress, force?: boolean) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<{ opened: OpenedImage; body: Buffer; kernel: string }> {
+    report({ phase: 'reading', done: 0, total: 0 }, true);
+    const bytes = await this.storage.read(data.input, { maxBytes: this.maxInputBytes });
+    const opened = await openImage(bytes, { limitInputPixels: this.maxPixels });
+    const kernel = typeof data.kernel === 'object' ? validateKernel(data.kernel, 'the job\'s kernel', opened) : data.kernel;
+    const deblurrer = await this.deblurrer.get();
+    let used = 'none';
+    const restored = await deblur(opened.image, {
+      deblurrer,
+      signal,
+      kernel,
+      network: data.network,
+      ...(data.maxKernelSize !== undefined ? { estimation: { maxSize: data.maxKernelSize } } : {}),
+      tileSize: data.tileSize,
+      overlap: data.overlap,
+      onKernel: (k) => {
+        used = describeKernelUsed(k);
+      },
+      onProgress: ({ done, total, stage }) => report({ phase: 'deblurring', done, total, ...(stage ? { stage } : {}) }),
+    });
+    report({ phase: 'encoding', done: 0, total: 0 }, true);
+    const body = await encodeImage(restored, format, { metadata: opened.metadata, quality: data.quality });
+    return { opened, body, kernel: used };
+  }
+
+  /**
+   * What a failed job throws to BullMQ: handed back untouched when shutdown ran out of time;
+   * failed at once (UnrecoverableError) when retrying cannot help; else an error to retry.
+   */
+  private async failure(job: Job<DeblurJobData, DeblurJobResult>, token: string | undefined, jobId: string, signal: AbortSignal | undefined, err: unknown): Promise<Error> {
+    if (this.releasing && (signal?.aborted || err instanceof WaitingError)) {
+      // Shutdown ran out of time: hand the job back untouched, without spending an attempt.
+      await job.moveToWait(token);
+      this.emit({ type: 'released', jobId });
+      return new WaitingError();
+    }
+    if (err instanceof UnrecoverableError || err instanceof WaitingError) return err;
+    if (isPermanent(err)) return new UnrecoverableError(encodeFailure(err));
+    return new Error(encodeFailure(err));
   }
 
   /** A retried job whose earlier attempt wrote the output (and died before completing). */

@@ -1,4 +1,7 @@
 import { InvalidImageError, InvalidKernelError, StorageError } from '@sgenet/core';
+import { deblurUpload } from '@sgenet/express';
+import { deblur, encodeImage } from '@sgenet/sharp';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 import { checkJobData, decodeFailure, encodeFailure, formatOfLocation } from '../src/job.js';
@@ -57,5 +60,40 @@ describe('Redis URLs', () => {
   });
   it.each(['http://x', 'localhost:6379', 'redis://h/abc'])('refuses %s', (url) => {
     expect(() => redisUrlOptions(url)).toThrow(/Redis URL/);
+  });
+});
+
+describe('one set of checks: a job refuses a bad value as the sharp plugin and the middleware do', () => {
+  /** The error a call throws (or its promise rejects with), as code and message. */
+  async function refusal(call: () => unknown): Promise<{ code: string; message: string }> {
+    try {
+      await call();
+    } catch (err) {
+      const { code, message } = err as { code: string; message: string };
+      return { code, message };
+    }
+    throw new Error('expected a refusal');
+  }
+  const job = (extra: object) => () => checkJobData({ input: 'a.png', output: 'b.png', ...extra });
+  const image = () => sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } });
+
+  it('format: the job\'s and encodeImage\'s, from core\'s OUTPUT_FORMATS', async () => {
+    const fromJob = await refusal(job({ format: 'gif' }));
+    expect(fromJob).toEqual({ code: 'ERR_SGENET_INVALID_OPTION', message: `Expected one of 'png', 'jpeg', 'webp' for format but received "gif" of type string` });
+    expect(await refusal(() => encodeImage(image(), 'gif' as never))).toEqual(fromJob);
+  });
+
+  it.each([{ quality: 0 }, { quality: 1.5 }])('%j: the job, encodeImage and the middleware', async (bad) => {
+    const fromJob = await refusal(job(bad));
+    expect(fromJob.code).toBe('ERR_SGENET_INVALID_OPTION');
+    expect(await refusal(() => encodeImage(image(), 'png', bad))).toEqual(fromJob);
+    expect(await refusal(() => deblurUpload(bad))).toEqual(fromJob);
+  });
+
+  it.each([{ tileSize: 32 }, { tileSize: 9000 }, { overlap: -1 }, { overlap: 2000 }])('%j: the job, the sharp plugin and the middleware', async (bad) => {
+    const fromJob = await refusal(job(bad));
+    expect(fromJob.code).toBe('ERR_SGENET_INVALID_OPTION');
+    expect(await refusal(() => deblur(image(), bad))).toEqual(fromJob);
+    expect(await refusal(() => deblurUpload(bad))).toEqual(fromJob);
   });
 });
