@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 
-import { CONFIDENT_KERNEL, minTileSizeFor } from '@sgenet/core';
+import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, TILE_SIZE_RANGE } from '@sgenet/core';
+import type { OutputFormat } from '@sgenet/core';
+import { QUEUE_NAME_PATTERN } from '@sgenet/queue';
 
 import { EXIT } from './exit-codes.js';
 
-export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const BACKENDS = ['ort', 'tfjs'] as const;
 export type BackendFlag = (typeof BACKENDS)[number];
 
@@ -158,56 +158,58 @@ Exit status:
 function intFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isInteger(v) || v < min || v > max) {
+  if (!/^\d+$/.test(raw) || !isIntegerInRange(v, min, max)) {
     throw new UsageError(`--${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return v;
 }
 
+/** A flag from an allowed-value table (core's, for --format); `jpg` is `jpeg`. */
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
   if (raw === undefined) return undefined;
   const v = raw.toLowerCase() === 'jpg' ? 'jpeg' : raw.toLowerCase();
-  if (!(allowed as readonly string[]).includes(v)) {
+  if (!isOneOf(allowed, v)) {
     throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   }
-  return v as T;
+  return v;
 }
+
+/** The flags every command is parsed with (each command then refuses those it does not take). */
+const FLAGS = {
+  output: { type: 'string', short: 'o' },
+  'out-dir': { type: 'string', short: 'd' },
+  backend: { type: 'string', short: 'b' },
+  model: { type: 'string', short: 'm' },
+  tile: { type: 'string', short: 't' },
+  overlap: { type: 'string' },
+  format: { type: 'string', short: 'f' },
+  kernel: { type: 'string', short: 'k' },
+  network: { type: 'boolean' },
+  'no-network': { type: 'boolean' },
+  json: { type: 'boolean', default: false },
+  'max-size': { type: 'string' },
+  redis: { type: 'string' },
+  queue: { type: 'string' },
+  root: { type: 'string' },
+  concurrency: { type: 'string' },
+  threads: { type: 'string' },
+  'lock-duration': { type: 'string' },
+  'stalled-interval': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  overwrite: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const;
+
+const QUEUE_FLAGS = ['redis', 'queue', 'root', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout', 'wait', 'overwrite'] as const;
 
 /** Parses and validates argv (without `node` and the script). */
 export function parseCommand(argv: string[]): Command {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        'out-dir': { type: 'string', short: 'd' },
-        backend: { type: 'string', short: 'b' },
-        model: { type: 'string', short: 'm' },
-        tile: { type: 'string', short: 't' },
-        overlap: { type: 'string' },
-        format: { type: 'string', short: 'f' },
-        kernel: { type: 'string', short: 'k' },
-        network: { type: 'boolean' },
-        'no-network': { type: 'boolean' },
-        json: { type: 'boolean', default: false },
-        'max-size': { type: 'string' },
-        redis: { type: 'string' },
-        queue: { type: 'string' },
-        root: { type: 'string' },
-        concurrency: { type: 'string' },
-        threads: { type: 'string' },
-        'lock-duration': { type: 'string' },
-        'stalled-interval': { type: 'string' },
-        'shutdown-timeout': { type: 'string' },
-        wait: { type: 'boolean', default: false },
-        overwrite: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', short: 'q', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: FLAGS });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -219,55 +221,71 @@ export function parseCommand(argv: string[]): Command {
   if (!['deblur', 'kernel', 'worker', 'enqueue'].includes(command)) {
     throw new UsageError(`unknown command "${command}": the commands are "deblur", "kernel", "worker" and "enqueue"`);
   }
-  const queueFlags = ['redis', 'queue', 'root', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout', 'wait', 'overwrite'] as const;
   if (command !== 'worker' && command !== 'enqueue') {
-    for (const flag of queueFlags) {
+    for (const flag of QUEUE_FLAGS) {
       if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is a worker/enqueue option; ${command} does not take it`);
     }
   }
   if (command === 'worker') return parseWorker(values, inputs);
   if (inputs.length === 0) throw new UsageError(`${command} needs at least one input file or folder`);
   if (command === 'enqueue') return parseEnqueue(values, inputs);
-  const maxSize = intFlag('max-size', values['max-size'], 5, 255);
+  const maxSize = maxSizeFlag(values);
+  return command === 'kernel' ? parseKernel(values, inputs, maxSize) : parseDeblur(values, inputs, maxSize);
+}
+
+/** `--max-size`: odd, 5 to 255. */
+function maxSizeFlag(values: Values): number | undefined {
+  const maxSize = intFlag('max-size', values['max-size'] as string | undefined, 5, 255);
   if (maxSize !== undefined && maxSize % 2 === 0) throw new UsageError(`--max-size must be odd, got ${maxSize}`);
-  if (command === 'kernel') {
-    if (values.output !== undefined && values['out-dir'] !== undefined) throw new UsageError('give at most one of -o FILE or --out-dir DIR');
-    for (const flag of ['backend', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network'] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`--${flag} is a deblur option; kernel does not take it`);
-    }
-    return {
-      command: 'kernel',
-      inputs,
-      ...(values.output !== undefined ? { output: values.output } : {}),
-      ...(values['out-dir'] !== undefined ? { outDir: values['out-dir'] } : {}),
-      json: values.json ?? false,
-      ...(maxSize !== undefined ? { maxSize } : {}),
-      quiet: values.quiet ?? false,
-    };
-  }
+  return maxSize;
+}
+
+/** `--network` true, `--no-network` false, neither undefined (both: a usage error). */
+function networkFlag(values: Values): boolean | undefined {
   if (values.network && values['no-network']) throw new UsageError('give at most one of --network and --no-network');
+  return values.network ? true : values['no-network'] ? false : undefined;
+}
+
+function parseKernel(values: Values, inputs: string[], maxSize: number | undefined): KernelCommand {
+  if (values.output !== undefined && values['out-dir'] !== undefined) throw new UsageError('give at most one of -o FILE or --out-dir DIR');
+  for (const flag of ['backend', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is a deblur option; kernel does not take it`);
+  }
+  return {
+    command: 'kernel',
+    inputs,
+    output: values.output as string | undefined,
+    outDir: values['out-dir'] as string | undefined,
+    json: (values.json as boolean | undefined) ?? false,
+    maxSize,
+    quiet: (values.quiet as boolean | undefined) ?? false,
+  };
+}
+
+function parseDeblur(values: Values, inputs: string[], maxSize: number | undefined): DeblurCommand {
+  const network = networkFlag(values);
   if (values.kernel === '') throw new UsageError('--kernel needs auto, none or a PSF file');
   if ((values.output === undefined) === (values['out-dir'] === undefined)) {
     throw new UsageError('give exactly one of -o FILE or --out-dir DIR');
   }
-  const tileSize = intFlag('tile', values.tile, 64, 8192);
-  const overlap = intFlag('overlap', values.overlap, 0, 1024);
+  const tileSize = intFlag('tile', values.tile as string | undefined, ...TILE_SIZE_RANGE);
+  const overlap = intFlag('overlap', values.overlap as string | undefined, ...OVERLAP_RANGE);
   // The tile against the overlap needs the model's size multiple: checkTiling, once it is read.
   return {
     command: 'deblur',
     inputs,
-    ...(values.output !== undefined ? { output: values.output } : {}),
-    ...(values['out-dir'] !== undefined ? { outDir: values['out-dir'] } : {}),
-    ...(values.backend !== undefined ? { backend: oneOf('backend', values.backend, BACKENDS) } : {}),
-    ...(values.model !== undefined ? { model: values.model } : {}),
-    ...(tileSize !== undefined ? { tileSize } : {}),
-    ...(overlap !== undefined ? { overlap } : {}),
-    ...(values.format !== undefined ? { format: oneOf('format', values.format, OUTPUT_FORMATS) } : {}),
-    ...(values.kernel !== undefined ? { kernel: values.kernel } : {}),
-    ...(values.network ? { network: true } : values['no-network'] ? { network: false } : {}),
-    ...(maxSize !== undefined ? { maxSize } : {}),
-    json: values.json ?? false,
-    quiet: values.quiet ?? false,
+    output: values.output as string | undefined,
+    outDir: values['out-dir'] as string | undefined,
+    backend: oneOf('backend', values.backend as string | undefined, BACKENDS),
+    model: values.model as string | undefined,
+    tileSize,
+    overlap,
+    format: oneOf('format', values.format as string | undefined, OUTPUT_FORMATS),
+    kernel: values.kernel as string | undefined,
+    network,
+    maxSize,
+    json: (values.json as boolean | undefined) ?? false,
+    quiet: (values.quiet as boolean | undefined) ?? false,
   };
 }
 
@@ -302,7 +320,7 @@ type Values = Record<string, string | boolean | undefined>;
 
 function queueName(raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(raw)) {
+  if (typeof raw !== 'string' || !QUEUE_NAME_PATTERN.test(raw)) {
     throw new UsageError(`--queue must be 1 to 100 letters, digits, _ . or -, got "${String(raw)}"`);
   }
   return raw;
@@ -319,23 +337,17 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
   for (const flag of ['output', 'out-dir', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'max-size', 'wait', 'overwrite'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is not a worker option (jobs carry their own options)`);
   }
-  const concurrency = intFlag('concurrency', values.concurrency as string | undefined, 1, 64);
-  const threads = intFlag('threads', values.threads as string | undefined, 1, 256);
-  const lockDurationMs = intFlag('lock-duration', values['lock-duration'] as string | undefined, 1000, 600_000);
-  const stalledIntervalMs = intFlag('stalled-interval', values['stalled-interval'] as string | undefined, 500, 600_000);
-  const shutdownTimeoutMs = intFlag('shutdown-timeout', values['shutdown-timeout'] as string | undefined, 0, 3_600_000);
-  const queue = queueName(values.queue);
   return {
     command: 'worker',
+    concurrency: intFlag('concurrency', values.concurrency as string | undefined, 1, 64),
+    threads: intFlag('threads', values.threads as string | undefined, 1, 256),
+    lockDurationMs: intFlag('lock-duration', values['lock-duration'] as string | undefined, 1000, 600_000),
+    stalledIntervalMs: intFlag('stalled-interval', values['stalled-interval'] as string | undefined, 500, 600_000),
+    shutdownTimeoutMs: intFlag('shutdown-timeout', values['shutdown-timeout'] as string | undefined, 0, 3_600_000),
+    queue: queueName(values.queue),
     redis: redisFlag(values.redis, 'worker'),
-    ...(queue !== undefined ? { queue } : {}),
     root: (values.root as string | undefined) ?? '.',
-    ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(threads !== undefined ? { threads } : {}),
-    ...(values.backend !== undefined ? { backend: oneOf('backend', values.backend as string, BACKENDS) } : {}),
-    ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
-    ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
-    ...(shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs } : {}),
+    backend: oneOf('backend', values.backend as string | undefined, BACKENDS),
     quiet: (values.quiet as boolean | undefined) ?? false,
   };
 }
@@ -347,22 +359,21 @@ function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
     }
   }
   if (typeof values['out-dir'] !== 'string') throw new UsageError('enqueue needs --out-dir DIR (inside --root)');
-  if (values.network && values['no-network']) throw new UsageError('give at most one of --network and --no-network');
+  const network = networkFlag(values);
   if (values.kernel === '') throw new UsageError('--kernel needs auto, none or a PSF file');
-  const maxSize = intFlag('max-size', values['max-size'] as string | undefined, 5, 255);
-  if (maxSize !== undefined && maxSize % 2 === 0) throw new UsageError(`--max-size must be odd, got ${maxSize}`);
+  const maxSize = maxSizeFlag(values);
   const queue = queueName(values.queue);
   return {
     command: 'enqueue',
     inputs,
     outDir: values['out-dir'],
     redis: redisFlag(values.redis, 'enqueue'),
-    ...(queue !== undefined ? { queue } : {}),
+    queue,
     root: (values.root as string | undefined) ?? '.',
-    ...(values.format !== undefined ? { format: oneOf('format', values.format as string, OUTPUT_FORMATS) } : {}),
-    ...(values.kernel !== undefined ? { kernel: values.kernel as string } : {}),
-    ...(values.network ? { network: true } : values['no-network'] ? { network: false } : {}),
-    ...(maxSize !== undefined ? { maxSize } : {}),
+    format: oneOf('format', values.format as string | undefined, OUTPUT_FORMATS),
+    kernel: values.kernel as string | undefined,
+    network,
+    maxSize,
     overwrite: (values.overwrite as boolean | undefined) ?? false,
     wait: (values.wait as boolean | undefined) ?? false,
     quiet: (values.quiet as boolean | undefined) ?? false,

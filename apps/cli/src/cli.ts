@@ -88,10 +88,10 @@ async function runJob(
   if (psf) kernel = validateKernel(psf, cmd.kernel!, opened);
   const restored = await deblur(opened.image, {
     deblurrer,
-    ...(cmd.tileSize !== undefined ? { tileSize: cmd.tileSize } : {}),
-    ...(cmd.overlap !== undefined ? { overlap: cmd.overlap } : {}),
-    ...(kernel !== undefined ? { kernel } : {}),
-    ...(cmd.network !== undefined ? { network: cmd.network } : {}),
+    tileSize: cmd.tileSize,
+    overlap: cmd.overlap,
+    kernel,
+    network: cmd.network,
     ...(cmd.maxSize !== undefined ? { estimation: { maxSize: cmd.maxSize } } : {}),
     onKernel: (used) => {
       found.used = used;
@@ -128,7 +128,7 @@ async function prepareModel(cmd: DeblurCommand): Promise<PreparedModel> {
     defaultTileSize = backend.preferredTileSize ?? DEFAULT_TILE_SIZE;
   }
   checkTiling(cmd, multiple, defaultTileSize);
-  return { bytes, ...(backend ? { backend } : {}) };
+  return { bytes, backend };
 }
 
 async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
@@ -169,35 +169,48 @@ async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
 
   let deblurrer: Deblurrer;
   try {
-    const model = prepared.bytes ?? cmd.model;
-    deblurrer = await createDeblurrer({ backend: prepared.backend ?? cmd.backend ?? 'auto', ...(model !== undefined ? { model } : {}) });
+    deblurrer = await createDeblurrer({ backend: prepared.backend ?? cmd.backend ?? 'auto', model: prepared.bytes ?? cmd.model });
   } catch (err) {
     io.stderr.write(`sgenet: cannot load the model: ${reasonOf(err)}\n`);
     return EXIT.failed;
   }
-  const bar = new ProgressBar(io.stderr, !cmd.quiet);
   try {
-    for (const job of planned.jobs) {
-      const found: { used?: KernelUsed } = {};
-      try {
-        await runJob(job, deblurrer, bar, cmd, psf, found);
-        bar.clear();
-        report({ input: job.input, output: job.output, kernel: found.used ? kernelReport(found.used) : null, error: null });
-        if (!cmd.quiet && !cmd.json) {
-          io.stderr.write(`${job.input}: ${describeFinding(found.used)}\n`);
-          io.stdout.write(`${job.input} -> ${job.output}\n`);
-        }
-      } catch (err) {
-        bar.clear();
-        failed += 1;
-        io.stderr.write(`sgenet: ${job.input}: ${reasonOf(err)}\n`);
-        report({ input: job.input, output: null, kernel: found.used ? kernelReport(found.used) : null, error: errorReport(err) });
-      }
-    }
+    failed += await deblurEach(planned.jobs, deblurrer, cmd, psf, io, report);
   } finally {
     await deblurrer.dispose();
   }
   return failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** Restores the photos one after the other, saying what was found in each; resolves with the failures. */
+async function deblurEach(
+  jobs: Job[],
+  deblurrer: Deblurrer,
+  cmd: DeblurCommand,
+  psf: BlurKernel | undefined,
+  io: CliIO,
+  report: (line: DeblurReport) => void,
+): Promise<number> {
+  let failed = 0;
+  const bar = new ProgressBar(io.stderr, !cmd.quiet);
+  for (const job of jobs) {
+    const found: { used?: KernelUsed } = {};
+    try {
+      await runJob(job, deblurrer, bar, cmd, psf, found);
+      bar.clear();
+      report({ input: job.input, output: job.output, kernel: found.used ? kernelReport(found.used) : null, error: null });
+      if (!cmd.quiet && !cmd.json) {
+        io.stderr.write(`${job.input}: ${describeFinding(found.used)}\n`);
+        io.stdout.write(`${job.input} -> ${job.output}\n`);
+      }
+    } catch (err) {
+      bar.clear();
+      failed += 1;
+      io.stderr.write(`sgenet: ${job.input}: ${reasonOf(err)}\n`);
+      report({ input: job.input, output: null, kernel: found.used ? kernelReport(found.used) : null, error: errorReport(err) });
+    }
+  }
+  return failed;
 }
 
 async function readPhoto(file: string): Promise<RawImage> {
@@ -219,7 +232,7 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
     try {
       const photo = await readPhoto(file);
       const estimate = await estimateKernel(photo, {
-        ...(cmd.maxSize !== undefined ? { maxSize: cmd.maxSize } : {}),
+        maxSize: cmd.maxSize,
         onProgress: ({ done, total }) => bar.update(file, done, total, 'kernel'),
       });
       bar.clear();

@@ -4,12 +4,21 @@
 import { kernelToJson } from '@sgenet/core';
 import type { BlurKernel } from '@sgenet/core';
 import { createDeblurQueue, createDeblurWorker, fileStorage, redisUrlOptions, WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS } from '@sgenet/queue';
-import type { DeblurJobData, DeblurJobResult, DeblurWorkerClosed } from '@sgenet/queue';
+import type {
+  DeblurJobData,
+  DeblurJobResult,
+  DeblurQueue,
+  DeblurWorker,
+  DeblurWorkerClosed,
+  DeblurWorkerEvent,
+  FileStorage,
+} from '@sgenet/queue';
 
 import type { EnqueueCommand, WorkerCommand } from './args.js';
 import type { CliIO } from './io.js';
 import { EXIT } from './exit-codes.js';
 import { planJobs } from './inputs.js';
+import type { Job } from './inputs.js';
 import { readKernelFile } from './kernel-files.js';
 import { ProgressBar } from './progress.js';
 import { reasonOf } from './reason.js';
@@ -44,37 +53,53 @@ export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> 
   const worker = createDeblurWorker({
     connection,
     storage,
-    ...(cmd.queue !== undefined ? { name: cmd.queue } : {}),
-    ...(cmd.concurrency !== undefined ? { concurrency: cmd.concurrency } : {}),
-    ...(cmd.backend !== undefined ? { backend: cmd.backend } : {}),
-    ...(cmd.threads !== undefined ? { threads: cmd.threads } : {}),
-    ...(cmd.lockDurationMs !== undefined ? { lockDurationMs: cmd.lockDurationMs } : {}),
-    ...(cmd.stalledIntervalMs !== undefined ? { stalledIntervalMs: cmd.stalledIntervalMs } : {}),
+    name: cmd.queue,
+    concurrency: cmd.concurrency,
+    backend: cmd.backend,
+    threads: cmd.threads,
+    lockDurationMs: cmd.lockDurationMs,
+    stalledIntervalMs: cmd.stalledIntervalMs,
     shutdownTimeoutMs,
-    onEvent: (e) => {
-      switch (e.type) {
-        case 'active':
-          log(`job ${e.jobId} started: ${e.input}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
-          break;
-        case 'completed':
-          log(`job ${e.jobId} done: ${e.result.output} (${(e.result.durationMs / 1000).toFixed(1)} s${e.result.reused ? ', written by an earlier attempt' : ''})`);
-          break;
-        case 'failed':
-          io.stderr.write(`sgenet: job ${e.jobId} failed: ${e.message} [${e.code}]${e.willRetry ? ' (will retry)' : ''}\n`);
-          break;
-        case 'released':
-          log(`job ${e.jobId} handed back to the queue (shutdown)`);
-          break;
-        case 'error':
-          io.stderr.write(`sgenet: worker: ${e.message}\n`);
-          break;
-        case 'unclean-close':
-          // Printed once, from close()'s result (below).
-          break;
-      }
-    },
+    onEvent: workerLog(io, log),
   });
+  return untilStopped(worker, { cmd, io, log, root: storage.root, shutdownTimeoutMs });
+}
 
+/** The worker's events as log lines: progress on stdout (unless --quiet), failures on stderr. */
+function workerLog(io: CliIO, log: (line: string) => void): (e: DeblurWorkerEvent) => void {
+  return (e) => {
+    switch (e.type) {
+      case 'active':
+        log(`job ${e.jobId} started: ${e.input}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
+        break;
+      case 'completed':
+        log(`job ${e.jobId} done: ${e.result.output} (${(e.result.durationMs / 1000).toFixed(1)} s${e.result.reused ? ', written by an earlier attempt' : ''})`);
+        break;
+      case 'failed':
+        io.stderr.write(`sgenet: job ${e.jobId} failed: ${e.message} [${e.code}]${e.willRetry ? ' (will retry)' : ''}\n`);
+        break;
+      case 'released':
+        log(`job ${e.jobId} handed back to the queue (shutdown)`);
+        break;
+      case 'error':
+        io.stderr.write(`sgenet: worker: ${e.message}\n`);
+        break;
+      case 'unclean-close':
+        // Printed once, from close()'s result (untilStopped).
+        break;
+    }
+  };
+}
+
+/**
+ * Resolves with the worker's exit status once a signal has stopped it (or Redis refused it at
+ * start); a second signal exits at once (130).
+ */
+function untilStopped(
+  worker: DeblurWorker,
+  at: { cmd: WorkerCommand; io: CliIO; log: (line: string) => void; root: string; shutdownTimeoutMs: number },
+): Promise<number> {
+  const { cmd, io, log, shutdownTimeoutMs } = at;
   return new Promise<number>((resolve) => {
     let stopping = false;
     const finish = (code: number): void => {
@@ -112,7 +137,7 @@ export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> 
     process.on('SIGINT', stop);
     worker.waitUntilReady().then(
       () => {
-        if (!stopping) log(`worker ${worker.id} waiting for jobs on "${cmd.queue ?? 'sgenet-deblur'}" (root ${storage.root})`);
+        if (!stopping) log(`worker ${worker.id} waiting for jobs on "${cmd.queue ?? 'sgenet-deblur'}" (root ${at.root})`);
       },
       (err: unknown) => {
         if (stopping) return;
@@ -142,7 +167,6 @@ export async function runEnqueue(cmd: EnqueueCommand, io: CliIO): Promise<number
     io.stderr.write(`sgenet: ${reasonOf(err)}\n`);
     return 2;
   }
-  let failed = planned.rejected.length;
   for (const r of planned.rejected) io.stderr.write(`sgenet: ${r.input}: ${r.reason}\n`);
   let kernel: DeblurJobData['kernel'];
   if (cmd.kernel === 'auto' || cmd.kernel === 'none') kernel = cmd.kernel;
@@ -155,16 +179,36 @@ export async function runEnqueue(cmd: EnqueueCommand, io: CliIO): Promise<number
       return 1;
     }
   }
+  const { jobs, failed } = await jobsToQueue(planned.jobs, kernel, cmd, storage, io);
+  const failures = planned.rejected.length + failed;
+  if (jobs.length === 0) return failures > 0 ? 1 : 0;
+  const queue = createDeblurQueue({ connection, name: cmd.queue });
+  try {
+    return (failures + await addJobs(queue, jobs, cmd, io)) > 0 ? 1 : 0;
+  } finally {
+    await queue.close();
+  }
+}
+
+/** The job of each planned photo; an output that exists is skipped (unless --overwrite), with a line. */
+async function jobsToQueue(
+  planned: Job[],
+  kernel: DeblurJobData['kernel'],
+  cmd: EnqueueCommand,
+  storage: FileStorage,
+  io: CliIO,
+): Promise<{ jobs: { input: string; data: DeblurJobData }[]; failed: number }> {
   const jobs: { input: string; data: DeblurJobData }[] = [];
-  for (const job of planned.jobs) {
+  let failed = 0;
+  for (const job of planned) {
     try {
       const data: DeblurJobData = {
         input: storage.locationOf(job.input),
         output: storage.locationOf(job.output),
         format: job.format,
-        ...(kernel !== undefined ? { kernel } : {}),
-        ...(cmd.network !== undefined ? { network: cmd.network } : {}),
-        ...(cmd.maxSize !== undefined ? { maxKernelSize: cmd.maxSize } : {}),
+        kernel,
+        network: cmd.network,
+        maxKernelSize: cmd.maxSize,
         ...(cmd.overwrite ? { overwrite: true } : {}),
       };
       if (!cmd.overwrite && await storage.exists(data.output)) {
@@ -177,48 +221,47 @@ export async function runEnqueue(cmd: EnqueueCommand, io: CliIO): Promise<number
       io.stderr.write(`sgenet: ${job.input}: ${reasonOf(err)}\n`);
     }
   }
-  if (jobs.length === 0) return failed > 0 ? 1 : 0;
+  return { jobs, failed };
+}
 
-  const queue = createDeblurQueue({ connection, ...(cmd.queue !== undefined ? { name: cmd.queue } : {}) });
-  try {
-    const ids: { input: string; id: string }[] = [];
-    for (const job of jobs) {
-      try {
-        ids.push({ input: job.input, id: await queue.add(job.data) });
-      } catch (err) {
-        failed += 1;
-        io.stderr.write(`sgenet: ${job.input}: not queued: ${reasonOf(err)}\n`);
-      }
+/** Queues the jobs; with --wait, follows them with a progress bar. Resolves with the failures. */
+async function addJobs(queue: DeblurQueue, jobs: { input: string; data: DeblurJobData }[], cmd: EnqueueCommand, io: CliIO): Promise<number> {
+  let failed = 0;
+  const ids: { input: string; id: string }[] = [];
+  for (const job of jobs) {
+    try {
+      ids.push({ input: job.input, id: await queue.add(job.data) });
+    } catch (err) {
+      failed += 1;
+      io.stderr.write(`sgenet: ${job.input}: not queued: ${reasonOf(err)}\n`);
     }
-    if (!cmd.wait) {
-      if (!cmd.quiet) for (const { input, id } of ids) io.stdout.write(`${input} -> job ${id}\n`);
-      return failed > 0 ? 1 : 0;
-    }
-    const bar = new ProgressBar(io.stderr, !cmd.quiet);
-    let finished = 0;
-    const draw = (): void => bar.update('queued photos', finished, ids.length, 'jobs');
-    draw();
-    const outcomes = await Promise.allSettled(ids.map(async ({ id }) => {
-      try {
-        return await queue.waitFor(id);
-      } finally {
-        finished += 1;
-        draw();
-      }
-    }));
-    bar.clear();
-    outcomes.forEach((o, i) => {
-      const { input } = ids[i]!;
-      if (o.status === 'fulfilled') {
-        const r: DeblurJobResult = o.value;
-        if (!cmd.quiet) io.stdout.write(`${input} -> ${r.output} (${(r.durationMs / 1000).toFixed(1)} s on ${r.worker})\n`);
-      } else {
-        failed += 1;
-        io.stderr.write(`sgenet: ${input}: ${reasonOf(o.reason)}\n`);
-      }
-    });
-    return failed > 0 ? 1 : 0;
-  } finally {
-    await queue.close();
   }
+  if (!cmd.wait) {
+    if (!cmd.quiet) for (const { input, id } of ids) io.stdout.write(`${input} -> job ${id}\n`);
+    return failed;
+  }
+  const bar = new ProgressBar(io.stderr, !cmd.quiet);
+  let finished = 0;
+  const draw = (): void => bar.update('queued photos', finished, ids.length, 'jobs');
+  draw();
+  const outcomes = await Promise.allSettled(ids.map(async ({ id }) => {
+    try {
+      return await queue.waitFor(id);
+    } finally {
+      finished += 1;
+      draw();
+    }
+  }));
+  bar.clear();
+  outcomes.forEach((o, i) => {
+    const { input } = ids[i]!;
+    if (o.status === 'fulfilled') {
+      const r: DeblurJobResult = o.value;
+      if (!cmd.quiet) io.stdout.write(`${input} -> ${r.output} (${(r.durationMs / 1000).toFixed(1)} s on ${r.worker})\n`);
+    } else {
+      failed += 1;
+      io.stderr.write(`sgenet: ${input}: ${reasonOf(o.reason)}\n`);
+    }
+  });
+  return failed;
 }
