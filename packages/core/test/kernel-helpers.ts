@@ -77,3 +77,44 @@ export function kernelBestShift(a: BlurKernel, b: BlurKernel, radius = 6): { dx:
 export function kernelNcc(a: BlurKernel, b: BlurKernel, radius = 6): number {
   return kernelBestShift(a, b, radius).ncc;
 }
+
+/**
+ * A dead-leaves scene with bright lights (4-10x white) blurred by `kernel` in linear light, then
+ * clipped and gamma-encoded, noise σ = 0.5%: what a shaken night photo's street lights become.
+ */
+export function saturatedScene(kernel: BlurKernel, seed = 6, width = 320, height = 256): RawImage {
+  const base = deadLeaves(width, height, seed);
+  const toLinear = (v: number) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const planes = [0, 1, 2].map((c) => Float64Array.from({ length: width * height }, (_, i) => toLinear(base.data[i * 3 + c]! / 255)));
+  let s = seed * 7919;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let n = 0; n < 16; n++) {
+    const cx = rand() * width, cy = rand() * height, r = 1.5 + 3 * rand(), gain = 4 + 6 * rand();
+    for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(height - 1, Math.ceil(cy + r)); y++) {
+      for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(width - 1, Math.ceil(cx + r)); x++) {
+        if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) for (const p of planes) p[y * width + x] = gain;
+      }
+    }
+  }
+  const hx = (kernel.width - 1) >> 1, hy = (kernel.height - 1) >> 1;
+  const reflect = (i: number, n: number) => { const p = 2 * (n - 1); let m = i % p; if (m < 0) m += p; return m < n ? m : p - m; };
+  const data = new Uint8Array(width * height * 3);
+  for (let c = 0; c < 3; c++) {
+    const p = planes[c]!;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let acc = 0;
+        for (let j = 0; j < kernel.height; j++) {
+          for (let i = 0; i < kernel.width; i++) {
+            const w = kernel.data[j * kernel.width + i]!;
+            if (w > 0) acc += w * p[reflect(y - (j - hy), height) * width + reflect(x - (i - hx), width)]!;
+          }
+        }
+        const v = Math.min(1, acc); // the sensor clips
+        const encoded = v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055;
+        data[(y * width + x) * 3 + c] = Math.round(255 * Math.min(1, Math.max(0, encoded + 0.005 * (rand() + rand() + rand() - 1.5) * 2)));
+      }
+    }
+  }
+  return { data, width, height, channels: 3 };
+}

@@ -7,7 +7,7 @@ import { centreKernel, centreOfMass, cleanupKernel, resizeKernel, supportMidpoin
 import { kernelFromGrey, kernelToGrey, kernelToJson, parseKernelJson, validateKernel } from '../src/kernel/kernel-file.js';
 import { deadLeaves } from '../src/synthetic/index.js';
 import type { Progress } from '../src/types.js';
-import { kernelBestShift, kernelNcc, polylineKernel, shakenScene, TEST_KERNELS } from './kernel-helpers.js';
+import { kernelBestShift, kernelNcc, polylineKernel, saturatedScene, shakenScene, TEST_KERNELS } from './kernel-helpers.js';
 
 describe('estimateKernel on project-made scenes (planted kernels)', () => {
   it('recovers at least 6 of 8 kernel shapes with NCC ≥ 0.9 after the best shift', async () => {
@@ -79,6 +79,13 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
       // Nothing in these photos is evidence of blur.
       expect(estimate.identity, name).toBe(true);
     }
+  });
+
+  it('finds the kernel of a scene whose clipped lights were smeared by it (lights do not flip it to the identity)', async () => {
+    const kernel = TEST_KERNELS[2]!.kernel; // a 19 px camera path
+    const estimate = await estimateKernel(saturatedScene(kernel));
+    expect(estimate.identity).toBe(false);
+    expect(kernelNcc(estimate.kernel, kernel)).toBeGreaterThanOrEqual(0.7);
   });
 
   it('is deterministic', async () => {
