@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'bullmq';
 
-import { invalidOption, isPlainObject } from '@sgenet/core';
+import { invalidOption, isIntegerInRange, isPlainObject } from '@sgenet/core';
 
 /**
  * Queue names: 1 to 100 letters, digits, `_`, `.` or `-`. They become Redis keys, so they stay
@@ -36,7 +36,7 @@ export function checkConnection(connection: unknown): ConnectionOptions {
   if (isPlainObject(connection)) {
     const { host, port, url } = connection;
     if (host !== undefined && typeof host !== 'string') throw invalidOption('connection.host', 'a host name', host);
-    if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536)) {
+    if (port !== undefined && !isIntegerInRange(port, 1, 65535)) {
       throw invalidOption('connection.port', 'an integer between 1 and 65535', port);
     }
     if (url !== undefined) redisUrlOptions(url);
