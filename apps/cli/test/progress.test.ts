@@ -22,7 +22,8 @@ describe('shortenMiddle', () => {
   it('fits, keeps the start, and keeps the extension whenever there is room for it', () => {
     const names = fc.tuple(fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme-ascii' }), fc.constantFrom('.png', '.jpg', '.jpeg', '.tiff', ''));
     fc.assert(fc.property(names, fc.integer({ min: 0, max: 60 }), ([stem, ext], max) => {
-      const name = stem.replace(/\./g, '_') + ext;
+      // No dot or separator in the stem: `ext` is then the name's extension (in "a/.jpeg", ".jpeg" is a dotfile).
+      const name = stem.replace(/[./\\]/g, '_') + ext;
       const out = shortenMiddle(name, max);
       expect(Array.from(out).length).toBeLessThanOrEqual(Math.max(max, 0));
       if (name.length <= max) {
