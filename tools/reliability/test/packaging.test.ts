@@ -121,7 +121,7 @@ console.log(JSON.stringify({ backend: deblurrer.backend, model: deblurrer.model.
 
   it('resolves every public entry point (exports maps) and its types', async () => {
     const out = await script('imports.mjs', `
-const names = ['@sgenet/core', '@sgenet/core/fft', '@sgenet/ort-backend', '@sgenet/tfjs-backend', '@sgenet/sharp', '@sgenet/express', '@sgenet/queue', '@sgenet/queue/testing', '@sgenet/cli'];
+const names = ['@sgenet/core', '@sgenet/core/fft', '@sgenet/core/synthetic', '@sgenet/ort-backend', '@sgenet/tfjs-backend', '@sgenet/sharp', '@sgenet/express', '@sgenet/queue', '@sgenet/queue/testing', '@sgenet/cli'];
 const out = {};
 for (const n of names) out[n] = Object.keys(await import(n)).length;
 console.log(JSON.stringify(out));
@@ -131,11 +131,13 @@ console.log(JSON.stringify(out));
     await writeFile(join(project, 'types.ts'), `
 import { createDeblurrer, type DeblurOptions } from '@sgenet/core';
 import { Spectrum } from '@sgenet/core/fft';
+import { testChart, type TrajectoryOptions } from '@sgenet/core/synthetic';
 import { deblur } from '@sgenet/sharp';
 import { createDeblurQueue, type DeblurJobResult } from '@sgenet/queue';
 import { startRedis } from '@sgenet/queue/testing';
 const options: DeblurOptions = { kernel: 'auto' };
-export const used = [createDeblurrer, Spectrum, deblur, createDeblurQueue, startRedis, options] as const;
+const path: TrajectoryOptions = { length: 9 };
+export const used = [createDeblurrer, Spectrum, testChart, path, deblur, createDeblurQueue, startRedis, options] as const;
 export type R = DeblurJobResult['output'];
 `);
     await writeFile(join(project, 'tsconfig.json'), JSON.stringify({
