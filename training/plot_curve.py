@@ -2,14 +2,17 @@
 series against CPU hours of training, with the step count on the points.
 
     python training/plot_curve.py training/runs/sgenet-s-sigma/curve.jsonl \
-        training/results/learning-curve-sgenet-s-sigma.png
+        training/results/learning-curve-sgenet-s-sigma.png \
+        --ref "hyper-Laplacian, true kernel=28.87" --ref "hyper-Laplacian, perturbed kernel=27.23"
+
+``--ref LABEL=dB`` draws a dashed reference line (a baseline measured on the same windows).
 
 Drawn with Pillow alone (no plotting library in training/requirements.txt).
 """
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -31,9 +34,10 @@ def read_curve(path: str | Path) -> list[dict]:
     return points
 
 
-def plot(points: list[dict], out: str | Path, title: str) -> None:
+def plot(points: list[dict], out: str | Path, title: str, refs: dict[str, float] | None = None) -> None:
+    refs = refs or {}
     hours = [p["train_minutes"] / 60 for p in points]
-    values = [p[k] for p in points for k in SERIES if k in p]
+    values = [p[k] for p in points for k in SERIES if k in p] + list(refs.values())
     lo, hi = min(values) - 0.5, max(values) + 0.5
     x_max = max(max(hours), 1e-3)
     img = Image.new("RGB", (W, H), "white")
@@ -58,14 +62,27 @@ def plot(points: list[dict], out: str | Path, title: str) -> None:
             d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
         d.line([W - RIGHT + 15, TOP + 10 + 20 * row, W - RIGHT + 35, TOP + 10 + 20 * row], fill=colour, width=3)
         d.text((W - RIGHT + 40, TOP + 4 + 20 * row), label, fill="black")
+    for row, (label, v) in enumerate(refs.items(), start=len(SERIES)):
+        for x in range(LEFT, W - RIGHT, 12):
+            d.line([x, py(v), min(x + 6, W - RIGHT), py(v)], fill=(90, 90, 90), width=1)
+        d.text((LEFT + 4, py(v) - 12), f"{label} {v:.2f}", fill=(90, 90, 90))
     d.text((W - RIGHT + 15, TOP + 20 * len(SERIES) + 20), f"last: step {points[-1]['step']}", fill="black")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     img.save(out)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        raise SystemExit(__doc__)
-    curve = read_curve(sys.argv[1])
-    plot(curve, sys.argv[2], f"{Path(sys.argv[1]).parent.name}: validation PSNR (8 Kodak windows, 1% noise)")
-    print(f"{len(curve)} points -> {sys.argv[2]}")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("curve")
+    ap.add_argument("out")
+    ap.add_argument("--ref", action="append", default=[], metavar="LABEL=dB")
+    args = ap.parse_args()
+    refs = {}
+    for r in args.ref:
+        label, _, value = r.rpartition("=")
+        if not label:
+            ap.error(f"--ref {r!r}: expected LABEL=dB")
+        refs[label] = float(value)
+    curve = read_curve(args.curve)
+    plot(curve, args.out, f"{Path(args.curve).stem}: validation PSNR (8 Kodak windows, 1% noise)", refs)
+    print(f"{len(curve)} points -> {args.out}")
