@@ -149,6 +149,8 @@ def train(args) -> dict:
     if args.bank:
         sampler = BankPairSampler(args.bank, args.crop, seed=args.seed)
     elif args.task == "prior":
+        # --p-jpeg and --p-nonuniform apply (defaults 0.2 and 0.2, as for the blur task); the blur
+        # task's --blur-lengths, --inertia and --p-sharp do not (prior_data.py has its own ranges).
         sampler = PriorSampler(args.data, args.crop, seed=args.seed, p_jpeg=args.p_jpeg,
                                p_nonuniform=args.p_nonuniform)
     else:
@@ -224,13 +226,14 @@ def train(args) -> dict:
     window_loss, window_t, window_n, window_cons = 0.0, 0.0, 0, 0.0
     model.train()
     while elapsed < args.minutes * 60 and (not args.max_steps or step < args.max_steps):
+        if elapsed >= next_val:
+            # Before t0: validation is not training time (it must not eat the budget or move the schedule).
+            validate()
+            next_val = elapsed + args.val_minutes * 60
         t0 = time.time()
         lr = lr_at(args, elapsed, step, *origin)
         for g in opt.param_groups:
             g["lr"] = lr
-        if elapsed >= next_val:
-            validate()
-            next_val = elapsed + args.val_minutes * 60
         if args.task == "prior":
             blurry, sigma, sharp = sampler.batch(args.batch)
         else:

@@ -85,20 +85,23 @@ class PriorSampler:
     def deconvolution_sample(self) -> tuple[np.ndarray, float, np.ndarray]:
         rng, c = self.rng, self.crop
         k = self._kernel()
-        ks = k.shape[0]
+        # Mild spatial variation: the same shake, slightly rescaled, on part of the crop. Drawn first,
+        # so the crop's margin covers the wider of the two kernels (no reflected border in the input).
+        k2 = perturb(k, rng, "scale")[0] if rng.random() < self.p_nonuniform else None
+        ks = max(k.shape[0], 0 if k2 is None else k2.shape[0])
         region = self._region(c + ks - 1)
-        # a. blur, in linear light for part of the data, with pushed exposure for part of it.
-        linear = rng.random() < self.p_linear or rng.random() < self.p_clip
+        # a. blur in linear light for part of the data; clipped highlights (exposure pushed, then
+        # clipped by the sensor) always in linear light.
+        clip = rng.random() < self.p_clip
+        linear = clip or rng.random() < self.p_linear
         scene = srgb_to_linear(region) if linear else region
-        if rng.random() < self.p_clip:
+        if clip:
             scene = scene * float(rng.uniform(1.3, 3.0))
         encode = (lambda v: linear_to_srgb(v)) if linear else (lambda v: np.clip(v, 0, 1))
         r = ks // 2
         sharp = encode(scene[r:r + c, r:r + c]).astype(np.float32)
         blurred = convolve(scene, k)[r:r + c, r:r + c]
-        if rng.random() < self.p_nonuniform:
-            # Mild spatial variation: the same shake, slightly rescaled and shifted, on part of the crop.
-            k2, _ = perturb(k, rng, "scale")
+        if k2 is not None:
             other = convolve(scene, k2)[r:r + c, r:r + c]
             m = smooth_mask(rng, c, c)
             blurred = m * blurred + (1 - m) * other

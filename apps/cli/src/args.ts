@@ -135,8 +135,8 @@ Options:
       --threads N       worker: backend threads, 1-256 (default all cores; 1 when several workers share a host)
       --lock-duration MS      worker: a dead worker's job is taken over after this, 1000-600000 (default 30000)
       --stalled-interval MS   worker: how often to look for such jobs, 500-600000 (default 30000)
-      --shutdown-timeout MS   worker: on SIGTERM, exit within this: the job gets 3/4 of it (at most MS-5000),
-                              then is handed back (default 30000)
+      --shutdown-timeout MS   worker: on SIGTERM, exit within this: the job gets all of it but the last
+                              quarter (that quarter at most 5000), then is handed back (default 30000)
       --wait            enqueue: wait for the jobs, with a progress bar; exit 1 if any failed
       --overwrite       enqueue: replace existing outputs (default: skip them, with a message)
   -q, --quiet           no progress bar and no per-file lines (errors still print)

@@ -22,6 +22,7 @@ export function checkOptionNames(options: Record<string, unknown>, known: readon
   }
 }
 
+/** Whether `v` is an integer in [`min`, `max`] (the test behind {@link integerOption}). */
 export function isIntegerInRange(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
@@ -49,6 +50,7 @@ export function integerOption(
   return value;
 }
 
+/** Validates an optional callback option: `undefined` passes through; anything but a function throws. */
 export function functionOption<T extends (...args: never[]) => unknown>(
   name: string,
   value: unknown,
@@ -58,6 +60,7 @@ export function functionOption<T extends (...args: never[]) => unknown>(
   return value as T;
 }
 
+/** Validates an optional `AbortSignal` option: `undefined` passes through; anything else must be one. */
 export function signalOption(name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof AbortSignal)) throw invalidOption(name, 'an AbortSignal', value);
@@ -73,6 +76,10 @@ export function numberOption(name: string, value: unknown, min: number, max: num
   return value;
 }
 
+/**
+ * Validates an optional boolean option: `undefined` (not given) gives `fallback`; anything but a
+ * boolean throws `InvalidOptionError` naming the option.
+ */
 export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value);

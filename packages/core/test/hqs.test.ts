@@ -31,10 +31,12 @@ describe('hqsDataStep', () => {
     expect(hqsFieldSize(23, 17, 9)).toEqual({ width: 40, height: nextFftSize(17 + 17) });
   });
 
-  it('rejects a non-positive alpha and mismatched planes', () => {
+  it('rejects a non-positive alpha and mismatched planes with ERR_SGENET_INVALID_OPTION', () => {
     const k = { width: 1, height: 1, data: Float32Array.of(1) };
-    expect(() => hqsDataStep(y, w, h, k, 0)).toThrow(RangeError);
-    expect(() => hqsDataStep(y, w, h, k, Number.NaN)).toThrow(RangeError);
-    expect(() => hqsDataStep(y, w, h + 1, k, 0.1)).toThrow(RangeError);
+    const code = { code: 'ERR_SGENET_INVALID_OPTION' };
+    expect(() => hqsDataStep(y, w, h, k, 0)).toThrow(expect.objectContaining(code));
+    expect(() => hqsDataStep(y, w, h, k, Number.NaN)).toThrow(expect.objectContaining(code));
+    expect(() => hqsDataStep(y, w, h + 1, k, 0.1)).toThrow(expect.objectContaining(code));
+    expect(() => hqsDataStep(y, w, h, k, 0.1, new Float64Array(3))).toThrow(expect.objectContaining(code));
   });
 });

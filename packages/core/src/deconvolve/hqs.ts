@@ -16,6 +16,7 @@ import { periodicExtend } from '../fft/periodic.js';
 import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../fft/real.js';
 import type { BlurKernel } from '../types.js';
+import { invalidOption } from '../validate.js';
 
 /** The FFT field of a `w` x `h` plane deconvolved with a kernel of side `kernelSide` (as deconvolve/tile.ts). */
 export function hqsFieldSize(w: number, h: number, kernelSide: number): { width: number; height: number } {
@@ -25,13 +26,15 @@ export function hqsFieldSize(w: number, h: number, kernelSide: number): { width:
 
 /**
  * One HQS data step on a `w` x `h` plane `y` (row-major), for `kernel` and the coupling weight
- * `alpha` > 0; `z` (same size) defaults to `y`. Returns the `w` x `h` solution.
+ * `alpha` > 0; `z` (same size) defaults to `y`. Returns the `w` x `h` solution. A bad `alpha` or a
+ * plane of the wrong length throws `InvalidOptionError` (`ERR_SGENET_INVALID_OPTION`).
  */
 export function hqsDataStep(
   y: ArrayLike<number>, w: number, h: number, kernel: BlurKernel, alpha: number, z: ArrayLike<number> = y,
 ): Float64Array {
-  if (!(alpha > 0) || !Number.isFinite(alpha)) throw new RangeError(`alpha must be a finite number > 0, got ${alpha}`);
-  if (y.length !== w * h || z.length !== w * h) throw new RangeError(`planes must hold ${w} x ${h} samples`);
+  if (!(alpha > 0) || !Number.isFinite(alpha)) throw invalidOption('alpha', 'a finite number > 0', alpha);
+  if (y.length !== w * h) throw invalidOption('y', `a plane of ${w} x ${h} = ${w * h} samples`, `${y.length} samples`);
+  if (z.length !== w * h) throw invalidOption('z', `a plane of ${w} x ${h} = ${w * h} samples`, `${z.length} samples`);
   const field = hqsFieldSize(w, h, Math.max(kernel.width, kernel.height));
   const otf = kernelSpectrum(kernel.data, kernel.width, kernel.height, field.width, field.height);
   // 1. conj(K)·F(y), the data term (computed once per plane).
