@@ -114,12 +114,9 @@ function untilStopped(
         return;
       }
       io.stderr.write(`sgenet: worker did not close cleanly: ${closed.message} [${closed.code}]\n`);
+      // The bin (bin/sgenet.js) exits promptly on this status: BullMQ and ioredis may still hold
+      // one-shot timers for seconds. Not here, so main() stays callable in process.
       finish(code);
-      // Without its connections the worker has nothing left to do, but BullMQ and ioredis may
-      // still hold one-shot timers for seconds (a blocking read's timeout, a socket's destroy
-      // delay) while the process manager's grace period runs: exit once main() has returned.
-      // unref(): a process with nothing left exits by itself first, with the same status.
-      setTimeout(() => process.exit(code), 100).unref();
     };
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) {
