@@ -6,6 +6,10 @@
 Contract: input ``blurry`` float32 [1,3,H,W] RGB in [0,1] (H, W dynamic multiples of 8), output
 ``restored`` of the same shape (not clamped), opset 17, weights inside the file, metadata_props
 filled in, and ONNX Runtime output equal to PyTorch's (max abs diff < 1e-4) on random inputs.
+
+SGENet-σ variants (``sigma_input``) take a second input ``sigma``: float32 [1], the noise level in
+the same [0,1] units, one value for the whole photo (so a tiled photo passes the same σ to every
+tile); metadata ``sigma_input`` is "true" for them.
 """
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ TRAINING_DATA = ("CBSD432 (432 Berkeley photos) with synthetic camera-shake blur
                  "see the model card), non-uniform blending, noise sigma<=0.02, JPEG")
 
 
+def takes_sigma(model: torch.nn.Module) -> bool:
+    return bool(getattr(getattr(model, "cfg", None), "sigma_input", False))
+
+
 class _Exportable(torch.nn.Module):
     def __init__(self, model):
         super().__init__()
@@ -37,6 +45,22 @@ class _Exportable(torch.nn.Module):
 
     def forward(self, blurry):
         return self.model(blurry)
+
+
+class _ExportableSigma(_Exportable):
+    def forward(self, blurry, sigma):
+        return self.model(blurry, sigma)
+
+
+class AtSigma(torch.nn.Module):
+    """An SGENet-σ seen as an image-to-image model at a fixed σ (for the receptive-field probe)."""
+
+    def __init__(self, model, sigma: float = 0.05):
+        super().__init__()
+        self.model, self.sigma = model, sigma
+
+    def forward(self, x):
+        return self.model(x, torch.full((x.shape[0],), self.sigma))
 
 
 @torch.no_grad()
@@ -81,9 +105,11 @@ def load_checkpoint(path: str | Path, use_ema: bool = True):
 def export(model: torch.nn.Module, out: Path, meta: dict[str, str]) -> None:
     """Write ``model`` as ONNX, through the graph rewrites of sgenet/export_rewrites.py."""
     dummy = torch.rand(1, 3, 64, 96)
+    sigma = takes_sigma(model)
     torch.onnx.export(
-        _Exportable(export_friendly(model)), (dummy,), str(out), opset_version=OPSET, dynamo=False,
-        input_names=["blurry"], output_names=["restored"],
+        (_ExportableSigma if sigma else _Exportable)(export_friendly(model)),
+        (dummy, torch.full((1,), 0.05)) if sigma else (dummy,), str(out), opset_version=OPSET, dynamo=False,
+        input_names=["blurry", "sigma"] if sigma else ["blurry"], output_names=["restored"],
         dynamic_axes={"blurry": {2: "height", 3: "width"}, "restored": {2: "height", 3: "width"}},
         do_constant_folding=True,
     )
@@ -94,7 +120,8 @@ def export(model: torch.nn.Module, out: Path, meta: dict[str, str]) -> None:
     for k, v in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, str(v)
-    proto.doc_string = "SGENet motion deblurring; input 'blurry' [1,3,H,W] RGB 0..1, H,W multiples of 8"
+    proto.doc_string = ("SGENet motion deblurring; input 'blurry' [1,3,H,W] RGB 0..1, H,W multiples of 8"
+                        + ("; input 'sigma' [1], the noise level in the same units" if sigma else ""))
     onnx.checker.check_model(proto)
     onnx.save(proto, str(out))
 
@@ -105,11 +132,17 @@ def check_parity(model: torch.nn.Module, path: Path, sizes=((64, 64), (96, 160),
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     worst = 0.0
     gen = torch.Generator().manual_seed(0)
-    for h, w in sizes:
+    for i, (h, w) in enumerate(sizes):
         x = torch.rand(1, 3, h, w, generator=gen)
+        feeds = {"blurry": x.numpy()}
         with torch.no_grad():
-            ref = model(x).numpy()
-        got = sess.run(["restored"], {"blurry": x.numpy()})[0]
+            if takes_sigma(model):
+                sigma = torch.full((1,), 0.02 + 0.08 * i)
+                feeds["sigma"] = sigma.numpy()
+                ref = model(x, sigma).numpy()
+            else:
+                ref = model(x).numpy()
+        got = sess.run(["restored"], feeds)[0]
         worst = max(worst, float(np.abs(ref - got).max()))
     return worst
 
@@ -121,7 +154,8 @@ def build_metadata(model, variant: str, ablate, version: str, extra: dict | None
         "name": variant,
         "version": version,
         "multiple": 8,
-        "receptive_field": effective_receptive_field(model) if receptive_field is None else receptive_field,
+        "receptive_field": (effective_receptive_field(AtSigma(model) if takes_sigma(model) else model)
+                            if receptive_field is None else receptive_field),
         "receptive_field_source": "measured on noise (0.5/255)" if receptive_field is None else "given at export",
         "widths": json.dumps([cfg.width, 2 * cfg.width, 4 * cfg.width]),
         "parameters": param_count(model),
@@ -131,6 +165,9 @@ def build_metadata(model, variant: str, ablate, version: str, extra: dict | None
         "input": "blurry: float32 [1,3,H,W] RGB in [0,1], H and W multiples of 8",
         "output": "restored: float32 [1,3,H,W], not clamped",
     }
+    if takes_sigma(model):
+        meta["sigma_input"] = "true"
+        meta["input"] += "; sigma: float32 [1], the noise level in the same units"
     meta.update(extra or {})
     return meta
 

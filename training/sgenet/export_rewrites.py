@@ -114,7 +114,9 @@ def export_friendly(model: SGENet) -> SGENet:
     model = copy.deepcopy(model).eval()
     model.unshuffle = SpaceToDepth()
     for stage in (model.stage1, model.stage2):
-        _permute_input_channels(stage.head, unshuffle_to_space_to_depth_order(3))
+        # SGENet-σ's σ channel comes after the 12 unshuffled ones and stays where it is.
+        extra = list(range(12, stage.head.in_channels))
+        _permute_input_channels(stage.head, unshuffle_to_space_to_depth_order(3) + extra)
     for cem in (m for m in model.modules() if isinstance(m, CEM)):
         cem.unshuffle = SpaceToDepth()
         guide_conv = cem.guide[0]

@@ -73,3 +73,24 @@ def test_parity_torch_vs_onnxruntime(exported):
         assert got.shape == (1, 3, h, w)
         assert float(np.abs(ref - got).max()) < export.PARITY_TOL, (h, w)
     assert export.check_parity(model, path) < export.PARITY_TOL
+
+
+def test_sigma_variant_exports_a_sigma_input_in_parity(tmp_path):
+    """SGENet-σ: a second input 'sigma' [1]; ONNX Runtime equals PyTorch at several σ, and σ reaches
+    the output once its weights are not zero (a fresh σ channel starts at zero)."""
+    torch.manual_seed(0)
+    model = build_model("sgenet-tiny-sigma").eval()
+    with torch.no_grad():
+        for stage in (model.stage1, model.stage2):
+            stage.head.weight[:, -1] = 0.3  # as if trained: σ matters
+    out = tmp_path / "tiny-sigma.onnx"
+    export.export(model, out, export.build_metadata(model, "sgenet-tiny-sigma", [], "0.0.1", receptive_field=40))
+    proto = onnx.load(str(out))
+    assert [i.name for i in proto.graph.input] == ["blurry", "sigma"]
+    assert [d.dim_value for d in proto.graph.input[1].type.tensor_type.shape.dim] == [1]
+    assert {p.key: p.value for p in proto.metadata_props}["sigma_input"] == "true"
+    assert export.check_parity(model, out) < export.PARITY_TOL
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).random((1, 3, 32, 40), dtype=np.float32)
+    low, high = (sess.run(["restored"], {"blurry": x, "sigma": np.array([s], np.float32)})[0] for s in (0.0, 0.2))
+    assert np.abs(low - high).max() > 1e-3
