@@ -13,6 +13,24 @@ import numpy as np
 PERTURBATIONS = ("shift", "scale", "dilate", "erode", "lost_tail", "spurious_dots", "rotate")
 
 
+def _resample(k: np.ndarray, side: int, source) -> np.ndarray:
+    """A side x side kernel whose tap at offset (y, x) from its centre is ``k`` read bilinearly at
+    ``source(y, x)`` from ``k``'s centre (zero outside ``k``), normalised."""
+    h, w = k.shape
+    c_out, cy, cx = (side - 1) / 2, (h - 1) / 2, (w - 1) / 2
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float64)
+    sy, sx = source(yy - c_out, xx - c_out)
+    sy, sx = sy + cy, sx + cx
+    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
+    ay, ax = sy - y0, sx - x0
+    out = np.zeros((side, side))
+    for dy, dx, wgt in ((0, 0, (1 - ay) * (1 - ax)), (0, 1, (1 - ay) * ax), (1, 0, ay * (1 - ax)), (1, 1, ay * ax)):
+        yi, xi = y0 + dy, x0 + dx
+        ok = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
+        out[ok] += wgt[ok] * k[yi[ok], xi[ok]]
+    return _normalise(out)
+
+
 def _normalise(k: np.ndarray) -> np.ndarray:
     k = np.clip(k, 0, None)
     s = k.sum()
@@ -37,19 +55,8 @@ def shift(k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def scale(k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Resample by 0.8-1.25 about the centre (a path estimated too short or too long)."""
     s = float(rng.uniform(0.8, 1.25))
-    h, w = k.shape
-    side = int(np.ceil(max(h, w) * max(s, 1))) | 1
-    c_out, cy, cx = (side - 1) / 2, (h - 1) / 2, (w - 1) / 2
-    yy, xx = np.mgrid[0:side, 0:side].astype(np.float64)
-    sy, sx = (yy - c_out) / s + cy, (xx - c_out) / s + cx
-    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
-    ay, ax = sy - y0, sx - x0
-    out = np.zeros((side, side))
-    for dy, dx, wgt in ((0, 0, (1 - ay) * (1 - ax)), (0, 1, (1 - ay) * ax), (1, 0, ay * (1 - ax)), (1, 1, ay * ax)):
-        yi, xi = y0 + dy, x0 + dx
-        ok = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-        out[ok] += wgt[ok] * k[yi[ok], xi[ok]]
-    return _normalise(out)
+    side = int(np.ceil(max(k.shape) * max(s, 1))) | 1
+    return _resample(k, side, lambda y, x: (y / s, x / s))
 
 
 def _grey_morph(k: np.ndarray, op) -> np.ndarray:
@@ -94,20 +101,8 @@ def rotate(k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Turn by 3-10 degrees either way about the centre (bilinear): an in-plane rotation of the shake
     that a blind estimate averaged away, or the kernel of a neighbouring region."""
     a = np.deg2rad(float(rng.uniform(3, 10)) * (1 if rng.random() < 0.5 else -1))
-    h, w = k.shape
-    side = int(np.ceil(np.hypot(h, w))) | 1
-    c_out, cy, cx = (side - 1) / 2, (h - 1) / 2, (w - 1) / 2
-    yy, xx = np.mgrid[0:side, 0:side].astype(np.float64)
-    sy = np.cos(a) * (yy - c_out) - np.sin(a) * (xx - c_out) + cy
-    sx = np.sin(a) * (yy - c_out) + np.cos(a) * (xx - c_out) + cx
-    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
-    ay, ax = sy - y0, sx - x0
-    out = np.zeros((side, side))
-    for dy, dx, wgt in ((0, 0, (1 - ay) * (1 - ax)), (0, 1, (1 - ay) * ax), (1, 0, ay * (1 - ax)), (1, 1, ay * ax)):
-        yi, xi = y0 + dy, x0 + dx
-        ok = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-        out[ok] += wgt[ok] * k[yi[ok], xi[ok]]
-    return _normalise(out)
+    side = int(np.ceil(np.hypot(*k.shape))) | 1
+    return _resample(k, side, lambda y, x: (np.cos(a) * y - np.sin(a) * x, np.sin(a) * y + np.cos(a) * x))
 
 
 def perturb(k: np.ndarray, rng: np.random.Generator, kind: str | None = None) -> tuple[np.ndarray, str]:
