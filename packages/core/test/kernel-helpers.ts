@@ -1,5 +1,6 @@
 /** Project-made kernels and scenes for the estimator's tests (no third-party data). */
 import { applyBlur, deadLeaves, trajectoryKernel } from '../src/synthetic/index.js';
+import { reflectIndex } from '../src/pixels/image.js';
 import type { BlurKernel, RawImage } from '../src/types.js';
 
 /** A kernel drawn along a polyline of (x, y) points, splatted bilinearly, sum 1. */
@@ -97,7 +98,6 @@ export function saturatedScene(kernel: BlurKernel, seed = 6, width = 320, height
     }
   }
   const hx = (kernel.width - 1) >> 1, hy = (kernel.height - 1) >> 1;
-  const reflect = (i: number, n: number) => { const p = 2 * (n - 1); let m = i % p; if (m < 0) m += p; return m < n ? m : p - m; };
   const data = new Uint8Array(width * height * 3);
   for (let c = 0; c < 3; c++) {
     const p = planes[c]!;
@@ -107,7 +107,7 @@ export function saturatedScene(kernel: BlurKernel, seed = 6, width = 320, height
         for (let j = 0; j < kernel.height; j++) {
           for (let i = 0; i < kernel.width; i++) {
             const w = kernel.data[j * kernel.width + i]!;
-            if (w > 0) acc += w * p[reflect(y - (j - hy), height) * width + reflect(x - (i - hx), width)]!;
+            if (w > 0) acc += w * p[reflectIndex(y - (j - hy), height) * width + reflectIndex(x - (i - hx), width)]!;
           }
         }
         const v = Math.min(1, acc); // the sensor clips

@@ -27,10 +27,9 @@ import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { deconvolve, estimateKernel } from '@sgenet/core';
+import { deconvolve, estimateKernel, reflectIndex } from '@sgenet/core';
 import type { BlurKernel, EstimateKernelOptions, RawImage } from '@sgenet/core';
-import { isFftSize, nextFftSize } from '@sgenet/core/fft';
-import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '@sgenet/core/fft';
+import { kernelSpectrum, nextFftSize, nextRealFftWidth, RealSpectrum } from '@sgenet/core/fft';
 import { deadLeaves, psnr, psnrAligned, seededRandom, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import sharp from 'sharp';
 
@@ -122,13 +121,11 @@ function fromPlanes(planes: Float64Array[], w: number, h: number, linear: boolea
 export function blurPlane(plane: Float64Array, w: number, h: number, k: BlurKernel): Float64Array {
   const px = k.width, py = k.height;
   const fw = nextRealFftWidth(w + 2 * px), fh = nextFftSize(h + 2 * py);
-  if (!isFftSize(fh)) throw new Error('unexpected FFT size');
   const field = new Float64Array(fw * fh);
-  const reflect = (i: number, n: number) => { const p = 2 * (n - 1); let m = i % p; if (m < 0) m += p; return m < n ? m : p - m; };
   // The plane sits at (px, py) in the field; the margins are reflections, so the wrap never reaches it.
   for (let y = 0; y < fh; y++) {
-    const sy = reflect(y - py, h);
-    for (let x = 0; x < fw; x++) field[y * fw + x] = plane[sy * w + reflect(x - px, w)]!;
+    const sy = reflectIndex(y - py, h);
+    for (let x = 0; x < fw; x++) field[y * fw + x] = plane[sy * w + reflectIndex(x - px, w)]!;
   }
   const spectrum = new RealSpectrum(fw, fh).forward(field);
   const otf = kernelSpectrum(k.data, k.width, k.height, fw, fh);
