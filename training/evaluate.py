@@ -66,6 +66,12 @@ def parse_args(argv=None):
     p.add_argument("--restoration", metavar="DIR",
                    help="also run and score the Node restoration pipeline; DIR (outside the repo) holds its work")
     p.add_argument("--node-shards", type=int, default=2, help="parallel Node processes for --restoration")
+    p.add_argument("--restoration-model", metavar="ONNX",
+                   help="the model deblur() loads in the restoration run (default: the shipped one)")
+    p.add_argument("--restoration-methods", metavar="A,B",
+                   help="score only these restoration methods (default: all that apply to the model)")
+    p.add_argument("--wrong-kernel-seed", type=int, default=2026,
+                   help="seed of the recorded perturbation of each pair's kernel (sgenet/perturb.py)")
     p.add_argument("--allow-missing", action="store_true",
                    help="exit 0 with a message (instead of failing) when the datasets are absent")
     return p.parse_args(argv)
@@ -196,11 +202,34 @@ RESTORATION_LABELS = {
     "wiener_est": "Wiener deconvolution, ESTIMATED kernel",
     "ours_est": "our deconvolution, ESTIMATED kernel (blind: stages 1+2)",
     "ours_est_network": "our deconvolution, ESTIMATED kernel, then the v0.4.0 network",
-    "pipeline": "deblur() with kernel 'auto': estimated kernel, deconvolution (the network where the estimate is the identity)",
+    "pipeline": "deblur() with kernel 'auto' (the default pipeline of the model run)",
+}
+# With a noise-conditioned model (SGENet-σ, --restoration-model): the learned prior given the true
+# kernel and a recorded perturbation of it (--wrong-kernel-seed), against the hyper-Laplacian.
+PRIOR_LABELS = {
+    "prior_true": "SGENet-σ as the learned prior (one-pass plug-and-play HQS), TRUE kernel",
+    "prior_hl_true": "hyper-Laplacian deconvolution then SGENet-σ, TRUE kernel",
+    "ours_wrong": "our deconvolution (hyper-Laplacian), PERTURBED true kernel",
+    "prior_wrong": "SGENet-σ as the learned prior, PERTURBED true kernel",
 }
 
 
-def run_restoration(work: Path, data: Path, kernels: Path, n: int, shards: int) -> dict:
+def write_wrong_kernels(path: Path, kernels_path: Path, n_pairs: int, n_kernels: int, seed: int) -> list:
+    """One perturbed kernel per pair index (sgenet/perturb.py, its own seeded generator per pair,
+    so a pair's kernel does not depend on --limit): written for restore-pairs, kinds returned."""
+    from sgenet.perturb import perturb
+    ks = load_kernels(kernels_path)
+    out, kinds = [], []
+    for i in range(n_pairs):
+        wrong, kind = perturb(ks[i % n_kernels], np.random.default_rng([seed, i]))
+        out.append({"size": list(wrong.shape), "data": [float(v) for v in wrong.ravel()]})
+        kinds.append(kind)
+    path.write_text(json.dumps({"seed": seed, "kinds": kinds, "kernels": out}))
+    return kinds
+
+
+def run_restoration(work: Path, data: Path, kernels: Path, n: int, shards: int, methods: list,
+                    model: str | None = None, wrong: Path | None = None) -> dict:
     """Writes the blurry pairs into work/pairs, runs the Node restoration over them (resumable) and
     returns {stem: record} with the records the Node script wrote."""
     import subprocess
@@ -220,7 +249,11 @@ def run_restoration(work: Path, data: Path, kernels: Path, n: int, shards: int) 
         entries.append({"index": pair.index, "image": pair.image_name, "kernel": pair.kernel_index, "blurry": name})
     (pairs_dir / "manifest.json").write_text(json.dumps({"entries": entries}))
     cmd = ["node", str(RESTORE_SCRIPT), "--pairs", str(pairs_dir), "--kernels", str(kernels), "--out", str(out_dir),
-           "--methods", ",".join(RESTORATION_LABELS)]
+           "--methods", ",".join(methods)]
+    if model:
+        cmd += ["--model", str(Path(model).resolve())]
+    if wrong:
+        cmd += ["--wrong-kernels", str(wrong)]
     print("restoration: " + " ".join(cmd) + f" --shard i/{shards}", flush=True)
     procs = [subprocess.Popen(cmd + ["--shard", f"{i}/{shards}"]) for i in range(shards)]
     codes = [p.wait() for p in procs]
@@ -332,8 +365,23 @@ def evaluate(args) -> dict:
     records = None
     if args.restoration:
         out_dir = Path(args.restoration) / "out"
-        records = run_restoration(Path(args.restoration), data, kernels, n, args.node_shards)
-        for name, label in RESTORATION_LABELS.items():
+        every = {**RESTORATION_LABELS, **(PRIOR_LABELS if args.restoration_model else {})}
+        chosen = args.restoration_methods.split(",") if args.restoration_methods else list(every)
+        unknown = [m for m in chosen if m not in every]
+        if unknown:
+            raise SystemExit(f"error: unknown restoration methods {unknown}; known: {list(every)}")
+        wrong = None
+        if any(m in chosen for m in ("ours_wrong", "prior_wrong")):
+            Path(args.restoration).mkdir(parents=True, exist_ok=True)
+            wrong = Path(args.restoration) / "wrong-kernels.json"
+            kinds = write_wrong_kernels(wrong, kernels, total, n_kernels, args.wrong_kernel_seed)
+            print(f"perturbed kernels (seed {args.wrong_kernel_seed}): " + ", ".join(
+                f"{k} {kinds[:n].count(k)}" for k in sorted(set(kinds[:n]))), flush=True)
+        records = run_restoration(Path(args.restoration), data, kernels, n, args.node_shards, chosen,
+                                  args.restoration_model, wrong)
+        for name, label in every.items():
+            if name not in chosen:
+                continue
             methods[name] = lambda p, name=name: _load_png(
                 out_dir / f"{Path(p.image_name).stem}_k{p.kernel_index + 1}.{name}.png")
             labels[name] = label
@@ -359,8 +407,9 @@ def evaluate(args) -> dict:
                     s = s + (shifted_sse(sharp, out)[0],)
             scores[name].append(s)
             parts.append(f"{name} {s[0]:.2f}" + (f"/{s[4]:.2f}" if len(s) > 4 else ""))
-        if records is not None:
+        if records is not None and "ours_est" in scores and "ours_true" in scores:
             ratios.append(scores["ours_est"][-1][5] / max(scores["ours_true"][-1][5], 1e-12))
+        if records is not None and "pipeline" in scores:
             gap = scores["pipeline"][-1][4] - scores["blurry"][-1][4]
             if gap < worst[0]:
                 worst = (gap, f"{pair.image_name} k{pair.kernel_index + 1}")
@@ -369,7 +418,9 @@ def evaluate(args) -> dict:
 
     result = {
         **({"kernel": {**kernel_report(records, ratios), "worst_vs_blurry": worst[0], "worst_pair": worst[1],
-                       "error_ratios": [round(r, 4) for r in ratios]}} if records is not None else {}),
+                       "error_ratios": [round(r, 4) for r in ratios]}} if records is not None and ratios else {}),
+        **({"worst_vs_blurry": {"gap": worst[0], "pair": worst[1]}} if records is not None and not ratios
+           and worst[1] else {}),
         "pairs": n,
         "summary": {m: {k: v for k, v in _mean(s).items() if k != "n"} for m, s in scores.items()},
         **({"per_pair_aligned": {m: [round(v[4], 4) for v in s] for m, s in scores.items()},
@@ -393,6 +444,8 @@ def evaluate(args) -> dict:
             "onnx": None if not args.onnx or args.onnx.lower() == "none" else Path(args.onnx).name,
             "extra_onnx": args.extra_onnx, "ckpt": Path(args.ckpt).name if args.ckpt else None,
             "limit": args.limit, "threads": args.threads,
+            "restoration_model": Path(args.restoration_model).name if args.restoration_model else None,
+            "wrong_kernel_seed": args.wrong_kernel_seed,
         },
         "timing_s": {"total": round(time.time() - t0, 1),
                      "per_pair": {m: round(t / max(n, 1), 3) for m, t in timing.items()}},

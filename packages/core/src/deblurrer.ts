@@ -11,7 +11,8 @@ import { estimateKernel } from './kernel/estimate.js';
 import { resolveEstimateOptions } from './kernel/options.js';
 import type { EstimateKernelOptions } from './kernel/options.js';
 import { validateKernel } from './kernel/kernel-file.js';
-import { deconvolveInto } from './deconvolve/deconvolve.js';
+import { deconvolveInto, photoNoise } from './deconvolve/deconvolve.js';
+import { pnpSigmas } from './deconvolve/pnp.js';
 import { resolveDeconvolveOptions } from './deconvolve/options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './deconvolve/options.js';
 import type { BlurKernel } from './types.js';
@@ -92,10 +93,17 @@ export function describeKernelUsed(used: KernelUsed): string {
  */
 export const DEFAULT_KERNEL: 'auto' | 'none' = 'auto';
 /**
- * Whether the shipped network runs after a deconvolution by default. The v0.4.0 network was
- * trained on blurry, not deconvolved, input; the dev benchmark decides (model card).
+ * Whether a network without a noise input (v0.4.0 and earlier) runs after a deconvolution by
+ * default: no. It was trained on blurry, not deconvolved, input; the dev benchmark decided (model
+ * card). A noise-conditioned model (SGENet-σ, {@link ModelInfo.sigmaInput}) is the deconvolution's
+ * learned prior and runs after it by default: see {@link Deblurrer.networkAfterDeconvolution}.
  */
 export const DEFAULT_NETWORK_AFTER_DECONVOLUTION = false;
+
+/** Whether the network runs after a deconvolution by default, for this model. */
+export function defaultNetworkAfterDeconvolution(info: ModelInfo): boolean {
+  return info.sigmaInput || DEFAULT_NETWORK_AFTER_DECONVOLUTION;
+}
 
 /** Per-call options of {@link Deblurrer.deblur}; they override the deblurrer's defaults. */
 export interface DeblurOptions {
@@ -103,7 +111,10 @@ export interface DeblurOptions {
   kernel?: KernelChoice;
   /**
    * Run the network after a deconvolution (with `kernel: 'none'` it always runs). Default
-   * {@link DEFAULT_NETWORK_AFTER_DECONVOLUTION}.
+   * {@link Deblurrer.networkAfterDeconvolution}: true for a noise-conditioned model (SGENet-σ, the
+   * shipped one), which then takes the deconvolution's place as its learned prior (one pass of
+   * plug-and-play HQS: the data step, `deconvolution.method: 'hqs'`, then the network at the
+   * step's noise level); false for older models.
    */
   network?: boolean;
   /** Options of the blind kernel estimation (`kernel: 'auto'`). */
@@ -149,6 +160,11 @@ export interface DeblurrerOptions extends DeblurOptions {
 export interface Deblurrer {
   /** The model's metadata. */
   readonly model: ModelInfo;
+  /**
+   * Whether `deblur` runs the network after a deconvolution when `network` is not given: the
+   * `network` option of {@link createDeblurrer}, else {@link defaultNetworkAfterDeconvolution}.
+   */
+  readonly networkAfterDeconvolution: boolean;
   /** The backend's name (`ort`, `tfjs`) and the provider the session runs on (`cpu`, `cuda`...). */
   readonly backend: string;
   readonly provider: string;
@@ -163,6 +179,8 @@ interface ResolvedRunOptions {
   network: boolean;
   estimation: Omit<EstimateKernelOptions, 'onProgress' | 'signal'>;
   deconvolution: ResolvedDeconvolveOptions;
+  /** Whether the caller chose the deconvolution's `method` / `color` (else the pipeline does). */
+  deconvolutionChosen: { method: boolean; color: boolean };
   onKernel: ((used: KernelUsed) => void) | undefined;
   tileSize: number;
   overlap: number;
@@ -201,13 +219,14 @@ function resolveRunOptions(
   };
 }
 
-type PipelineOptions = Pick<ResolvedRunOptions, 'kernel' | 'network' | 'estimation' | 'deconvolution' | 'onKernel'>;
+type PipelineOptions = Pick<ResolvedRunOptions, 'kernel' | 'network' | 'estimation' | 'deconvolution' | 'deconvolutionChosen' | 'onKernel'>;
 
 const PIPELINE_DEFAULTS: PipelineOptions = {
   kernel: DEFAULT_KERNEL,
   network: DEFAULT_NETWORK_AFTER_DECONVOLUTION,
   estimation: {},
   deconvolution: resolveDeconvolveOptions(undefined),
+  deconvolutionChosen: { method: false, color: false },
   onKernel: undefined,
 };
 
@@ -231,6 +250,10 @@ function resolvePipeline(raw: Record<string, unknown>, defaults: PipelineOptions
     network: booleanOption('network', raw.network, defaults.network),
     estimation: (raw.estimation as DeblurOptions['estimation']) ?? defaults.estimation,
     deconvolution: raw.deconvolution === undefined ? defaults.deconvolution : resolveDeconvolveOptions(raw.deconvolution),
+    deconvolutionChosen: raw.deconvolution === undefined ? defaults.deconvolutionChosen : {
+      method: (raw.deconvolution as Record<string, unknown>).method !== undefined,
+      color: (raw.deconvolution as Record<string, unknown>).color !== undefined,
+    },
     onKernel: functionOption<(used: KernelUsed) => void>('onKernel', raw.onKernel) ?? defaults.onKernel,
   };
 }
@@ -241,6 +264,20 @@ function notify(hook: ((used: KernelUsed) => void) | undefined, used: KernelUsed
   } catch {
     // A reporting hook must never break a restoration.
   }
+}
+
+/**
+ * The deconvolution a network runs after. A noise-conditioned network (SGENet-σ) is the learned
+ * prior of plug-and-play HQS and was trained on its data step: `'hqs'`, per RGB plane, unless the
+ * caller chose a method or colour planes. An older network keeps the caller's deconvolution.
+ */
+function priorDeconvolution<T extends ResolvedDeconvolveOptions>(opts: T, run: ResolvedRunOptions, info: ModelInfo): T {
+  if (!info.sigmaInput) return opts;
+  return {
+    ...opts,
+    ...(run.deconvolutionChosen.method ? {} : { method: 'hqs' as const }),
+    ...(run.deconvolutionChosen.color ? {} : { color: 'rgb' as const }),
+  };
 }
 
 /**
@@ -311,6 +348,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   );
   const baseDefaults: ResolvedRunOptions = {
     ...PIPELINE_DEFAULTS,
+    network: defaultNetworkAfterDeconvolution(info),
     tileSize: backendTileSize,
     overlap: Math.min(defaultOverlap(info), maxOverlapFor(backendTileSize, info)),
     concurrency: 1,
@@ -343,6 +381,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
 
   return {
     model: info,
+    networkAfterDeconvolution: defaults.network,
     backend: backend.name,
     provider: session.provider,
     async deblur(image: RawImage, callOptions?: DeblurOptions): Promise<RawImage> {
@@ -375,11 +414,18 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       // deconvolution's detail is not quantised away before the last stage.
       let networkInput = image;
       let inputLayout = layout;
+      // The noise level a noise-conditioned network runs at: the photo's own without a kernel
+      // (it denoises); after a deconvolution, σ_1 of one-pass plug-and-play HQS (pnp.ts).
+      let sigma: number | undefined;
       if (kernel) {
         inputLayout = { ...layout, maxValue: 65535 };
         networkInput = { data: new Uint16Array(layout.width * layout.height * layout.channels), width: layout.width, height: layout.height, channels: layout.channels };
-        await deconvolveInto(image, layout, kernel, deconvolution, networkInput, inputLayout);
+        const noise = await deconvolveInto(image, layout, kernel, priorDeconvolution(deconvolution, run, info), networkInput, inputLayout);
+        sigma = pnpSigmas(noise, 1)[0]!;
+      } else if (info.sigmaInput) {
+        sigma = run.deconvolution.noise === 'auto' ? photoNoise(image, layout) : run.deconvolution.noise;
       }
+      const runOptions = info.sigmaInput ? { sigma } : {};
       const plan = planTiles(layout.width, layout.height, {
         tileSize: run.tileSize,
         overlap: run.overlap,
@@ -391,7 +437,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         onProgress: stageProgress('network'),
         read: (tile) =>
           readTensor(networkInput, inputLayout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength),
-        infer: (tensor, tile) => session.run(tensor, [1, 3, tile.y.readLength, tile.x.readLength]),
+        infer: (tensor, tile) => session.run(tensor, [1, 3, tile.y.readLength, tile.x.readLength], runOptions),
         write: (acc, accRows, fromRow, rowCount, accFirstRow) =>
           writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, output, layout),
       });

@@ -14,6 +14,7 @@ export {
   DEFAULT_KERNEL,
   DEFAULT_MAX_PIXELS,
   DEFAULT_NETWORK_AFTER_DECONVOLUTION,
+  defaultNetworkAfterDeconvolution,
   DEFAULT_TILE_SIZE,
   describeKernelUsed,
   CONFIDENT_KERNEL,
@@ -37,12 +38,14 @@ export {
 export { centreOfMass, supportMidpoint } from './kernel/cleanup.js';
 export { deconvolve } from './deconvolve/deconvolve.js';
 export { hqsDataStep, hqsFieldSize } from './deconvolve/hqs.js';
+export { hqsAlpha, pnpSigmas, PNP_SIGMA_START, PNP_WEIGHT } from './deconvolve/pnp.js';
 export type { DeconvolutionColor, DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
 export { estimateNoise } from './deconvolve/noise.js';
 export type {
   Backend,
   BlurKernel,
   ImageTensorDims,
+  SessionRunOptions,
   LoadOptions,
   ModelSource,
   Progress,
@@ -94,6 +97,7 @@ export {
   signalOption,
   booleanOption,
   numberOption,
+  sigmaOption,
 } from './validate.js';
 export {
   backendOption,

@@ -35,15 +35,27 @@ export interface LoadOptions {
   threads?: number;
 }
 
+/** Per-run inputs of {@link Session.run} besides the image. */
+export interface SessionRunOptions {
+  /**
+   * The noise level the network removes, in the image's [0, 1] units: fed as the `sigma` input
+   * (float32 `[1]`) of a noise-conditioned model (metadata `sigma_input: "true"`, SGENet-σ), which
+   * requires it. A model without that input ignores it. One value for the whole photo: every tile
+   * of a photo gets the same σ.
+   */
+  sigma?: number;
+}
+
 /** A loaded model on one engine. Runs one NCHW float32 tensor at a time. */
 export interface Session {
   /** What actually runs the model, e.g. `cpu`, `cuda`, `wasm`, `tensorflow`. */
   readonly provider: string;
   /**
    * Runs the model on `input` (length `dims` product, RGB in [0, 1]) and resolves with the
-   * restored tensor of the same dims, unclamped.
+   * restored tensor of the same dims, unclamped. A noise-conditioned model also needs
+   * `options.sigma` (`sigmaOption`); a session rejects a run without it (`InvalidOptionError`).
    */
-  run(input: Float32Array, dims: ImageTensorDims): Promise<Float32Array>;
+  run(input: Float32Array, dims: ImageTensorDims, options?: SessionRunOptions): Promise<Float32Array>;
   /** Frees the engine's memory. The session cannot be used afterwards. */
   dispose(): Promise<void>;
 }

@@ -77,6 +77,17 @@ export function numberOption(name: string, value: unknown, min: number, max: num
 }
 
 /**
+ * The noise level a noise-conditioned model (SGENet-σ) is run at: a finite number in [0, 1], the
+ * image's units. Backends check `SessionRunOptions.sigma` with it before feeding the model.
+ */
+export function sigmaOption(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw invalidOption('sigma', 'a noise level between 0 and 1 (this model is noise-conditioned: SGENet-σ)', value);
+  }
+  return value;
+}
+
+/**
  * Validates an optional boolean option: `undefined` (not given) gives `fallback`; anything but a
  * boolean throws `InvalidOptionError` naming the option.
  */

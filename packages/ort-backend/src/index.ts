@@ -12,8 +12,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { BackendError, DisposedError, InvalidOptionError, ModelError, invalidOption } from '@sgenet/core';
-import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session } from '@sgenet/core';
+import { BackendError, DisposedError, InvalidOptionError, ModelError, invalidOption, sigmaOption } from '@sgenet/core';
+import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 import * as ort from 'onnxruntime-node';
 
 /** Execution providers this backend knows how to ask ONNX Runtime for. */
@@ -54,27 +54,47 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
+/** The inputs of the SGENet export contract: the image, and the noise level of SGENet-σ models. */
+const IMAGE_INPUT = 'blurry';
+const SIGMA_INPUT = 'sigma';
+
+/** Checks the graph's inputs against the export contract; returns whether it takes `sigma`. */
+function contractInputs(names: readonly string[]): boolean {
+  const known = names.every((n) => n === IMAGE_INPUT || n === SIGMA_INPUT);
+  if (!names.includes(IMAGE_INPUT) || !known) {
+    throw new ModelError(
+      `The model has inputs [${names.join(', ')}]; an SGENet model has "${IMAGE_INPUT}" (and "${SIGMA_INPUT}" for SGENet-σ): export it with training/export.py`,
+    );
+  }
+  return names.includes(SIGMA_INPUT);
+}
+
 class OrtSession implements Session {
   private disposed = false;
+  private readonly takesSigma: boolean;
   constructor(
     private readonly session: ort.InferenceSession,
     readonly provider: OrtProvider,
-  ) {}
+  ) {
+    this.takesSigma = contractInputs(session.inputNames);
+  }
 
-  async run(input: Float32Array, dims: ImageTensorDims): Promise<Float32Array> {
+  async run(input: Float32Array, dims: ImageTensorDims, options: SessionRunOptions = {}): Promise<Float32Array> {
     if (this.disposed) throw new DisposedError('ORT session');
     const expected = dims[0] * dims[1] * dims[2] * dims[3];
     if (input.length !== expected) {
       throw new InvalidOptionError(`input has ${input.length} values but dims ${dims.join('x')} need ${expected}`);
     }
-    const tensor = new ort.Tensor('float32', input, [...dims]);
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.takesSigma) feeds[SIGMA_INPUT] = new ort.Tensor('float32', Float32Array.of(sigmaOption(options.sigma)), [1]);
+    feeds[IMAGE_INPUT] = new ort.Tensor('float32', input, [...dims]);
     let result: ort.InferenceSession.OnnxValueMapType;
     try {
-      result = await this.session.run({ blurry: tensor });
+      result = await this.session.run(feeds);
     } catch (err) {
       throw new BackendError(`ONNX Runtime failed on a ${dims.join('x')} tensor: ${(err as Error).message}`, { cause: err });
     } finally {
-      tensor.dispose();
+      for (const t of Object.values(feeds)) t.dispose();
     }
     const out = result.restored;
     if (!out) throw new ModelError('The model has no "restored" output; export it with training/export.py');
@@ -125,8 +145,14 @@ export function createBackend(options: OrtBackendOptions = {}): Backend {
             typeof model === 'string'
               ? await ort.InferenceSession.create(model, sessionOptions)
               : await ort.InferenceSession.create(model, sessionOptions);
-          return new OrtSession(session, provider);
+          try {
+            return new OrtSession(session, provider);
+          } catch (err) {
+            await session.release();
+            throw err;
+          }
         } catch (err) {
+          if (err instanceof ModelError) throw err;
           failures.push(`${provider}: ${(err as Error).message}`);
         }
       }

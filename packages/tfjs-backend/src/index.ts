@@ -9,8 +9,8 @@
  *
  * @packageDocumentation
  */
-import { DisposedError, InvalidOptionError, ModelError, invalidOption, readModelBytes } from '@sgenet/core';
-import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session } from '@sgenet/core';
+import { DisposedError, InvalidOptionError, ModelError, invalidOption, readModelBytes, sigmaOption } from '@sgenet/core';
+import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 
 import { parseOnnxModel } from './onnx/model.js';
 import { OPS } from './ops/index.js';
@@ -140,7 +140,10 @@ export async function loadOnnxGraph(model: ModelSource, options: GraphLoadOption
   return new OnnxGraphSession(graph, platform);
 }
 
-/** The image session core's deblurrer drives: one `[1, 3, H, W]` float32 tensor in and out. */
+/**
+ * The image session core's deblurrer drives: one `[1, 3, H, W]` float32 tensor in and out, plus
+ * the noise level `sigma` (float32 `[1]`) for an SGENet-σ model.
+ */
 export class TfjsSession implements Session {
   private disposed = false;
 
@@ -149,6 +152,8 @@ export class TfjsSession implements Session {
     private readonly graph: OnnxGraphSession,
     private readonly inputName: string,
     private readonly outputName: string,
+    /** The graph's `sigma` input, when it has one. */
+    private readonly sigmaName?: string,
   ) {}
 
   /** The platform running the model: `tensorflow-gpu`, `tensorflow`, `wasm` or `cpu`. */
@@ -162,7 +167,7 @@ export class TfjsSession implements Session {
   }
 
   /** Runs the model on one `[1, 3, H, W]` tensor (see core's `Session.run`). */
-  async run(input: Float32Array, dims: ImageTensorDims): Promise<Float32Array> {
+  async run(input: Float32Array, dims: ImageTensorDims, options: SessionRunOptions = {}): Promise<Float32Array> {
     if (this.disposed) throw new DisposedError('tfjs session');
     const expected = dims[0] * dims[1] * dims[2] * dims[3];
     if (!(input instanceof Float32Array) || input.length !== expected) {
@@ -170,7 +175,11 @@ export class TfjsSession implements Session {
         `input has ${(input as { length?: number }).length} values but dims ${dims.join('x')} need ${expected}`,
       );
     }
-    const outputs = await this.graph.run({ [this.inputName]: { dtype: 'float32', dims: [...dims], data: input } });
+    const feeds: Record<string, TensorData> = { [this.inputName]: { dtype: 'float32', dims: [...dims], data: input } };
+    if (this.sigmaName !== undefined) {
+      feeds[this.sigmaName] = { dtype: 'float32', dims: [1], data: Float32Array.of(sigmaOption(options.sigma)) };
+    }
+    const outputs = await this.graph.run(feeds);
     const out = outputs[this.outputName];
     if (!out || out.dtype !== 'float32') {
       throw new ModelError(`The model has no float "${this.outputName}" output; export it with training/export.py`);
@@ -207,15 +216,20 @@ export function createBackend(options: TfjsBackendOptions = {}): Backend {
     async load(model: ModelSource, loadOptions: LoadOptions = {}): Promise<Session> {
       const wishes = loadOptions.providers ? platformList(loadOptions.providers, 'providers') : defaultWishes;
       const graph = await loadOnnxGraph(model, { platform: wishes });
-      const inputName = graph.inputNames[0];
+      // The export contract: the image input (named "blurry", or the only input of a one-input
+      // graph), and "sigma" beside it for an SGENet-σ model.
+      const names = graph.inputNames;
+      const sigmaName = names.includes('sigma') ? 'sigma' : undefined;
+      const images = names.filter((n) => n !== sigmaName);
+      const inputName = images.length === 1 ? images[0] : undefined;
       const outputName = graph.outputNames.includes('restored') ? 'restored' : graph.outputNames[0];
-      if (graph.inputNames.length !== 1 || inputName === undefined || outputName === undefined) {
+      if (inputName === undefined || outputName === undefined) {
         await graph.dispose();
         throw new ModelError(
-          `The model has inputs [${graph.inputNames.join(', ')}]; an SGENet model has one image input (export it with training/export.py)`,
+          `The model has inputs [${names.join(', ')}]; an SGENet model has one image input, and "sigma" for SGENet-σ (export it with training/export.py)`,
         );
       }
-      return new TfjsSession(graph, inputName, outputName);
+      return new TfjsSession(graph, inputName, outputName, sigmaName);
     },
   };
 }

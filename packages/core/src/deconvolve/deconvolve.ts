@@ -21,6 +21,7 @@ import { deconvolveTile } from './tile.js';
 import type { TileCache, TileSettings } from './tile.js';
 import { tileTask } from './tile-task.js';
 import { estimatePhotoNoise } from './noise.js';
+import { hqsAlpha, pnpSigmas } from './pnp.js';
 import { resolveDeconvolveOptions } from './options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './options.js';
 
@@ -51,7 +52,11 @@ export async function deconvolveInto(
   targetLayout: PixelLayout = layout,
 ): Promise<number> {
   const sigma = opts.noise === 'auto' ? photoNoise(image, layout) : opts.noise;
-  const common = { method: opts.method, alpha: opts.alpha, lambda: opts.weight / (sigma * sigma), nsr: opts.nsr * sigma * sigma };
+  const common = {
+    method: opts.method, alpha: opts.alpha, lambda: opts.weight / (sigma * sigma), nsr: opts.nsr * sigma * sigma,
+    // One-pass plug-and-play: the data step at σ_1, the level the prior then runs at (pnp.ts).
+    hqsAlpha: hqsAlpha(sigma, pnpSigmas(sigma, 1)[0]!),
+  };
   const passes = passesFor(image, layout, kernel, opts, common, target, targetLayout);
   const total = passes.reduce((n, p) => n + p.plan.tiles.length, 0);
   let before = 0;

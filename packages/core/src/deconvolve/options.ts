@@ -16,8 +16,13 @@ export const DEFAULT_WEIGHT = 0.2;
  */
 export const BETA_SCHEDULE = { betaStart: 1, betaRate: 2 * Math.SQRT2, betaMax: 256 } as const;
 
-/** `'hyper-laplacian'` (default, α = 2/3), `'tv'` (α = 1) or `'wiener'` (fast, rings more). */
-export type DeconvolutionMethod = 'hyper-laplacian' | 'tv' | 'wiener';
+/**
+ * `'hyper-laplacian'` (default, α = 2/3), `'tv'` (α = 1), `'wiener'` (fast, rings more), or
+ * `'hqs'`: the first data step of plug-and-play HQS (DPIR), the kernel inverted where it passes a
+ * frequency and the blurry photo kept where it does not. `'hqs'` is the input of the learned prior
+ * (SGENet-σ runs after it in `deblur()`); alone it leaves noise and ringing for the prior to clean.
+ */
+export type DeconvolutionMethod = 'hyper-laplacian' | 'tv' | 'wiener' | 'hqs';
 
 /**
  * Colour planes a colour photo is deconvolved in: `'ycbcr'` (default) deconvolves luma at full
@@ -81,7 +86,7 @@ export interface ResolvedDeconvolveOptions {
   signal: AbortSignal | undefined;
 }
 
-const METHODS: readonly DeconvolutionMethod[] = ['hyper-laplacian', 'tv', 'wiener'];
+const METHODS: readonly DeconvolutionMethod[] = ['hyper-laplacian', 'tv', 'wiener', 'hqs'];
 const COLORS: readonly DeconvolutionColor[] = ['ycbcr', 'rgb'];
 
 export function resolveDeconvolveOptions(raw: unknown): ResolvedDeconvolveOptions {

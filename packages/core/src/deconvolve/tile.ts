@@ -8,7 +8,7 @@ import { differencesPower } from '../fft/gradients.js';
 import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import type { BlurKernel } from '../types.js';
-import { hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
+import { hqsFirstStep, hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
 import { BETA_SCHEDULE } from './options.js';
 import type { DeconvolutionMethod } from './options.js';
 
@@ -21,6 +21,8 @@ export interface TileSettings {
   lambda: number;
   /** Wiener noise-to-signal ratio. */
   nsr: number;
+  /** α of the HQS data step (`'hqs'`). */
+  hqsAlpha: number;
   /** Width of the periodic bridge. */
   bridge: number;
   /** Planes in the tile's tensor, each deconvolved alike: 1 (grey or luma), 2 (chroma) or 3 (RGB). */
@@ -70,6 +72,8 @@ export async function deconvolveTile(
     const y = periodicExtend(tensor.subarray(c * n, (c + 1) * n), tw, th, fw, fh, field);
     const x = s.method === 'wiener'
       ? wienerDeconvolve(y, fw, fh, otf, s.nsr)
+      : s.method === 'hqs'
+      ? hqsFirstStep(y, fw, fh, otf, s.hqsAlpha)
       : hyperLaplacianDeconvolve(y, fw, fh, otf, dd, {
         lambda: s.lambda,
         alpha: s.method === 'tv' ? 1 : s.alpha,

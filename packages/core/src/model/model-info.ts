@@ -15,6 +15,12 @@ export interface ModelInfo {
   receptiveField: number;
   parameters?: number;
   gflopPerMegapixel?: number;
+  /**
+   * Whether the model takes the noise level as a second input `sigma` (float32 `[1]`, metadata
+   * `sigma_input: "true"`): SGENet-σ, the learned prior of the deconvolution. Such a model runs
+   * after the deconvolution by default, given the σ the pipeline sets.
+   */
+  sigmaInput: boolean;
   /** All metadata_props, verbatim. */
   metadata: Readonly<Record<string, string>>;
 }
@@ -40,6 +46,13 @@ function positiveInt(meta: Record<string, string>, key: string, fallback?: numbe
   return v;
 }
 
+function sigmaInputOf(meta: Record<string, string>): boolean {
+  const raw = meta.sigma_input;
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ModelError(`The model's "sigma_input" metadata is ${JSON.stringify(raw)}, not "true" or "false": export the model with training/export.py`);
+}
+
 /** Parses the metadata of an ONNX model (bytes). */
 export function modelInfoFromBytes(bytes: Uint8Array): ModelInfo {
   const metadata = readOnnxMetadata(bytes);
@@ -51,6 +64,7 @@ export function modelInfoFromBytes(bytes: Uint8Array): ModelInfo {
     receptiveField: positiveInt(metadata, 'receptive_field', 64),
     parameters: optionalNumber('parameters'),
     gflopPerMegapixel: optionalNumber('gflop_per_megapixel'),
+    sigmaInput: sigmaInputOf(metadata),
     metadata,
   };
 }

@@ -1,0 +1,31 @@
+/**
+ * The schedule of plug-and-play half-quadratic splitting with a learned prior (DPIR: Zhang et al.
+ * 2021, "Plug-and-play image restoration with deep denoiser prior", §4.1; IRCNN 2017): the noise
+ * level σ_k the prior (SGENet-σ) runs at on iteration k, and the coupling weight α_k of the data
+ * step before it (hqs.ts). training/sgenet/data_step.py is its twin, which the prior is trained on.
+ */
+
+/** σ of the first iteration, in [0, 1] units: 49/255, as DPIR. */
+export const PNP_SIGMA_START = 49 / 255;
+
+/** λ of α_k = λ·σ_n²/σ_k²: 0.23, DPIR's value for deblurring. */
+export const PNP_WEIGHT = 0.23;
+
+/** Noise level below which the schedule does not go: 0.001 (a noiseless photo stays stable). */
+const SIGMA_FLOOR = 1e-3;
+
+/**
+ * σ_1 … σ_N: log-spaced from {@link PNP_SIGMA_START} down to the photo's noise level; one
+ * iteration uses their geometric mean.
+ */
+export function pnpSigmas(noise: number, iterations: number): number[] {
+  const end = Math.max(noise, SIGMA_FLOOR);
+  const start = Math.max(PNP_SIGMA_START, end);
+  if (iterations === 1) return [Math.sqrt(start * end)];
+  return Array.from({ length: iterations }, (_, k) => start * (end / start) ** (k / (iterations - 1)));
+}
+
+/** α_k = λ·σ_n²/σ_k² ({@link PNP_WEIGHT}), floored at 1e-5. */
+export function hqsAlpha(noise: number, sigmaK: number): number {
+  return Math.max(PNP_WEIGHT * Math.max(noise, SIGMA_FLOOR) ** 2 / (sigmaK * sigmaK), 1e-5);
+}
