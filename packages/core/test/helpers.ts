@@ -75,3 +75,52 @@ export function maxInteriorDiff(a: RawImage, b: RawImage, margin: number): numbe
   }
   return m;
 }
+
+/**
+ * The bytes of an ONNX ModelProto holding only what core reads: an ir_version, an empty graph and
+ * `metadata_props` (a stand-in model for a test backend that computes its "model" in JS).
+ */
+export function metadataModel(props: Record<string, string>): Uint8Array {
+  const bytes: number[] = [];
+  const varint = (v: number) => {
+    for (; v > 0x7f; v >>>= 7) bytes.push((v & 0x7f) | 0x80);
+    bytes.push(v);
+  };
+  const field = (n: number, payload: Uint8Array) => {
+    varint((n << 3) | 2);
+    varint(payload.length);
+    bytes.push(...payload);
+  };
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  varint((1 << 3) | 0);
+  varint(8); // ir_version 8
+  field(7, new Uint8Array(0)); // graph
+  for (const [k, v] of Object.entries(props)) {
+    const entry: number[] = [];
+    for (const [n, s] of [[1, utf8(k)], [2, utf8(v)]] as const) entry.push((n << 3) | 2, s.length, ...s);
+    field(14, Uint8Array.from(entry));
+  }
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * A noise-conditioned test backend (an SGENet-σ stand-in): returns its input and records the σ of
+ * every run (`undefined` when none was given).
+ */
+export function sigmaRecordingBackend(): Backend & { sigmas: (number | undefined)[] } {
+  const sigmas: (number | undefined)[] = [];
+  return {
+    name: 'test',
+    sigmas,
+    async load(): Promise<Session> {
+      return {
+        provider: 'js',
+        async run(input, _dims, options) {
+          sigmas.push(options?.sigma);
+          return new Float32Array(input);
+        },
+        async dispose() {},
+      };
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * A noise-conditioned network (SGENet-σ) as the learned prior of the deconvolution: the model
+ * contract (metadata `sigma_input`), the plug-and-play schedule against hand-computed values, the
+ * `'hqs'` deconvolution against the HQS data step, and what `deblur()` feeds the network.
+ */
+import { describe, expect, it } from 'vitest';
+
+import {
+  createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_SIGMA_START,
+} from '../src/index.js';
+import type { RawImage } from '../src/index.js';
+import { metadataModel, sigmaRecordingBackend } from './helpers.js';
+import { polylineKernel, shakenScene } from './kernel-helpers.js';
+
+const SIGMA_MODEL = metadataModel({ name: 'sgenet-test-sigma', multiple: '8', receptive_field: '16', sigma_input: 'true' });
+const PLAIN_MODEL = metadataModel({ name: 'sgenet-test', multiple: '8', receptive_field: '16' });
+const kernel = polylineKernel([[-4, -2], [3, 3]], 11);
+
+describe('the model contract', () => {
+  it('reads sigma_input: "true" as noise-conditioned, absent or "false" as not, anything else as a bad model', () => {
+    expect(modelInfoFromBytes(SIGMA_MODEL).sigmaInput).toBe(true);
+    expect(modelInfoFromBytes(PLAIN_MODEL).sigmaInput).toBe(false);
+    expect(modelInfoFromBytes(metadataModel({ sigma_input: 'false' })).sigmaInput).toBe(false);
+    expect(() => modelInfoFromBytes(metadataModel({ sigma_input: 'yes' }))).toThrow(ModelError);
+  });
+});
+
+describe('the plug-and-play schedule (DPIR §4.1)', () => {
+  it('σ_1 of one pass is the geometric mean of 49/255 and the noise level; α = 0.23 σ_n² / σ_k²', () => {
+    expect(PNP_SIGMA_START).toBeCloseTo(0.192157, 6);
+    expect(pnpSigmas(0.01, 1)[0]).toBeCloseTo(Math.sqrt((49 / 255) * 0.01), 12); // 0.043836
+    expect(hqsAlpha(0.01, 0.043836)).toBeCloseTo(0.23 * 1e-4 / 0.043836 ** 2, 12);
+    const four = pnpSigmas(0.01, 4);
+    expect(four[0]).toBeCloseTo(49 / 255, 12);
+    expect(four[3]).toBeCloseTo(0.01, 12);
+    expect(four[1]! / four[0]!).toBeCloseTo(four[2]! / four[1]!, 12); // log-spaced
+    // A noiseless photo stays at the 0.001 floor rather than dividing by zero.
+    expect(pnpSigmas(0, 1)[0]).toBeCloseTo(Math.sqrt((49 / 255) * 1e-3), 12);
+  });
+});
+
+/** Plane `c` of an RGB image in [0, 1]. */
+function plane(image: RawImage, c: number, max: number): Float64Array {
+  const n = image.width * image.height;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = image.data[i * 3 + c]! / max;
+  return out;
+}
+
+describe("deconvolve(method: 'hqs')", () => {
+  it('is the HQS data step with z = y, per RGB plane, at α of σ_1', async () => {
+    const { blurry } = shakenScene(kernel, 3, 96, 80);
+    const noise = 0.01;
+    const wide: RawImage = { ...blurry, data: Uint16Array.from(blurry.data, (v) => v * 257) };
+    const out = await deconvolve(wide, kernel, { method: 'hqs', color: 'rgb', noise });
+    const alpha = hqsAlpha(noise, pnpSigmas(noise, 1)[0]!);
+    for (let c = 0; c < 3; c++) {
+      const expected = hqsDataStep(plane(wide, c, 65535), 96, 80, kernel, alpha);
+      const got = plane(out, c, 65535);
+      let max = 0;
+      for (let i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i]! - Math.min(1, Math.max(0, expected[i]!))));
+      expect(max).toBeLessThan(1 / 65535 + 1e-9); // 16-bit rounding only
+    }
+  });
+});
+
+describe('deblur() with a noise-conditioned model', () => {
+  it('runs the network after the deconvolution by default, on the HQS data step, at σ_1 for every tile', async () => {
+    const backend = sigmaRecordingBackend();
+    const d = await createDeblurrer({ model: SIGMA_MODEL, backend, tileSize: 96, overlap: 16 });
+    expect(d.model.sigmaInput).toBe(true);
+    expect(d.networkAfterDeconvolution).toBe(true);
+    const { blurry } = shakenScene(kernel, 4, 160, 128);
+    const noise = 0.02;
+    const out = await d.deblur(blurry, { kernel, deconvolution: { noise } });
+    expect(backend.sigmas.length).toBeGreaterThan(1); // tiled
+    for (const s of backend.sigmas) expect(s).toBeCloseTo(pnpSigmas(noise, 1)[0]!, 12);
+    // The identity "network" shows its input: the 'hqs' deconvolution in RGB (±1 level: the
+    // network reads it at 16 bits).
+    const step = await deconvolve(blurry, kernel, { method: 'hqs', color: 'rgb', noise });
+    let max = 0;
+    for (let i = 0; i < out.data.length; i++) max = Math.max(max, Math.abs(out.data[i]! - step.data[i]!));
+    expect(max).toBeLessThanOrEqual(1);
+    await d.dispose();
+  });
+
+  it("denoises at the photo's noise level without a kernel; a chosen method is kept; network: false skips it", async () => {
+    const backend = sigmaRecordingBackend();
+    const d = await createDeblurrer({ model: SIGMA_MODEL, backend });
+    const { blurry } = shakenScene(kernel, 5, 128, 96);
+    await d.deblur(blurry, { kernel: 'none', deconvolution: { noise: 0.03 } });
+    expect(backend.sigmas).toEqual([0.03]);
+    backend.sigmas.length = 0;
+    // A chosen method is kept (in RGB, as the prior was trained), then the network at σ_1.
+    const hl = await d.deblur(blurry, { kernel, deconvolution: { method: 'hyper-laplacian', noise: 0.01 } });
+    expect(backend.sigmas).toEqual([pnpSigmas(0.01, 1)[0]]);
+    const direct = await deconvolve(blurry, kernel, { noise: 0.01, color: 'rgb' });
+    let max = 0;
+    for (let i = 0; i < hl.data.length; i++) max = Math.max(max, Math.abs(hl.data[i]! - direct.data[i]!));
+    expect(max).toBeLessThanOrEqual(1);
+    backend.sigmas.length = 0;
+    // Without the network, the deconvolution is the caller's as it stands (luma/chroma by default).
+    const off = await d.deblur(blurry, { kernel, network: false, deconvolution: { noise: 0.01 } });
+    expect(backend.sigmas).toEqual([]);
+    expect(off.data).toEqual((await deconvolve(blurry, kernel, { noise: 0.01 })).data);
+    await d.dispose();
+  });
+
+  it('a model without the σ input runs without one, and not after a deconvolution unless asked', async () => {
+    const backend = sigmaRecordingBackend();
+    const d = await createDeblurrer({ model: PLAIN_MODEL, backend });
+    expect(d.networkAfterDeconvolution).toBe(false);
+    const { blurry } = shakenScene(kernel, 6, 128, 96);
+    await d.deblur(blurry, { kernel });
+    expect(backend.sigmas).toEqual([]);
+    await d.deblur(blurry, { kernel, network: true });
+    expect(backend.sigmas).toEqual([undefined]);
+    await d.dispose();
+  });
+});
