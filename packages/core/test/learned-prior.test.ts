@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_SIGMA_START,
+  createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START,
 } from '../src/index.js';
 import type { RawImage } from '../src/index.js';
 import { metadataModel, sigmaRecordingBackend } from './helpers.js';
@@ -30,6 +30,8 @@ describe('the plug-and-play schedule (DPIR §4.1)', () => {
     expect(PNP_SIGMA_START).toBeCloseTo(0.192157, 6);
     expect(pnpSigmas(0.01, 1)[0]).toBeCloseTo(Math.sqrt((49 / 255) * 0.01), 12); // 0.043836
     expect(hqsAlpha(0.01, 0.043836)).toBeCloseTo(0.23 * 1e-4 / 0.043836 ** 2, 12);
+    expect(hqsAlpha(0.01, 0.043836, 0.12)).toBeCloseTo(0.12 * 1e-4 / 0.043836 ** 2, 12);
+    expect(PNP_ONE_PASS_WEIGHT).toBe(0.12);
     const four = pnpSigmas(0.01, 4);
     expect(four[0]).toBeCloseTo(49 / 255, 12);
     expect(four[3]).toBeCloseTo(0.01, 12);
@@ -48,12 +50,12 @@ function plane(image: RawImage, c: number, max: number): Float64Array {
 }
 
 describe("deconvolve(method: 'hqs')", () => {
-  it('is the HQS data step with z = y, per RGB plane, at α of σ_1', async () => {
+  it('is the HQS data step with z = y, per RGB plane, at α of σ_1 (one-pass weight)', async () => {
     const { blurry } = shakenScene(kernel, 3, 96, 80);
     const noise = 0.01;
     const wide: RawImage = { ...blurry, data: Uint16Array.from(blurry.data, (v) => v * 257) };
     const out = await deconvolve(wide, kernel, { method: 'hqs', color: 'rgb', noise });
-    const alpha = hqsAlpha(noise, pnpSigmas(noise, 1)[0]!);
+    const alpha = hqsAlpha(noise, pnpSigmas(noise, 1)[0]!, PNP_ONE_PASS_WEIGHT);
     for (let c = 0; c < 3; c++) {
       const expected = hqsDataStep(plane(wide, c, 65535), 96, 80, kernel, alpha);
       const got = plane(out, c, 65535);

@@ -21,7 +21,7 @@ import { deconvolveTile } from './tile.js';
 import type { TileCache, TileSettings } from './tile.js';
 import { tileTask } from './tile-task.js';
 import { estimatePhotoNoise } from './noise.js';
-import { hqsAlpha, pnpSigmas } from './pnp.js';
+import { hqsAlpha, PNP_ONE_PASS_WEIGHT, pnpSigmas } from './pnp.js';
 import { resolveDeconvolveOptions } from './options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './options.js';
 
@@ -55,7 +55,7 @@ export async function deconvolveInto(
   const common = {
     method: opts.method, alpha: opts.alpha, lambda: opts.weight / (sigma * sigma), nsr: opts.nsr * sigma * sigma,
     // One-pass plug-and-play: the data step at σ_1, the level the prior then runs at (pnp.ts).
-    hqsAlpha: hqsAlpha(sigma, pnpSigmas(sigma, 1)[0]!),
+    hqsAlpha: hqsAlpha(sigma, pnpSigmas(sigma, 1)[0]!, PNP_ONE_PASS_WEIGHT),
   };
   const passes = passesFor(image, layout, kernel, opts, common, target, targetLayout);
   const total = passes.reduce((n, p) => n + p.plan.tiles.length, 0);
