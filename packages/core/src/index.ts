@@ -75,10 +75,12 @@ export type { BackendChoice, BackendName } from './backend/resolve.js';
 export {
   DEFAULT_MODEL_FILE,
   defaultModelPath,
+  SHIPPED_MODELS,
+  shippedModelPath,
   modelInfoFromBytes,
   readModelBytes,
 } from './model/model-info.js';
-export type { ModelInfo } from './model/model-info.js';
+export type { ModelInfo, ShippedModel } from './model/model-info.js';
 export { planTiles, planAxis, axisWeight, featherFor } from './tiling/plan.js';
 export type { AxisSpan, Tile, TilePlan, TilePlanOptions } from './tiling/plan.js';
 export { readTensor, reflectIndex, describeImage } from './pixels/image.js';

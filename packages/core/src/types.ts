@@ -18,7 +18,7 @@ export interface BlurKernel {
   data: Float32Array;
 }
 
-/** A model: the bytes of an ONNX file, or a path to one. */
+/** A model: the bytes of an ONNX file, a path to one, or the name of a model shipped in `@sgenet/core` (`SHIPPED_MODELS`). */
 export type ModelSource = Uint8Array | string;
 
 /** Tensor shape accepted by {@link Session.run}: batch 1, 3 colour planes (NCHW). */

@@ -5,6 +5,7 @@ import {
   defaultModelPath,
   modelInfoFromBytes,
   readModelBytes,
+  shippedModelPath,
 } from '@sgenet/core';
 import type { RawImage } from '@sgenet/core';
 import * as ort from 'onnxruntime-node';
@@ -82,5 +83,61 @@ describe('ORT backend with the shipped model', () => {
 
   it('fails with a typed error on a file that is not a model', async () => {
     await expect(createDeblurrer({ model: new Uint8Array([1, 2, 3]) })).rejects.toMatchObject({ code: 'ERR_SGENET_MODEL' });
+  });
+});
+
+describe('ORT backend with the shipped noise-conditioned model (SGENet-σ)', () => {
+  it('feeds sigma beside the image and returns what ONNX Runtime returns; the output depends on σ', async () => {
+    const bytes = await readModelBytes(shippedModelPath('sgenet-s-sigma'));
+    expect(modelInfoFromBytes(bytes).sigmaInput).toBe(true);
+    const session = await createBackend({ providers: ['cpu'] }).load(bytes, { threads: 1 });
+    const reference = await ort.InferenceSession.create(bytes);
+    expect(reference.inputNames).toEqual(['blurry', 'sigma']);
+    const input = new Float32Array(3 * 40 * 56).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+    const outputs: Float32Array[] = [];
+    for (const sigma of [0.01, 0.1]) {
+      const ours = await session.run(input, [1, 3, 40, 56], { sigma });
+      const ref = await reference.run({
+        blurry: new ort.Tensor('float32', input, [1, 3, 40, 56]),
+        sigma: new ort.Tensor('float32', Float32Array.of(sigma), [1]),
+      });
+      expect(Array.from(ours)).toEqual(Array.from(ref.restored!.data as Float32Array));
+      outputs.push(ours);
+    }
+    expect(Array.from(outputs[0]!)).not.toEqual(Array.from(outputs[1]!));
+    await reference.release();
+    await session.dispose();
+  });
+
+  it('rejects a run without a valid σ, with ERR_SGENET_INVALID_OPTION and nothing run', async () => {
+    const session = await createBackend({ providers: ['cpu'] }).load(shippedModelPath('sgenet-s-sigma'), { threads: 1 });
+    const input = new Float32Array(3 * 16 * 16);
+    for (const sigma of [undefined, -0.1, 1.5, Number.NaN]) {
+      await expect(session.run(input, [1, 3, 16, 16], sigma === undefined ? {} : { sigma }))
+        .rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
+    }
+    await session.dispose();
+  });
+
+  it('loads by name; tiled equals untiled within 1/255 away from the border (one σ for every tile)', async () => {
+    const d = await createDeblurrer({ model: 'sgenet-s-sigma', backend: createBackend({ providers: ['cpu'] }) });
+    expect(d.model.sigmaInput).toBe(true);
+    const image = syntheticPhoto(480, 400);
+    const untiled = await d.deblur(image, { tileSize: 1024, kernel: 'none' });
+    const overlap = d.model.receptiveField <= 96 ? 128 : 160;
+    let tiles = 0;
+    const tiled = await d.deblur(image, { tileSize: 3 * overlap + 16, overlap, kernel: 'none', onProgress: (p) => (tiles = p.total) });
+    expect(tiles).toBeGreaterThanOrEqual(4);
+    let max = 0;
+    for (let y = 16; y < image.height - 16; y++) {
+      for (let x = 16; x < image.width - 16; x++) {
+        for (let c = 0; c < 3; c++) {
+          const i = (y * image.width + x) * 3 + c;
+          max = Math.max(max, Math.abs(untiled.data[i]! - tiled.data[i]!));
+        }
+      }
+    }
+    expect(max).toBeLessThanOrEqual(1);
+    await d.dispose();
   });
 });

@@ -2,7 +2,7 @@
  * The shipped SGENet model on this backend vs ONNX Runtime, on random inputs of several sizes
  * (non-square, multiples of 8, and one tile-sized input), and its tensor bookkeeping.
  */
-import { defaultModelPath, readModelBytes } from '@sgenet/core';
+import { defaultModelPath, readModelBytes, shippedModelPath } from '@sgenet/core';
 import type { ImageTensorDims, Session } from '@sgenet/core';
 import { createBackend as createOrtBackend } from '@sgenet/ort-backend';
 import * as tf from '@tensorflow/tfjs-core';
@@ -125,5 +125,21 @@ describe('session lifetime', () => {
     } finally {
       await Promise.all([cpu.dispose(), wasm.dispose()]);
     }
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('shipped noise-conditioned model (SGENet-σ) on %s', (platform) => {
+  it.each([0.01, 0.15])('matches ONNX Runtime at σ = %f, the same σ fed to both', async (sigma) => {
+    const bytes = await readModelBytes(shippedModelPath('sgenet-s-sigma'));
+    const ref = await createOrtBackend({ providers: ['cpu'] }).load(bytes, { threads: 1 });
+    const session = await createBackend({ platform }).load(bytes);
+    const dims: ImageTensorDims = [1, 3, 48, 64];
+    const input = randomData(dims, 11, 0, 1);
+    const diff = maxAbsDiff(await session.run(input, dims, { sigma }), await ref.run(input, dims, { sigma }));
+    console.info(`[parity] σ model ${platform} σ ${sigma}: max abs diff ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(TOLERANCE[platform]);
+    await expect(session.run(input, dims)).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
+    await session.dispose();
+    await ref.dispose();
   });
 });

@@ -30,7 +30,24 @@ export const DEFAULT_MODEL_FILE = 'sgenet-s.onnx';
 
 /** Absolute path of the shipped default model. */
 export function defaultModelPath(): string {
-  return fileURLToPath(new URL(`../../models/${DEFAULT_MODEL_FILE}`, import.meta.url));
+  return shippedModelPath(DEFAULT_MODEL_FILE.replace(/\.onnx$/, '') as ShippedModel);
+}
+
+/**
+ * The models shipped inside this package, by name: `'sgenet-s'` (v0.4.0, the default) and
+ * `'sgenet-s-sigma'` (SGENet-σ, the noise-conditioned learned prior of the deconvolution; see the
+ * model card). A `model` option naming one (`createDeblurrer({ model: 'sgenet-s-sigma' })`, the
+ * CLI's `--model sgenet-s-sigma`) loads it.
+ */
+export const SHIPPED_MODELS = ['sgenet-s', 'sgenet-s-sigma'] as const;
+export type ShippedModel = (typeof SHIPPED_MODELS)[number];
+
+/** Absolute path of a model shipped inside this package ({@link SHIPPED_MODELS}). */
+export function shippedModelPath(name: ShippedModel): string {
+  if (!(SHIPPED_MODELS as readonly string[]).includes(name)) {
+    throw new ModelError(`No shipped model is called ${JSON.stringify(name)}: one of ${SHIPPED_MODELS.join(', ')}, or a path to an ONNX file`);
+  }
+  return fileURLToPath(new URL(`../../models/${name}.onnx`, import.meta.url));
 }
 
 function positiveInt(meta: Record<string, string>, key: string, fallback?: number): number {
@@ -69,12 +86,16 @@ export function modelInfoFromBytes(bytes: Uint8Array): ModelInfo {
   };
 }
 
-/** Reads a model source into bytes (a path is read from disk). */
+/**
+ * Reads a model source into bytes: bytes as they are, the name of a shipped model
+ * ({@link SHIPPED_MODELS}), or a path read from disk.
+ */
 export async function readModelBytes(source: ModelSource): Promise<Uint8Array> {
   if (source instanceof Uint8Array) return source;
   if (typeof source !== 'string' || source.length === 0) {
-    throw new ModelError(`Expected model to be a file path or a Uint8Array but received ${typeof source}`);
+    throw new ModelError(`Expected model to be a file path, a shipped model's name or a Uint8Array but received ${typeof source}`);
   }
+  if ((SHIPPED_MODELS as readonly string[]).includes(source)) source = shippedModelPath(source as ShippedModel);
   try {
     return new Uint8Array(await readFile(source));
   } catch (err) {
