@@ -32,6 +32,10 @@ PARITY_TOL = 1e-4
 TRAINING_DATA = ("CBSD432 (432 Berkeley photos) with synthetic camera-shake blur from the project's "
                  "trajectory generator (paths 1-40 px, curled to nearly straight, 8% left unblurred; "
                  "see the model card), non-uniform blending, noise sigma<=0.02, JPEG")
+PRIOR_TRAINING_DATA = ("CBSD432 and CUrban100 crops, degraded on the fly (sgenet/prior_data.py): 15% pure "
+                       "denoising at sigma 0-50/255; otherwise project trajectory kernels of 5-101 px (linear "
+                       "light, clipped highlights, non-uniform shake in part), noise 0-5% partly signal-"
+                       "dependent, JPEG 70-95, half the kernels perturbed, then core's HQS data step")
 
 
 def takes_sigma(model: torch.nn.Module) -> bool:
@@ -160,7 +164,7 @@ def build_metadata(model, variant: str, ablate, version: str, extra: dict | None
         "widths": json.dumps([cfg.width, 2 * cfg.width, 4 * cfg.width]),
         "parameters": param_count(model),
         "gflop_per_megapixel": round(gflop_per_megapixel(model), 2),
-        "training_data": TRAINING_DATA,
+        "training_data": PRIOR_TRAINING_DATA if takes_sigma(model) else TRAINING_DATA,
         "config": json.dumps({k: v for k, v in cfg.__dict__.items() if k != "extra"}),
         "input": "blurry: float32 [1,3,H,W] RGB in [0,1], H and W multiples of 8",
         "output": "restored: float32 [1,3,H,W], not clamped",
@@ -180,7 +184,8 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--version", default="0.1.0")
     p.add_argument("--dev-benchmark", help="JSON from evaluate.py to record in the metadata")
-    p.add_argument("--training-time", default="", help="e.g. '105 min on 2 CPU cores'")
+    p.add_argument("--training-time", default="", help="where it trained, appended to the checkpoint's own "
+                   "step count and minutes, e.g. 'on 2 CPU cores'")
     p.add_argument("--receptive-field", type=int, metavar="PX",
                    help="record this instead of measuring it (throwaway exports run untiled, e.g. "
                         "ablation arms; the measurement takes a minute on an untrained model)")
