@@ -7,7 +7,7 @@
  * within each round (the two calls back to back), and the median over rounds is reported. Never
  * a timed test: a report.
  *
- *   node tools/bench/dist/pipeline-cost.js [--rounds 2] [--width 4000 --height 3000]
+ *   node tools/bench/dist/pipeline-cost.js [--rounds 2] [--width 4000 --height 3000] [--model NAME|FILE]
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,11 +46,11 @@ function pathKernel(side: number): BlurKernel {
 }
 
 /** Runs `rounds` rounds of network-only then `'auto'` on one photo. */
-export async function measurePipelineCost(rounds = 2, width = 4000, height = 3000): Promise<PipelineCost> {
+export async function measurePipelineCost(rounds = 2, width = 4000, height = 3000, model?: string): Promise<PipelineCost> {
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) throw new RangeError(`Expected an integer between 1 and 10 for rounds but received ${rounds}`);
   const kernel = pathKernel(61);
   const blurry = applyBlur(deadLeaves(width, height, 7), kernel, { noise: 0.01, seed: 2 });
-  const deblurrer = await createDeblurrer();
+  const deblurrer = await createDeblurrer(model ? { model } : {});
   const out: PipelineRound[] = [];
   let estimatedKernel = 0;
   let peak = 0;
@@ -108,7 +108,7 @@ export function pipelineCostTable(c: PipelineCost): Table {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { rounds: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' } } });
-  const c = await measurePipelineCost(Number(values.rounds ?? 2), Number(values.width ?? 4000), Number(values.height ?? 3000));
+  const { values } = parseArgs({ options: { rounds: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, model: { type: 'string' } } });
+  const c = await measurePipelineCost(Number(values.rounds ?? 2), Number(values.width ?? 4000), Number(values.height ?? 3000), values.model);
   console.log(renderText(pipelineCostTable(c)));
 }

@@ -10,6 +10,11 @@
  *   node tools/bench/dist/real-photos.js [--folders real,real-kohler,real-lai] [--only folder/name,...]
  *                                        [--limit N] [--no-sheet] [--json FILE]
  *                                        [--estimate '{"minConfidence":0.1}'] [--sheet-dir DIR]
+ *                                        [--model sgenet-s-sigma]
+ *
+ * With `--model` (a shipped model's name or an ONNX file) the sheet gets a column more, between
+ * the deconvolution and the kernel: `deblur()` with that model given the same estimate (for a
+ * noise-conditioned model, the learned prior after the HQS data step), to judge side by side.
  *
  * Never a test: a report. The photos are read from beside the repository and nothing derived from
  * them is written inside the tree except the uncommitted contact sheet.
@@ -20,8 +25,8 @@ import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { deconvolve, estimateKernel } from '@sgenet/core';
-import type { BlurKernel, EstimateKernelOptions, RawImage } from '@sgenet/core';
+import { createDeblurrer, deconvolve, estimateKernel } from '@sgenet/core';
+import type { BlurKernel, Deblurrer, EstimateKernelOptions, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
 import { REPO_ROOT } from './options.js';
@@ -157,14 +162,15 @@ async function kernelPicture(k: BlurKernel, side: number): Promise<Buffer> {
     .resize(side, side, { kernel: 'nearest', fit: 'contain', background: '#000' }).png().toBuffer();
 }
 
-/** One row of the contact sheet: blurry | restored | kernel, `height` px tall. */
-async function contactRow(blurry: RawImage, restored: RawImage, kernel: BlurKernel, height: number): Promise<Buffer> {
+/** One row of the contact sheet: blurry | restored (one or more) | kernel, `height` px tall. */
+async function contactRow(blurry: RawImage, restored: readonly RawImage[], kernel: BlurKernel, height: number): Promise<Buffer> {
   const scaled = async (img: RawImage) => sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength),
     { raw: { width: img.width, height: img.height, channels: img.channels } }).resize({ height }).png().toBuffer();
-  const [a, b, k] = await Promise.all([scaled(blurry), scaled(restored), kernelPicture(kernel, height)]);
+  const pictures = await Promise.all([blurry, ...restored].map(scaled));
+  const k = await kernelPicture(kernel, height);
   const w = Math.round((blurry.width * height) / blurry.height);
-  return sharp({ create: { width: 2 * w + height + 8, height, channels: 3, background: '#222' } })
-    .composite([{ input: a, left: 0, top: 0 }, { input: b, left: w + 4, top: 0 }, { input: k, left: 2 * w + 8, top: 0 }])
+  return sharp({ create: { width: pictures.length * (w + 4) + height, height, channels: 3, background: '#222' } })
+    .composite([...pictures.map((input, i) => ({ input, left: i * (w + 4), top: 0 })), { input: k, left: pictures.length * (w + 4), top: 0 }])
     .png().toBuffer();
 }
 
@@ -178,6 +184,8 @@ export interface RunOptions {
   /** Contact sheet folder (default {@link SHEET_DIR}). */
   sheetDir?: string;
   sheet?: boolean;
+  /** A model whose `deblur()` (given the same estimate) gets a column of its own on the sheet. */
+  model?: string;
   onPhoto?: (r: RealResult, index: number, total: number) => void;
 }
 
@@ -191,32 +199,39 @@ export async function runRealPhotos(opts: RunOptions = {}): Promise<RealResult[]
   if (sheet) await mkdir(sheetDir, { recursive: true });
   const results: RealResult[] = [];
   const rows: string[] = [];
-  for (const [i, photo] of photos.entries()) {
-    const image = await readRgb(photo.file);
-    const t = performance.now();
-    const estimate = await estimateKernel(image, opts.estimate);
-    const seconds = (performance.now() - t) / 1000;
-    const k = estimate.kernel;
-    const ncc = photo.reference && !estimate.identity ? kernelNcc(k, await readKernel(photo.reference)) : photo.reference ? 0 : undefined;
-    const r: RealResult = {
-      photo, width: image.width, height: image.height, identity: estimate.identity,
-      kernelWidth: k.width, kernelHeight: k.height, confidence: estimate.confidence, seconds, ncc,
-    };
-    results.push(r);
-    opts.onPhoto?.(r, i, photos.length);
-    if (sheet) {
-      const restored = estimate.identity ? image : await deconvolve(image, k);
-      const png = `${photo.folder}__${photo.name}.png`;
-      await writeFile(join(sheetDir, png), await contactRow(image, restored, k, 320));
-      rows.push(`<figure><img src="${png}" loading="lazy"><figcaption>${photo.folder}/${photo.name} (${photo.categories.join(', ')}): ` +
-        `${estimate.identity ? '<b>MISS: identity</b>' : `${k.width}x${k.height}`}, confidence ${estimate.confidence.toFixed(2)}` +
-        `${ncc !== undefined ? `, NCC ${ncc.toFixed(2)}` : ''}, ${seconds.toFixed(1)} s</figcaption></figure>`);
+  const deblurrer: Deblurrer | undefined = sheet && opts.model ? await createDeblurrer({ model: opts.model }) : undefined;
+  try {
+    for (const [i, photo] of photos.entries()) {
+      const image = await readRgb(photo.file);
+      const t = performance.now();
+      const estimate = await estimateKernel(image, opts.estimate);
+      const seconds = (performance.now() - t) / 1000;
+      const k = estimate.kernel;
+      const ncc = photo.reference && !estimate.identity ? kernelNcc(k, await readKernel(photo.reference)) : photo.reference ? 0 : undefined;
+      const r: RealResult = {
+        photo, width: image.width, height: image.height, identity: estimate.identity,
+        kernelWidth: k.width, kernelHeight: k.height, confidence: estimate.confidence, seconds, ncc,
+      };
+      results.push(r);
+      opts.onPhoto?.(r, i, photos.length);
+      if (sheet) {
+        const restored = [estimate.identity ? image : await deconvolve(image, k)];
+        if (deblurrer) restored.push(await deblurrer.deblur(image, { kernel: estimate.identity ? 'none' : k }));
+        const png = `${photo.folder}__${photo.name}.png`;
+        await writeFile(join(sheetDir, png), await contactRow(image, restored, k, 320));
+        rows.push(`<figure><img src="${png}" loading="lazy"><figcaption>${photo.folder}/${photo.name} (${photo.categories.join(', ')}): ` +
+          `${estimate.identity ? '<b>MISS: identity</b>' : `${k.width}x${k.height}`}, confidence ${estimate.confidence.toFixed(2)}` +
+          `${ncc !== undefined ? `, NCC ${ncc.toFixed(2)}` : ''}, ${seconds.toFixed(1)} s</figcaption></figure>`);
+      }
     }
+  } finally {
+    await deblurrer?.dispose();
   }
   if (sheet) {
-    await writeFile(join(sheetDir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>Real photos: blurry | restored | kernel</title>
+    const columns = `blurry | restored (hyper-Laplacian deconvolution)${deblurrer ? ` | deblur() with ${deblurrer.model.name} ${deblurrer.model.version}` : ''} | estimated kernel`;
+    await writeFile(join(sheetDir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>Real photos: ${columns}</title>
 <style>body{background:#111;color:#ddd;font:14px system-ui}figure{margin:0 0 16px}img{max-width:100%}</style>
-<h1>Real photos: blurry | restored (default deconvolution) | estimated kernel</h1>\n${rows.join('\n')}\n`);
+<h1>Real photos: ${columns}</h1>\n${rows.join('\n')}\n`);
   }
   return results;
 }
@@ -262,7 +277,7 @@ export function realPhotoTables(results: RealResult[]): Table[] {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { folders: { type: 'string' }, limit: { type: 'string' }, only: { type: 'string' }, estimate: { type: 'string' }, 'sheet-dir': { type: 'string' }, 'no-sheet': { type: 'boolean' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { folders: { type: 'string' }, limit: { type: 'string' }, only: { type: 'string' }, estimate: { type: 'string' }, 'sheet-dir': { type: 'string' }, 'no-sheet': { type: 'boolean' }, json: { type: 'string' }, model: { type: 'string' } } });
   const folders = (values.folders?.split(',') ?? [...REAL_FOLDERS]) as RealFolder[];
   for (const f of folders) if (!REAL_FOLDERS.includes(f)) throw new Error(`--folders: ${f} is not one of ${REAL_FOLDERS.join(', ')}`);
   const results = await runRealPhotos({
@@ -272,6 +287,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...(values.estimate ? { estimate: JSON.parse(values.estimate) as EstimateKernelOptions } : {}),
     ...(values['sheet-dir'] ? { sheetDir: values['sheet-dir'] } : {}),
     sheet: !values['no-sheet'],
+    ...(values.model ? { model: values.model } : {}),
     onPhoto: (r, i, n) => process.stderr.write(`[${i + 1}/${n}] ${r.photo.folder}/${r.photo.name}: ${r.identity ? 'identity' : `${r.kernelWidth}x${r.kernelHeight}`} ` +
       `c=${r.confidence.toFixed(2)}${r.ncc !== undefined ? ` ncc=${r.ncc.toFixed(2)}` : ''} ${r.seconds.toFixed(1)} s\n`),
   });

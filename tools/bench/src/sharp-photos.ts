@@ -4,7 +4,9 @@
  * 8-bit), then goes through `deblur()` with `kernel: 'auto'` and with `kernel: 'none'` (the
  * v0.4.0 network alone). Prints PSNR per photo and the means; writes nothing.
  *
- *   node tools/bench/dist/sharp-photos.js --data ../shared/datasets/val/Kodak24 [--limit N]
+ *   node tools/bench/dist/sharp-photos.js --data ../shared/datasets/val/Kodak24 [--limit N] [--model NAME|FILE]
+ *
+ * `--model` (a shipped model's name or an ONNX file) replaces the default model for both calls.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,11 +18,12 @@ import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, limit: { type: 'string', default: '0' } } });
-  if (!values.data) throw new Error('usage: sharp-photos --data DIR [--limit N]');
+  const { values } = parseArgs({ options: { data: { type: 'string' }, limit: { type: 'string', default: '0' }, model: { type: 'string' } } });
+  if (!values.data) throw new Error('usage: sharp-photos --data DIR [--limit N] [--model NAME|FILE]');
   const files = (await readdir(values.data)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
   const limit = Number(values.limit) || files.length;
-  const d = await createDeblurrer();
+  const d = await createDeblurrer(values.model ? { model: values.model } : {});
+  console.log(`model ${d.model.name} ${d.model.version}`);
   const rows: { noisy: number; pipeline: number; network: number; identity: boolean }[] = [];
   for (const [i, f] of files.slice(0, limit).entries()) {
     const { data, info } = await sharp(join(values.data, f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
