@@ -117,15 +117,18 @@ Options:
   -o, --output FILE     output file (exactly one input)
   -d, --out-dir DIR     output folder; each output keeps its input's name
   -b, --backend NAME    ort (default) or tfjs
-  -m, --model FILE      deblur: an SGENet ONNX model instead of the shipped one
+  -m, --model FILE      deblur: an SGENet ONNX model instead of the shipped default, or a shipped
+                        model's name: sgenet-s (the default) or sgenet-s-sigma (the learned prior:
+                        it runs after the deconvolution, at the noise level the pipeline sets)
   -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs), at least
                         3 x overlap + 2 x the model's size multiple (3 x overlap + 16 shipped)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
   -k, --kernel K        deblur: auto (estimate the kernel and deconvolve, default), none (the
                         network alone) or a PSF file (PNG, or JSON as printed by sgenet kernel)
-      --network         deblur: run the network after the deconvolution
-      --no-network      deblur: deconvolution only (the default until the kernel-guided model ships)
+      --network         deblur: run the network after the deconvolution (the default with a
+                        noise-conditioned model, --model sgenet-s-sigma)
+      --no-network      deblur: deconvolution only (the default with sgenet-s)
       --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout
       --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255 (default long side / 22)
       --redis URL       worker, enqueue: redis://[user:pass@]host[:port][/db] (rediss:// for TLS)

@@ -116,6 +116,16 @@ describe('sgenet deblur (the installed bin)', () => {
     expect(psnr(viaOrt, blurred.get('street')!)).toBeLessThan(60);
   });
 
+  it('--model sgenet-s-sigma runs the shipped learned prior after the deconvolution: sharper than the blurry input, and not the deconvolution alone', async () => {
+    const [prior, plain] = [join(dir, 'prior.png'), join(dir, 'plain.png')];
+    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', prior, '--model', 'sgenet-s-sigma', '-q']);
+    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', plain, '--model', 'sgenet-s-sigma', '--no-network', '-q']);
+    const original = originals.get('desk')!;
+    const restored = await readRgb(prior);
+    expect(psnrAligned(original, restored)).toBeGreaterThan(psnrAligned(original, blurred.get('desk')!) + 1);
+    expect(psnr(restored, await readRgb(plain))).toBeLessThan(50);
+  });
+
   it('writes -o FILE in the format of its extension', async () => {
     const out = join(dir, 'single.webp');
     await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', out, '--tile', '128', '--overlap', '32', '-q']);
