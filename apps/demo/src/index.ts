@@ -131,6 +131,10 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
   const tileSize = options.tileSize ?? 512;
   const hub = new ProgressHub();
   const kernels = new Map<string, { report: KernelReport; picture: Promise<Buffer> }>();
+  // Whether the network runs after a deconvolution is the model's default (a noise-conditioned
+  // model, SGENet-σ, is the deconvolution's learned prior): the report says which stages ran.
+  let networkAfter = DEFAULT_NETWORK_AFTER_DECONVOLUTION;
+  deblurrer.then((d) => { networkAfter = d.networkAfterDeconvolution; }, () => {});
   const middleware = deblurUpload({
     deblurrer,
     tileSize,
@@ -138,17 +142,16 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
     maxPixels,
     concurrency: options.concurrency ?? 1,
     maxQueue: options.maxQueue ?? 3,
-    // The library's defaults, spelled out: the demo is about the kernel stage, and its report says
-    // which stages ran.
+    // The library's default, spelled out: the demo is about the kernel stage, and its report says
+    // which stages ran. `network` stays the model's own default.
     kernel: 'auto',
-    network: DEFAULT_NETWORK_AFTER_DECONVOLUTION,
     onProgress: hub.publish,
     onKernel: (req, used) => {
       const jobId = req.get('x-job-id');
       if (!jobId || !/^[A-Za-z0-9_-]{8,128}$/.test(jobId)) return;
       const picture = kernelPicture(used);
       picture.catch(() => kernels.delete(jobId));
-      kernels.set(jobId, { report: kernelReport(used, DEFAULT_NETWORK_AFTER_DECONVOLUTION), picture });
+      kernels.set(jobId, { report: kernelReport(used, networkAfter), picture });
       while (kernels.size > KEPT_KERNELS) kernels.delete(kernels.keys().next().value!);
     },
   });
