@@ -3,8 +3,10 @@
 Each sample is (input, σ, sharp): what one plug-and-play HQS iteration hands the network, the noise
 level it is told, and the truth. No bank: a sample costs milliseconds of CPU.
 
-1. Pure denoising (``p_denoise``): sharp + N(0, σ²), σ in [0, 50/255] (DRUNet's range). This is
-   the prior of the later HQS iterations and of photos without blur.
+1. Pure denoising (``p_denoise``): sharp + N(0, σ²), σ log-uniform in [0.5/255, 50/255]
+   (DRUNet's range, drawn log-uniform since step ~3,600: uniform draws left photos of 1-3/255
+   noise, those without blur, rare, and the network denoised them worse than v0.4.0). This is the
+   prior of the later HQS iterations and of photos without blur.
 2. Otherwise a blurred photo run through the HQS data step (data_step.py, core's twin):
    a. blur: a project trajectory kernel of 5-101 px (path length log-uniform), in linear light for
       part of the data then gamma-encoded, mildly spatially varying for part (two slightly
@@ -12,7 +14,8 @@ level it is told, and the truth. No bank: a sample costs milliseconds of CPU.
    b. noise: 0-5%, part of it signal-dependent (Poisson-Gaussian); JPEG 70-95 for part;
    c. the kernel handed to the data step: the true one or one with a blind estimate's errors
       (perturb.py);
-   d. σ_k log-uniform between the noise level and 49/255, α_k = 0.23·σ_n²/σ_k² (DPIR), and
+   d. σ_k log-uniform between the noise level and 49/255, α_k = λ·σ_n²/σ_k² with λ log-uniform
+      in [0.08, 0.3] around DPIR's 0.23 (one-pass inference uses 0.12: core's deconvolve/pnp.ts), and
       z = the blurry photo (the first iteration) or a smoothed, noisy truth (a later one).
 """
 from __future__ import annotations
@@ -28,6 +31,8 @@ from .data_step import hqs_alpha, hqs_data_step
 from .perturb import perturb
 
 SIGMA_MAX = 50 / 255
+SIGMA_MIN_DENOISE = 0.5 / 255
+ALPHA_WEIGHTS = (0.08, 0.3)  # range of λ in α_k = λ·σ_n²/σ_k², drawn log-uniform
 SIGMA_START = 49 / 255
 
 
@@ -78,7 +83,7 @@ class PriorSampler:
 
     def denoising_sample(self) -> tuple[np.ndarray, float, np.ndarray]:
         sharp = self._region(self.crop)
-        sigma = float(self.rng.uniform(0, SIGMA_MAX))
+        sigma = float(np.exp(self.rng.uniform(np.log(SIGMA_MIN_DENOISE), np.log(SIGMA_MAX))))
         noisy = sharp + self.rng.normal(0, sigma, sharp.shape).astype(np.float32)
         return noisy.astype(np.float32), sigma, sharp
 
@@ -125,7 +130,8 @@ class PriorSampler:
         else:
             z = _gaussian_blur(sharp, float(rng.uniform(0.5, 1.5)))
             z = z + rng.normal(0, 0.5 * sigma_k, z.shape).astype(np.float32)
-        x = hqs_data_step(blurry.astype(np.float32), given, hqs_alpha(sigma_eff, sigma_k), z)
+        weight = float(np.exp(rng.uniform(np.log(ALPHA_WEIGHTS[0]), np.log(ALPHA_WEIGHTS[1]))))
+        x = hqs_data_step(blurry.astype(np.float32), given, hqs_alpha(sigma_eff, sigma_k, weight), z)
         return np.clip(x, -0.5, 1.5).astype(np.float32), sigma_k, sharp
 
     def sample(self) -> tuple[np.ndarray, float, np.ndarray]:

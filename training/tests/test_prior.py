@@ -135,6 +135,11 @@ def test_prior_sampler_ranges(tmp_path):
     assert abs(float(np.std(noisy - clean)) - sg) < 0.01 + 0.1 * sg
     with pytest.raises(ValueError, match="short side"):
         PriorSampler(tmp_path, 150, lengths=(5, 101))
+    # Denoising levels are log-uniform over [0.5/255, 50/255]: half of them below 5/255 (a
+    # uniform draw would give a tenth), where photos without blur are.
+    levels = np.array([s.denoising_sample()[1] for _ in range(300)])
+    assert levels.min() >= 0.5 / 255 - 1e-9 and levels.max() <= SIGMA_MAX + 1e-9
+    assert 0.38 < float(np.mean(levels < 5 / 255)) < 0.62
 
 
 CORE_DIST = Path(__file__).resolve().parents[2] / "packages" / "core" / "dist" / "index.js"
