@@ -80,7 +80,7 @@ export function backendOption(value: unknown): BackendChoice | undefined {
 export function modelOption(value: unknown): ModelSource | undefined {
   if (value === undefined) return undefined;
   if (value instanceof Uint8Array || (typeof value === 'string' && value.length > 0)) return value;
-  throw invalidOption('model', 'a file path or a Uint8Array of an ONNX model', value);
+  throw invalidOption('model', "a file path, a shipped model's name ('sgenet-s', 'sgenet-s-sigma') or a Uint8Array of an ONNX model", value);
 }
 
 /** Validates optional backend `threads` for a deblurrer an adapter creates: 1 to 1024, as `createDeblurrer`. */

@@ -71,7 +71,7 @@ describe('options of a deblurrer an adapter creates', () => {
     expect(backendOption(backend)).toBe(backend);
     expect(() => backendOption('cuda')).toThrow(invalid(`Expected a Backend object, 'ort', 'tfjs' or 'auto' for backend but received "cuda" of type string`));
     expect(modelOption('m.onnx')).toBe('m.onnx');
-    expect(() => modelOption('')).toThrow(invalid('Expected a file path or a Uint8Array of an ONNX model for model but received "" of type string'));
+    expect(() => modelOption('')).toThrow(invalid("Expected a file path, a shipped model's name ('sgenet-s', 'sgenet-s-sigma') or a Uint8Array of an ONNX model for model but received \"\" of type string"));
     expect(threadsOption(undefined)).toBeUndefined();
     expect(threadsOption(4)).toBe(4);
     expect(() => threadsOption(0)).toThrow(invalid('Expected an integer between 1 and 1024 for threads but received 0 of type number'));

@@ -639,7 +639,7 @@ describe('the deblurrer a route creates is checked when the route is built', () 
       invalid(`Expected a Backend object, 'ort', 'tfjs' or 'auto' for backend but received "cuda" of type string`),
     );
     expect(() => deblurUpload({ model: 42 as never })).toThrow(
-      invalid('Expected a file path or a Uint8Array of an ONNX model for model but received 42 of type number'),
+      invalid("Expected a file path, a shipped model's name ('sgenet-s', 'sgenet-s-sigma') or a Uint8Array of an ONNX model for model but received 42 of type number"),
     );
     // Good ones still load the model on the first request, and close() disposes it.
     const mw = deblurUpload({ backend: 'ort', threads: 1 });

@@ -1,0 +1,15 @@
+import { createDeblurrer, deconvolve, estimateKernel } from '@sgenet/core';
+import sharp from 'sharp';
+const [file, out, cx, cy, cw, ch] = process.argv.slice(2);
+const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+const img = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
+const est = await estimateKernel(img);
+const hl = est.identity ? img : await deconvolve(img, est.kernel);
+const d = await createDeblurrer({ model: 'sgenet-s-sigma' });
+const pr = await d.deblur(img, { kernel: est.identity ? 'none' : est.kernel });
+await d.dispose();
+const w = Number(cw), h = Number(ch), x = Number(cx), y = Number(cy);
+const crop = (im) => sharp(Buffer.from(im.data.buffer, im.data.byteOffset, im.data.byteLength), { raw: { width: im.width, height: im.height, channels: 3 } }).extract({ left: x, top: y, width: w, height: h }).png().toBuffer();
+const parts = await Promise.all([img, hl, pr].map(crop));
+await sharp({ create: { width: 3 * w + 8, height: h, channels: 3, background: '#222' } }).composite(parts.map((input, i) => ({ input, left: i * (w + 4), top: 0 }))).png().toFile(out);
+console.log(info.width, info.height, est.kernel.width, est.confidence.toFixed(2));
