@@ -7,7 +7,7 @@ import {
   readModelBytes,
   shippedModelPath,
 } from '@sgenet/core';
-import type { RawImage } from '@sgenet/core';
+import type { Deblurrer, RawImage } from '@sgenet/core';
 import * as ort from 'onnxruntime-node';
 
 import { createBackend } from '../src/index.js';
@@ -25,6 +25,28 @@ function syntheticPhoto(width: number, height: number): RawImage {
     }
   }
   return { data, width, height, channels: 3 };
+}
+
+/**
+ * The network alone on `image`, untiled and in tiles of 3 x overlap + 16 (overlap from the
+ * receptive field): how many tiles, and the largest difference 16 px or more from the border.
+ */
+async function tiledAgainstUntiled(d: Deblurrer, image: RawImage): Promise<{ tiles: number; max: number }> {
+  const untiled = await d.deblur(image, { tileSize: 1024, kernel: 'none' });
+  const overlap = d.model.receptiveField <= 96 ? 128 : 160;
+  let tiles = 0;
+  const tiled = await d.deblur(image, { tileSize: 3 * overlap + 16, overlap, kernel: 'none', onProgress: (p) => (tiles = p.total) });
+  let max = 0;
+  const margin = 16;
+  for (let y = margin; y < image.height - margin; y++) {
+    for (let x = margin; x < image.width - margin; x++) {
+      for (let c = 0; c < 3; c++) {
+        const i = (y * image.width + x) * 3 + c;
+        max = Math.max(max, Math.abs(untiled.data[i]! - tiled.data[i]!));
+      }
+    }
+  }
+  return { tiles, max };
 }
 
 describe('ORT backend with the shipped model', () => {
@@ -58,21 +80,8 @@ describe('ORT backend with the shipped model', () => {
   it('gives a tiled result equal to the untiled one within 1/255 away from the border', async () => {
     const d = await createDeblurrer({ backend: createBackend({ providers: ['cpu'] }) });
     const image = syntheticPhoto(720, 560);
-    const untiled = await d.deblur(image, { tileSize: 1024, kernel: 'none' });
-    const overlap = d.model.receptiveField <= 96 ? 128 : 160;
-    let tiles = 0;
-    const tiled = await d.deblur(image, { tileSize: 3 * overlap + 16, overlap, kernel: 'none', onProgress: (p) => (tiles = p.total) });
+    const { tiles, max } = await tiledAgainstUntiled(d, image);
     expect(tiles).toBeGreaterThanOrEqual(4);
-    let max = 0;
-    const margin = 16;
-    for (let y = margin; y < image.height - margin; y++) {
-      for (let x = margin; x < image.width - margin; x++) {
-        for (let c = 0; c < 3; c++) {
-          const i = (y * image.width + x) * 3 + c;
-          max = Math.max(max, Math.abs(untiled.data[i]! - tiled.data[i]!));
-        }
-      }
-    }
     expect(max).toBeLessThanOrEqual(1);
     await d.dispose();
   });
@@ -123,20 +132,8 @@ describe('ORT backend with the shipped noise-conditioned model (SGENet-σ)', () 
     const d = await createDeblurrer({ model: 'sgenet-s-sigma', backend: createBackend({ providers: ['cpu'] }) });
     expect(d.model.sigmaInput).toBe(true);
     const image = syntheticPhoto(480, 400);
-    const untiled = await d.deblur(image, { tileSize: 1024, kernel: 'none' });
-    const overlap = d.model.receptiveField <= 96 ? 128 : 160;
-    let tiles = 0;
-    const tiled = await d.deblur(image, { tileSize: 3 * overlap + 16, overlap, kernel: 'none', onProgress: (p) => (tiles = p.total) });
+    const { tiles, max } = await tiledAgainstUntiled(d, image);
     expect(tiles).toBeGreaterThanOrEqual(4);
-    let max = 0;
-    for (let y = 16; y < image.height - 16; y++) {
-      for (let x = 16; x < image.width - 16; x++) {
-        for (let c = 0; c < 3; c++) {
-          const i = (y * image.width + x) * 3 + c;
-          max = Math.max(max, Math.abs(untiled.data[i]! - tiled.data[i]!));
-        }
-      }
-    }
     expect(max).toBeLessThanOrEqual(1);
     await d.dispose();
   });
