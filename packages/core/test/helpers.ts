@@ -1,8 +1,8 @@
-import type { Backend, ImageTensorDims, RawImage, Session } from '../src/index.js';
+import type { Backend, ImageTensorDims, RawImage, Session, SessionRunOptions } from '../src/index.js';
 
 /** A backend whose model is a pure function of the input tensor, computed in JS. */
 export function functionBackend(
-  fn: (input: Float32Array, dims: ImageTensorDims) => Float32Array,
+  fn: (input: Float32Array, dims: ImageTensorDims, options?: SessionRunOptions) => Float32Array,
   stats = { runs: 0 },
 ): Backend & { stats: { runs: number } } {
   return {
@@ -11,9 +11,9 @@ export function functionBackend(
     async load(): Promise<Session> {
       return {
         provider: 'js',
-        async run(input, dims) {
+        async run(input, dims, options) {
           stats.runs += 1;
-          return fn(input, dims);
+          return fn(input, dims, options);
         },
         async dispose() {},
       };
@@ -109,18 +109,8 @@ export function metadataModel(props: Record<string, string>): Uint8Array {
  */
 export function sigmaRecordingBackend(): Backend & { sigmas: (number | undefined)[] } {
   const sigmas: (number | undefined)[] = [];
-  return {
-    name: 'test',
-    sigmas,
-    async load(): Promise<Session> {
-      return {
-        provider: 'js',
-        async run(input, _dims, options) {
-          sigmas.push(options?.sigma);
-          return new Float32Array(input);
-        },
-        async dispose() {},
-      };
-    },
-  };
+  return Object.assign(functionBackend((input, _dims, options) => {
+    sigmas.push(options?.sigma);
+    return new Float32Array(input);
+  }), { sigmas });
 }
