@@ -27,8 +27,6 @@ import type { BlurKernel, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
 export const METHODS = ['wiener_true', 'ours_true', 'wiener_est', 'ours_est', 'ours_est_network', 'pipeline', 'network'] as const;
-/** Methods of a noise-conditioned model given the true or a perturbed kernel (see the header). */
-export const PRIOR_METHODS = ['prior_true', 'prior_hl_true', 'ours_wrong', 'prior_wrong'] as const;
 
 interface Entry { index: number; image: string; kernel: number; blurry: string }
 
