@@ -179,8 +179,8 @@ interface ResolvedRunOptions {
   network: boolean;
   estimation: Omit<EstimateKernelOptions, 'onProgress' | 'signal'>;
   deconvolution: ResolvedDeconvolveOptions;
-  /** Whether the caller chose the deconvolution's `method` / `color` (else the pipeline does). */
-  deconvolutionChosen: { method: boolean; color: boolean };
+  /** Whether the caller chose the deconvolution's `method` / `color` / `tileSize` (else the pipeline does). */
+  deconvolutionChosen: { method: boolean; color: boolean; tileSize: boolean };
   onKernel: ((used: KernelUsed) => void) | undefined;
   tileSize: number;
   overlap: number;
@@ -226,7 +226,7 @@ const PIPELINE_DEFAULTS: PipelineOptions = {
   network: DEFAULT_NETWORK_AFTER_DECONVOLUTION,
   estimation: {},
   deconvolution: resolveDeconvolveOptions(undefined),
-  deconvolutionChosen: { method: false, color: false },
+  deconvolutionChosen: { method: false, color: false, tileSize: false },
   onKernel: undefined,
 };
 
@@ -253,6 +253,7 @@ function resolvePipeline(raw: Record<string, unknown>, defaults: PipelineOptions
     deconvolutionChosen: raw.deconvolution === undefined ? defaults.deconvolutionChosen : {
       method: (raw.deconvolution as Record<string, unknown>).method !== undefined,
       color: (raw.deconvolution as Record<string, unknown>).color !== undefined,
+      tileSize: (raw.deconvolution as Record<string, unknown>).tileSize !== undefined,
     },
     onKernel: functionOption<(used: KernelUsed) => void>('onKernel', raw.onKernel) ?? defaults.onKernel,
   };
@@ -267,9 +268,19 @@ function notify(hook: ((used: KernelUsed) => void) | undefined, used: KernelUsed
 }
 
 /**
+ * Deconvolution tile side (px, FFT bridge included) before a learned prior: 768. The data step
+ * then shares the process with a 16-bit copy of the photo and the network's tiles, and a 12 MP
+ * photo peaked at 1359 MiB with the deconvolution's own default (2048) against 943 MiB at 768
+ * (`pipeline-cost.js --model sgenet-s-sigma`, BENCHMARKS.md); the HQS data step is one FFT solve
+ * per plane, so the extra overlap of smaller tiles costs little time.
+ */
+export const PRIOR_DECONVOLUTION_TILE_SIZE = 768;
+
+/**
  * The deconvolution a network runs after. A noise-conditioned network (SGENet-σ) is the learned
- * prior of plug-and-play HQS and was trained on its data step: `'hqs'`, per RGB plane, unless the
- * caller chose a method or colour planes. An older network keeps the caller's deconvolution.
+ * prior of plug-and-play HQS and was trained on its data step: `'hqs'`, per RGB plane, in
+ * {@link PRIOR_DECONVOLUTION_TILE_SIZE} tiles, each unless the caller chose it. An older network
+ * keeps the caller's deconvolution.
  */
 function priorDeconvolution<T extends ResolvedDeconvolveOptions>(opts: T, run: ResolvedRunOptions, info: ModelInfo): T {
   if (!info.sigmaInput) return opts;
@@ -277,6 +288,7 @@ function priorDeconvolution<T extends ResolvedDeconvolveOptions>(opts: T, run: R
     ...opts,
     ...(run.deconvolutionChosen.method ? {} : { method: 'hqs' as const }),
     ...(run.deconvolutionChosen.color ? {} : { color: 'rgb' as const }),
+    ...(run.deconvolutionChosen.tileSize ? {} : { tileSize: PRIOR_DECONVOLUTION_TILE_SIZE }),
   };
 }
 

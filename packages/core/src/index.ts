@@ -21,6 +21,7 @@ export {
   KERNEL_VERDICT_TEXT,
   kernelVerdict,
   minTileSizeFor,
+  PRIOR_DECONVOLUTION_TILE_SIZE,
 } from './deblurrer.js';
 export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';

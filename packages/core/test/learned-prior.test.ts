@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START,
+  PRIOR_DECONVOLUTION_TILE_SIZE,
 } from '../src/index.js';
 import type { RawImage } from '../src/index.js';
 import { metadataModel, sigmaRecordingBackend } from './helpers.js';
@@ -105,6 +106,25 @@ describe('deblur() with a noise-conditioned model', () => {
     const off = await d.deblur(blurry, { kernel, network: false, deconvolution: { noise: 0.01 } });
     expect(backend.sigmas).toEqual([]);
     expect(off.data).toEqual((await deconvolve(blurry, kernel, { noise: 0.01 })).data);
+    await d.dispose();
+  });
+
+  it('deconvolves in 768 px tiles before the prior (bounded memory at 12 MP) unless the caller chose a tile size', async () => {
+    expect(PRIOR_DECONVOLUTION_TILE_SIZE).toBe(768);
+    const d = await createDeblurrer({ model: SIGMA_MODEL, backend: sigmaRecordingBackend() });
+    // 1400 px wide, an 11 px kernel: bridge 19, overlap max(48, 6 x 11) = 66. At 768 px a tile
+    // writes at most 768 - 19 - 2 x 66 = 617 px, so the width takes ceil(1400 / 617) = 3 columns
+    // of one row; at the deconvolution's own default (2048) the photo is one tile.
+    const photo = shakenScene(kernel, 7, 1400, 64).blurry;
+    const tilesOf = async (deconvolution: { noise: number; tileSize?: number }): Promise<number> => {
+      let total = 0;
+      await d.deblur(photo, {
+        kernel, deconvolution, onProgress: (p) => { if (p.stage === 'deconvolve') total = p.total; },
+      });
+      return total;
+    };
+    expect(await tilesOf({ noise: 0.01 })).toBe(3);
+    expect(await tilesOf({ noise: 0.01, tileSize: 2048 })).toBe(1);
     await d.dispose();
   });
 
