@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
 import { estimateKernel } from '../src/kernel/estimate.js';
+import { PEAKED_CONFIDENCE_FACTOR, SPREAD_TAPS } from '../src/kernel/options.js';
 import { darkChannelStep } from '../src/kernel/dark-channel.js';
 import { centreKernel, centreOfMass, cleanupKernel, resizeKernel, supportMidpoint } from '../src/kernel/cleanup.js';
 import { kernelFromGrey, kernelToGrey, kernelToJson, parseKernelJson, validateKernel } from '../src/kernel/kernel-file.js';
@@ -36,11 +37,34 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     for (const v of byMass.kernel.data) peak = Math.max(peak, v);
     expect(estimate.peakDominance).toBeCloseTo(peak * byMass.kernel.width, 5);
     expect(byMass.peakDominance).toBe(estimate.peakDominance);
-    // The same estimate, with the limit just under it, falls back.
-    const guarded = await estimateKernel(blurry, { maxSize: 25, maxPeakDominance: estimate.peakDominance - 0.01 });
+    // The same estimate with the limit just under it must show the evidence of a camera path:
+    // spread over 10 or more effective taps and 1.5 x minConfidence; short of either, it falls back.
+    expect(estimate.effectiveTaps).toBeGreaterThanOrEqual(SPREAD_TAPS);
+    const limit = estimate.peakDominance - 0.01;
+    expect((await estimateKernel(blurry, { maxSize: 25, maxPeakDominance: limit })).identity).toBe(false);
+    const minConfidence = estimate.confidence / PEAKED_CONFIDENCE_FACTOR + 0.01; // still below the confidence
+    expect(estimate.confidence).toBeGreaterThan(minConfidence);
+    const guarded = await estimateKernel(blurry, { maxSize: 25, maxPeakDominance: limit, minConfidence });
     expect(guarded.identity).toBe(true);
     expect(guarded.kernel).toEqual({ width: 1, height: 1, data: Float32Array.of(1) });
+    expect((await estimateKernel(blurry, { maxSize: 25, minConfidence })).identity).toBe(false);
     await expect(estimateKernel(blurry, { maxPeakDominance: 0.05 })).rejects.toThrow(/maxPeakDominance/);
+  });
+
+  it('keeps a camera path with a pause (one bright tap, pd > 2.5) whose mass still spreads', async () => {
+    // A 31 px curled path holding 80% of the mass plus 20% on one tap where the camera paused:
+    // its peak dominance (0.2 x 31 = 6.2) is above the 2.5 limit, its effective taps (1 / Σk²,
+    // about 19) are not those of a dot with a faint streak.
+    const path = polylineKernel([[-13, -8], [-4, 7], [5, 3], [13, -10]], 31);
+    const data = Float32Array.from(path.data, (v) => v * 0.8);
+    data[(15 + 5) * 31 + (15 - 2)]! += 0.2;
+    const paused = { width: 31, height: 31, data };
+    const { blurry } = shakenScene(paused, 4, 384, 320);
+    const estimate = await estimateKernel(blurry, { maxSize: 37 });
+    expect(estimate.identity).toBe(false);
+    expect(estimate.peakDominance).toBeGreaterThan(2.5);
+    expect(estimate.effectiveTaps).toBeGreaterThanOrEqual(SPREAD_TAPS);
+    expect(kernelNcc(estimate.kernel, paused)).toBeGreaterThanOrEqual(0.9);
   });
 
   it('with the dark-channel prior (Pan et al. 2016) still recovers a planted kernel, deterministically', async () => {

@@ -16,7 +16,7 @@
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
  * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
  * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned, as it
- * is for a kernel dominated by one tap (see peakDominance). The result is centred on the
+ * is for a dot with a faint streak (see isDotWithStreak). The result is centred on the
  * midpoint of its support (option `centre`).
  */
 import { estimatePhotoNoise } from '../deconvolve/noise.js';
@@ -32,7 +32,7 @@ import { blindScore, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates } from './candidates.js';
-import { oddCeil, resolveEstimateOptions } from './options.js';
+import { oddCeil, PEAKED_CONFIDENCE_FACTOR, resolveEstimateOptions, SPREAD_TAPS } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import { mostTexturedWindow } from './window.js';
 import type { Window } from './window.js';
@@ -52,7 +52,8 @@ export interface KernelEstimate {
   confidence: number;
   /**
    * True when the identity was returned: confidence below `minConfidence`, a kernel within one tap
-   * of a dot, or a peak dominance above `maxPeakDominance` (a sharp photo, or a failed estimate).
+   * of a dot, or a peak dominance above `maxPeakDominance` without the spread and the confidence
+   * of a camera path (a sharp photo, or a failed estimate; see `effectiveTaps`).
    */
   identity: boolean;
   /**
@@ -63,6 +64,12 @@ export interface KernelEstimate {
    * so it does not depend on `centre`.
    */
   peakDominance: number;
+  /**
+   * 1 / Σk² of the unit-sum kernel before the fallback (measured as `peakDominance` is): how many
+   * equal taps would hold its energy. A dot with a faint streak has a few; a camera path, even
+   * with a bright tap where the camera paused, has {@link SPREAD_TAPS} or more.
+   */
+  effectiveTaps: number;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
 }
@@ -134,6 +141,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     confidence,
     identity: guarded.identity,
     peakDominance: guarded.peakDominance,
+    effectiveTaps: guarded.effectiveTaps,
     scores: { identity: scored.identity, candidates: scored.candidates.map((c) => c.score) },
   };
 }
@@ -255,25 +263,52 @@ async function refineAtFullScale(run: Run, work: Plane, kernel: Float64Array): P
 }
 
 /**
- * Step 6: the identity when the kernel does not convince (confidence below `minConfidence`, mass
- * within one tap of its centre, or a peak dominance above `maxPeakDominance`); else the kernel
- * centred as `centre` asks and trimmed to its support.
+ * Step 6: the identity when the kernel does not convince: confidence below `minConfidence`, mass
+ * within one tap of its centre, or a peak dominance above `maxPeakDominance` without the evidence
+ * of a camera path (see isDotWithStreak); else the kernel centred as `centre` asks and trimmed
+ * to its support.
  */
 function guardAndCentre(
   kernel: Float64Array, size: number, confidence: number, opts: ResolvedEstimateOptions,
-): { kernel: BlurKernel; identity: boolean; peakDominance: number } {
+): { kernel: BlurKernel; identity: boolean; peakDominance: number; effectiveTaps: number } {
   // The guard measures the kernel as the estimator leaves it, centred on its mass: its threshold
   // was set on kernels trimmed that way, and a trim around the support would be tighter.
   const massCentred = trimKernel(kernel, size);
   const dominance = peakDominance(massCentred.data, massCentred.size);
+  const taps = effectiveTaps(massCentred.data);
   const estimated = opts.centre === 'support' ? trimKernel(centreKernel(kernel, size, supportMidpoint(kernel, size)), size) : massCentred;
-  const identity = confidence < opts.minConfidence || isNearIdentity(kernel, size) || dominance > opts.maxPeakDominance;
+  const identity = confidence < opts.minConfidence || isNearIdentity(kernel, size)
+    || isDotWithStreak(dominance, taps, confidence, opts);
   const trimmed = identity ? { data: identityKernel(1), size: 1 } : estimated;
   return {
     kernel: { width: trimmed.size, height: trimmed.size, data: Float32Array.from(trimmed.data) },
     identity,
     peakDominance: dominance,
+    effectiveTaps: taps,
   };
+}
+
+/**
+ * The sharp-photo guard: a kernel whose brightest tap dominates its side (peak dominance above
+ * `maxPeakDominance`) is a dot with a faint streak, what the estimator finds on a sharp photo
+ * with strong straight edges, unless two pieces of evidence say it is camera shake with a pause:
+ * its mass spreads over {@link SPREAD_TAPS} or more effective taps, and deconvolving with it
+ * removes at least {@link PEAKED_CONFIDENCE_FACTOR} x `minConfidence` of the blind score.
+ */
+function isDotWithStreak(dominance: number, taps: number, confidence: number, opts: ResolvedEstimateOptions): boolean {
+  if (dominance <= opts.maxPeakDominance) return false;
+  return taps < SPREAD_TAPS || confidence < PEAKED_CONFIDENCE_FACTOR * opts.minConfidence;
+}
+
+/** 1 / Σp² of the kernel normalised to sum 1: the number of equal taps with the same energy. */
+function effectiveTaps(k: ArrayLike<number>): number {
+  let mass = 0;
+  let energy = 0;
+  for (let i = 0; i < k.length; i++) {
+    mass += k[i]!;
+    energy += k[i]! * k[i]!;
+  }
+  return energy > 0 ? (mass * mass) / energy : 0;
 }
 
 /**

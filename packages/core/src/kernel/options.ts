@@ -69,11 +69,15 @@ export interface EstimateKernelOptions {
    */
   minConfidence?: number;
   /**
-   * Above this peak dominance (brightest tap x side / mass, 0.1 to 255) the identity is returned:
-   * a dot with a faint streak is what the estimator finds on sharp photos with strong straight
-   * edges, and deconvolving with it adds ghosts. Default 2.5: estimates on the 192 dev pairs
-   * stayed at 2.2 or below and on project-made camera paths at 2.4 or below; the spurious kernels
-   * of sharp photos measured 2.9 to 4.4 (model card, "Sharp-photo guard").
+   * Peak dominance (brightest tap x side / mass, 0.1 to 255) above which a kernel must also show
+   * that it is a camera path and not a dot with a faint streak, what the estimator finds on sharp
+   * photos with strong straight edges (deconvolving with it adds ghosts): its mass spread over at
+   * least {@link SPREAD_TAPS} effective taps (1 / Σk² of the unit-sum kernel) and a confidence of
+   * at least 1.5 x `minConfidence`; otherwise the identity is returned. Default 2.5: estimates on
+   * the 192 dev pairs stayed at 2.2 or below. Real shake often has a brighter tap where the camera
+   * paused: 10 of the 34 real photos missed with a dominance-only guard had a spread kernel above
+   * 2.5, while the spurious kernels of sharp photos held their mass on 2 to 9 effective taps
+   * (BENCHMARKS.md, "Sharp-photo guard").
    */
   maxPeakDominance?: number;
   /**
@@ -120,6 +124,19 @@ export interface ResolvedEstimateOptions {
   signal: AbortSignal | undefined;
 }
 
+
+/**
+ * Effective taps (1 / Σk² of a unit-sum kernel: the number of equal taps with the same energy) a
+ * kernel above `maxPeakDominance` needs to count as a camera path: 10. Measured before the rule
+ * (BENCHMARKS.md, "Sharp-photo guard"): of the spurious kernels of 85 sharp noisy photos
+ * (Kodak24, 40 of CUrban100, 21 of CBSD432), 31 were above the dominance limit, 25 of them on 2.3
+ * to 9.3 effective taps, and of the 6 more spread only one had a confidence of 0.15 or more; the
+ * kernels of 10 real shaken photos above the limit held 5.6 to 40 (9 of them 10 or more).
+ */
+export const SPREAD_TAPS = 10;
+
+/** How much more confidence than `minConfidence` a kernel above `maxPeakDominance` needs: 1.5x. */
+export const PEAKED_CONFIDENCE_FACTOR = 1.5;
 
 /** Odd number nearest to `v` from above. */
 export const oddCeil = (v: number): number => {
