@@ -26,7 +26,8 @@ export {
 export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
-export { defaultMaxSize, PEAKED_CONFIDENCE_FACTOR, SPREAD_TAPS } from './kernel/options.js';
+export { defaultMaxSize, PEAKED_CONFIDENCE_FACTOR, PEAKED_MIN_AGREEMENT, SPREAD_TAPS } from './kernel/options.js';
+export { kernelAgreement } from './kernel/agreement.js';
 export type { EstimateKernelOptions, KernelCentre } from './kernel/options.js';
 export {
   kernelFromGrey,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
 import { estimateKernel } from '../src/kernel/estimate.js';
-import { PEAKED_CONFIDENCE_FACTOR, SPREAD_TAPS } from '../src/kernel/options.js';
+import { PEAKED_CONFIDENCE_FACTOR, PEAKED_MIN_AGREEMENT, SPREAD_TAPS } from '../src/kernel/options.js';
+import { kernelAgreement } from '../src/kernel/agreement.js';
 import { darkChannelStep } from '../src/kernel/dark-channel.js';
 import { centreKernel, centreOfMass, cleanupKernel, resizeKernel, supportMidpoint } from '../src/kernel/cleanup.js';
 import { kernelFromGrey, kernelToGrey, kernelToJson, parseKernelJson, validateKernel } from '../src/kernel/kernel-file.js';
@@ -38,8 +39,10 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(estimate.peakDominance).toBeCloseTo(peak * byMass.kernel.width, 5);
     expect(byMass.peakDominance).toBe(estimate.peakDominance);
     // The same estimate with the limit just under it must show the evidence of a camera path:
-    // spread over 10 or more effective taps and 1.5 x minConfidence; short of either, it falls back.
+    // spread over 10 or more effective taps, 1.5 x minConfidence, and the other size's estimate
+    // the same path; short of any of them, it falls back.
     expect(estimate.effectiveTaps).toBeGreaterThanOrEqual(SPREAD_TAPS);
+    expect(estimate.sizeAgreement).toBeGreaterThanOrEqual(PEAKED_MIN_AGREEMENT);
     const limit = estimate.peakDominance - 0.01;
     expect((await estimateKernel(blurry, { maxSize: 25, maxPeakDominance: limit })).identity).toBe(false);
     const minConfidence = estimate.confidence / PEAKED_CONFIDENCE_FACTOR + 0.01; // still below the confidence
@@ -48,6 +51,11 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(guarded.identity).toBe(true);
     expect(guarded.kernel).toEqual({ width: 1, height: 1, data: Float32Array.of(1) });
     expect((await estimateKernel(blurry, { maxSize: 25, minConfidence })).identity).toBe(false);
+    // One size tried corroborates nothing: agreement 0, and the peaked kernel falls back.
+    const alone = await estimateKernel(blurry, { maxSize: 25, sizeShares: [1], maxPeakDominance: limit });
+    expect(alone.sizeAgreement).toBe(0);
+    expect(alone.identity).toBe(true);
+    expect((await estimateKernel(blurry, { maxSize: 25, sizeShares: [1] })).identity).toBe(false);
     await expect(estimateKernel(blurry, { maxPeakDominance: 0.05 })).rejects.toThrow(/maxPeakDominance/);
   });
 
@@ -64,6 +72,7 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(estimate.identity).toBe(false);
     expect(estimate.peakDominance).toBeGreaterThan(2.5);
     expect(estimate.effectiveTaps).toBeGreaterThanOrEqual(SPREAD_TAPS);
+    expect(estimate.sizeAgreement).toBeGreaterThanOrEqual(PEAKED_MIN_AGREEMENT);
     expect(kernelNcc(estimate.kernel, paused)).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -168,6 +177,35 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     const img = deadLeaves(64, 64, 1);
     await expect(estimateKernel(img, opts as never)).rejects.toThrow(InvalidOptionError);
     await expect(estimateKernel(img, opts as never)).rejects.toThrow(msg);
+  });
+});
+
+describe('kernel agreement (NCC at the best shift of ±4 taps)', () => {
+  const dot = (x: number, y: number, size = 9): Float64Array => {
+    const k = new Float64Array(size * size);
+    k[y * size + x] = 1;
+    return k;
+  };
+  it('is 1 for the same kernel shifted by up to 4 taps, less beyond, 0 for a constant kernel', () => {
+    expect(kernelAgreement(dot(4, 4), dot(4, 4), 9)).toBeCloseTo(1, 12);
+    expect(kernelAgreement(dot(4, 4), dot(7, 2), 9)).toBeCloseTo(1, 12);
+    // Dots 5 taps apart never meet: by hand, two one-hot 81-vectors (mean 1/81) have NCC
+    // -1/80 where the shifted dot stays inside, 0 where it leaves the square (a constant vector).
+    expect(kernelAgreement(dot(1, 4), dot(6, 4), 9)).toBeCloseTo(0, 12);
+    expect(kernelAgreement(new Float64Array(81).fill(1 / 81), dot(4, 4), 9)).toBe(0);
+  });
+
+  it('matches a direct computation for a line against a bent line', () => {
+    const a = new Float64Array(81), b = new Float64Array(81);
+    for (let x = 2; x <= 6; x++) { a[4 * 9 + x] = 0.2; b[(x < 5 ? 4 : 5) * 9 + x] = 0.2; }
+    // At shift 0 they share taps x = 2..4 (3 of 5): the NCC of the two zero-mean vectors.
+    const mean = 1 / 81;
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = 0; i < 81; i++) { ab += (a[i]! - mean) * (b[i]! - mean); aa += (a[i]! - mean) ** 2; bb += (b[i]! - mean) ** 2; }
+    const atZero = ab / Math.sqrt(aa * bb);
+    expect(atZero).toBeCloseTo((3 * 0.04 - 5 * 0.2 * mean * 2 + 81 * mean * mean) / (5 * 0.04 - 81 * mean * mean), 12);
+    expect(kernelAgreement(a, b, 9)).toBeGreaterThanOrEqual(atZero);
+    expect(kernelAgreement(a, b, 9)).toBeLessThan(1);
   });
 });
 

@@ -32,7 +32,8 @@ import { blindScore, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates } from './candidates.js';
-import { oddCeil, PEAKED_CONFIDENCE_FACTOR, resolveEstimateOptions, SPREAD_TAPS } from './options.js';
+import { kernelAgreement } from './agreement.js';
+import { oddCeil, PEAKED_CONFIDENCE_FACTOR, PEAKED_MIN_AGREEMENT, resolveEstimateOptions, SPREAD_TAPS } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import { mostTexturedWindow } from './window.js';
 import type { Window } from './window.js';
@@ -70,6 +71,12 @@ export interface KernelEstimate {
    * with a bright tap where the camera paused, has {@link SPREAD_TAPS} or more.
    */
   effectiveTaps: number;
+  /**
+   * The least agreement (kernel NCC at the best shift of ±4 taps) between the chosen kernel and
+   * the estimate of every other size tried, each estimated from its own coarsest level; 0 when
+   * only one size was tried. Two sizes that find the same path corroborate it.
+   */
+  sizeAgreement: number;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
 }
@@ -133,7 +140,8 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const refined = plan.refine
     ? await refineAtFullScale(run, window.work, best.kernel)
     : { kernel: best.kernel, size: plan.workMax };
-  const guarded = guardAndCentre(refined.kernel, refined.size, confidence, opts);
+  const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
+  const guarded = guardAndCentre(refined.kernel, refined.size, { confidence, agreement }, opts);
   return {
     kernel: guarded.kernel,
     width: guarded.kernel.width,
@@ -142,6 +150,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     identity: guarded.identity,
     peakDominance: guarded.peakDominance,
     effectiveTaps: guarded.effectiveTaps,
+    sizeAgreement: agreement,
     scores: { identity: scored.identity, candidates: scored.candidates.map((c) => c.score) },
   };
 }
@@ -242,6 +251,16 @@ async function selectCandidate(
 }
 
 /**
+ * Step 4, continued: the least agreement of the chosen candidate with every other size's (all
+ * centred in one `workMax` square); 0 without another size, which corroborates nothing.
+ */
+function sizeAgreement(best: ScoredCandidate, candidates: ScoredCandidate[], workMax: number): number {
+  const others = candidates.filter((c) => c !== best);
+  if (others.length === 0) return 0;
+  return Math.min(...others.map((c) => kernelAgreement(best.kernel, c.kernel, workMax)));
+}
+
+/**
  * Step 5 (one progress step): the working-scale kernel magnified and refined at full scale, in a
  * window of the same scene: the most textured one, found on the working plane and read at full
  * resolution (only that window: a 12 MP luminance is 96 MB).
@@ -269,7 +288,7 @@ async function refineAtFullScale(run: Run, work: Plane, kernel: Float64Array): P
  * to its support.
  */
 function guardAndCentre(
-  kernel: Float64Array, size: number, confidence: number, opts: ResolvedEstimateOptions,
+  kernel: Float64Array, size: number, evidence: Evidence, opts: ResolvedEstimateOptions,
 ): { kernel: BlurKernel; identity: boolean; peakDominance: number; effectiveTaps: number } {
   // The guard measures the kernel as the estimator leaves it, centred on its mass: its threshold
   // was set on kernels trimmed that way, and a trim around the support would be tighter.
@@ -277,8 +296,8 @@ function guardAndCentre(
   const dominance = peakDominance(massCentred.data, massCentred.size);
   const taps = effectiveTaps(massCentred.data);
   const estimated = opts.centre === 'support' ? trimKernel(centreKernel(kernel, size, supportMidpoint(kernel, size)), size) : massCentred;
-  const identity = confidence < opts.minConfidence || isNearIdentity(kernel, size)
-    || isDotWithStreak(dominance, taps, confidence, opts);
+  const identity = evidence.confidence < opts.minConfidence || isNearIdentity(kernel, size)
+    || isDotWithStreak(dominance, taps, evidence, opts);
   const trimmed = identity ? { data: identityKernel(1), size: 1 } : estimated;
   return {
     kernel: { width: trimmed.size, height: trimmed.size, data: Float32Array.from(trimmed.data) },
@@ -288,16 +307,25 @@ function guardAndCentre(
   };
 }
 
+/** What the blind score and the other sizes say of the chosen kernel. */
+interface Evidence {
+  confidence: number;
+  agreement: number;
+}
+
 /**
  * The sharp-photo guard: a kernel whose brightest tap dominates its side (peak dominance above
  * `maxPeakDominance`) is a dot with a faint streak, what the estimator finds on a sharp photo
- * with strong straight edges, unless two pieces of evidence say it is camera shake with a pause:
- * its mass spreads over {@link SPREAD_TAPS} or more effective taps, and deconvolving with it
- * removes at least {@link PEAKED_CONFIDENCE_FACTOR} x `minConfidence` of the blind score.
+ * with strong straight edges, unless three pieces of evidence say it is camera shake with a
+ * pause: its mass spreads over {@link SPREAD_TAPS} or more effective taps, deconvolving with it
+ * removes at least {@link PEAKED_CONFIDENCE_FACTOR} x `minConfidence` of the blind score, and
+ * every other kernel size found the same path ({@link PEAKED_MIN_AGREEMENT}).
  */
-function isDotWithStreak(dominance: number, taps: number, confidence: number, opts: ResolvedEstimateOptions): boolean {
+function isDotWithStreak(dominance: number, taps: number, evidence: Evidence, opts: ResolvedEstimateOptions): boolean {
   if (dominance <= opts.maxPeakDominance) return false;
-  return taps < SPREAD_TAPS || confidence < PEAKED_CONFIDENCE_FACTOR * opts.minConfidence;
+  return taps < SPREAD_TAPS
+    || evidence.confidence < PEAKED_CONFIDENCE_FACTOR * opts.minConfidence
+    || evidence.agreement < PEAKED_MIN_AGREEMENT;
 }
 
 /** 1 / Σp² of the kernel normalised to sum 1: the number of equal taps with the same energy. */

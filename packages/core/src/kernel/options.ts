@@ -70,14 +70,15 @@ export interface EstimateKernelOptions {
   minConfidence?: number;
   /**
    * Peak dominance (brightest tap x side / mass, 0.1 to 255) above which a kernel must also show
-   * that it is a camera path and not a dot with a faint streak, what the estimator finds on sharp
-   * photos with strong straight edges (deconvolving with it adds ghosts): its mass spread over at
-   * least {@link SPREAD_TAPS} effective taps (1 / Σk² of the unit-sum kernel) and a confidence of
-   * at least 1.5 x `minConfidence`; otherwise the identity is returned. Default 2.5: estimates on
-   * the 192 dev pairs stayed at 2.2 or below. Real shake often has a brighter tap where the camera
-   * paused: 10 of the 34 real photos missed with a dominance-only guard had a spread kernel above
-   * 2.5, while the spurious kernels of sharp photos held their mass on 2 to 9 effective taps
-   * (BENCHMARKS.md, "Sharp-photo guard").
+   * the evidence of a camera path, not of a dot with a faint streak (what the estimator finds on
+   * sharp photos with strong straight edges; deconvolving with it adds ghosts): its mass spread
+   * over at least {@link SPREAD_TAPS} effective taps (1 / Σk² of the unit-sum kernel), a
+   * confidence of at least {@link PEAKED_CONFIDENCE_FACTOR} x `minConfidence`, and the same path
+   * found by every kernel size tried (agreement {@link PEAKED_MIN_AGREEMENT}); otherwise the
+   * identity is returned. Default 2.5: estimates on the 192 dev pairs stayed at 2.2 or below but
+   * one. Real shake often has a brighter tap where the camera paused: 10 of the 34 real photos
+   * the dominance alone refused had a confidence above `minConfidence` (BENCHMARKS.md,
+   * "Sharp-photo guard").
    */
   maxPeakDominance?: number;
   /**
@@ -137,6 +138,16 @@ export const SPREAD_TAPS = 10;
 
 /** How much more confidence than `minConfidence` a kernel above `maxPeakDominance` needs: 1.5x. */
 export const PEAKED_CONFIDENCE_FACTOR = 1.5;
+
+/**
+ * Agreement (kernel NCC at the best shift, agreement.ts) that a kernel above `maxPeakDominance`
+ * needs with the estimate of every other size tried: 0.87. Measured before the rule: 0.91-0.99 on
+ * 6 real photos whose peaked kernels restored them visibly (0.32 on one whose kernel had a
+ * detached speck); 0.83 on the one dev pair whose peaked estimate was wrong (kodim01 with Levin's
+ * kernel 6: 1.7 dB below the blurry photo when kept) and 0.29 on the one sharp photo whose spurious
+ * kernel was spread and confident (a facade's repeated pattern).
+ */
+export const PEAKED_MIN_AGREEMENT = 0.87;
 
 /** Odd number nearest to `v` from above. */
 export const oddCeil = (v: number): number => {
