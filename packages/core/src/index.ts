@@ -26,7 +26,7 @@ export {
 export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
-export { defaultMaxSize, PEAKED_CONFIDENCE_FACTOR, PEAKED_MIN_AGREEMENT, SPREAD_TAPS } from './kernel/options.js';
+export { defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from './kernel/options.js';
 export { kernelAgreement } from './kernel/agreement.js';
 export type { EstimateKernelOptions, KernelCentre } from './kernel/options.js';
 export {

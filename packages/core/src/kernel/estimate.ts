@@ -33,7 +33,7 @@ import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
-import { oddCeil, PEAKED_CONFIDENCE_FACTOR, PEAKED_MIN_AGREEMENT, resolveEstimateOptions, SPREAD_TAPS } from './options.js';
+import { oddCeil, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, resolveEstimateOptions, SPREAD_TAPS } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import { mostTexturedWindow } from './window.js';
 import type { Window } from './window.js';
@@ -318,13 +318,13 @@ interface Evidence {
  * `maxPeakDominance`) is a dot with a faint streak, what the estimator finds on a sharp photo
  * with strong straight edges, unless three pieces of evidence say it is camera shake with a
  * pause: its mass spreads over {@link SPREAD_TAPS} or more effective taps, deconvolving with it
- * removes at least {@link PEAKED_CONFIDENCE_FACTOR} x `minConfidence` of the blind score, and
+ * removes at least {@link PEAKED_MIN_CONFIDENCE} of the blind score (or `minConfidence`), and
  * every other kernel size found the same path ({@link PEAKED_MIN_AGREEMENT}).
  */
 function isDotWithStreak(dominance: number, taps: number, evidence: Evidence, opts: ResolvedEstimateOptions): boolean {
   if (dominance <= opts.maxPeakDominance) return false;
   return taps < SPREAD_TAPS
-    || evidence.confidence < PEAKED_CONFIDENCE_FACTOR * opts.minConfidence
+    || evidence.confidence < Math.max(PEAKED_MIN_CONFIDENCE, opts.minConfidence)
     || evidence.agreement < PEAKED_MIN_AGREEMENT;
 }
 

@@ -61,11 +61,12 @@ export interface EstimateKernelOptions {
   /** Luminance (in [0, 1]) from which a pixel counts as saturated and is masked. Default 0.98. */
   saturation?: number;
   /**
-   * Below this confidence (0 to 1) the identity kernel is returned instead. Default 0.10. Sharp,
-   * noisy photos whose estimate is neither near a dot nor dominated by one tap (the two other
-   * guards) score under 0.08; mild real shake scores 0.10 to 0.15, and the kernels found there
-   * agree with other blind methods' published estimates (NCC 0.7 to 0.96; BENCHMARKS.md, "Real
-   * shaken photos"), so the photos are deconvolved rather than left as they were.
+   * Below this confidence (0 to 1) the identity kernel is returned instead. Default 0.09. Sharp,
+   * noisy photos whose estimate is neither near a dot nor a peaked kernel without evidence (the
+   * two other guards) scored under 0.077 (85 photos: Kodak24, CUrban100, CBSD432 with σ 0.01);
+   * mild real shake scores 0.09 to 0.15, and the kernels found there agree with other blind
+   * methods' published estimates (NCC 0.7 to 0.96; BENCHMARKS.md, "Real shaken photos"), so the
+   * photos are deconvolved rather than left as they were.
    */
   minConfidence?: number;
   /**
@@ -73,7 +74,7 @@ export interface EstimateKernelOptions {
    * the evidence of a camera path, not of a dot with a faint streak (what the estimator finds on
    * sharp photos with strong straight edges; deconvolving with it adds ghosts): its mass spread
    * over at least {@link SPREAD_TAPS} effective taps (1 / Σk² of the unit-sum kernel), a
-   * confidence of at least {@link PEAKED_CONFIDENCE_FACTOR} x `minConfidence`, and the same path
+   * confidence of at least {@link PEAKED_MIN_CONFIDENCE} (or `minConfidence` if higher), and the same path
    * found by every kernel size tried (agreement {@link PEAKED_MIN_AGREEMENT}); otherwise the
    * identity is returned. Default 2.5: estimates on the 192 dev pairs stayed at 2.2 or below but
    * one. Real shake often has a brighter tap where the camera paused: 10 of the 34 real photos
@@ -136,8 +137,12 @@ export interface ResolvedEstimateOptions {
  */
 export const SPREAD_TAPS = 10;
 
-/** How much more confidence than `minConfidence` a kernel above `maxPeakDominance` needs: 1.5x. */
-export const PEAKED_CONFIDENCE_FACTOR = 1.5;
+/**
+ * Confidence a kernel above `maxPeakDominance` needs (or `minConfidence`, if higher): 0.15. Of the
+ * spurious kernels of sharp photos that were spread over 10 or more effective taps, all but one
+ * scored under it (img_016 0.12, img_042 0.15 - refused by the agreement - img_026 0.36).
+ */
+export const PEAKED_MIN_CONFIDENCE = 0.15;
 
 /**
  * Agreement (kernel NCC at the best shift, agreement.ts) that a kernel above `maxPeakDominance`
@@ -196,7 +201,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     darkChannelPatch,
     linearLight: booleanOption('linearLight', raw.linearLight, false),
     saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
-    minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.1),
+    minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.09),
     maxPeakDominance: numberOption('maxPeakDominance', raw.maxPeakDominance, 0.1, 255, 2.5),
     centre,
     workers: integerOption('workers', raw.workers, 1, 16, 16),
