@@ -22,8 +22,10 @@ export {
   kernelVerdict,
   minTileSizeFor,
   PRIOR_DECONVOLUTION_TILE_SIZE,
+  QUALITIES,
+  BEST_ITERATIONS,
 } from './deblurrer.js';
-export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict } from './deblurrer.js';
+export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict, Quality } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
 export { defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from './kernel/options.js';

@@ -16,7 +16,7 @@ import { runTiles } from '../tiling/run-tiles.js';
 import type { BlurKernel, ProgressCallback, RawImage } from '../types.js';
 import { validateKernel } from '../kernel/kernel-file.js';
 import { BufferShelf, passesFor } from './passes.js';
-import type { Pass } from './passes.js';
+import type { Pass, PriorEstimate } from './passes.js';
 import { deconvolveTile } from './tile.js';
 import type { TileCache, TileSettings } from './tile.js';
 import { tileTask } from './tile-task.js';
@@ -26,6 +26,16 @@ import { resolveDeconvolveOptions } from './options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './options.js';
 
 const MAX_PIXELS = 0x3fff * 0x3fff;
+
+/**
+ * A data step of the plug-and-play HQS loop (`method: 'hqs'` only): α_k = λσ_n²/σ_k² of the
+ * iteration (pnp.ts, `hqsAlpha`) and the prior's last estimate z_{k-1}.
+ */
+export interface LaterHqsStep {
+  /** z_{k-1}; absent on the first iteration, where z_0 is the photo itself. */
+  prior?: PriorEstimate;
+  alpha: number;
+}
 
 /** Noise σ of a photo (JPEG-aware: estimatePhotoNoise), read from a centred window of at most 1024² px of every colour plane. */
 export function photoNoise(image: RawImage, layout: PixelLayout): number {
@@ -50,14 +60,16 @@ export async function deconvolveInto(
   opts: ResolvedDeconvolveOptions,
   target: RawImage,
   targetLayout: PixelLayout = layout,
+  later?: LaterHqsStep,
 ): Promise<number> {
   const sigma = opts.noise === 'auto' ? photoNoise(image, layout) : opts.noise;
   const common = {
     method: opts.method, alpha: opts.alpha, lambda: opts.weight / (sigma * sigma), nsr: opts.nsr * sigma * sigma,
-    // One-pass plug-and-play: the data step at σ_1, the level the prior then runs at (pnp.ts).
-    hqsAlpha: hqsAlpha(sigma, pnpSigmas(sigma, 1)[0]!, PNP_ONE_PASS_WEIGHT),
+    // One-pass plug-and-play: the data step at σ_1, the level the prior then runs at (pnp.ts);
+    // a later step of the loop brings its own α_k.
+    hqsAlpha: later?.alpha ?? hqsAlpha(sigma, pnpSigmas(sigma, 1)[0]!, PNP_ONE_PASS_WEIGHT),
   };
-  const passes = passesFor(image, layout, kernel, opts, common, target, targetLayout);
+  const passes = passesFor(image, layout, kernel, opts, common, target, targetLayout, later?.prior);
   const total = passes.reduce((n, p) => n + p.plan.tiles.length, 0);
   let before = 0;
   for (const pass of passes) {
@@ -93,11 +105,14 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
     const n = tw * th;
     const one: TileSettings = { ...settings, planes: 1 };
     const planes = await Promise.all(Array.from({ length: settings.planes }, (_, c) => {
-      const plane = tensor.slice(c * n, (c + 1) * n);
+      // A plane of the photo, and after it (a later HQS data step) the same plane of the prior.
+      const plane = new Float32Array(settings.withPrior ? 2 * n : n);
+      plane.set(tensor.subarray(c * n, (c + 1) * n));
+      if (settings.withPrior) plane.set(tensor.subarray((settings.planes + c) * n, (settings.planes + c + 1) * n), n);
       return pool.run(tileTask, { tensor: plane, width: tw, height: th, settings: one }, [plane.buffer as ArrayBuffer]);
     }));
-    planes.forEach((p, c) => tensor.set(p, c * n));
-    return tensor;
+    planes.forEach((p, c) => tensor.set(p.subarray(0, n), c * n));
+    return settings.withPrior ? tensor.subarray(0, settings.planes * n) : tensor;
   };
   try {
     await runTiles(plan, {

@@ -170,3 +170,21 @@ export function hqsFirstStep(y: Float64Array, w: number, h: number, kernelOtf: R
   }
   return s.inverse();
 }
+
+/**
+ * A later data step of plug-and-play HQS (DPIR eq. 7), with the prior's last estimate `z` (its
+ * periodic field, the same size as `y`'s): X = (conj(K)·Y + α·Z) / (|K|² + α).
+ */
+export function hqsStep(
+  y: Float64Array, z: Float64Array, w: number, h: number, kernelOtf: RealSpectrum, alpha: number,
+): Float64Array {
+  const s = new RealSpectrum(w, h).forward(y);
+  const zs = new RealSpectrum(w, h).forward(z);
+  for (let i = 0; i < s.re.length; i++) {
+    const kr = kernelOtf.re[i]!, ki = kernelOtf.im[i]!, yr = s.re[i]!, yi = s.im[i]!;
+    const den = kr * kr + ki * ki + alpha;
+    s.re[i] = (kr * yr + ki * yi + alpha * zs.re[i]!) / den;
+    s.im[i] = (kr * yi - ki * yr + alpha * zs.im[i]!) / den;
+  }
+  return s.inverse();
+}

@@ -63,30 +63,47 @@ function planFor(width: number, height: number, kernel: BlurKernel, opts: Resolv
   return { plan, bridge };
 }
 
+/** The prior's last estimate z of a later plug-and-play HQS data step: an image of the photo's size. */
+export interface PriorEstimate {
+  image: RawImage;
+  layout: PixelLayout;
+}
+
 /**
  * The passes that deconvolve a photo: grey, one plane; `'rgb'`, each of R, G, B; `'ycbcr'`, the
  * two chroma planes at half resolution (with the kernel halved) into a half-resolution store,
- * then luma at full resolution, recombined with that chroma into RGB tile by tile.
+ * then luma at full resolution, recombined with that chroma into RGB tile by tile. With `prior`
+ * (a later HQS data step, `'rgb'` or grey only) each tile reads the prior's planes after the photo's.
  */
 export function passesFor(
   image: RawImage, layout: PixelLayout, kernel: BlurKernel, opts: ResolvedDeconvolveOptions,
   common: Omit<TileSettings, 'kernel' | 'bridge' | 'planes'>, target: RawImage, targetLayout: PixelLayout,
+  prior?: PriorEstimate,
 ): Pass[] {
   const { width, height } = layout;
   const writeOut: TileRunner['write'] = (acc, accRows, fromRow, rowCount, accFirstRow) =>
     writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, target, targetLayout);
   const full = planFor(width, height, kernel, opts, 1);
+  if (prior && (layout.colorChannels === 3 && opts.color !== 'rgb')) {
+    throw new RangeError("a later HQS data step runs per RGB plane (color: 'rgb') or on a grey photo");
+  }
   if (layout.colorChannels !== 3 || opts.color === 'rgb') {
     const planes = layout.colorChannels === 3 ? 3 : 1;
+    const readPlanes = (from: RawImage, fromLayout: PixelLayout, x0: number, y0: number, w: number, h: number, into: Float32Array) =>
+      planes === 3 ? readTensor(from, fromLayout, x0, y0, w, h, into) : readLuma(from, fromLayout, x0, y0, w, h, into);
     return [{
       plan: full.plan,
-      settings: { ...common, kernel, bridge: full.bridge, planes },
+      settings: { ...common, kernel, bridge: full.bridge, planes, ...(prior ? { withPrior: true } : {}) },
       outPlanes: 3,
       // A grey photo is read as its one plane, deconvolved, and replicated into the three the
-      // writer folds back (as readTensor would have given them).
-      read: (x0, y0, w, h, shelf) => planes === 3
-        ? readTensor(image, layout, x0, y0, w, h, shelf.take(3 * w * h))
-        : readLuma(image, layout, x0, y0, w, h, shelf.take(w * h)),
+      // writer folds back (as readTensor would have given them). The prior's planes follow.
+      read: (x0, y0, w, h, shelf) => {
+        const n = planes * w * h;
+        const tensor = shelf.take(prior ? 2 * n : n);
+        readPlanes(image, layout, x0, y0, w, h, tensor.subarray(0, n));
+        if (prior) readPlanes(prior.image, prior.layout, x0, y0, w, h, tensor.subarray(n, 2 * n));
+        return tensor;
+      },
       finish: (out, tile, shelf) => {
         if (planes === 3) return out;
         const n = tile.x.readLength * tile.y.readLength;

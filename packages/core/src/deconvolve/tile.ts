@@ -8,7 +8,7 @@ import { differencesPower } from '../fft/gradients.js';
 import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import type { BlurKernel } from '../types.js';
-import { hqsFirstStep, hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
+import { hqsFirstStep, hqsStep, hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
 import { BETA_SCHEDULE } from './options.js';
 import type { DeconvolutionMethod } from './options.js';
 
@@ -27,6 +27,11 @@ export interface TileSettings {
   bridge: number;
   /** Planes in the tile's tensor, each deconvolved alike: 1 (grey or luma), 2 (chroma) or 3 (RGB). */
   planes: 1 | 2 | 3;
+  /**
+   * `'hqs'` only: the tensor holds `planes` more planes after the photo's, the prior's last
+   * estimate z of each (a later iteration of plug-and-play HQS); absent, z is the photo itself.
+   */
+  withPrior?: boolean;
 }
 
 /**
@@ -66,12 +71,15 @@ export async function deconvolveTile(
   const { otf, dd, field, spectra } = fieldFor(cache, s.kernel, fw, fh);
   // Each plane is read into its periodic field before its result is written back: the tile's own
   // tensor holds the output (one tile less in memory per thread).
-  const out = tensor;
   const n = tw * th;
+  // With the prior's planes after the photo's, the result fills the photo's planes only.
+  const out = s.withPrior ? tensor.subarray(0, s.planes * n) : tensor;
   for (let c = 0; c < s.planes; c++) {
     const y = periodicExtend(tensor.subarray(c * n, (c + 1) * n), tw, th, fw, fh, field);
     const x = s.method === 'wiener'
       ? wienerDeconvolve(y, fw, fh, otf, s.nsr)
+      : s.method === 'hqs' && s.withPrior
+      ? hqsStep(y, periodicExtend(tensor.subarray((s.planes + c) * n, (s.planes + c + 1) * n), tw, th, fw, fh), fw, fh, otf, s.hqsAlpha)
       : s.method === 'hqs'
       ? hqsFirstStep(y, fw, fh, otf, s.hqsAlpha)
       : hyperLaplacianDeconvolve(y, fw, fh, otf, dd, {
