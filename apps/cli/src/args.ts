@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
-import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, QUALITIES, TILE_SIZE_RANGE } from '@sgenet/core';
-import type { OutputFormat, Quality } from '@sgenet/core';
+import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, EFFORTS, TILE_SIZE_RANGE } from '@sgenet/core';
+import type { OutputFormat, Effort } from '@sgenet/core';
 import { QUEUE_NAME_PATTERN } from '@sgenet/queue';
 
 import { EXIT } from './exit-codes.js';
@@ -31,8 +31,8 @@ export interface DeblurCommand {
   kernel?: string;
   /** Run the network after the deconvolution (`--network` / `--no-network`). */
   network?: boolean;
-  /** `--quality standard|best` (core's `DeblurOptions.quality`). */
-  quality?: Quality;
+  /** `--effort standard|best` (core's `DeblurOptions.effort`). */
+  effort?: Effort;
   maxSize?: number;
   /** One JSON object per photo on stdout (JSON Lines) instead of the human lines. */
   json: boolean;
@@ -131,7 +131,7 @@ Options:
       --network         deblur: run the network after the deconvolution (the default with a
                         noise-conditioned model, --model sgenet-s-sigma)
       --no-network      deblur: deconvolution only (the default with sgenet-s)
-      --quality Q       deblur: standard (default) or best: with sgenet-s-sigma and a kernel, 4
+      --effort E        deblur: standard (default) or best: with sgenet-s-sigma and a kernel, 4
                         passes of the learned prior instead of one, about 4x the time; better
                         with a measured PSF (--kernel FILE), worse with a wrong kernel
       --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout
@@ -194,7 +194,7 @@ const FLAGS = {
   kernel: { type: 'string', short: 'k' },
   network: { type: 'boolean' },
   'no-network': { type: 'boolean' },
-  quality: { type: 'string' },
+  effort: { type: 'string' },
   json: { type: 'boolean', default: false },
   'max-size': { type: 'string' },
   redis: { type: 'string' },
@@ -257,7 +257,7 @@ function networkFlag(values: Values): boolean | undefined {
 
 function parseKernel(values: Values, inputs: string[], maxSize: number | undefined): KernelCommand {
   if (values.output !== undefined && values['out-dir'] !== undefined) throw new UsageError('give at most one of -o FILE or --out-dir DIR');
-  for (const flag of ['backend', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'quality'] as const) {
+  for (const flag of ['backend', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'effort'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is a deblur option; kernel does not take it`);
   }
   return {
@@ -292,7 +292,7 @@ function parseDeblur(values: Values, inputs: string[], maxSize: number | undefin
     format: oneOf('format', values.format as string | undefined, OUTPUT_FORMATS),
     kernel: values.kernel as string | undefined,
     network,
-    quality: oneOf('quality', values.quality as string | undefined, QUALITIES),
+    effort: oneOf('effort', values.effort as string | undefined, EFFORTS),
     maxSize,
     json: (values.json as boolean | undefined) ?? false,
     quiet: (values.quiet as boolean | undefined) ?? false,
@@ -344,7 +344,7 @@ function redisFlag(raw: unknown, command: string): string {
 
 function parseWorker(values: Values, inputs: string[]): WorkerCommand {
   if (inputs.length > 0) throw new UsageError(`worker takes no files (got "${inputs[0]}"); add them with sgenet enqueue`);
-  for (const flag of ['output', 'out-dir', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'quality', 'max-size', 'wait', 'overwrite'] as const) {
+  for (const flag of ['output', 'out-dir', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'effort', 'max-size', 'wait', 'overwrite'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is not a worker option (jobs carry their own options)`);
   }
   return {
@@ -363,7 +363,7 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
 }
 
 function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
-  for (const flag of ['output', 'backend', 'model', 'tile', 'overlap', 'json', 'quality', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
+  for (const flag of ['output', 'backend', 'model', 'tile', 'overlap', 'json', 'effort', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) {
       throw new UsageError(flag === 'output' ? 'enqueue writes into --out-dir DIR, not -o FILE' : `--${flag} is not an enqueue option`);
     }

@@ -92,7 +92,7 @@ async function runJob(
     overlap: cmd.overlap,
     kernel,
     network: cmd.network,
-    ...(cmd.quality !== undefined ? { quality: cmd.quality } : {}),
+    ...(cmd.effort !== undefined ? { effort: cmd.effort } : {}),
     ...(cmd.maxSize !== undefined ? { estimation: { maxSize: cmd.maxSize } } : {}),
     onKernel: (used) => {
       found.used = used;

@@ -33,7 +33,7 @@ describe('argument parsing', () => {
       command: 'deblur', inputs: ['a.jpg'], output: 'b.png', backend: 'tfjs', tileSize: 512, overlap: 64, format: 'jpeg', json: false, quiet: false,
     });
     expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--json'])).toMatchObject({ command: 'deblur', json: true });
-    expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--quality', 'best'])).toMatchObject({ command: 'deblur', quality: 'best' });
+    expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--effort', 'best'])).toMatchObject({ command: 'deblur', effort: 'best' });
   });
   it.each([
     [['deblur', 'a.jpg'], /exactly one of -o FILE or --out-dir DIR/],
@@ -48,8 +48,8 @@ describe('argument parsing', () => {
     [['kernel', 'a', '--tile', '512'], /--tile is a deblur option/],
     [['kernel', 'a', '--max-size', '20'], /--max-size must be odd/],
     [['deblur', 'a', '-o', 'x', '--network', '--no-network'], /at most one of --network/],
-    [['deblur', 'a', '-o', 'x', '--quality', 'max'], /--quality must be one of standard, best/],
-    [['kernel', 'a', '--quality', 'best'], /--quality is a deblur option/],
+    [['deblur', 'a', '-o', 'x', '--effort', 'max'], /--effort must be one of standard, best/],
+    [['kernel', 'a', '--effort', 'best'], /--effort is a deblur option/],
   ])('rejects %j', (argv, msg) => {
     expect(() => parseCommand(argv)).toThrow(msg);
   });
@@ -127,9 +127,9 @@ describe('sgenet deblur (the installed bin)', () => {
     const restored = await readRgb(prior);
     expect(psnrAligned(original, restored)).toBeGreaterThan(psnrAligned(original, blurred.get('desk')!) + 1);
     expect(psnr(restored, await readRgb(plain))).toBeLessThan(50);
-    // --quality best runs the loop: another result, still sharper than the blurry input.
+    // --effort best runs the loop: another result, still sharper than the blurry input.
     const best = join(dir, 'best.png');
-    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', best, '--model', 'sgenet-s-sigma', '--quality', 'best', '-q']);
+    await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', best, '--model', 'sgenet-s-sigma', '--effort', 'best', '-q']);
     const looped = await readRgb(best);
     expect(psnrAligned(original, looped)).toBeGreaterThan(psnrAligned(original, blurred.get('desk')!) + 1);
     expect(psnr(looped, restored)).toBeLessThan(50);

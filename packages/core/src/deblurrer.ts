@@ -114,13 +114,15 @@ export function defaultNetworkAfterDeconvolution(info: ModelInfo): boolean {
  *   `'standard'` (a data step and a network pass per iteration). Measured with SGENet-σ 1.0.0-rc.2
  *   on 12 dev pairs: +0.65 dB over one pass with the exact kernel, but -0.43 dB with a perturbed
  *   one (it trusts the kernel more): for a measured PSF, not for a blind estimate.
- * Without a noise-conditioned model, a kernel, or with a deconvolution method other than `'hqs'`,
- * both are the same.
+ * Both are the same without a noise-conditioned model, without a kernel, with `network: false`,
+ * or with a deconvolution the caller chose other than `'hqs'` per RGB plane (the loop's data
+ * step; `color: 'ycbcr'` keeps one pass). Named `effort`, not `quality`: the adapters' `quality`
+ * is the JPEG/WebP encoder's.
  */
-export type Quality = 'standard' | 'best';
-/** The {@link Quality} values (the option's validator). */
-export const QUALITIES: readonly Quality[] = ['standard', 'best'];
-/** Iterations of `quality: 'best'`: 4, the best of 1, 2, 4 and 8 with the exact kernel (training log). */
+export type Effort = 'standard' | 'best';
+/** The {@link Effort} values (the option's validator). */
+export const EFFORTS: readonly Effort[] = ['standard', 'best'];
+/** Iterations of `effort: 'best'`: 4, the best of 1, 2, 4 and 8 with the exact kernel (training log). */
 export const BEST_ITERATIONS = 4;
 
 /** Per-call options of {@link Deblurrer.deblur}; they override the deblurrer's defaults. */
@@ -135,8 +137,8 @@ export interface DeblurOptions {
    * step's noise level); false for older models.
    */
   network?: boolean;
-  /** `'standard'` (default) or `'best'`: see {@link Quality}. */
-  quality?: Quality;
+  /** `'standard'` (default) or `'best'`: see {@link Effort}. */
+  effort?: Effort;
   /** Options of the blind kernel estimation (`kernel: 'auto'`). */
   estimation?: Omit<EstimateKernelOptions, 'onProgress' | 'signal'>;
   /** Options of the deconvolution stage. */
@@ -197,7 +199,7 @@ export interface Deblurrer {
 interface ResolvedRunOptions {
   kernel: KernelChoice;
   network: boolean;
-  quality: Quality;
+  effort: Effort;
   estimation: Omit<EstimateKernelOptions, 'onProgress' | 'signal'>;
   deconvolution: ResolvedDeconvolveOptions;
   /** Whether the caller chose the deconvolution's `method` / `color` / `tileSize` (else the pipeline does). */
@@ -240,12 +242,12 @@ function resolveRunOptions(
   };
 }
 
-type PipelineOptions = Pick<ResolvedRunOptions, 'kernel' | 'network' | 'quality' | 'estimation' | 'deconvolution' | 'deconvolutionChosen' | 'onKernel'>;
+type PipelineOptions = Pick<ResolvedRunOptions, 'kernel' | 'network' | 'effort' | 'estimation' | 'deconvolution' | 'deconvolutionChosen' | 'onKernel'>;
 
 const PIPELINE_DEFAULTS: PipelineOptions = {
   kernel: DEFAULT_KERNEL,
   network: DEFAULT_NETWORK_AFTER_DECONVOLUTION,
-  quality: 'standard',
+  effort: 'standard',
   estimation: {},
   deconvolution: resolveDeconvolveOptions(undefined),
   deconvolutionChosen: { method: false, color: false, tileSize: false },
@@ -270,7 +272,7 @@ function resolvePipeline(raw: Record<string, unknown>, defaults: PipelineOptions
   return {
     kernel,
     network: booleanOption('network', raw.network, defaults.network),
-    quality: oneOfOption('quality', raw.quality, QUALITIES) ?? defaults.quality,
+    effort: oneOfOption('effort', raw.effort, EFFORTS) ?? defaults.effort,
     estimation: (raw.estimation as DeblurOptions['estimation']) ?? defaults.estimation,
     deconvolution: raw.deconvolution === undefined ? defaults.deconvolution : resolveDeconvolveOptions(raw.deconvolution),
     deconvolutionChosen: raw.deconvolution === undefined ? defaults.deconvolutionChosen : {
@@ -316,10 +318,10 @@ function priorDeconvolution<T extends ResolvedDeconvolveOptions>(opts: T, run: R
 }
 
 /**
- * Validates the pipeline options of {@link DeblurOptions} (`kernel`, `network`, `estimation`,
- * `deconvolution`) the way `deblur` does, for adapters that want to fail before decoding a photo.
+ * Validates the pipeline options of {@link DeblurOptions} (`kernel`, `network`, `effort`,
+ * `estimation`, `deconvolution`, `onKernel`) the way `deblur` does, for adapters that want to fail before decoding a photo.
  */
-export function checkPipelineOptions(options: Pick<DeblurOptions, 'kernel' | 'network' | 'quality' | 'estimation' | 'deconvolution' | 'onKernel'>): void {
+export function checkPipelineOptions(options: Pick<DeblurOptions, 'kernel' | 'network' | 'effort' | 'estimation' | 'deconvolution' | 'onKernel'>): void {
   if (!isPlainObject(options as unknown)) throw invalidOption('options', 'an object', options);
   resolvePipeline(options as Record<string, unknown>, PIPELINE_DEFAULTS);
 }
@@ -394,7 +396,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     {
       kernel: options.kernel,
       network: options.network,
-      quality: options.quality,
+      effort: options.effort,
       onKernel: options.onKernel,
       estimation: options.estimation,
       deconvolution: options.deconvolution,
@@ -478,13 +480,15 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       const wide = (): RawImage => ({ data: new Uint16Array(layout.width * layout.height * layout.channels), width: layout.width, height: layout.height, channels: layout.channels });
       const networkInput = wide();
       const stepOptions = priorDeconvolution(deconvolution, run, info);
-      if (!(info.sigmaInput && run.quality === 'best' && stepOptions.method === 'hqs')) {
+      const loop = info.sigmaInput && run.effort === 'best' && stepOptions.method === 'hqs'
+        && (layout.colorChannels !== 3 || stepOptions.color === 'rgb');
+      if (!loop) {
         // One pass: the data step, then the network at σ_1 of one-pass plug-and-play HQS (pnp.ts).
         const noise = await deconvolveInto(image, layout, kernel, stepOptions, networkInput, wideLayout);
         await runNetwork(networkInput, wideLayout, info.sigmaInput ? pnpSigmas(noise, 1)[0]! : undefined, output, layout);
         return output;
       }
-      // quality 'best': plug-and-play HQS (DPIR, Algorithm 1) over BEST_ITERATIONS noise levels σ_k,
+      // effort 'best': plug-and-play HQS (DPIR, Algorithm 1) over BEST_ITERATIONS noise levels σ_k,
       // log-spaced from 49/255 to the photo's noise σ_n, with z_0 = y; for k = 1 … N:
       //   1. x_k = data step (y, kernel, α_k = λσ_n²/σ_k², z_{k-1})
       //   2. z_k = SGENet-σ(x_k, σ_k)

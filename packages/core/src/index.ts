@@ -22,14 +22,14 @@ export {
   kernelVerdict,
   minTileSizeFor,
   PRIOR_DECONVOLUTION_TILE_SIZE,
-  QUALITIES,
+  EFFORTS,
   BEST_ITERATIONS,
 } from './deblurrer.js';
-export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict, Quality } from './deblurrer.js';
+export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict, Effort } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
 export { defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from './kernel/options.js';
-export { kernelAgreement } from './kernel/agreement.js';
+export { AGREEMENT_SHIFT, kernelAgreement } from './kernel/agreement.js';
 export type { EstimateKernelOptions, KernelCentre } from './kernel/options.js';
 export {
   kernelFromGrey,

@@ -128,14 +128,14 @@ describe('deblur() with a noise-conditioned model', () => {
     await d.dispose();
   });
 
-  it("quality 'best' runs the plug-and-play loop: 4 data steps, each pulled to the network's last estimate", async () => {
+  it("effort 'best' runs the plug-and-play loop: 4 data steps, each pulled to the network's last estimate", async () => {
     const backend = sigmaRecordingBackend();
     const d = await createDeblurrer({ model: SIGMA_MODEL, backend });
     const { blurry } = shakenScene(kernel, 8, 96, 80);
     const noise = 0.02;
     const progress: string[] = [];
     const out = await d.deblur(blurry, {
-      kernel, quality: 'best', deconvolution: { noise },
+      kernel, effort: 'best', deconvolution: { noise },
       onProgress: (p) => progress.push(`${p.stage} ${p.done}/${p.total}`),
     });
     const sigmas = pnpSigmas(noise, BEST_ITERATIONS);
@@ -156,20 +156,27 @@ describe('deblur() with a noise-conditioned model', () => {
       for (let i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i]! - z[i]!));
     }
     expect(max).toBeLessThanOrEqual(1.01 / 255); // 8-bit rounding of the output only
-    // 'standard' is one pass; a bad value is refused before any work.
+    // 'standard' is one pass, and so is 'best' with luma/chroma planes chosen (the loop's data
+    // step is per RGB plane); a bad value is refused before any work.
     backend.sigmas.length = 0;
-    await d.deblur(blurry, { kernel, quality: 'standard', deconvolution: { noise } });
+    await d.deblur(blurry, { kernel, effort: 'standard', deconvolution: { noise } });
     expect(backend.sigmas).toEqual([pnpSigmas(noise, 1)[0]]);
-    await expect(d.deblur(blurry, { kernel, quality: 'max' as never })).rejects.toThrow(InvalidOptionError);
+    backend.sigmas.length = 0;
+    await d.deblur(blurry, { kernel, effort: 'best', deconvolution: { noise, color: 'ycbcr' } });
+    expect(backend.sigmas).toEqual([pnpSigmas(noise, 1)[0]]);
+    // One worker or several (whole tiles, or planes split across threads): the same result.
+    const oneThread = await d.deblur(blurry, { kernel, effort: 'best', deconvolution: { noise, workers: 1 } });
+    expect(oneThread.data).toEqual(out.data);
+    await expect(d.deblur(blurry, { kernel, effort: 'max' as never })).rejects.toThrow(InvalidOptionError);
     await d.dispose();
   });
 
-  it("quality 'best' in deconvolution tiles stays close to one field away from the photo's border", async () => {
+  it("effort 'best' in deconvolution tiles stays close to one field away from the photo's border", async () => {
     const d = await createDeblurrer({ model: SIGMA_MODEL, backend: sigmaRecordingBackend() });
     const W = 700, H = 300;
     const { blurry } = shakenScene(kernel, 8, W, H);
-    const tiled = await d.deblur(blurry, { kernel, quality: 'best', deconvolution: { noise: 0.02, tileSize: 256 } });
-    const whole = await d.deblur(blurry, { kernel, quality: 'best', deconvolution: { noise: 0.02, tileSize: 2048 } });
+    const tiled = await d.deblur(blurry, { kernel, effort: 'best', deconvolution: { noise: 0.02, tileSize: 256 } });
+    const whole = await d.deblur(blurry, { kernel, effort: 'best', deconvolution: { noise: 0.02, tileSize: 2048 } });
     // Tiles read reflected context at the photo's border where one field bridges it, and each of
     // the 4 steps carries the last one's seams: measured 32 levels at 30 px from the border,
     // 7 at 60 px, mean 0.6. Bounded here beyond 60 px.

@@ -40,8 +40,8 @@ export interface DeblurSharpOptions {
   kernel?: KernelChoice;
   /** Run the network after the deconvolution (see `DeblurOptions.network` of `@sgenet/core`). */
   network?: boolean;
-  /** `'standard'` or `'best'` (see `DeblurOptions.quality` of `@sgenet/core`). */
-  quality?: DeblurOptions['quality'];
+  /** `'standard'` or `'best'` (see `DeblurOptions.effort` of `@sgenet/core`). */
+  effort?: DeblurOptions['effort'];
   /** Options of the blind kernel estimation (see `EstimateKernelOptions` of `@sgenet/core`). */
   estimation?: DeblurOptions['estimation'];
   /** Options of the deconvolution (see `DeconvolveOptions` of `@sgenet/core`). */
@@ -79,7 +79,7 @@ export interface ResolvedSharpOptions {
 
 const KNOWN = [
   'deblurrer', 'backend', 'model', 'providers', 'threads', 'tileSize', 'overlap', 'concurrency',
-  'onProgress', 'signal', 'keepMetadata', 'kernel', 'network', 'quality', 'estimation', 'deconvolution', 'onKernel',
+  'onProgress', 'signal', 'keepMetadata', 'kernel', 'network', 'effort', 'estimation', 'deconvolution', 'onKernel',
 ] as const;
 
 function isDeblurrer(v: unknown): v is Deblurrer {
@@ -151,7 +151,7 @@ function runOptions(o: Raw): { run: DeblurOptions; keepMetadata: boolean } {
   const run: DeblurOptions = {};
   if (o.kernel !== undefined) run.kernel = o.kernel as KernelChoice;
   if (o.network !== undefined) run.network = o.network as boolean;
-  if (o.quality !== undefined) run.quality = o.quality as DeblurOptions['quality'];
+  if (o.effort !== undefined) run.effort = o.effort as DeblurOptions['effort'];
   if (o.estimation !== undefined) run.estimation = o.estimation as DeblurOptions['estimation'];
   if (o.deconvolution !== undefined) run.deconvolution = o.deconvolution as DeblurOptions['deconvolution'];
   if (o.onKernel !== undefined) run.onKernel = o.onKernel as DeblurOptions['onKernel'];

@@ -284,7 +284,7 @@ describe('errors are typed and say what to do', () => {
     );
     await expect(deblur(img, { deblurrer, backend: 'ort' })).rejects.toThrow(/for backend but received "ort"/);
     await expect(deblur(img, { tilesize: 256 } as unknown as object)).rejects.toThrow(
-      /Expected one of deblurrer, .*keepMetadata, kernel, network, quality, estimation, deconvolution, onKernel for option name but received "tilesize" of type string/,
+      /Expected one of deblurrer, .*keepMetadata, kernel, network, effort, estimation, deconvolution, onKernel for option name but received "tilesize" of type string/,
     );
     await expect(deblur('photo.jpg' as unknown as sharp.Sharp)).rejects.toThrow(
       'Expected a sharp instance, as returned by sharp(input) for image but received "photo.jpg" of type string',

@@ -31,8 +31,11 @@ export class BufferShelf {
     const i = this.free.findIndex((b) => b.length === length);
     return i >= 0 ? this.free.splice(i, 1)[0]! : new Float32Array(length);
   }
+  /** Keeps `buffer` (its whole backing buffer: a tile with the prior's planes hands back a view of half). */
   give(buffer: Float32Array): void {
-    if (this.free.length < 8) this.free.push(buffer);
+    const whole = buffer.byteOffset === 0 && buffer.buffer.byteLength > buffer.byteLength
+      ? new Float32Array(buffer.buffer as ArrayBuffer) : buffer;
+    if (this.free.length < 8) this.free.push(whole);
   }
 }
 
@@ -84,8 +87,8 @@ export function passesFor(
   const writeOut: TileRunner['write'] = (acc, accRows, fromRow, rowCount, accFirstRow) =>
     writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, target, targetLayout);
   const full = planFor(width, height, kernel, opts, 1);
-  if (prior && (layout.colorChannels === 3 && opts.color !== 'rgb')) {
-    throw new RangeError("a later HQS data step runs per RGB plane (color: 'rgb') or on a grey photo");
+  if (prior && ((layout.colorChannels === 3 && opts.color !== 'rgb') || opts.method !== 'hqs')) {
+    throw new RangeError("a later HQS data step is method 'hqs', per RGB plane (color: 'rgb') or on a grey photo");
   }
   if (layout.colorChannels !== 3 || opts.color === 'rgb') {
     const planes = layout.colorChannels === 3 ? 3 : 1;

@@ -72,9 +72,11 @@ export interface KernelEstimate {
    */
   effectiveTaps: number;
   /**
-   * The least agreement (kernel NCC at the best shift of ±4 taps) between the chosen kernel and
-   * the estimate of every other size tried, each estimated from its own coarsest level; 0 when
-   * only one size was tried. Two sizes that find the same path corroborate it.
+   * The least agreement (`kernelAgreement`: mean-removed NCC at the best shift of ±4 taps)
+   * between the chosen size's estimate at the working scale (before any full-scale refinement)
+   * and every other size's, each estimated from its own coarsest level; 0 when only one size was
+   * tried (then a kernel above `maxPeakDominance` is always refused). Two sizes that find the same
+   * path corroborate it.
    */
   sizeAgreement: number;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */

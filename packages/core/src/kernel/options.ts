@@ -138,14 +138,14 @@ export interface ResolvedEstimateOptions {
 export const SPREAD_TAPS = 10;
 
 /**
- * Confidence a kernel above `maxPeakDominance` needs (or `minConfidence`, if higher): 0.15. Of the
- * spurious kernels of sharp photos that were spread over 10 or more effective taps, all but one
- * scored under it (img_016 0.12, img_042 0.15 - refused by the agreement - img_026 0.36).
+ * Confidence a kernel above `maxPeakDominance` needs (or `minConfidence`, if higher): 0.15. The
+ * spurious kernels of sharp photos spread over 10 or more effective taps scored 0 to 0.145 but
+ * one (CUrban100: img_016 0.118, img_042 0.145; img_026 0.36, refused by the agreement).
  */
 export const PEAKED_MIN_CONFIDENCE = 0.15;
 
 /**
- * Agreement (kernel NCC at the best shift, agreement.ts) that a kernel above `maxPeakDominance`
+ * Agreement (mean-removed kernel NCC at the best shift of ±4 taps, `kernelAgreement`) that a kernel above `maxPeakDominance`
  * needs with the estimate of every other size tried: 0.87. Measured before the rule: 0.91-0.99 on
  * 6 real photos whose peaked kernels restored them visibly (0.32 on one whose kernel had a
  * detached speck); 0.83 on the one dev pair whose peaked estimate was wrong (kodim01 with Levin's
