@@ -51,7 +51,7 @@ def parse_args(argv=None):
     p.add_argument("--bank", help="a restoration bank (make_restoration_bank.py): train on core's "
                    "deconvolved photos -> sharp, the kernel-guided network's task (instead of --data)")
     p.add_argument("--variant", default="sgenet-s")
-    p.add_argument("--ablate", nargs="*", default=[], help="cem csam recursion dw_drb")
+    p.add_argument("--ablate", nargs="*", default=[], help="sigma cem csam recursion dw_drb")
     p.add_argument("--out", required=True, help="run folder (checkpoints, log)")
     p.add_argument("--minutes", type=float, default=60, help="total training-time budget")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
@@ -110,11 +110,14 @@ def lr_at(args, elapsed_s: float, step: int, origin_s: float = 0.0, origin_step:
     return warm * (args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * t)))
 
 
-def load_widening(model: torch.nn.Module, state: dict) -> list[str]:
+def load_widening(model: torch.nn.Module, state: dict, drop_absent: bool = False) -> list[str]:
     """Loads ``state`` into ``model``; a conv whose input grew (the σ channel of SGENet-σ) keeps the
     old weights for the old channels and starts the new ones at zero, so it computes what the old
-    network did. Returns the names of the widened tensors."""
+    network did. With ``drop_absent`` (an ablated model: no CEM, no CSAM), tensors of modules the
+    model does not have are left out instead of refused. Returns the names of the widened tensors."""
     own = model.state_dict()
+    if drop_absent:
+        state = {name: value for name, value in state.items() if name in own}
     widened = []
     for name, value in state.items():
         target = own.get(name)
@@ -172,8 +175,9 @@ def train(args) -> dict:
         print(f"resumed from {ckpt_path}: step {step}, {elapsed / 60:.1f} min trained", flush=True)
     elif args.init:
         ck = torch.load(args.init, map_location="cpu", weights_only=False)
-        widened = load_widening(model, ck["model"])
-        load_widening(ema, ck["ema"])
+        # An ablation arm starts from the full model's weights less the modules it lacks.
+        widened = load_widening(model, ck["model"], drop_absent=bool(args.ablate))
+        load_widening(ema, ck["ema"], drop_absent=bool(args.ablate))
         if widened:
             print(f"new input channels start at zero in: {', '.join(widened)}", flush=True)
         if ck.get("variant", args.variant) != args.variant:

@@ -41,3 +41,35 @@ def test_ablation_arms_train_export_and_score_on_the_length_sweep(tmp_path):
     for arm, ablated in (("full", []), ("no_cem", ["cem"])):
         ck = torch.load(tmp_path / "runs" / arm / "last.pt", map_location="cpu", weights_only=False)
         assert ck["step"] == 2 and ck["ablate"] == ablated
+
+
+def test_prior_ablation_arms_start_from_one_init_and_are_scored_by_the_validation(tmp_path):
+    """--task prior: the full arm widens the init's head for σ, the no_sigma and no_cem arms load
+    it less what they lack; every arm trains the same steps and reports its validation points."""
+    import torch
+
+    from sgenet.configs import build_model
+
+    train = _photos(tmp_path / "train", 2, (140, 140), 20)  # crop + the 101 px kernel's margin
+    val = _photos(tmp_path / "val", 1, (270, 270), 30)  # one 256² window with LENGTHS[0]'s 9 px kernel
+    base = build_model("sgenet-tiny")
+    init = tmp_path / "init.pt"
+    torch.save({"model": base.state_dict(), "ema": base.state_dict(), "step": 5, "elapsed": 1.0,
+                "variant": "sgenet-tiny", "ablate": []}, init)
+    report = ablate.main(["--task", "prior", "--data", str(train), "--variant", "sgenet-tiny-sigma",
+                          "--init", str(init), "--val", str(val), "--steps", "2", "--batch", "2",
+                          "--crop", "32", "--arms", "full", "no_sigma", "no_cem",
+                          "--out", str(tmp_path / "runs")])["prior"]
+    assert set(report) == {"full", "no_sigma", "no_cem"}
+    for arm, ablated in (("full", []), ("no_sigma", ["sigma"]), ("no_cem", ["cem"])):
+        ck = torch.load(tmp_path / "runs" / arm / "last.pt", map_location="cpu", weights_only=False)
+        # another variant's weights start a new run at step 0
+        assert ck["step"] == 2 and ck["ablate"] == ablated
+        start, end = report[arm]["start"], report[arm]["end"]
+        assert (start["step"], end["step"]) == (0, 2)
+        assert start["blurry"] == report["full"]["start"]["blurry"]  # the same validation photos
+        assert all(np.isfinite(v) for v in end.values())
+    # at step 0 the full arm (σ channel at zero) and the no_sigma arm are the same network: v0.4.0's
+    assert report["full"]["start"]["pnp1"] == report["no_sigma"]["start"]["pnp1"]
+    no_cem = torch.load(tmp_path / "runs" / "no_cem" / "last.pt", map_location="cpu", weights_only=False)
+    assert not any("cem" in name for name in no_cem["model"])
