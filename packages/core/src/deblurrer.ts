@@ -12,7 +12,7 @@ import { estimateKernel } from './kernel/estimate.js';
 import { resolveEstimateOptions } from './kernel/options.js';
 import type { EstimateKernelOptions } from './kernel/options.js';
 import { validateKernel } from './kernel/kernel-file.js';
-import { deconvolveInto, photoNoise } from './deconvolve/deconvolve.js';
+import { deconvolveInto, resolveNoise } from './deconvolve/deconvolve.js';
 import { hqsAlpha, pnpSigmas, PNP_WEIGHT } from './deconvolve/pnp.js';
 import { resolveDeconvolveOptions } from './deconvolve/options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './deconvolve/options.js';
@@ -469,8 +469,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         });
       // Without a kernel a noise-conditioned network denoises at the photo's own noise level.
       if (!kernel) {
-        const sigma = !info.sigmaInput ? undefined
-          : run.deconvolution.noise === 'auto' ? photoNoise(image, layout) : run.deconvolution.noise;
+        const sigma = info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined;
         await runNetwork(image, layout, sigma, output, layout);
         return output;
       }
@@ -493,7 +492,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       //   1. x_k = data step (y, kernel, α_k = λσ_n²/σ_k², z_{k-1})
       //   2. z_k = SGENet-σ(x_k, σ_k)
       // Work done once: the noise level (every step uses the same), the two 16-bit buffers.
-      const noise = stepOptions.noise === 'auto' ? photoNoise(image, layout) : stepOptions.noise;
+      const noise = resolveNoise(stepOptions.noise, image, layout);
       const step = { ...stepOptions, noise };
       const sigmas = pnpSigmas(noise, BEST_ITERATIONS);
       const estimate = wide();

@@ -49,6 +49,15 @@ export function photoNoise(image: RawImage, layout: PixelLayout): number {
 }
 
 /**
+ * The noise σ a deconvolution of this photo regularises with: the caller's `noise`, or with
+ * `'auto'` the photo's own (photoNoise). Every stage that needs it (each data step, a network
+ * conditioned on σ) resolves it here, so they all agree.
+ */
+export function resolveNoise(noise: number | 'auto', image: RawImage, layout: PixelLayout): number {
+  return noise === 'auto' ? photoNoise(image, layout) : noise;
+}
+
+/**
  * Deconvolves `image` with `kernel` into `target` (allocated like `layout`, any bit depth; alpha
  * is copied from `image`). Returns the noise σ the regularisation was set from: every plane,
  * luma and chroma alike, is regularised as one RGB plane with that σ would be.
@@ -62,7 +71,7 @@ export async function deconvolveInto(
   targetLayout: PixelLayout = layout,
   later?: LaterHqsStep,
 ): Promise<number> {
-  const sigma = opts.noise === 'auto' ? photoNoise(image, layout) : opts.noise;
+  const sigma = resolveNoise(opts.noise, image, layout);
   const common = {
     method: opts.method, alpha: opts.alpha, lambda: opts.weight / (sigma * sigma), nsr: opts.nsr * sigma * sigma,
     // One-pass plug-and-play: the data step at σ_1, the level the prior then runs at (pnp.ts);

@@ -10,10 +10,7 @@
  * so training/sgenet/data_step.py (the twin the learned prior is trained on) matches it.
  */
 import { nextFftSize } from '../fft/fft.js';
-import { differencesPower } from '../fft/gradients.js';
-import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
-import { dataTerm, solveSplitting } from '../fft/quadratic.js';
 import { kernelSpectrum, nextRealFftWidth, RealSpectrum } from '../fft/real.js';
 import type { BlurKernel } from '../types.js';
 import { invalidOption } from '../validate.js';
@@ -25,31 +22,45 @@ export function hqsFieldSize(w: number, h: number, kernelSide: number): { width:
 }
 
 /**
- * One HQS data step on a `w` x `h` plane `y` (row-major), for `kernel` and the coupling weight
- * `alpha` > 0; `z` (same size) defaults to `y`. Returns the `w` x `h` solution. A bad `alpha` or a
- * plane of the wrong length throws `InvalidOptionError` (`ERR_SGENET_INVALID_OPTION`).
+ * One HQS data step on a `w` x `h` plane `y` (row-major), for `kernel`, the coupling weight
+ * `alpha` > 0 and the prior's last estimate `z` (same size; without it, the first iteration's
+ * z_0 = `y`). Returns the `w` x `h` solution. A bad `alpha` or a plane of the wrong length throws
+ * `InvalidOptionError` (`ERR_SGENET_INVALID_OPTION`).
  */
 export function hqsDataStep(
-  y: ArrayLike<number>, w: number, h: number, kernel: BlurKernel, alpha: number, z: ArrayLike<number> = y,
+  y: ArrayLike<number>, w: number, h: number, kernel: BlurKernel, alpha: number, z?: ArrayLike<number>,
 ): Float64Array {
   if (!(alpha > 0) || !Number.isFinite(alpha)) throw invalidOption('alpha', 'a finite number > 0', alpha);
   if (y.length !== w * h) throw invalidOption('y', `a plane of ${w} x ${h} = ${w * h} samples`, `${y.length} samples`);
-  if (z.length !== w * h) throw invalidOption('z', `a plane of ${w} x ${h} = ${w * h} samples`, `${z.length} samples`);
+  if (z && z.length !== w * h) throw invalidOption('z', `a plane of ${w} x ${h} = ${w * h} samples`, `${z.length} samples`);
   const field = hqsFieldSize(w, h, Math.max(kernel.width, kernel.height));
   const otf = kernelSpectrum(kernel.data, kernel.width, kernel.height, field.width, field.height);
-  // 1. conj(K)·F(y), the data term (computed once per plane).
-  const data = dataTerm(otf, new RealSpectrum(field.width, field.height).forward(periodicExtend(y, w, h, field.width, field.height)));
-  // 2. F(z), then the quadratic solve with no gradient term: (conj(K)·Y + α·Z) / (|K|² + α).
-  const solved = new RealSpectrum(field.width, field.height).forward(periodicExtend(z, w, h, field.width, field.height));
-  solveSplitting(solved, data, alpha, noDifferences(field.width, field.height), 1);
-  const x = solved.inverse();
+  const extend = (plane: ArrayLike<number>): Float64Array => periodicExtend(plane, w, h, field.width, field.height);
+  const x = hqsSolve(extend(y), z && extend(z), field.width, field.height, otf, alpha);
   const out = new Float64Array(w * h);
   for (let r = 0; r < h; r++) out.set(x.subarray(r * field.width, r * field.width + w), r * w);
   return out;
 }
 
-/** |Dx|² + |Dy|² set to zero: the splitting solve reduced to the proximal (identity) coupling. */
-function noDifferences(width: number, height: number): DifferencesPower {
-  const shape = differencesPower(width, height);
-  return { columns: new Float64Array(shape.columns.length), rows: new Float64Array(shape.rows.length) };
+/**
+ * The HQS data step's solve on a periodic field (eq. 7 above), given the kernel's OTF:
+ * X = (conj(K)·Y + α·Z) / (|K|² + α). Without `z` (the first iteration, z_0 = y) it is
+ * X = (conj(K) + α)·Y / (|K|² + α), one FFT less: where the kernel passes a frequency it is
+ * inverted; where it does not, the blurry plane is kept and the learned prior cleans the rest.
+ * `y` and `z` are fields of `w` x `h` (the deconvolution tile's, or hqsFieldSize's).
+ */
+export function hqsSolve(
+  y: Float64Array, z: Float64Array | undefined, w: number, h: number, kernelOtf: RealSpectrum, alpha: number,
+): Float64Array {
+  const s = new RealSpectrum(w, h).forward(y);
+  const zs = z ? new RealSpectrum(w, h).forward(z) : s;
+  for (let i = 0; i < s.re.length; i++) {
+    const kr = kernelOtf.re[i]!, ki = kernelOtf.im[i]!, yr = s.re[i]!, yi = s.im[i]!;
+    const den = kr * kr + ki * ki + alpha;
+    // zs is s itself without z: read Z before this bin of s is overwritten.
+    const zr = zs.re[i]!, zi = zs.im[i]!;
+    s.re[i] = (kr * yr + ki * yi + alpha * zr) / den;
+    s.im[i] = (kr * yi - ki * yr + alpha * zi) / den;
+  }
+  return s.inverse();
 }

@@ -153,38 +153,3 @@ export function wienerDeconvolve(y: Float64Array, w: number, h: number, kernelOt
   }
   return s.inverse();
 }
-
-/**
- * The first data step of plug-and-play HQS (hqs.ts, DPIR eq. 7), whose prior estimate is the
- * blurry plane itself: X = (conj(K) + α)·Y / (|K|² + α). Where the kernel passes a frequency it is
- * inverted; where it does not, the blurry plane is kept: the learned prior cleans the rest.
- */
-export function hqsFirstStep(y: Float64Array, w: number, h: number, kernelOtf: RealSpectrum, alpha: number): Float64Array {
-  const s = new RealSpectrum(w, h).forward(y);
-  for (let i = 0; i < s.re.length; i++) {
-    const kr = kernelOtf.re[i]!, ki = kernelOtf.im[i]!, yr = s.re[i]!, yi = s.im[i]!;
-    const den = kr * kr + ki * ki + alpha;
-    const nr = kr + alpha;
-    s.re[i] = (nr * yr + ki * yi) / den;
-    s.im[i] = (nr * yi - ki * yr) / den;
-  }
-  return s.inverse();
-}
-
-/**
- * A later data step of plug-and-play HQS (DPIR eq. 7), with the prior's last estimate `z` (its
- * periodic field, the same size as `y`'s): X = (conj(K)·Y + α·Z) / (|K|² + α).
- */
-export function hqsStep(
-  y: Float64Array, z: Float64Array, w: number, h: number, kernelOtf: RealSpectrum, alpha: number,
-): Float64Array {
-  const s = new RealSpectrum(w, h).forward(y);
-  const zs = new RealSpectrum(w, h).forward(z);
-  for (let i = 0; i < s.re.length; i++) {
-    const kr = kernelOtf.re[i]!, ki = kernelOtf.im[i]!, yr = s.re[i]!, yi = s.im[i]!;
-    const den = kr * kr + ki * ki + alpha;
-    s.re[i] = (kr * yr + ki * yi + alpha * zs.re[i]!) / den;
-    s.im[i] = (kr * yi - ki * yr + alpha * zs.im[i]!) / den;
-  }
-  return s.inverse();
-}

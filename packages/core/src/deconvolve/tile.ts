@@ -8,7 +8,8 @@ import { differencesPower } from '../fft/gradients.js';
 import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import type { BlurKernel } from '../types.js';
-import { hqsFirstStep, hqsStep, hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
+import { hqsSolve } from './hqs.js';
+import { hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
 import { BETA_SCHEDULE } from './options.js';
 import type { DeconvolutionMethod } from './options.js';
 
@@ -78,10 +79,8 @@ export async function deconvolveTile(
     const y = periodicExtend(tensor.subarray(c * n, (c + 1) * n), tw, th, fw, fh, field);
     const x = s.method === 'wiener'
       ? wienerDeconvolve(y, fw, fh, otf, s.nsr)
-      : s.method === 'hqs' && s.withPrior
-      ? hqsStep(y, periodicExtend(tensor.subarray((s.planes + c) * n, (s.planes + c + 1) * n), tw, th, fw, fh), fw, fh, otf, s.hqsAlpha)
       : s.method === 'hqs'
-      ? hqsFirstStep(y, fw, fh, otf, s.hqsAlpha)
+      ? hqsSolve(y, s.withPrior ? periodicExtend(tensor.subarray((s.planes + c) * n, (s.planes + c + 1) * n), tw, th, fw, fh) : undefined, fw, fh, otf, s.hqsAlpha)
       : hyperLaplacianDeconvolve(y, fw, fh, otf, dd, {
         lambda: s.lambda,
         alpha: s.method === 'tv' ? 1 : s.alpha,

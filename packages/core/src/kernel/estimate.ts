@@ -33,7 +33,9 @@ import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
-import { oddCeil, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, resolveEstimateOptions, SPREAD_TAPS } from './options.js';
+import { effectiveTaps, isDotWithStreak, isNearIdentity, peakDominance } from './guard.js';
+import type { Evidence } from './guard.js';
+import { oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import { mostTexturedWindow } from './window.js';
 import type { Window } from './window.js';
@@ -68,7 +70,7 @@ export interface KernelEstimate {
   /**
    * 1 / Σk² of the unit-sum kernel before the fallback (measured as `peakDominance` is): how many
    * equal taps would hold its energy. A dot with a faint streak has a few; a camera path, even
-   * with a bright tap where the camera paused, has {@link SPREAD_TAPS} or more.
+   * with a bright tap where the camera paused, has `SPREAD_TAPS` (10) or more.
    */
   effectiveTaps: number;
   /**
@@ -309,60 +311,6 @@ function guardAndCentre(
   };
 }
 
-/** What the blind score and the other sizes say of the chosen kernel. */
-interface Evidence {
-  confidence: number;
-  agreement: number;
-}
-
-/**
- * The sharp-photo guard: a kernel whose brightest tap dominates its side (peak dominance above
- * `maxPeakDominance`) is a dot with a faint streak, what the estimator finds on a sharp photo
- * with strong straight edges, unless three pieces of evidence say it is camera shake with a
- * pause: its mass spreads over {@link SPREAD_TAPS} or more effective taps, deconvolving with it
- * removes at least {@link PEAKED_MIN_CONFIDENCE} of the blind score (or `minConfidence`), and
- * every other kernel size found the same path ({@link PEAKED_MIN_AGREEMENT}).
- */
-function isDotWithStreak(dominance: number, taps: number, evidence: Evidence, opts: ResolvedEstimateOptions): boolean {
-  if (dominance <= opts.maxPeakDominance) return false;
-  return taps < SPREAD_TAPS
-    || evidence.confidence < Math.max(PEAKED_MIN_CONFIDENCE, opts.minConfidence)
-    || evidence.agreement < PEAKED_MIN_AGREEMENT;
-}
-
-/** 1 / Σp² of the kernel normalised to sum 1: the number of equal taps with the same energy. */
-function effectiveTaps(k: ArrayLike<number>): number {
-  let mass = 0;
-  let energy = 0;
-  for (let i = 0; i < k.length; i++) {
-    mass += k[i]!;
-    energy += k[i]! * k[i]!;
-  }
-  return energy > 0 ? (mass * mass) / energy : 0;
-}
-
-/**
- * Brightest tap x side / mass. Deconvolving a sharp photo with a dot-plus-streak kernel puts a
- * ghost beside every edge (-19 and -20 dB on the two Kodak photos where it happened), so such a
- * kernel is not trusted: every estimate on the 192 dev pairs stayed at 2.2 or below.
- */
-function peakDominance(k: ArrayLike<number>, side: number): number {
-  let mass = 0;
-  let peak = 0;
-  for (let i = 0; i < k.length; i++) {
-    mass += k[i]!;
-    peak = Math.max(peak, k[i]!);
-  }
-  return mass > 0 ? (peak / mass) * side : 0;
-}
-
-/** A kernel whose mass lies within one tap of its centre: not worth deconvolving. */
-function isNearIdentity(k: Float64Array, size: number): boolean {
-  const c = (size - 1) / 2;
-  let inner = 0;
-  for (let y = c - 1; y <= c + 1; y++) for (let x = c - 1; x <= c + 1; x++) inner += k[y * size + x]!;
-  return inner >= 0.9;
-}
 
 /**
  * The window side whose FFT field (window plus a kernel-wide bridge) is the largest square of at
