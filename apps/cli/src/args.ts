@@ -59,6 +59,8 @@ export interface WorkerCommand {
   root: string;
   concurrency?: number;
   backend?: BackendFlag;
+  /** `--model`: the worker's model (a file or a shipped model's name). Default: the shipped sgenet-s. */
+  model?: string;
   /** Backend threads of the worker's deblurrer. Default: all cores. */
   threads?: number;
   lockDurationMs?: number;
@@ -78,6 +80,8 @@ export interface EnqueueCommand {
   /** `auto`, `none`, or the path of a PSF file. */
   kernel?: string;
   network?: boolean;
+  /** `--effort standard|best`, carried by every job. */
+  effort?: Effort;
   maxSize?: number;
   overwrite: boolean;
   wait: boolean;
@@ -119,9 +123,9 @@ Options:
   -o, --output FILE     output file (exactly one input)
   -d, --out-dir DIR     output folder; each output keeps its input's name
   -b, --backend NAME    ort (default) or tfjs
-  -m, --model FILE      deblur: an SGENet ONNX model instead of the shipped default, or a shipped
-                        model's name: sgenet-s (the default) or sgenet-s-sigma (the learned prior:
-                        it runs after the deconvolution, at the noise level the pipeline sets)
+  -m, --model FILE      deblur, worker: an SGENet ONNX model instead of the shipped default, or a
+                        shipped model's name: sgenet-s (the default) or sgenet-s-sigma (the learned
+                        prior: it runs after the deconvolution, at the noise level the pipeline sets)
   -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs), at least
                         3 x overlap + 2 x the model's size multiple (3 x overlap + 16 shipped)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
@@ -131,9 +135,10 @@ Options:
       --network         deblur: run the network after the deconvolution (the default with a
                         noise-conditioned model, --model sgenet-s-sigma)
       --no-network      deblur: deconvolution only (the default with sgenet-s)
-      --effort E        deblur: standard (default) or best: with sgenet-s-sigma and a kernel, 4
-                        passes of the learned prior instead of one, about 4x the time; better
-                        with a measured PSF (--kernel FILE), worse with a wrong kernel
+      --effort E        deblur, enqueue: standard (default) or best: with sgenet-s-sigma (for
+                        enqueue, the worker's --model) and a kernel, 4 passes of the learned prior
+                        instead of one, about 4x the time; better with a measured PSF (--kernel
+                        FILE), worse with a wrong kernel
       --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout
       --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255 (default long side / 22)
       --redis URL       worker, enqueue: redis://[user:pass@]host[:port][/db] (rediss:// for TLS)
@@ -344,7 +349,7 @@ function redisFlag(raw: unknown, command: string): string {
 
 function parseWorker(values: Values, inputs: string[]): WorkerCommand {
   if (inputs.length > 0) throw new UsageError(`worker takes no files (got "${inputs[0]}"); add them with sgenet enqueue`);
-  for (const flag of ['output', 'out-dir', 'model', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'effort', 'max-size', 'wait', 'overwrite'] as const) {
+  for (const flag of ['output', 'out-dir', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'effort', 'max-size', 'wait', 'overwrite'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is not a worker option (jobs carry their own options)`);
   }
   return {
@@ -358,12 +363,13 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
     redis: redisFlag(values.redis, 'worker'),
     root: (values.root as string | undefined) ?? '.',
     backend: oneOf('backend', values.backend as string | undefined, BACKENDS),
+    model: values.model as string | undefined,
     quiet: (values.quiet as boolean | undefined) ?? false,
   };
 }
 
 function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
-  for (const flag of ['output', 'backend', 'model', 'tile', 'overlap', 'json', 'effort', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
+  for (const flag of ['output', 'backend', 'model', 'tile', 'overlap', 'json', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) {
       throw new UsageError(flag === 'output' ? 'enqueue writes into --out-dir DIR, not -o FILE' : `--${flag} is not an enqueue option`);
     }
@@ -383,6 +389,7 @@ function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
     format: oneOf('format', values.format as string | undefined, OUTPUT_FORMATS),
     kernel: values.kernel as string | undefined,
     network,
+    effort: oneOf('effort', values.effort as string | undefined, EFFORTS),
     maxSize,
     overwrite: (values.overwrite as boolean | undefined) ?? false,
     wait: (values.wait as boolean | undefined) ?? false,

@@ -56,6 +56,7 @@ export async function runWorker(cmd: WorkerCommand, io: CliIO): Promise<number> 
     name: cmd.queue,
     concurrency: cmd.concurrency,
     backend: cmd.backend,
+    ...(cmd.model !== undefined ? { model: cmd.model } : {}),
     threads: cmd.threads,
     lockDurationMs: cmd.lockDurationMs,
     stalledIntervalMs: cmd.stalledIntervalMs,
@@ -205,6 +206,7 @@ async function jobsToQueue(
         format: job.format,
         kernel,
         network: cmd.network,
+        ...(cmd.effort !== undefined ? { effort: cmd.effort } : {}),
         maxKernelSize: cmd.maxSize,
         ...(cmd.overwrite ? { overwrite: true } : {}),
       };

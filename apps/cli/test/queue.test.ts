@@ -28,6 +28,9 @@ describe('worker and enqueue arguments', () => {
     expect(parseCommand(['enqueue', 'a.jpg', '--out-dir', 'o', '--redis', 'redis://h', '--wait', '--kernel', 'auto'])).toEqual({
       command: 'enqueue', inputs: ['a.jpg'], outDir: 'o', redis: 'redis://h', root: '.', kernel: 'auto', overwrite: false, wait: true, quiet: false,
     });
+    // The learned prior's loop: the worker loads the σ model, each job asks for the loop.
+    expect(parseCommand(['worker', '--redis', 'redis://h', '--model', 'sgenet-s-sigma'])).toMatchObject({ command: 'worker', model: 'sgenet-s-sigma' });
+    expect(parseCommand(['enqueue', 'a.jpg', '--out-dir', 'o', '--redis', 'redis://h', '--effort', 'best'])).toMatchObject({ command: 'enqueue', effort: 'best' });
   });
   it.each([
     [['worker'], /worker needs --redis URL/],
@@ -35,6 +38,9 @@ describe('worker and enqueue arguments', () => {
     [['worker', '--redis', 'redis://x', 'a.jpg'], /worker takes no files/],
     [['worker', '--redis', 'redis://x', '--concurrency', '0'], /--concurrency must be an integer between 1 and 64/],
     [['worker', '--redis', 'redis://x', '--kernel', 'auto'], /--kernel is not a worker option/],
+    [['worker', '--redis', 'redis://x', '--effort', 'best'], /--effort is not a worker option/],
+    [['enqueue', 'a.jpg', '--out-dir', 'o', '--redis', 'redis://x', '--effort', 'max'], /--effort must be one of standard, best/],
+    [['enqueue', 'a.jpg', '--out-dir', 'o', '--redis', 'redis://x', '--model', 'm.onnx'], /--model is not an enqueue option/],
     [['enqueue', 'a.jpg', '--redis', 'redis://x'], /enqueue needs --out-dir/],
     [['enqueue', 'a.jpg', '-o', 'b.png', '--redis', 'redis://x'], /not -o FILE/],
     [['enqueue', 'a.jpg', '--out-dir', 'o'], /enqueue needs --redis/],

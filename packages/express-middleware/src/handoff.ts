@@ -1,4 +1,4 @@
-import type { KernelChoice } from '@sgenet/core';
+import type { Effort, KernelChoice } from '@sgenet/core';
 import type { ImageFormat } from '@sgenet/sharp';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -18,6 +18,7 @@ export interface HandoffUpload {
   quality: number;
   kernel?: KernelChoice;
   network?: boolean;
+  effort?: Effort;
   originalName: string;
 }
 

@@ -96,6 +96,12 @@ export interface DeblurUploadOptions {
   kernel?: KernelChoice;
   /** Run the network after the deconvolution (see `DeblurOptions.network` of `@sgenet/core`). */
   network?: boolean;
+  /**
+   * `'standard'` (the default) or `'best'`: with a noise-conditioned model (sgenet-s-sigma) and a
+   * kernel, the 4-iteration plug-and-play loop at about 4x the time (see `DeblurOptions.effort` of
+   * `@sgenet/core`). With `handoff`, it travels with each job.
+   */
+  effort?: DeblurOptions['effort'];
   /** Options of the blind kernel estimation (see `EstimateKernelOptions` of `@sgenet/core`). */
   estimation?: DeblurOptions['estimation'];
   /** Options of the deconvolution (see `DeconvolveOptions` of `@sgenet/core`). */
@@ -153,7 +159,7 @@ export interface UploadSettings {
   keepMetadata: boolean;
   onProgress: ((req: Request, progress: JobProgress) => void) | undefined;
   jobId: ((req: Request) => string | undefined) | undefined;
-  pipeline: Pick<DeblurOptions, 'kernel' | 'network' | 'estimation' | 'deconvolution'>;
+  pipeline: Pick<DeblurOptions, 'kernel' | 'network' | 'effort' | 'estimation' | 'deconvolution'>;
   onKernel: ((req: Request, used: KernelUsed) => void) | undefined;
   handoff: DeblurHandoff | undefined;
 }
@@ -161,7 +167,7 @@ export interface UploadSettings {
 const KNOWN = [
   'deblurrer', 'backend', 'model', 'threads', 'mode', 'field', 'maxBytes', 'maxPixels', 'formats',
   'concurrency', 'maxQueue', 'maxHeld', 'holdMs', 'queue', 'tileSize', 'overlap', 'quality', 'defaultFormat',
-  'keepMetadata', 'onProgress', 'jobId', 'kernel', 'network', 'estimation', 'deconvolution', 'onKernel', 'handoff',
+  'keepMetadata', 'onProgress', 'jobId', 'kernel', 'network', 'effort', 'estimation', 'deconvolution', 'onKernel', 'handoff',
 ] as const;
 
 type Raw = Record<(typeof KNOWN)[number], unknown>;
@@ -249,6 +255,7 @@ function pipelineOptions(o: Raw): UploadSettings['pipeline'] {
   const pipeline: UploadSettings['pipeline'] = {};
   if (o.kernel !== undefined) pipeline.kernel = o.kernel as KernelChoice;
   if (o.network !== undefined) pipeline.network = o.network as boolean;
+  if (o.effort !== undefined) pipeline.effort = o.effort as DeblurOptions['effort'];
   if (o.estimation !== undefined) pipeline.estimation = o.estimation as DeblurOptions['estimation'];
   if (o.deconvolution !== undefined) pipeline.deconvolution = o.deconvolution as DeblurOptions['deconvolution'];
   checkPipelineOptions(pipeline);

@@ -74,6 +74,7 @@ export async function respondAccepted(
     quality: cfg.quality,
     ...(cfg.pipeline.kernel !== undefined ? { kernel: cfg.pipeline.kernel } : {}),
     ...(cfg.pipeline.network !== undefined ? { network: cfg.pipeline.network } : {}),
+    ...(cfg.pipeline.effort !== undefined ? { effort: cfg.pipeline.effort } : {}),
   };
   try {
     await handoff.submit(submitted);

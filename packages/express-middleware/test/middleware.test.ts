@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { BackendError, createDeblurrer } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
+import { trajectoryKernel } from '@sgenet/core/synthetic';
 import express from 'express';
 import type { Express } from 'express';
 import { deblur, encodeImage } from '@sgenet/sharp';
@@ -123,6 +124,27 @@ describe('200: responds with the deblurred image', () => {
     const meta = await sharp(res.body as Buffer).metadata();
     expect(meta.depth).toBe('ushort');
     expect(meta.hasAlpha).toBe(true);
+  });
+});
+
+describe('effort', () => {
+  it("'best' runs the learned prior's loop on every request: the sharp plugin's result with the same options", async () => {
+    const sigma = await createDeblurrer({ backend: 'ort', threads: 1, model: 'sgenet-s-sigma' });
+    try {
+      const kernel = trajectoryKernel({ length: 9, seed: 3 }); // the chart's own blur (helpers.ts)
+      const app = express();
+      app.post('/deblur', deblurUpload({ deblurrer: sigma, kernel, effort: 'best' }));
+      const res = await request(app).post('/deblur?format=png').attach('image', png, 'chart.png');
+      expect(res.status).toBe(200);
+      const direct = async (options: Pick<DeblurSharpOptions, 'effort'>): Promise<Buffer> =>
+        encodeImage(await deblur(sharp(png), { deblurrer: sigma, kernel, ...options }), 'png');
+      const got = await decodeRaw(res.body as Buffer);
+      expect(Buffer.from(got.data).equals(Buffer.from((await decodeRaw(await direct({ effort: 'best' }))).data))).toBe(true);
+      // ...and not the one-pass result: the option reached the pipeline.
+      expect(Buffer.from(got.data).equals(Buffer.from((await decodeRaw(await direct({}))).data))).toBe(false);
+    } finally {
+      await sigma.dispose();
+    }
   });
 });
 
@@ -618,7 +640,8 @@ describe('options are validated when the middleware is made', () => {
     expect(deblurUpload({ maxQueue: 3 }).queue).toMatchObject({ maxQueue: 3, maxHeld: 6, holdMs: 10_000 });
   });
 
-  it('checks the pipeline options it passes to core: kernel, network, estimation, deconvolution', () => {
+  it('checks the pipeline options it passes to core: kernel, network, effort, estimation, deconvolution', () => {
+    expect(() => deblurUpload({ effort: 'max' as never })).toThrow(/Expected one of 'standard', 'best' for effort but received "max"/);
     expect(() => deblurUpload({ kernel: 'blind' as never })).toThrow(/'auto', 'none' or a kernel/);
     expect(() => deblurUpload({ kernel: { width: 2, height: 1, data: [0, 0] } as never })).toThrow(
       expect.objectContaining({ code: 'ERR_SGENET_INVALID_KERNEL', message: expect.stringMatching(/all values are zero/) as unknown }),

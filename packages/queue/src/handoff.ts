@@ -1,4 +1,4 @@
-import type { KernelChoice, OutputFormat } from '@sgenet/core';
+import type { Effort, KernelChoice, OutputFormat } from '@sgenet/core';
 import { integerOption, invalidOption } from '@sgenet/core';
 
 import type { DeblurQueue } from './queue.js';
@@ -27,6 +27,7 @@ export interface QueueHandoffUpload {
   quality: number;
   kernel?: KernelChoice;
   network?: boolean;
+  effort?: Effort;
   originalName: string;
 }
 
@@ -94,6 +95,7 @@ export function queueHandoff(options: QueueHandoffOptions): QueueHandoff {
           removeInput: true,
           kernel: upload.kernel,
           network: upload.network,
+          effort: upload.effort,
         }, { jobId: upload.jobId }));
       } catch (err) {
         await storage.remove(input).catch(() => {});

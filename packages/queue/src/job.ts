@@ -1,15 +1,17 @@
 import {
+  EFFORTS,
   SgenetError,
   checkOptionNames,
   integerOption,
   invalidOption,
   isPlainObject,
+  oneOfOption,
   outputFormatOption,
   OVERLAP_RANGE,
   TILE_SIZE_RANGE,
   validateKernel,
 } from '@sgenet/core';
-import type { OutputFormat, SgenetErrorCode } from '@sgenet/core';
+import type { Effort, OutputFormat, SgenetErrorCode } from '@sgenet/core';
 import { checkLocation } from './storage.js';
 
 /**
@@ -32,6 +34,11 @@ export interface DeblurJobData {
   kernel?: 'none' | 'auto' | JobKernel;
   /** Run the network after the deconvolution. */
   network?: boolean;
+  /**
+   * `'standard'` (the default) or `'best'`: with a noise-conditioned model (sgenet-s-sigma) and a
+   * kernel, the 4-iteration plug-and-play loop, about 4x the time (see `DeblurOptions.effort`).
+   */
+  effort?: Effort;
   /** Largest kernel side of the blind estimate, odd, 5 to 255. */
   maxKernelSize?: number;
   /** Tile size, 64 to 8192. Default: the deblurrer's. */
@@ -90,7 +97,7 @@ export interface DeblurJobFailure {
   message: string;
 }
 
-const KNOWN = ['input', 'output', 'format', 'quality', 'kernel', 'network', 'maxKernelSize', 'tileSize', 'overlap', 'overwrite', 'removeInput'] as const;
+const KNOWN = ['input', 'output', 'format', 'quality', 'kernel', 'network', 'effort', 'maxKernelSize', 'tileSize', 'overlap', 'overwrite', 'removeInput'] as const;
 
 /** The output format a location implies: its extension, else png. */
 export function formatOfLocation(location: string): OutputFormat {
@@ -111,6 +118,7 @@ export function checkJobData(data: unknown): DeblurJobData {
   const output = checkLocation(data.output, 'output');
   if (input === output) throw invalidOption('output', 'a location other than the input', data.output);
   outputFormatOption('format', data.format);
+  oneOfOption('effort', data.effort, EFFORTS);
   integerOption('quality', data.quality, 1, 100);
   integerOption('maxKernelSize', data.maxKernelSize, 5, 255);
   if (typeof data.maxKernelSize === 'number' && data.maxKernelSize % 2 === 0) {

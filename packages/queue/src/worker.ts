@@ -18,9 +18,10 @@ import {
   integerOption,
   invalidOption,
   isPlainObject,
+  modelOption,
   validateKernel,
 } from '@sgenet/core';
-import type { BackendChoice, Deblurrer, OutputFormat } from '@sgenet/core';
+import type { BackendChoice, Deblurrer, ModelSource, OutputFormat } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
 import type { OpenedImage } from '@sgenet/sharp';
 
@@ -86,10 +87,16 @@ export interface DeblurWorkerOptions {
   prefix?: string;
   /** Jobs this worker runs at the same time, 1 to 64. Default 1 (a deblur already uses every core). */
   concurrency?: number;
-  /** A deblurrer to share (or a promise of one). Default: one created from `backend`/`threads`. */
+  /** A deblurrer to share (or a promise of one). Default: one created from `backend`/`model`/`threads`. */
   deblurrer?: Deblurrer | Promise<Deblurrer>;
   /** Backend of the deblurrer the worker creates. */
   backend?: BackendChoice;
+  /**
+   * Model of the deblurrer the worker creates: a file path, a shipped model's name (`'sgenet-s'`,
+   * the default, or `'sgenet-s-sigma'`, the learned prior that jobs with `effort: 'best'` need) or
+   * the ONNX bytes.
+   */
+  model?: ModelSource;
   /** Backend threads of the deblurrer the worker creates. */
   threads?: number;
   /** Largest photo, in pixels, checked from its header. Default 40 MP. */
@@ -119,7 +126,7 @@ export interface DeblurWorkerOptions {
 }
 
 const KNOWN = [
-  'connection', 'storage', 'name', 'prefix', 'concurrency', 'deblurrer', 'backend', 'threads', 'maxPixels',
+  'connection', 'storage', 'name', 'prefix', 'concurrency', 'deblurrer', 'backend', 'model', 'threads', 'maxPixels',
   'maxInputBytes', 'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'shutdownTimeoutMs', 'onEvent',
 ] as const;
 
@@ -172,7 +179,9 @@ export class DeblurWorker {
     const maxStalledCount = integerOption('maxStalledCount', options.maxStalledCount, 0, 100, 2);
     this.shutdownTimeoutMs = integerOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 3_600_000, WORKER_DEFAULT_SHUTDOWN_TIMEOUT_MS);
     this.onEvent = functionOption('onEvent', options.onEvent);
-    const create: { backend?: BackendChoice; threads?: number } = { backend: options.backend, threads: options.threads };
+    const create: { backend?: BackendChoice; model?: ModelSource; threads?: number } = {
+      backend: options.backend, model: modelOption(options.model), threads: options.threads,
+    };
     this.deblurrer = new DeblurrerHolder(deblurrerOption(options.deblurrer) ?? (() => createDeblurrer(create)));
     this.storage = options.storage;
     instances += 1;
@@ -413,6 +422,7 @@ export class DeblurWorker {
       signal,
       kernel,
       network: data.network,
+      effort: data.effort,
       ...(data.maxKernelSize !== undefined ? { estimation: { maxSize: data.maxKernelSize } } : {}),
       tileSize: data.tileSize,
       overlap: data.overlap,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { describeKernelUsed } from '@sgenet/core';
 import { applyBlur, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
-import type { Deblurrer, RawImage } from '@sgenet/core';
+import type { Deblurrer, DeblurOptions, RawImage } from '@sgenet/core';
 import { deblur, encodeImage, openImage } from '@sgenet/sharp';
 import sharp from 'sharp';
 
@@ -18,9 +18,11 @@ export async function decodeRgb(bytes: Buffer): Promise<RawImage> {
 }
 
 /** The same restoration run in this process, without any queue: the truth a job must match. */
-export async function deblurDirectly(bytes: Buffer, deblurrer: Deblurrer): Promise<RawImage> {
+export async function deblurDirectly(
+  bytes: Buffer, deblurrer: Deblurrer, options: Pick<DeblurOptions, 'kernel' | 'effort'> = {},
+): Promise<RawImage> {
   const opened = await openImage(bytes);
-  const out = await encodeImage(await deblur(opened.image, { deblurrer }), 'png', { metadata: opened.metadata });
+  const out = await encodeImage(await deblur(opened.image, { deblurrer, ...options }), 'png', { metadata: opened.metadata });
   return decodeRgb(out);
 }
 

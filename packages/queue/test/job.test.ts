@@ -17,7 +17,11 @@ describe('job data', () => {
     // What travels through Redis is JSON: the kernel must survive it.
     expect(JSON.parse(JSON.stringify(data))).toEqual(data);
   });
+  it('keeps effort, one of standard and best', () => {
+    expect(checkJobData({ input: 'a.png', output: 'b.png', effort: 'best' })).toEqual({ input: 'a.png', output: 'b.png', effort: 'best' });
+  });
   it.each([
+    [{ input: 'a.png', output: 'b.png', effort: 'max' }, /Expected one of 'standard', 'best' for effort/],
     [{ input: 'a.png' }, /output/],
     [{ input: 'a.png', output: 'a.png' }, /other than the input/],
     [{ input: '../a.png', output: 'b.png' }, /no "\.\."/],

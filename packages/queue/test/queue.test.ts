@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createDeblurrer, StorageError } from '@sgenet/core';
+import { trajectoryKernel } from '@sgenet/core/synthetic';
 import type { Deblurrer } from '@sgenet/core';
 import { deblurJobResult, deblurJobStatus, deblurUpload, sgenetErrorHandler } from '@sgenet/express';
 import express from 'express';
@@ -162,6 +163,40 @@ describe('two workers sharing a queue', () => {
     } finally {
       await queue.close();
       await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+});
+
+describe('effort: best', () => {
+  it('reaches a worker that loads the learned prior (model option), from add() and from the Express handoff', async () => {
+    const name = uniqueQueue('effort');
+    const storage = fileStorage({ root });
+    const kernel = trajectoryKernel({ length: 9, seed: 5 }); // the scene's own blur (helpers.ts)
+    const worker = createDeblurWorker({ connection: connection(), name, storage, backend: 'ort', model: 'sgenet-s-sigma' });
+    const queue = createDeblurQueue({ connection: connection(), name });
+    const sigma = await createDeblurrer({ backend: 'ort', model: 'sgenet-s-sigma' });
+    const app = express();
+    app.post('/deblur', deblurUpload({ handoff: queueHandoff({ queue, storage }), kernel, effort: 'best' }));
+    app.get('/deblur/jobs/:id', deblurJobStatus({ handoff: queueHandoff({ queue, storage }) }));
+    app.use(sgenetErrorHandler());
+    try {
+      const best = await deblurDirectly(scene, sigma, { kernel, effort: 'best' });
+      const standard = await deblurDirectly(scene, sigma, { kernel });
+      expect(maxDifference(best, standard)).toBeGreaterThan(0); // the loop is another restoration
+      const id = await queue.add({ input: 'scene.png', output: 'effort/scene.png', kernel: { ...kernel, data: Array.from(kernel.data) }, effort: 'best' });
+      await queue.waitFor(id);
+      expect(maxDifference(await decodeRgb(await storage.read('effort/scene.png')), best)).toBe(0);
+
+      const accepted = await request(app).post('/deblur').attach('image', scene, 'shaky.png');
+      expect(accepted.status).toBe(202);
+      const { jobId } = accepted.body as { jobId: string };
+      await queue.waitFor(jobId);
+      const written = await storage.read(`results/${jobId}.png`);
+      expect(maxDifference(await decodeRgb(written), best)).toBe(0);
+    } finally {
+      await queue.close();
+      await worker.close();
+      await sigma.dispose();
     }
   });
 });
