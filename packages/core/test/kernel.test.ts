@@ -7,7 +7,7 @@ import { kernelAgreement } from '../src/kernel/agreement.js';
 import { darkChannelStep } from '../src/kernel/dark-channel.js';
 import { centreKernel, centreOfMass, cleanupKernel, resizeKernel, supportMidpoint } from '../src/kernel/cleanup.js';
 import { kernelFromGrey, kernelToGrey, kernelToJson, parseKernelJson, validateKernel } from '../src/kernel/kernel-file.js';
-import { deadLeaves } from '../src/synthetic/index.js';
+import { deadLeaves, trajectoryKernel } from '../src/synthetic/index.js';
 import type { Progress } from '../src/types.js';
 import { kernelBestShift, kernelNcc, polylineKernel, saturatedScene, shakenScene, TEST_KERNELS } from './kernel-helpers.js';
 
@@ -116,6 +116,18 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(estimate.identity).toBe(false);
     expect(kernelNcc(estimate.kernel, kernel)).toBeGreaterThanOrEqual(0.7);
   });
+
+  it('recovers a planted 95 px camera path on a 0.7 MP scene, estimated at 55 px and refined ×√2 per level (NCC ≥ 0.85)', async () => {
+    // A large kernel is estimated downscaled, then the pyramid continues above the working scale.
+    // One scene and one path, not a rate: on other 87-95 px paths the size selection at the
+    // working scale still fails about half the time (BENCHMARKS.md, large kernels).
+    const kernel = trajectoryKernel({ length: 300, seed: 1002 });
+    expect(kernel.width).toBe(95);
+    const { blurry } = shakenScene(kernel, 4, 1024, 683);
+    const estimate = await estimateKernel(blurry, { maxSize: 101 });
+    expect(estimate.identity).toBe(false);
+    expect(kernelNcc(estimate.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.85);
+  }, 60_000);
 
   it('is deterministic', async () => {
     const { blurry } = shakenScene(TEST_KERNELS[5]!.kernel, 9, 256, 256);

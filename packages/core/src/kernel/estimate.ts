@@ -24,7 +24,7 @@ import { throwIfAborted } from '../errors.js';
 import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
 import type { PixelLayout } from '../pixels/image.js';
-import { luminancePlane, luminanceResized, srgbToLinear } from '../pixels/planes.js';
+import { luminancePlane, luminanceResized, resizePlane, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel, RawImage } from '../types.js';
 import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
@@ -88,8 +88,11 @@ export interface KernelEstimate {
 /** Largest photo the estimator accepts, in pixels (sharp's default limit). */
 const MAX_PIXELS = 0x3fff * 0x3fff;
 
-/** Kernel/latent alternations at full scale after a reduced-scale estimate. */
-const REFINE_ITERATIONS = 2;
+/**
+ * Kernel/latent alternations per refinement level above the working scale (planted 93-95 px
+ * kernels on a 0.7 MP scene: 2 per level reached NCC 0.76-0.87, 3 reached 0.87-0.92).
+ */
+const REFINE_ITERATIONS = 3;
 
 /** Cuts zero margins symmetrically, keeping the centre tap in the centre. */
 function trimKernel(k: Float64Array, size: number): { data: Float64Array; size: number } {
@@ -133,7 +136,8 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //               textured window and the window's noise σ
   //   3. score    every size coarse to fine (on worker threads) and scored; the identity scored
   //   4. select   the lowest selection score, and the confidence against the identity
-  //   5. refine   at full scale, when step 1 planned it (the photo was estimated downscaled)
+  //   5. refine   up to full scale, ×√2 per level, when step 1 planned it (the photo was
+  //               estimated downscaled)
   //   6. guard    the identity for an unconvincing kernel, else the kernel centred and trimmed
   const plan = planEstimation(opts);
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
@@ -265,24 +269,59 @@ function sizeAgreement(best: ScoredCandidate, candidates: ScoredCandidate[], wor
 }
 
 /**
- * Step 5 (one progress step): the working-scale kernel magnified and refined at full scale, in a
- * window of the same scene: the most textured one, found on the working plane and read at full
- * resolution (only that window: a 12 MP luminance is 96 MB).
+ * Step 5 (one progress step): the working-scale kernel magnified and refined level by level up
+ * to full scale (the pyramid continued, ×√2 per level), each level in a window of the same scene:
+ * the most textured one, found on the working plane and read at that level's resolution (only
+ * that window: a 12 MP luminance is 96 MB).
  */
 async function refineAtFullScale(run: Run, work: Plane, kernel: Float64Array): Promise<{ kernel: Float64Array; size: number }> {
   const { image, layout, opts, plan: { scale, workMax }, saturation } = run;
-  const fullSize = oddCeil(workMax / scale);
-  const fullSide = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize / scale)), fullSize);
-  const refineSide = Math.min(fullSide, layout.width, layout.height);
-  const searchSide = Math.max(1, Math.round(refineSide * scale));
-  const found = mostTexturedWindow(work, searchSide, searchSide, saturation);
-  const at = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v / scale)));
-  const refineWindow = { x: at(found.x, layout.width), y: at(found.y, layout.height), width: refineSide, height: refineSide };
-  const level = buildLevel(luminancePlane(image, layout, refineWindow, opts.linearLight), fullSize, saturation);
-  const magnified = resizeKernel(kernel, workMax, fullSize, 1 / scale);
-  const refined = alternate(level, magnified, fullSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, 1 / scale);
+  // The pyramid goes on above the working scale: one level per factor of √2 up to the photo's
+  // own scale (a 101 px kernel estimated at 55 px is magnified 1.84x: two levels, not one jump).
+  let k = kernel;
+  let size = workMax;
+  let at = scale;
+  for (const s of refineScales(scale)) {
+    const levelSize = oddCeil(workMax * s / scale);
+    const side = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize * s / scale)), levelSize);
+    const w = Math.max(1, Math.round(layout.width * s)), h = Math.max(1, Math.round(layout.height * s));
+    const refineSide = Math.min(side, w, h);
+    const searchSide = Math.max(1, Math.round(refineSide * scale / s));
+    const found = mostTexturedWindow(work, searchSide, searchSide, saturation);
+    const place = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v * s / scale)));
+    const window = { x: place(found.x, w), y: place(found.y, h), width: refineSide, height: refineSide };
+    const plane = s < 1 ? luminanceWindowResized(run, window, s) : luminancePlane(image, layout, window, opts.linearLight);
+    const level = buildLevel(plane, levelSize, saturation);
+    const magnified = resizeKernel(k, size, levelSize, s / at);
+    k = alternate(level, magnified, levelSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, s);
+    size = levelSize;
+    at = s;
+  }
   await run.step();
-  return { kernel: refined, size: fullSize };
+  return { kernel: k, size };
+}
+
+/**
+ * The luminance of `window` of the photo scaled by `s` < 1, read from the photo's own pixels under
+ * it (memory bounded by the window, not the photo).
+ */
+function luminanceWindowResized({ image, layout, opts }: Run, window: Window, s: number): Plane {
+  const x = Math.min(layout.width - 1, Math.round(window.x / s));
+  const y = Math.min(layout.height - 1, Math.round(window.y / s));
+  const region = {
+    x, y,
+    width: Math.max(1, Math.min(layout.width - x, Math.round(window.width / s))),
+    height: Math.max(1, Math.min(layout.height - y, Math.round(window.height / s))),
+  };
+  return resizePlane(luminancePlane(image, layout, region, opts.linearLight), window.width, window.height);
+}
+
+/** The scales of the refinement levels above the working scale: ×√2 each, the last 1. */
+function refineScales(scale: number): number[] {
+  const out: number[] = [];
+  for (let s = scale * Math.SQRT2; s < 0.95; s *= Math.SQRT2) out.push(s);
+  out.push(1);
+  return out;
 }
 
 /**
