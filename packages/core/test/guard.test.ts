@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
-import { effectiveTaps, isDotWithStreak, peakDominance } from '../src/kernel/guard.js';
-import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, resolveEstimateOptions, SPREAD_TAPS } from '../src/kernel/options.js';
+import { effectiveTaps, isDotWithStreak, isQuietPath, peakDominance } from '../src/kernel/guard.js';
+import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, resolveEstimateOptions, SPREAD_TAPS } from '../src/kernel/options.js';
 
 // The guard's decision table, branch by branch, on hand-set measures (estimateKernel's own tests
 // plant kernels; these pin each refusal on its own, which a planted photo cannot isolate).
 describe('sharp-photo guard: a peaked kernel needs all three pieces of evidence', () => {
   const opts = resolveEstimateOptions({}, 512, 512);
   const peaked = opts.maxPeakDominance + 1;
-  const convincing = { confidence: PEAKED_MIN_CONFIDENCE, agreement: PEAKED_MIN_AGREEMENT };
+  const convincing = { confidence: PEAKED_MIN_CONFIDENCE, agreement: PEAKED_MIN_AGREEMENT, spectral: 0 };
 
   it('never refuses a kernel at or below the dominance limit, whatever the evidence', () => {
-    expect(isDotWithStreak(opts.maxPeakDominance, 1, { confidence: 0, agreement: 0 }, opts)).toBe(false);
+    expect(isDotWithStreak(opts.maxPeakDominance, 1, { confidence: 0, agreement: 0, spectral: 0 }, opts)).toBe(false);
   });
 
   it('keeps a peaked kernel with spread, confidence and agreement at their thresholds', () => {
@@ -31,6 +31,27 @@ describe('sharp-photo guard: a peaked kernel needs all three pieces of evidence'
 
   it('refuses it when another kernel size found a different path', () => {
     expect(isDotWithStreak(peaked, SPREAD_TAPS, { ...convincing, agreement: PEAKED_MIN_AGREEMENT - 0.001 }, opts)).toBe(true);
+  });
+});
+
+describe('sharp-photo guard: a kernel below minConfidence is kept only as a quiet camera path', () => {
+  const opts = resolveEstimateOptions({}, 512, 512);
+  const quiet = { confidence: 0, agreement: 0, spectral: QUIET_MIN_SPECTRAL_EVIDENCE };
+
+  it('keeps a spread, unpeaked kernel with spectral evidence at the threshold, whatever its confidence', () => {
+    expect(isQuietPath(opts.maxPeakDominance, SPREAD_TAPS, quiet, opts)).toBe(true);
+  });
+
+  it("not when the photo's spectrum does not carry it", () => {
+    expect(isQuietPath(opts.maxPeakDominance, SPREAD_TAPS, { ...quiet, spectral: QUIET_MIN_SPECTRAL_EVIDENCE - 0.001 }, opts)).toBe(false);
+  });
+
+  it('not when its mass spreads over fewer than SPREAD_TAPS effective taps', () => {
+    expect(isQuietPath(1, SPREAD_TAPS - 0.01, quiet, opts)).toBe(false);
+  });
+
+  it('not when it is peaked (that kernel answers to the peaked rule)', () => {
+    expect(isQuietPath(opts.maxPeakDominance + 0.01, SPREAD_TAPS, { ...quiet, spectral: 1 }, opts)).toBe(false);
   });
 });
 

@@ -127,7 +127,7 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     const estimate = await estimateKernel(blurry, { maxSize: 101 });
     expect(estimate.identity).toBe(false);
     expect(kernelNcc(estimate.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.85);
-  }, 60_000);
+  }, 240_000); // about 5 s alone; minutes when the suite shares the 2 cores
 
   it('is deterministic', async () => {
     const { blurry } = shakenScene(TEST_KERNELS[5]!.kernel, 9, 256, 256);

@@ -154,6 +154,16 @@ export const PEAKED_MIN_CONFIDENCE = 0.15;
  */
 export const PEAKED_MIN_AGREEMENT = 0.87;
 
+/**
+ * Spectral evidence (`spectralEvidence`) that keeps a spread, unpeaked kernel below
+ * `minConfidence` (`isQuietPath`): 0.35. Read before it was used (training log, session 11) from
+ * the estimator's kernels without the guard: the real photos it missed whose kernels spread over
+ * 10 or more taps unpeaked scored 0.40-0.66 (6 photos, their kernels at NCC 0.75-0.91 to the
+ * published ones); of 49 sharp noisy photos (Kodak24, every 4th of CUrban100) none had such a
+ * kernel below `minConfidence`.
+ */
+export const QUIET_MIN_SPECTRAL_EVIDENCE = 0.35;
+
 /** Odd number nearest to `v` from above. */
 export const oddCeil = (v: number): number => {
   const c = Math.ceil(v);
