@@ -50,6 +50,12 @@ describe('sharp-photo guard: a kernel below minConfidence is kept only as a quie
     expect(isQuietPath(1, SPREAD_TAPS - 0.01, quiet, opts)).toBe(false);
   });
 
+  it('never with minSpectralEvidence 1 (the rule turned off)', () => {
+    const off = resolveEstimateOptions({ minSpectralEvidence: 1 }, 512, 512);
+    expect(isQuietPath(1, SPREAD_TAPS, { ...quiet, spectral: 1 }, off)).toBe(false);
+    expect(() => resolveEstimateOptions({ minSpectralEvidence: 1.5 }, 512, 512)).toThrow(/minSpectralEvidence/);
+  });
+
   it('not when it is peaked (that kernel answers to the peaked rule)', () => {
     expect(isQuietPath(opts.maxPeakDominance + 0.01, SPREAD_TAPS, { ...quiet, spectral: 1 }, opts)).toBe(false);
   });

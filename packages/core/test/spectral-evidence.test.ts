@@ -79,6 +79,18 @@ describe('spectralEvidence (the photo\'s spectrum against the kernel\'s)', () =>
     expect(spectralEvidence(sharp, horizontal, size)).toBeLessThan(0.15);
   });
 
+  it('reads a large kernel on the larger patch, a non-square plane, and a plane large enough to thin its patches', () => {
+    const big = 75;
+    const long = lineKernel(big, 61, false);
+    // 12 patches of 256 on this plane: a noisier spectrum than 128's, hence a lower ceiling.
+    const wide = convolve(noisePlane(640, 520, 0.2, 6), long, big);
+    expect(spectralEvidence(wide, long, big)).toBeGreaterThan(0.6);
+    expect(spectralEvidence(wide, lineKernel(big, 61, true), big)).toBeLessThan(0.05);
+    // 1400² holds 21 x 21 half-overlapping patches of 128, more than the 256 averaged.
+    const large = convolve(noisePlane(1400, 1400, 0.2, 7), horizontal, size);
+    expect(spectralEvidence(large, horizontal, size)).toBeGreaterThan(0.9);
+  });
+
   it('is 0, never NaN, on a flat plane, on pure noise, and on a plane smaller than its patch', () => {
     expect(spectralEvidence({ width: 256, height: 256, data: new Float64Array(256 * 256).fill(0.5) }, horizontal, size)).toBe(0);
     const noise = spectralEvidence(noisePlane(256, 256, 0.05, 4), horizontal, size);

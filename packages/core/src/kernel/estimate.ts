@@ -15,8 +15,9 @@
  * with the lowest blind score: the normalised sparsity ||∇x||₁/||∇x||₂ of the window deconvolved
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
  * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
- * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned, as it
- * is for a dot with a faint streak (see isDotWithStreak). The result is centred on the
+ * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned unless
+ * the kernel is a quiet camera path (see isQuietPath), as it is for a dot with a faint streak (see
+ * isDotWithStreak). The result is centred on the
  * midpoint of its support (option `centre`).
  */
 import { estimatePhotoNoise } from '../deconvolve/noise.js';
@@ -55,8 +56,9 @@ export interface KernelEstimate {
   /** 0 to 1: the share of the identity's blind score (normalised sparsity) the kernel removes. */
   confidence: number;
   /**
-   * True when the identity was returned: confidence below `minConfidence`, a kernel within one tap
-   * of a dot, or a peak dominance above `maxPeakDominance` without the spread and the confidence
+   * True when the identity was returned: confidence below `minConfidence` (for a kernel that is
+   * not a quiet camera path: spread, unpeaked, `spectralEvidence` ≥ `minSpectralEvidence`), a kernel
+   * within one tap of a dot, or a peak dominance above `maxPeakDominance` without the spread and the confidence
    * of a camera path (a sharp photo, or a failed estimate; see `effectiveTaps`).
    */
   identity: boolean;
@@ -126,7 +128,7 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
  *
  * Deterministic: the same pixels and options give the same kernel. Runs on luminance in a window
  * of at most `windowSize`² px chosen by texture; a photo whose `maxSize` exceeds `maxWorkingSize`
- * is estimated downscaled, then refined at full scale.
+ * is estimated downscaled, then refined level by level up to full scale.
  *
  * @example
  * ```ts
@@ -160,6 +162,8 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     ? await refineAtFullScale(run, window.work, best.kernel)
     : { kernel: best.kernel, size: plan.workMax };
   const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
+  // Measured on the working plane with the working-scale kernel (the refined kernel differs by
+  // its finer detail, which the spectrum's bands do not resolve): work done once, on what exists.
   const spectral = spectralEvidence(window.work, best.kernel, plan.workMax);
   const guarded = guardAndCentre(refined.kernel, refined.size, { confidence, agreement, spectral }, opts);
   return {
@@ -295,7 +299,8 @@ async function refineAtFullScale(run: Run, work: Plane, kernel: Float64Array): P
   let size = workMax;
   let at = scale;
   for (const s of refineScales(scale)) {
-    const levelSize = oddCeil(workMax * s / scale);
+    throwIfAborted(opts.signal);
+    const levelSize = s === 1 ? opts.maxSize : oddCeil(workMax * s / scale);
     const side = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize * s / scale)), levelSize);
     const w = Math.max(1, Math.round(layout.width * s)), h = Math.max(1, Math.round(layout.height * s));
     const refineSide = Math.min(side, w, h);
@@ -303,10 +308,15 @@ async function refineAtFullScale(run: Run, work: Plane, kernel: Float64Array): P
     const found = mostTexturedWindow(work, searchSide, searchSide, saturation);
     const place = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v * s / scale)));
     const window = { x: place(found.x, w), y: place(found.y, h), width: refineSide, height: refineSide };
-    const plane = s < 1 ? luminanceWindowResized(run, window, s) : luminancePlane(image, layout, window, opts.linearLight);
+    const plane = s === 1 ? luminancePlane(image, layout, window, opts.linearLight)
+      : (window.width / s) * (window.height / s) <= w * h ? luminanceWindowResized(run, window, s)
+        // With options far from the defaults the window's area at full scale outgrows this level's
+        // whole plane; then the plane (built in strips) is the smaller read.
+        : crop(luminanceResized(image, layout, w, h, opts.linearLight), window);
     const level = buildLevel(plane, levelSize, saturation);
     const magnified = resizeKernel(k, size, levelSize, s / at);
-    k = alternate(level, magnified, levelSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, s);
+    // The last argument is the level's scale against the estimation plane (the dark-channel patch).
+    k = alternate(level, magnified, levelSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, s / scale);
     size = levelSize;
     at = s;
   }

@@ -3,7 +3,7 @@
  * over how many taps its mass spreads, and whether a peaked kernel has the evidence of camera
  * shake with a pause rather than of a sharp photo's dot with a faint streak.
  */
-import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPREAD_TAPS } from './options.js';
+import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from './options.js';
 import type { ResolvedEstimateOptions } from './options.js';
 
 /** What the blind score and the other sizes say of the chosen kernel. */
@@ -32,14 +32,15 @@ export function isDotWithStreak(dominance: number, taps: number, evidence: Evide
 /**
  * A kernel below `minConfidence` that is still camera shake: its mass spreads along a path
  * ({@link SPREAD_TAPS} or more effective taps, peak dominance within `maxPeakDominance`) and the
- * photo's spectrum has lost high frequencies the way the kernel says ({@link
- * QUIET_MIN_SPECTRAL_EVIDENCE}). The blind score's confidence stays low on real photos where JPEG
+ * photo's spectrum has lost high frequencies the way the kernel says (spectral evidence at least
+ * `minSpectralEvidence`, which at 1 turns the rule off). The blind score's confidence stays low on real photos where JPEG
  * noise and model error make any deconvolution less sparse, though the kernel is right (published
  * kernels at NCC 0.75-0.91 on such photos); a sharp photo's spurious kernel is a dot, or peaked,
  * or not signed in the spectrum.
  */
 export function isQuietPath(dominance: number, taps: number, evidence: Evidence, opts: ResolvedEstimateOptions): boolean {
-  return dominance <= opts.maxPeakDominance && taps >= SPREAD_TAPS && evidence.spectral >= QUIET_MIN_SPECTRAL_EVIDENCE;
+  return opts.minSpectralEvidence < 1 && dominance <= opts.maxPeakDominance && taps >= SPREAD_TAPS
+    && evidence.spectral >= opts.minSpectralEvidence;
 }
 
 /** 1 / Σp² of the kernel normalised to sum 1: the number of equal taps with the same energy. */

@@ -22,7 +22,7 @@ export interface EstimateKernelOptions {
   windowSize?: number;
   /**
    * Largest kernel side estimated at full resolution, 15 to 101. A larger `maxSize` is estimated
-   * on a downscaled photo, then refined at full scale. Default 55: photos up to about 1200 px
+   * on a downscaled photo, then refined level by level (×√2) up to full scale. Default 55: photos up to about 1200 px
    * (`maxSize` ≤ 55) are estimated at full resolution. Against 41, on project scenes, that was
    * better on 6 of 6 kernels at 1 MP (+0.2 to +1.6 dB) and faster (no refinement pass), and at
    * 12 MP better or equal on 3 of 3 at about the same time (BENCHMARKS.md, "Cost of the kernel stages").
@@ -61,7 +61,8 @@ export interface EstimateKernelOptions {
   /** Luminance (in [0, 1]) from which a pixel counts as saturated and is masked. Default 0.98. */
   saturation?: number;
   /**
-   * Below this confidence (0 to 1) the identity kernel is returned instead. Default 0.09. Sharp,
+   * Below this confidence (0 to 1) the identity kernel is returned instead, unless the kernel is a
+   * quiet camera path (see `minSpectralEvidence`). Default 0.09. Sharp,
    * noisy photos whose estimate is neither near a dot nor a peaked kernel without evidence (the
    * two other guards) scored under 0.077 (85 photos: Kodak24, CUrban100, CBSD432 with σ 0.01);
    * mild real shake scores 0.09 to 0.15, and the kernels found there agree with other blind
@@ -69,6 +70,12 @@ export interface EstimateKernelOptions {
    * photos are deconvolved rather than left as they were.
    */
   minConfidence?: number;
+  /**
+   * Spectral evidence (0 to 1, the result's `spectralEvidence`) that keeps a kernel below
+   * `minConfidence` as a quiet camera path, when it also spreads over 10 or more effective taps
+   * and is not peaked. Default 0.35 (`QUIET_MIN_SPECTRAL_EVIDENCE`); 1 turns the rule off.
+   */
+  minSpectralEvidence?: number;
   /**
    * Peak dominance (brightest tap x side / mass, 0.1 to 255) above which a kernel must also show
    * the evidence of a camera path, not of a dot with a faint streak (what the estimator finds on
@@ -119,6 +126,7 @@ export interface ResolvedEstimateOptions {
   linearLight: boolean;
   saturation: number;
   minConfidence: number;
+  minSpectralEvidence: number;
   maxPeakDominance: number;
   centre: KernelCentre;
   workers: number;
@@ -155,8 +163,8 @@ export const PEAKED_MIN_CONFIDENCE = 0.15;
 export const PEAKED_MIN_AGREEMENT = 0.87;
 
 /**
- * Spectral evidence (`spectralEvidence`) that keeps a spread, unpeaked kernel below
- * `minConfidence` (`isQuietPath`): 0.35. Read before it was used (training log, session 11) from
+ * Default `minSpectralEvidence`: the spectral evidence (`spectralEvidence`) that keeps a spread,
+ * unpeaked kernel below `minConfidence` (`isQuietPath`): 0.35. Read before it was used (training log, session 11) from
  * the estimator's kernels without the guard: the real photos it missed whose kernels spread over
  * 10 or more taps unpeaked scored 0.40-0.66 (6 photos, their kernels at NCC 0.75-0.91 to the
  * published ones); of 49 sharp noisy photos (Kodak24, every 4th of CUrban100) none had such a
@@ -212,6 +220,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     linearLight: booleanOption('linearLight', raw.linearLight, false),
     saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
     minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.09),
+    minSpectralEvidence: numberOption('minSpectralEvidence', raw.minSpectralEvidence, 0, 1, QUIET_MIN_SPECTRAL_EVIDENCE),
     maxPeakDominance: numberOption('maxPeakDominance', raw.maxPeakDominance, 0.1, 255, 2.5),
     centre,
     workers: integerOption('workers', raw.workers, 1, 16, 16),

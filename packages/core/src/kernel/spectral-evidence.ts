@@ -13,8 +13,9 @@
  *   1. welchSpectrum   S(ω): the mean power of Hann-windowed patches, half overlapping (Welch 1967)
  *   2. noiseFloor      N: the median of S above 0.4 cycles/px, where a photo holds mostly noise
  *   3. angularMisfit   per radial band, over the bins where S ≥ 4N (signal, not noise): the variance
- *                      across directions of log S (the identity's misfit) and of
- *                      log S − log max(|K|², 0.01) (the kernel's)
+ *                      of log S (the identity's misfit) and of log S − log max(|K|², 0.01) (the
+ *                      kernel's); mostly across directions, though the fall-off within a band's
+ *                      width adds the same share to both
  *   4. evidence        1 − Σ kernel misfit / Σ identity misfit, clamped to [0, 1]
  *
  * Measured before it was used (training log, session 11): on real shaken photos with the
@@ -31,7 +32,7 @@ const PATCH = 128;
 const LARGE_PATCH = 256;
 /** At most this many patches are averaged (spread evenly over the plane): the cost stays bounded. */
 const MAX_PATCHES = 256;
-/** Lowest frequency counted, in cycles per pixel (the first bins hold the patch's mean and window). */
+/** Lowest frequency counted, in bins of the patch's spectrum (the first hold its mean and window). */
 const LOW_CUT = 2;
 /** Frequency above which the spectrum is taken for noise (cycles per pixel). */
 const NOISE_BAND = 0.4;
@@ -55,6 +56,7 @@ export function spectralEvidence(plane: Plane, kernel: ArrayLike<number>, size: 
   const floor = noiseFloor(power, side);
   const otf = kernelSpectrum(kernel, size, size, side, side);
   const { kernelMisfit, identityMisfit } = angularMisfit(power, otf, floor, side);
+  if (!(identityMisfit > 0)) return 0;
   const evidence = 1 - kernelMisfit / identityMisfit;
   return Number.isFinite(evidence) ? Math.max(0, Math.min(1, evidence)) : 0;
 }
@@ -63,20 +65,16 @@ export function spectralEvidence(plane: Plane, kernel: ArrayLike<number>, size: 
 function welchSpectrum(plane: Plane, side: number): Float64Array {
   const hann = new Float64Array(side);
   for (let i = 0; i < side; i++) hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / side);
-  const starts = (length: number) => {
-    const count = Math.floor((length - side) / (side / 2)) + 1;
+  const starts = (length: number, count: number) => {
     const out: number[] = [];
     for (let i = 0; i < count; i++) out.push(count > 1 ? Math.round((i * (length - side)) / (count - 1)) : 0);
     return out;
   };
-  let xs = starts(plane.width);
-  let ys = starts(plane.height);
-  // Too many patches: keep every k-th in each direction (the estimate needs hundreds, not thousands).
-  const keep = Math.ceil(Math.sqrt((xs.length * ys.length) / MAX_PATCHES));
-  if (keep > 1) {
-    xs = xs.filter((_, i) => i % keep === 0);
-    ys = ys.filter((_, i) => i % keep === 0);
-  }
+  // Too many patches: fewer, still spread from edge to edge (the estimate needs hundreds, not thousands).
+  const full = (length: number) => Math.floor((length - side) / (side / 2)) + 1;
+  const keep = Math.ceil(Math.sqrt((full(plane.width) * full(plane.height)) / MAX_PATCHES));
+  const xs = starts(plane.width, Math.ceil(full(plane.width) / keep));
+  const ys = starts(plane.height, Math.ceil(full(plane.height) / keep));
   const spectrum = new RealSpectrum(side, side);
   const power = new Float64Array(spectrum.re.length);
   const patch = new Float64Array(side * side);
@@ -112,7 +110,11 @@ function noiseFloor(power: Float64Array, side: number): number {
   const high: number[] = [];
   for (let v = 0; v < side; v++) for (let u = 0; u < columns; u++) if (radius(u, v, side) > NOISE_BAND) high.push(power[v * columns + u]!);
   high.sort((a, b) => a - b);
-  return high[high.length >> 1] ?? 0;
+  // A noise-free plane (a synthetic one) has a floor of FFT rounding: counted as no floor at all,
+  // its bins would all be 'signal'.
+  let peak = 0;
+  for (let i = 0; i < power.length; i++) peak = Math.max(peak, power[i]!);
+  return Math.max(high[high.length >> 1] ?? 0, 1e-12 * peak);
 }
 
 /** Step 3: the angular variance of log power, bin-weighted over the radial bands, without and with the kernel. */
@@ -127,6 +129,8 @@ function angularMisfit(
   const k1 = new Float64Array(BANDS), k2 = new Float64Array(BANDS);
   for (let v = 0; v < side; v++) {
     for (let u = 0; u < columns; u++) {
+      // Column 0 holds each vertical frequency twice (rows v and side − v are conjugate): once.
+      if (u === 0 && v > side / 2) continue;
       const r = radius(u, v, side);
       const i = v * columns + u;
       const p = power[i]!;
