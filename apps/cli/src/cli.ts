@@ -237,7 +237,7 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
         onProgress: ({ done, total }) => bar.update(file, done, total, 'kernel'),
       });
       bar.clear();
-      const { kernel, confidence, identity } = estimate;
+      const { kernel, confidence, identity, spectralEvidence } = estimate;
       const target = cmd.output ?? (cmd.outDir !== undefined
         ? join(cmd.outDir, `${basename(file, extname(file))}.psf.${cmd.json ? 'json' : 'png'}`)
         : undefined);
@@ -255,7 +255,10 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
         // A sharp photo prints the identity kernel, {"width":1,"height":1,"data":[1]}.
         io.stdout.write(files.length === 1 && rejected.length === 0
           ? `${kernelToJson(kernel)}\n`
-          : `${JSON.stringify({ file, confidence: Number(confidence.toFixed(4)), identity, ...JSON.parse(kernelToJson(kernel)) as object })}\n`);
+          : `${JSON.stringify({
+            file, confidence: Number(confidence.toFixed(4)), spectralEvidence: Number(spectralEvidence.toFixed(4)), identity,
+            ...JSON.parse(kernelToJson(kernel)) as object,
+          })}\n`);
       } else if (!cmd.quiet) {
         const what = identity
           ? 'no blur found (identity kernel)'

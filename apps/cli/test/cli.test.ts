@@ -162,9 +162,13 @@ describe('sgenet deblur (the installed bin)', () => {
     const { stdout } = await run(process.execPath, [BIN, 'kernel', join(dir, 'in'), '--json', '-q']).catch(
       (err: { stdout: string }) => err,
     );
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; confidence: number });
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; confidence: number; spectralEvidence: number });
     expect(lines.map((l) => l.file.split('/').at(-1))).toEqual(['desk.png', 'poster.png', 'street.png']);
     expect(lines.every((l) => l.confidence >= 0 && l.confidence <= 1)).toBe(true);
+    // The measures are the API's own, to 4 decimals.
+    const api = await estimateKernel(await readRgb(join(dir, 'in', 'poster.png')));
+    expect(lines[1]!.confidence).toBe(Number(api.confidence.toFixed(4)));
+    expect(lines[1]!.spectralEvidence).toBe(Number(api.spectralEvidence.toFixed(4)));
   });
 
   it('deblur --kernel FILE deconvolves with a PSF file (JSON or PNG), the same kernel either way', async () => {
