@@ -61,7 +61,10 @@ export type KernelVerdict = 'none' | 'confident' | 'uncertain';
  * (NCC ≥ 0.7, median 0.9); from 0.1 to 0.2, about half did. So 0.3 tells a user that blur was
  * found and its kernel is very likely right; 0.12 that the photo looked blurred but the kernel is
  * a guess worth comparing with the original. Values above 0.5 are rare: a deconvolved photo keeps
- * some of its blur's gradient density (noise, saturated lights, spatially varying shake).
+ * some of its blur's gradient density (noise, saturated lights, spatially varying shake). A kernel
+ * below `minConfidence` (0.09), even at 0, is kept only when it spreads along a path and the
+ * photo's spectrum carries it (`spectralEvidence`): where a published kernel exists, those matched
+ * it at NCC 0.75-0.91 (6 photos); such a result is `'uncertain'`, and worth the comparison.
  */
 export const CONFIDENT_KERNEL = 0.2;
 
