@@ -129,6 +129,21 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(kernelNcc(estimate.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.85);
   }, 240_000); // about 5 s alone; minutes when the suite shares the 2 cores
 
+  it('keeps a spread kernel below minConfidence when the photo\'s spectrum carries it, and only then', async () => {
+    // minConfidence 1 puts every estimate below it: what remains is the quiet-path rule alone.
+    const kernel = TEST_KERNELS[3]!.kernel; // the S-shaped 25 px sweep: spread, unpeaked
+    const { blurry } = shakenScene(kernel);
+    const quiet = await estimateKernel(blurry, { minConfidence: 1 });
+    expect(quiet.confidence).toBeLessThan(1);
+    expect(quiet.effectiveTaps).toBeGreaterThanOrEqual(SPREAD_TAPS);
+    expect(quiet.spectralEvidence).toBeGreaterThanOrEqual(0.35);
+    expect(quiet.identity).toBe(false);
+    expect(kernelNcc(quiet.kernel, kernel)).toBeGreaterThanOrEqual(0.8);
+    const off = await estimateKernel(blurry, { minConfidence: 1, minSpectralEvidence: 1 });
+    expect(off.identity).toBe(true);
+    expect(off.kernel.width).toBe(1);
+  });
+
   it('is deterministic', async () => {
     const { blurry } = shakenScene(TEST_KERNELS[5]!.kernel, 9, 256, 256);
     const a = await estimateKernel(blurry, { maxSize: 25 });
