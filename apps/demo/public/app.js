@@ -338,9 +338,14 @@ function showVerdict(jobId, report) {
     els.kernel.src = `/api/kernel/${encodeURIComponent(jobId)}`;
     els.kernel.hidden = false;
     els.kernelCaption.textContent = `${headline} (${report.width}x${report.height} px kernel)`;
+    // A kernel kept below the confidence floor was kept on other evidence: say which, or the low
+    // number would read as a contradiction of "blur found".
+    const spectrum = report.spectralEvidence !== null && report.confidence < report.quietBelow
+      ? ` It was kept because the photo lost its fine detail along this path and not across it (spectral evidence ${report.spectralEvidence.toFixed(2)} of 1).`
+      : '';
     els.kernelNote.textContent = report.verdict === 'confident'
       ? `${confidence} The photo was deconvolved with this kernel: the path the camera shook along, enlarged.`
-      : `${confidence} The result may be only slightly sharper, or ring where the estimate is off.`;
+      : `${confidence}${spectrum} The result may be only slightly sharper, or ring where the estimate is off.`;
   }
   els.kernelFigure.hidden = false;
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import {
   CONFIDENT_KERNEL,
   createDeblurrer,
+  DEFAULT_MIN_CONFIDENCE,
   DEFAULT_NETWORK_AFTER_DECONVOLUTION,
   KERNEL_VERDICT_TEXT,
   kernelToGrey,
@@ -83,6 +84,10 @@ export interface KernelReport {
   confidence: number;
   /** The confidence from which an estimate counts as confident (core's `CONFIDENT_KERNEL`). */
   confidentFrom: number;
+  /** The estimate's spectral evidence (core's `spectralEvidence`); null for a given PSF. */
+  spectralEvidence: number | null;
+  /** The confidence below which an estimate is kept only on its spectral evidence (core's default `minConfidence`). */
+  quietBelow: number;
   /**
    * The stages the job runs, in order. Known once the kernel is: the page marks the others as not
    * needed, without waiting for progress events that can trail the result.
@@ -107,6 +112,8 @@ export function kernelReport(used: KernelUsed, network: boolean): KernelReport {
     height: used.kernel.height,
     confidence: used.confidence,
     confidentFrom: CONFIDENT_KERNEL,
+    spectralEvidence: used.spectralEvidence ?? null,
+    quietBelow: DEFAULT_MIN_CONFIDENCE,
     stages,
   };
 }

@@ -1,6 +1,8 @@
 import http from 'node:http';
 
-import { CONFIDENT_KERNEL, createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION, KERNEL_VERDICT_TEXT } from '@sgenet/core';
+import {
+  CONFIDENT_KERNEL, createDeblurrer, DEFAULT_MIN_CONFIDENCE, DEFAULT_NETWORK_AFTER_DECONVOLUTION, estimateKernel, KERNEL_VERDICT_TEXT,
+} from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import type { JobProgress } from '@sgenet/express';
 import sharp from 'sharp';
@@ -132,6 +134,10 @@ describe('demo API', () => {
     const report = verdict.body as KernelReport;
     expect(report.text).toBe(KERNEL_VERDICT_TEXT[report.verdict]);
     expect(report.confidentFrom).toBe(CONFIDENT_KERNEL);
+    expect(report.quietBelow).toBe(DEFAULT_MIN_CONFIDENCE);
+    // The estimate's own spectral evidence, as core computes it for the same pixels.
+    const estimate = await estimateKernel(await decodeRgb(sample));
+    expect(report.spectralEvidence).toBeCloseTo(estimate.spectralEvidence, 10);
     if (header === 'none') {
       expect(report.verdict).toBe('none');
       expect(report.stages).toEqual(['kernel', 'network']);

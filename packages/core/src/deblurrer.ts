@@ -39,6 +39,11 @@ export interface KernelUsed {
   confidence: number;
   /** True when the estimate fell back to the identity: no deconvolution, the network alone. */
   identity: boolean;
+  /**
+   * An estimate's `spectralEvidence` (0 to 1: how much of the photo's directional spectrum the
+   * kernel explains); absent for a given PSF. A kernel kept below `minConfidence` was kept on it.
+   */
+  spectralEvidence?: number;
 }
 
 /**
@@ -440,7 +445,10 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
           ...(run.onProgress ? { onProgress: stageProgress('kernel')! } : {}),
         });
         if (!estimate.identity) kernel = estimate.kernel;
-        notify(run.onKernel, { kernel: estimate.kernel, source: 'estimated', confidence: estimate.confidence, identity: estimate.identity });
+        notify(run.onKernel, {
+          kernel: estimate.kernel, source: 'estimated', confidence: estimate.confidence, identity: estimate.identity,
+          spectralEvidence: estimate.spectralEvidence,
+        });
       } else if (run.kernel !== 'none') {
         kernel = validateKernel(run.kernel, 'options.kernel', layout);
         notify(run.onKernel, { kernel, source: 'given', confidence: 1, identity: false });

@@ -28,7 +28,9 @@ export {
 export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict, Effort } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
-export { defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from './kernel/options.js';
+export {
+  DEFAULT_MIN_CONFIDENCE, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPREAD_TAPS,
+} from './kernel/options.js';
 export { AGREEMENT_SHIFT, kernelAgreement } from './kernel/agreement.js';
 export type { EstimateKernelOptions, KernelCentre } from './kernel/options.js';
 export {

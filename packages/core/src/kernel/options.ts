@@ -162,6 +162,9 @@ export const PEAKED_MIN_CONFIDENCE = 0.15;
  */
 export const PEAKED_MIN_AGREEMENT = 0.87;
 
+/** Default `minConfidence`: 0.09 (its TSDoc says how it was set). */
+export const DEFAULT_MIN_CONFIDENCE = 0.09;
+
 /**
  * Default `minSpectralEvidence`: the spectral evidence (`spectralEvidence`) that keeps a spread,
  * unpeaked kernel below `minConfidence` (`isQuietPath`): 0.35. Read before it was used (training log, session 11) from
@@ -219,7 +222,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     darkChannelPatch,
     linearLight: booleanOption('linearLight', raw.linearLight, false),
     saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
-    minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, 0.09),
+    minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, DEFAULT_MIN_CONFIDENCE),
     minSpectralEvidence: numberOption('minSpectralEvidence', raw.minSpectralEvidence, 0, 1, QUIET_MIN_SPECTRAL_EVIDENCE),
     maxPeakDominance: numberOption('maxPeakDominance', raw.maxPeakDominance, 0.1, 255, 2.5),
     centre,
