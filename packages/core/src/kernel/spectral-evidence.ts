@@ -19,7 +19,7 @@
  *   4. evidence        1 − Σ kernel misfit / Σ identity misfit, clamped to [0, 1]
  *
  * Measured before it was used (training log, session 11): on real shaken photos with the
- * estimator's kernel, median 0.35 (16 photos of `real`), 0.54 (48 of `real-kohler`), 0.43 (57 of
+ * estimator's kernel, median 0.35 (16 photos of `real`), 0.54 (48 of `real-kohler`), 0.40 (96 of
  * `real-lai`); on the sharp noisy photos whose estimate is a path rather than a dot, up to 0.5, so
  * it is evidence beside others, never alone.
  */
