@@ -90,7 +90,8 @@ export interface KernelEstimate {
    * its path, not across it. Independent of the blind score. On real shaken photos it is about
    * 0.2 to 0.7 (median 0.35 to 0.54 by benchmark folder); on sharp photos 0 for a dot, but up to
    * about 0.5 for a spurious streak, so alone it proves nothing. A spread, unpeaked kernel whose
-   * `confidence` is below `minConfidence` is kept when this is 0.35 or more.
+   * `confidence` is below `minConfidence` is kept when this is `minSpectralEvidence` (default
+   * 0.35) or more.
    */
   spectralEvidence: number;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */
@@ -159,7 +160,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const scored = await scoreCandidates(run, window);
   const { best, confidence } = await selectCandidate(run, scored);
   const refined = plan.refine
-    ? await refineAtFullScale(run, window.work, best.kernel)
+    ? await refineUpToFullScale(run, window.work, best.kernel)
     : { kernel: best.kernel, size: plan.workMax };
   const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
   // Measured on the working plane with the working-scale kernel (the refined kernel differs by
@@ -291,7 +292,7 @@ function sizeAgreement(best: ScoredCandidate, candidates: ScoredCandidate[], wor
  * the most textured one, found on the working plane and read at that level's resolution (only
  * that window: a 12 MP luminance is 96 MB).
  */
-async function refineAtFullScale(run: Run, work: Plane, kernel: Float64Array): Promise<{ kernel: Float64Array; size: number }> {
+async function refineUpToFullScale(run: Run, work: Plane, kernel: Float64Array): Promise<{ kernel: Float64Array; size: number }> {
   const { image, layout, opts, plan: { scale, workMax }, saturation } = run;
   // The pyramid goes on above the working scale: one level per factor of √2 up to the photo's
   // own scale (a 101 px kernel estimated at 55 px is magnified 1.84x: two levels, not one jump).
