@@ -64,6 +64,9 @@ def parse_args(argv=None):
                         "(recorded shakes spread 2.5-9.4 px RMS; the default curls 30 px paths to ~3 px)")
     p.add_argument("--p-jpeg", type=float, default=0.2, help="share of blurry crops JPEG-compressed")
     p.add_argument("--p-nonuniform", type=float, default=0.2, help="share blended from two kernels")
+    p.add_argument("--p-perturb", type=float, default=0.5,
+                   help="--task prior: share of blurred crops whose data step is given a perturbed kernel "
+                        "(a blind estimate's errors, perturb.py) instead of the true one")
     p.add_argument("--p-sharp", type=float, default=0.0,
                    help="share of crops left unblurred (noise and JPEG only), so sharp photos pass through")
     p.add_argument("--lr", type=float, default=2e-3)
@@ -155,7 +158,7 @@ def train(args) -> dict:
         # --p-jpeg and --p-nonuniform apply (defaults 0.2 and 0.2, as for the blur task); the blur
         # task's --blur-lengths, --inertia and --p-sharp do not (prior_data.py has its own ranges).
         sampler = PriorSampler(args.data, args.crop, seed=args.seed, p_jpeg=args.p_jpeg,
-                               p_nonuniform=args.p_nonuniform)
+                               p_nonuniform=args.p_nonuniform, p_perturb=args.p_perturb)
     else:
         sampler = BlurPairSampler(args.data[0], args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
                                   p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform, p_sharp=args.p_sharp,
@@ -203,7 +206,8 @@ def train(args) -> dict:
           f"params {param_count(model):,}  {gflop_per_megapixel(model):.1f} GFLOP/MP  "
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
           + (f"input: core's deconvolution, bank {args.bank}  " if args.bank else
-             "task prior: HQS data step on blurred photos + denoising, σ input  " if args.task == "prior" else
+             f"task prior: HQS data step on blurred photos + denoising, σ input, perturbed kernels "
+             f"{args.p_perturb:g}  " if args.task == "prior" else
              f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px, "
              f"inertia {args.inertia[0]:g}-{args.inertia[1]:g}  "
              f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g} unblurred {args.p_sharp:g}  ") +

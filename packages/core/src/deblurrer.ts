@@ -12,6 +12,8 @@ import { estimateKernel } from './kernel/estimate.js';
 import { resolveEstimateOptions } from './kernel/options.js';
 import type { EstimateKernelOptions } from './kernel/options.js';
 import { validateKernel } from './kernel/kernel-file.js';
+import type { KernelGrid } from './kernel/regions.js';
+import type { KernelField } from './deconvolve/passes.js';
 import { deconvolveInto, resolveNoise } from './deconvolve/deconvolve.js';
 import { hqsAlpha, pnpSigmas, PNP_WEIGHT } from './deconvolve/pnp.js';
 import { resolveDeconvolveOptions } from './deconvolve/options.js';
@@ -44,6 +46,12 @@ export interface KernelUsed {
    * kernel explains); absent for a given PSF. A kernel kept below `minConfidence` was kept on it.
    */
   spectralEvidence?: number;
+  /**
+   * Per-region kernels, when the estimate found the shake varying over the photo
+   * (`KernelEstimate.grid`): the restoration deconvolves each cell with its own kernel, and
+   * `kernel` is the photo's. Absent for uniform shake and for a given PSF.
+   */
+  grid?: KernelGrid;
 }
 
 /**
@@ -87,11 +95,14 @@ export const KERNEL_VERDICT_TEXT: Readonly<Record<KernelVerdict, string>> = {
 };
 
 /**
- * A kernel used, in brief: `none` for the identity, else `<width>x<height>; confidence=<c>` (the
- * Express `X-Blur-Kernel` header and the queue's job results use this form).
+ * A kernel used, in brief: `none` for the identity, else `<width>x<height>; confidence=<c>`, and
+ * `; regions=<columns>x<rows>` after it when per-region kernels were used (the Express
+ * `X-Blur-Kernel` header and the queue's job results use this form).
  */
 export function describeKernelUsed(used: KernelUsed): string {
-  return used.identity ? 'none' : `${used.kernel.width}x${used.kernel.height}; confidence=${used.confidence.toFixed(2)}`;
+  if (used.identity) return 'none';
+  const regions = used.grid ? `; regions=${used.grid.columns}x${used.grid.rows}` : '';
+  return `${used.kernel.width}x${used.kernel.height}; confidence=${used.confidence.toFixed(2)}${regions}`;
 }
 
 /**
@@ -437,17 +448,18 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       throwIfAborted(run.signal);
       const stageProgress = (stage: Stage): ProgressCallback | undefined =>
         run.onProgress && ((p) => run.onProgress!({ done: p.done, total: p.total, stage }));
-      let kernel: BlurKernel | undefined;
+      let kernel: KernelField | undefined;
       if (run.kernel === 'auto') {
         const estimate = await estimateKernel(image, {
           ...run.estimation,
           ...(run.signal ? { signal: run.signal } : {}),
           ...(run.onProgress ? { onProgress: stageProgress('kernel')! } : {}),
         });
-        if (!estimate.identity) kernel = estimate.kernel;
+        // Per-region kernels when the estimate found the shake varying (its grid), else one.
+        if (!estimate.identity) kernel = estimate.grid ?? estimate.kernel;
         notify(run.onKernel, {
           kernel: estimate.kernel, source: 'estimated', confidence: estimate.confidence, identity: estimate.identity,
-          spectralEvidence: estimate.spectralEvidence,
+          spectralEvidence: estimate.spectralEvidence, ...(estimate.grid ? { grid: estimate.grid } : {}),
         });
       } else if (run.kernel !== 'none') {
         kernel = validateKernel(run.kernel, 'options.kernel', layout);

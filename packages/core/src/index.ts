@@ -32,14 +32,19 @@ export {
   DEFAULT_MIN_CONFIDENCE, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPREAD_TAPS,
 } from './kernel/options.js';
 export { AGREEMENT_SHIFT, kernelAgreement } from './kernel/agreement.js';
+export { REGIONS_CHOICES } from './kernel/options.js';
 export type { EstimateKernelOptions, KernelCentre } from './kernel/options.js';
+export { cellIndexAt, gridCell, isKernelGrid, REGION_MAX_AGREEMENT, REGION_MIN_GAIN } from './kernel/regions.js';
+export type { KernelGrid, RegionsChoice } from './kernel/regions.js';
 export {
   kernelFromGrey,
   kernelToGrey,
   kernelToJson,
+  MAX_GRID_SIDE,
   MAX_KERNEL_SIDE,
   parseKernelJson,
   validateKernel,
+  validateKernelGrid,
 } from './kernel/kernel-file.js';
 export { centreOfMass, supportMidpoint } from './kernel/cleanup.js';
 export { deconvolve } from './deconvolve/deconvolve.js';

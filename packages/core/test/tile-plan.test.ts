@@ -63,3 +63,18 @@ describe('planTiles', () => {
     }
   });
 });
+
+describe('planTiles with a kernel grid', () => {
+  it('cuts cores on the grid cells\' boundaries (hand-computed)', () => {
+    // 1000 px fits one 2048 tile; 3 columns ask for 3 cores: round(1000/3) = 333, round(2000/3) = 667.
+    const plan = planTiles(1000, 600, { tileSize: 2048, overlap: 64, multiple: 1, columns: 3, rows: 2 });
+    expect(plan.cols.map((s) => [s.coreStart, s.coreEnd])).toEqual([[0, 333], [333, 667], [667, 1000]]);
+    expect(plan.rows.map((s) => [s.coreStart, s.coreEnd])).toEqual([[0, 300], [300, 600]]);
+    // 4 tiles needed on an axis of 2 cells: the next multiple of 2 (4), each cell cut in two.
+    const cols = planAxis(1000, { tileSize: 400, overlap: 64, multiple: 1 }, 2);
+    expect(cols.map((s) => s.coreStart)).toEqual([0, 250, 500, 750]);
+    // 3 tiles on an axis of 2 cells become 4: the boundary at 500 stays a core boundary.
+    expect(planAxis(1000, { tileSize: 512, overlap: 64, multiple: 8 }).length).toBe(3);
+    expect(planAxis(1000, { tileSize: 512, overlap: 64, multiple: 8 }, 2).map((s) => s.coreStart)).toEqual([0, 250, 500, 750]);
+  });
+});

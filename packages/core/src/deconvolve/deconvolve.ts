@@ -14,9 +14,11 @@ import { allocateLike, describeImage, readTensor } from '../pixels/image.js';
 import type { PixelLayout } from '../pixels/image.js';
 import { runTiles } from '../tiling/run-tiles.js';
 import type { BlurKernel, ProgressCallback, RawImage } from '../types.js';
-import { validateKernel } from '../kernel/kernel-file.js';
+import { validateKernel, validateKernelGrid } from '../kernel/kernel-file.js';
+import { isKernelGrid } from '../kernel/regions.js';
+import type { KernelGrid } from '../kernel/regions.js';
 import { BufferShelf, passesFor } from './passes.js';
-import type { Pass, PriorEstimate } from './passes.js';
+import type { KernelField, Pass, PriorEstimate } from './passes.js';
 import { deconvolveTile } from './tile.js';
 import type { TileCache, TileSettings } from './tile.js';
 import { tileTask } from './tile-task.js';
@@ -65,7 +67,7 @@ export function resolveNoise(noise: number | 'auto', image: RawImage, layout: Pi
 export async function deconvolveInto(
   image: RawImage,
   layout: PixelLayout,
-  kernel: BlurKernel,
+  kernel: KernelField,
   opts: ResolvedDeconvolveOptions,
   target: RawImage,
   targetLayout: PixelLayout = layout,
@@ -94,19 +96,19 @@ export async function deconvolveInto(
  * the planes of a tile run side by side (the chroma of a 12 MP photo is one tile of two planes).
  */
 async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: ProgressCallback | undefined): Promise<void> {
-  const { plan, settings } = pass;
-  const threads = threadsFor(plan.tiles.length * settings.planes, opts.workers);
+  const { plan, settings: base } = pass;
+  const threads = threadsFor(plan.tiles.length * base.planes, opts.workers);
   // A pool per pass: a worker caches the OTF of one kernel (tile.ts).
   const pool = threads > 1 ? new WorkerPool(threads, opts.signal) : undefined;
   // With fewer tiles than threads, each plane of a tile is a job of its own.
-  const splitPlanes = plan.tiles.length < threads && settings.planes > 1;
+  const splitPlanes = plan.tiles.length < threads && base.planes > 1;
   const cache: TileCache = new Map();
   const shelf = new BufferShelf();
   const yieldAndCheck = async () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     throwIfAborted(opts.signal);
   };
-  const deconvolvePlanes = async (tensor: Float32Array, tw: number, th: number): Promise<Float32Array> => {
+  const deconvolvePlanes = async (tensor: Float32Array, tw: number, th: number, settings: TileSettings): Promise<Float32Array> => {
     if (!pool) return deconvolveTile(tensor, tw, th, settings, cache, yieldAndCheck);
     if (!splitPlanes) {
       return pool.run(tileTask, { tensor, width: tw, height: th, settings }, [tensor.buffer as ArrayBuffer]);
@@ -131,7 +133,7 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
       onProgress,
       read: (tile) => pass.read(tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength, shelf),
       infer: async (tensor, tile) => {
-        const deconvolved = await deconvolvePlanes(tensor, tile.x.readLength, tile.y.readLength);
+        const deconvolved = await deconvolvePlanes(tensor, tile.x.readLength, tile.y.readLength, pass.settingsOf(tile));
         const out = pass.finish?.(deconvolved, tile, shelf) ?? deconvolved;
         if (out !== deconvolved) shelf.give(deconvolved);
         return out;
@@ -146,7 +148,9 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
 
 /**
  * Deconvolves a photo with a known blur kernel (non-blind): a measured PSF, or the output of
- * `estimateKernel`. Resolves with a new image of the same size, channels and bit depth.
+ * `estimateKernel`; or with a grid of per-region kernels (`estimateKernel`'s `grid`), tile by
+ * tile with each cell's kernel, blended across the cell boundaries. Resolves with a new image of
+ * the same size, channels and bit depth.
  *
  * @example
  * ```ts
@@ -155,10 +159,10 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
  * const sharp = await deconvolve(photo, kernel, { method: 'hyper-laplacian' });
  * ```
  */
-export async function deconvolve(image: RawImage, kernel: BlurKernel, options?: DeconvolveOptions): Promise<RawImage> {
+export async function deconvolve(image: RawImage, kernel: BlurKernel | KernelGrid, options?: DeconvolveOptions): Promise<RawImage> {
   const layout = describeImage(image, MAX_PIXELS);
   // The checked copy is normalised to sum 1: a PSF handed in with any positive sum means the same.
-  const psf = validateKernel(kernel, 'kernel', layout);
+  const psf = isKernelGrid(kernel) ? validateKernelGrid(kernel, 'kernel', layout) : validateKernel(kernel, 'kernel', layout);
   const opts = resolveDeconvolveOptions(options);
   throwIfAborted(opts.signal);
   const out = allocateLike(image, layout);

@@ -12,6 +12,8 @@ import { planTiles } from '../tiling/plan.js';
 import type { AxisSpan, Tile, TilePlan } from '../tiling/plan.js';
 import type { TileRunner } from '../tiling/run-tiles.js';
 import type { BlurKernel, RawImage } from '../types.js';
+import { cellIndexAt, isKernelGrid } from '../kernel/regions.js';
+import type { KernelGrid } from '../kernel/regions.js';
 import { halveKernel } from './half-kernel.js';
 import type { TileSettings } from './tile.js';
 import type { ResolvedDeconvolveOptions } from './options.js';
@@ -42,7 +44,9 @@ export class BufferShelf {
 /** One tiled deconvolution over a grid of planes: what its tiles read, deconvolve and give back. */
 export interface Pass {
   plan: TilePlan;
+  /** The settings of every tile; with a kernel grid, `settingsOf` gives each tile its cell's kernel. */
   settings: TileSettings;
+  settingsOf(tile: Tile): TileSettings;
   /** Planes each tile's result has (after `finish`), blended and handed to `write`. */
   outPlanes: number;
   /** The planes to deconvolve of a read window ([settings.planes][h][w]), in a buffer of `shelf`. */
@@ -53,17 +57,43 @@ export interface Pass {
 }
 
 /**
- * Tiles a `width` x `height` grid for `kernel`. `scale` converts the user's photo-px `bridge` and
- * `overlap` to the grid (0.5 for the half-resolution chroma); the defaults follow the kernel.
+ * Tiles a `width` x `height` grid for `field` (one kernel, or a grid's, all one side). `scale`
+ * converts the user's photo-px `bridge` and `overlap` to the grid (0.5 for the half-resolution
+ * chroma); the defaults follow the kernel. A kernel grid's cells fall on tile boundaries.
  */
-function planFor(width: number, height: number, kernel: BlurKernel, opts: ResolvedDeconvolveOptions, scale: number) {
-  const kernelSide = Math.max(kernel.width, kernel.height);
+function planFor(width: number, height: number, field: KernelField, opts: ResolvedDeconvolveOptions, scale: number) {
+  const first = isKernelGrid(field) ? field.kernels[0]! : field;
+  const kernelSide = Math.max(first.width, first.height);
   const bridge = opts.bridge === undefined ? kernelSide + 8 : Math.max(2, Math.ceil(opts.bridge * scale));
   const overlap = opts.overlap === undefined ? Math.max(48, 6 * kernelSide) : Math.ceil(opts.overlap * scale);
-  const plan = planTiles(width, height, { tileSize: Math.max(opts.tileSize - bridge, 3 * overlap + 2), overlap, multiple: 1 });
+  const plan = planTiles(width, height, {
+    tileSize: Math.max(opts.tileSize - bridge, 3 * overlap + 2), overlap, multiple: 1,
+    ...(isKernelGrid(field) ? { columns: field.columns, rows: field.rows } : {}),
+  });
   equaliseReads(plan.cols, width);
   equaliseReads(plan.rows, height);
   return { plan, bridge };
+}
+
+/** A photo's blur: one kernel, or a grid of per-region kernels (all of one side: `padToCommonSide`). */
+export type KernelField = BlurKernel | KernelGrid;
+
+/**
+ * Each tile's settings: the base with, for a kernel grid, the kernel of the cell its core lies in
+ * (the plan puts every core inside one cell), keyed by the cell for the tile cache.
+ */
+function tileSettings(base: TileSettings, field: KernelField, plan: TilePlan): (tile: Tile) => TileSettings {
+  if (!isKernelGrid(field)) return () => base;
+  const perCell = field.kernels.map((kernel, kernelKey): TileSettings => ({ ...base, kernel, kernelKey }));
+  return (tile) => perCell[cellIndexAt(
+    { columns: field.columns, rows: field.rows, width: plan.width, height: plan.height },
+    (tile.x.coreStart + tile.x.coreEnd - 1) / 2, (tile.y.coreStart + tile.y.coreEnd - 1) / 2,
+  )]!;
+}
+
+/** The field at half resolution: every kernel halved (halveKernel). */
+function halveField(field: KernelField): KernelField {
+  return isKernelGrid(field) ? { ...field, kernels: field.kernels.map(halveKernel) } : halveKernel(field);
 }
 
 /** The prior's last estimate z of a later plug-and-play HQS data step: an image of the photo's size. */
@@ -79,7 +109,7 @@ export interface PriorEstimate {
  * (a later HQS data step, `'rgb'` or grey only) each tile reads the prior's planes after the photo's.
  */
 export function passesFor(
-  image: RawImage, layout: PixelLayout, kernel: BlurKernel, opts: ResolvedDeconvolveOptions,
+  image: RawImage, layout: PixelLayout, kernel: KernelField, opts: ResolvedDeconvolveOptions,
   common: Omit<TileSettings, 'kernel' | 'bridge' | 'planes'>, target: RawImage, targetLayout: PixelLayout,
   prior?: PriorEstimate,
 ): Pass[] {
@@ -94,9 +124,11 @@ export function passesFor(
     const planes = layout.colorChannels === 3 ? 3 : 1;
     const readPlanes = (from: RawImage, fromLayout: PixelLayout, x0: number, y0: number, w: number, h: number, into: Float32Array) =>
       planes === 3 ? readTensor(from, fromLayout, x0, y0, w, h, into) : readLuma(from, fromLayout, x0, y0, w, h, into);
+    const settings: TileSettings = { ...common, kernel: firstKernel(kernel), bridge: full.bridge, planes, ...(prior ? { withPrior: true } : {}) };
     return [{
       plan: full.plan,
-      settings: { ...common, kernel, bridge: full.bridge, planes, ...(prior ? { withPrior: true } : {}) },
+      settings,
+      settingsOf: tileSettings(settings, kernel, full.plan),
       outPlanes: 3,
       // A grey photo is read as its one plane, deconvolved, and replicated into the three the
       // writer folds back (as readTensor would have given them). The prior's planes follow.
@@ -118,12 +150,15 @@ export function passesFor(
     }];
   }
   const chroma: ChromaPlanes = { width: halfSize(width), height: halfSize(height), data: new Float32Array(2 * halfSize(width) * halfSize(height)) };
-  const half = halveKernel(kernel);
+  const half = halveField(kernel);
   const chromaPlan = planFor(chroma.width, chroma.height, half, opts, 0.5);
   const chromaPlane = chroma.width * chroma.height;
+  const chromaSettings: TileSettings = { ...common, kernel: firstKernel(half), bridge: chromaPlan.bridge, planes: 2 };
+  const lumaSettings: TileSettings = { ...common, kernel: firstKernel(kernel), bridge: full.bridge, planes: 1 };
   return [{
     plan: chromaPlan.plan,
-    settings: { ...common, kernel: half, bridge: chromaPlan.bridge, planes: 2 },
+    settings: chromaSettings,
+    settingsOf: tileSettings(chromaSettings, half, chromaPlan.plan),
     outPlanes: 2,
     read: (x0, y0, w, h, shelf) => readHalfChroma(image, layout, x0, y0, w, h, shelf.take(2 * w * h)),
     write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
@@ -137,7 +172,8 @@ export function passesFor(
   }, {
     // Luma is blended alone and turned into RGB as its rows are written, a few rows at a time.
     plan: full.plan,
-    settings: { ...common, kernel, bridge: full.bridge, planes: 1 },
+    settings: lumaSettings,
+    settingsOf: tileSettings(lumaSettings, kernel, full.plan),
     outPlanes: 1,
     read: (x0, y0, w, h, shelf) => readLuma(image, layout, x0, y0, w, h, shelf.take(w * h)),
     write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
@@ -151,6 +187,10 @@ export function passesFor(
       }
     },
   }];
+}
+
+function firstKernel(field: KernelField): BlurKernel {
+  return isKernelGrid(field) ? field.kernels[0]! : field;
 }
 
 /**

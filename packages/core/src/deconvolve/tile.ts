@@ -16,6 +16,11 @@ import type { DeconvolutionMethod } from './options.js';
 /** Everything a tile's deconvolution depends on besides its pixels (plain data: crosses to workers). */
 export interface TileSettings {
   kernel: BlurKernel;
+  /**
+   * Which kernel of the call this is (the cell of a kernel grid; 0 for a single kernel): the
+   * tile cache holds one kernel's spectra at a time, keyed by it.
+   */
+  kernelKey?: number;
   method: DeconvolutionMethod;
   alpha: number;
   /** λ of the hyper-Laplacian data term. */
@@ -36,7 +41,7 @@ export interface TileSettings {
 }
 
 /**
- * Per field size, for the tiles of one call (one kernel): the OTF, the difference powers, and the
+ * Per field size, for the tiles of one kernel of a call (its `kernelKey`): the OTF, the difference powers, and the
  * solver's field and two spectra, reused by every plane and tile of that size (a thread's memory
  * then stays put instead of churning through hundreds of megabytes of short-lived fields).
  */
@@ -44,10 +49,13 @@ export type TileCache = Map<string, {
   otf: RealSpectrum; dd: DifferencesPower; field: Float64Array; spectra: [RealSpectrum, RealSpectrum];
 }>;
 
-function fieldFor(cache: TileCache, kernel: BlurKernel, fw: number, fh: number) {
-  const key = `${fw}x${fh}`;
+function fieldFor(cache: TileCache, kernel: BlurKernel, kernelKey: number, fw: number, fh: number) {
+  const key = `${kernelKey}:${fw}x${fh}`;
   let f = cache.get(key);
   if (!f) {
+    // One kernel's spectra at a time: a grid's tiles change kernel cell by cell, and a thread's
+    // memory stays one kernel's worth (an OTF is one FFT, cheap against a tile's deconvolution).
+    for (const k of cache.keys()) if (!k.startsWith(`${kernelKey}:`)) cache.delete(k);
     f = {
       otf: kernelSpectrum(kernel.data, kernel.width, kernel.height, fw, fh),
       dd: differencesPower(fw, fh),
@@ -69,7 +77,7 @@ export async function deconvolveTile(
 ): Promise<Float32Array> {
   const fw = nextRealFftWidth(tw + s.bridge);
   const fh = nextFftSize(th + s.bridge);
-  const { otf, dd, field, spectra } = fieldFor(cache, s.kernel, fw, fh);
+  const { otf, dd, field, spectra } = fieldFor(cache, s.kernel, s.kernelKey ?? 0, fw, fh);
   // Each plane is read into its periodic field before its result is written back: the tile's own
   // tensor holds the output (one tile less in memory per thread).
   const n = tw * th;

@@ -43,13 +43,37 @@ export async function runCandidates(
   scoreLevel: Level,
   step: () => Promise<void>,
 ): Promise<ScoredCandidate[]> {
+  return runPyramids(sizes.map((size) => ({ window, size, sigma, scoreLevel })), workMax, opts, saturation, step);
+}
+
+/** One independent pyramid: a window, the kernel side to estimate on it, its noise σ, and (on this thread) its scoring level. */
+export interface PyramidJob {
+  window: Plane;
+  size: number;
+  sigma: number;
+  scoreLevel?: Level;
+}
+
+/**
+ * Independent pyramids (kernel sizes of one window, or one size on several windows: per-region
+ * kernels), each estimated coarse to fine and scored on its own window, in the order given: on
+ * worker threads when there are several and more than one core, else one after the other here.
+ * `step` runs once per job as it starts here or as its result arrives, and after every level.
+ */
+export async function runPyramids(
+  jobs: readonly PyramidJob[],
+  workMax: number,
+  opts: ResolvedEstimateOptions,
+  saturation: number,
+  step: () => Promise<void>,
+): Promise<ScoredCandidate[]> {
   const settings = settingsOf(opts);
-  const threads = threadsFor(sizes.length, opts.workers);
+  const threads = threadsFor(jobs.length, opts.workers);
   if (threads <= 1) {
     const out: ScoredCandidate[] = [];
-    for (const size of sizes) {
+    for (const job of jobs) {
       await step(); // let the caller's identity score run first, as it does beside the workers
-      out.push(await estimateCandidate(window, size, workMax, settings, saturation, sigma, step, scoreLevel));
+      out.push(await estimateCandidate(job.window, job.size, workMax, settings, saturation, job.sigma, step, job.scoreLevel));
     }
     return out;
   }
@@ -65,7 +89,7 @@ export async function runCandidates(
     });
   };
   try {
-    const out = await Promise.all(sizes.map((size) => pool.run(
+    const out = await Promise.all(jobs.map(({ window, size, sigma }) => pool.run(
       candidateTask,
       { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation, sigma },
       [], onLevel,

@@ -32,14 +32,17 @@ import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './c
 import { blindScore, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
-import { candidateSteps, runCandidates } from './candidates.js';
+import type { Level } from './coarse-to-fine.js';
+import { candidateSteps, runCandidates, runPyramids } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, isDotWithStreak, isNearIdentity, isQuietPath, peakDominance } from './guard.js';
 import type { Evidence } from './guard.js';
 import { oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
+import { gridCell, padToCommonSide, REGION_MAX_AGREEMENT, REGION_MIN_GAIN, regionGridSide, widenedCell } from './regions.js';
+import type { KernelGrid } from './regions.js';
 import { spectralEvidence } from './spectral-evidence.js';
-import { mostTexturedWindow } from './window.js';
+import { cropPlane as crop, mostTexturedWindow } from './window.js';
 import type { Window } from './window.js';
 
 export type { CandidateScore };
@@ -96,6 +99,12 @@ export interface KernelEstimate {
   spectralEvidence: number;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
+  /**
+   * Per-region kernels, present only when the shake is found to vary over the photo (option
+   * `regions`): a grid of cells, each with the photo's `kernel` or its own. `deconvolve` and
+   * `deblur` take it in place of `kernel`.
+   */
+  grid?: KernelGrid;
 }
 
 /** Largest photo the estimator accepts, in pixels (sharp's default limit). */
@@ -153,7 +162,10 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //               estimated downscaled)
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
   //               sizes' agreement, the photo's spectrum), else the kernel centred and trimmed
-  const plan = planEstimation(opts);
+  //   7. regions  per-region kernels where the photo's kernel is found and the plan has a grid:
+  //               each cell refines it on its own window, and keeps its own where the evidence
+  //               says the shake differs there (regions.ts; one progress step per cell)
+  const plan = planEstimation(opts, layout);
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
   const run: Run = { image, layout, opts, plan, saturation, step: progressStep(opts, progressTotal(plan)) };
   const window = workingWindow(run);
@@ -162,11 +174,13 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const refined = plan.refine
     ? await refineUpToFullScale(run, window.work, best.kernel)
     : { kernel: best.kernel, size: plan.workMax };
+  if (plan.refine) await run.step();
   const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
   // Measured on the working plane with the working-scale kernel (the refined kernel differs by
   // its finer detail, which the spectrum's bands do not resolve): work done once, on what exists.
   const spectral = spectralEvidence(window.work, best.kernel, plan.workMax);
   const guarded = guardAndCentre(refined.kernel, refined.size, { confidence, agreement, spectral }, opts);
+  const grid = await estimateRegions(run, window.work, best.kernel, best.score.size, guarded);
   return {
     kernel: guarded.kernel,
     width: guarded.kernel.width,
@@ -178,6 +192,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     sizeAgreement: agreement,
     spectralEvidence: spectral,
     scores: { identity: scored.identity, candidates: scored.candidates.map((c) => c.score) },
+    ...(grid ? { grid } : {}),
   };
 }
 
@@ -191,13 +206,23 @@ interface EstimationPlan {
   sizes: number[];
   /** Step 5 runs: the photo is estimated downscaled. */
   refine: boolean;
+  /** Step 7's grid side (cells across and down; 0: no grid). */
+  regions: number;
 }
 
-function planEstimation(opts: ResolvedEstimateOptions): EstimationPlan {
+function planEstimation(opts: ResolvedEstimateOptions, layout: PixelLayout): EstimationPlan {
   const scale = Math.min(1, opts.maxWorkingSize / opts.maxSize);
   const workMax = scale < 1 ? opts.maxWorkingSize : opts.maxSize;
   const sizes = [...new Set(opts.sizeShares.map((s) => Math.max(5, oddCeil(workMax * s))))].sort((a, b) => a - b);
-  return { scale, workMax, sizes, refine: scale < 1 };
+  const [workWidth, workHeight] = workingPlaneSize(layout, scale);
+  return { scale, workMax, sizes, refine: scale < 1, regions: regionGridSide(opts.regions, workWidth, workHeight, workMax) };
+}
+
+/** The working plane's size: the photo's at `scale`. */
+function workingPlaneSize(layout: PixelLayout, scale: number): [number, number] {
+  return scale < 1
+    ? [Math.max(1, Math.round(layout.width * scale)), Math.max(1, Math.round(layout.height * scale))]
+    : [layout.width, layout.height];
 }
 
 /**
@@ -205,7 +230,15 @@ function planEstimation(opts: ResolvedEstimateOptions): EstimationPlan {
  * per size, its start and one per pyramid level), step 4's one, and step 5's one when planned.
  */
 function progressTotal(plan: EstimationPlan): number {
-  return candidateSteps(plan.sizes) + 1 + (plan.refine ? 1 : 0);
+  return candidateSteps(plan.sizes) + 1 + (plan.refine ? 1 : 0) + regionSteps(plan);
+}
+
+/**
+ * Step 7's progress steps: a pyramid per cell at the largest size tried (the size chosen may be
+ * smaller; step 7 then reports the rest when its pyramids are done, so the total is reached).
+ */
+function regionSteps(plan: EstimationPlan): number {
+  return plan.regions === 0 ? 0 : candidateSteps(new Array<number>(plan.regions * plan.regions).fill(plan.sizes[plan.sizes.length - 1]!));
 }
 
 /** One call's state, shared by its steps. */
@@ -236,8 +269,9 @@ function progressStep(opts: ResolvedEstimateOptions, total: number): () => Promi
  */
 function workingWindow({ image, layout, opts, plan, saturation }: Run): { work: Plane; plane: Plane; sigma: number } {
   const { scale, workMax } = plan;
+  const [workWidth, workHeight] = workingPlaneSize(layout, scale);
   const work = scale < 1
-    ? luminanceResized(image, layout, Math.max(1, Math.round(layout.width * scale)), Math.max(1, Math.round(layout.height * scale)), opts.linearLight)
+    ? luminanceResized(image, layout, workWidth, workHeight, opts.linearLight)
     : luminancePlane(image, layout, undefined, opts.linearLight);
   const side = fittedWindowSide(opts.windowSize, workMax);
   const plane = crop(work, mostTexturedWindow(work, side, side, saturation));
@@ -287,12 +321,12 @@ function sizeAgreement(best: ScoredCandidate, candidates: ScoredCandidate[], wor
 }
 
 /**
- * Step 5 (one progress step): the working-scale kernel magnified and refined level by level up
+ * Step 5 (one progress step, reported by the driver): the working-scale kernel magnified and refined level by level up
  * to full scale (the pyramid continued, ×√2 per level), each level in a window of the same scene:
  * the most textured one, found on the working plane and read at that level's resolution (only
  * that window: a 12 MP luminance is 96 MB).
  */
-async function refineUpToFullScale(run: Run, work: Plane, kernel: Float64Array): Promise<{ kernel: Float64Array; size: number }> {
+async function refineUpToFullScale(run: Run, work: Plane, kernel: Float64Array, bounds?: Window): Promise<{ kernel: Float64Array; size: number }> {
   const { image, layout, opts, plan: { scale, workMax }, saturation } = run;
   // The pyramid goes on above the working scale: one level per factor of √2 up to the photo's
   // own scale (a 101 px kernel estimated at 55 px is magnified 1.84x: two levels, not one jump).
@@ -306,7 +340,7 @@ async function refineUpToFullScale(run: Run, work: Plane, kernel: Float64Array):
     const w = Math.max(1, Math.round(layout.width * s)), h = Math.max(1, Math.round(layout.height * s));
     const refineSide = Math.min(side, w, h);
     const searchSide = Math.max(1, Math.round(refineSide * scale / s));
-    const found = mostTexturedWindow(work, searchSide, searchSide, saturation);
+    const found = mostTexturedWindow(work, searchSide, searchSide, saturation, bounds);
     const place = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v * s / scale)));
     const window = { x: place(found.x, w), y: place(found.y, h), width: refineSide, height: refineSide };
     const plane = s === 1 ? luminancePlane(image, layout, window, opts.linearLight)
@@ -320,8 +354,8 @@ async function refineUpToFullScale(run: Run, work: Plane, kernel: Float64Array):
     k = alternate(level, magnified, levelSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, s / scale);
     size = levelSize;
     at = s;
+    await nextTick();
   }
-  await run.step();
   return { kernel: k, size };
 }
 
@@ -363,18 +397,106 @@ function guardAndCentre(
   const massCentred = trimKernel(kernel, size);
   const dominance = peakDominance(massCentred.data, massCentred.size);
   const taps = effectiveTaps(massCentred.data);
-  const estimated = opts.centre === 'support' ? trimKernel(centreKernel(kernel, size, supportMidpoint(kernel, size)), size) : massCentred;
+  const estimated = opts.centre === 'support' ? centredAsAsked(kernel, size, opts) : massCentred;
   const identity = (evidence.confidence < opts.minConfidence && !isQuietPath(dominance, taps, evidence, opts))
     || isNearIdentity(kernel, size) || isDotWithStreak(dominance, taps, evidence, opts);
   const trimmed = identity ? { data: identityKernel(1), size: 1 } : estimated;
   return {
-    kernel: { width: trimmed.size, height: trimmed.size, data: Float32Array.from(trimmed.data) },
+    kernel: asBlurKernel(trimmed),
     identity,
     peakDominance: dominance,
     effectiveTaps: taps,
   };
 }
 
+
+/** A kernel centred as `centre` asks (its support's midpoint, or its mass) and trimmed to its support. */
+function centredAsAsked(kernel: Float64Array, size: number, opts: ResolvedEstimateOptions): { data: Float64Array; size: number } {
+  return trimKernel(opts.centre === 'support' ? centreKernel(kernel, size, supportMidpoint(kernel, size)) : centreKernel(kernel, size), size);
+}
+
+function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {
+  return { width: k.size, height: k.size, data: Float32Array.from(k.data) };
+}
+
+/**
+ * Step 7 (one progress step per cell; regions.ts): each cell of the plan's grid refines the
+ * photo's working-scale kernel on its own window, widened into its neighbours, and keeps its own
+ * kernel where it disagrees with the photo's, the cell's pixels prefer it, and it is blur (the
+ * three tests of regions.ts); a kept kernel is refined up to full scale in that window as the
+ * photo's was. Undefined without a grid: the photo's kernel is the identity, the plan has none, or
+ * no cell keeps its own.
+ */
+async function estimateRegions(
+  run: Run, work: Plane, photoKernel: Float64Array, photoSize: number, photo: { kernel: BlurKernel; identity: boolean },
+): Promise<KernelGrid | undefined> {
+  const { layout, opts, plan: { regions: n, workMax, refine }, saturation } = run;
+  if (n === 0) return undefined;
+  let stepsLeft = regionSteps(run.plan);
+  const step = async () => { stepsLeft--; await run.step(); };
+  const finishSteps = async () => { while (stepsLeft > 0) await step(); };
+  if (photo.identity) {
+    // A sharp photo has no grid; its progress still reaches the total.
+    await finishSteps();
+    return undefined;
+  }
+  // 1. Each cell's window, widened into its neighbours, and its noise σ (work done once: the
+  //    pyramids and every score below read them).
+  const side = fittedWindowSide(opts.windowSize, workMax);
+  const windows = [];
+  for (let row = 0; row < n; row++) {
+    for (let column = 0; column < n; column++) {
+      const bounds = widenedCell(gridCell(column, row, n, n, work.width, work.height), work.width, work.height);
+      const plane = crop(work, mostTexturedWindow(work, side, side, saturation, bounds));
+      windows.push({ bounds, plane, sigma: estimatePhotoNoise([plane.data], plane.width, plane.height) });
+    }
+  }
+  // 2. An independent pyramid per cell at the photo's chosen size (on worker threads): a cell
+  //    refined from the photo's kernel stays in its basin (two shakes 60° apart: agreement 0.9).
+  const found = await runPyramids(windows.map((w) => ({ window: w.plane, size: photoSize, sigma: w.sigma })), workMax, opts, saturation, step);
+  await finishSteps();
+  // 3. The three tests per cell.
+  const cells = windows.map((w, i) => {
+    const own = found[i]!.kernel;
+    const agreement = kernelAgreement(own, photoKernel, workMax);
+    return { own: isOwnKernel(buildLevel(w.plane, workMax, saturation), own, photoKernel, agreement, w.sigma, opts, workMax) ? own : undefined, agreement, bounds: w.bounds };
+  });
+  if (!cells.some((c) => c.own)) return undefined;
+  const kernels: BlurKernel[] = [];
+  for (const cell of cells) {
+    if (!cell.own) {
+      kernels.push(photo.kernel);
+      continue;
+    }
+    const full = refine ? await refineUpToFullScale(run, work, cell.own, cell.bounds) : { kernel: cell.own, size: workMax };
+    kernels.push(asBlurKernel(centredAsAsked(full.kernel, full.size, opts)));
+  }
+  return {
+    columns: n, rows: n, width: layout.width, height: layout.height,
+    kernels: padToCommonSide(kernels),
+    own: cells.map((c) => c.own !== undefined),
+    agreement: cells.map((c) => c.agreement),
+  };
+}
+
+/**
+ * Step 7's three tests of a cell's own kernel (regions.ts): it disagrees with the photo's
+ * (agreement below {@link REGION_MAX_AGREEMENT}), the cell's window prefers it by
+ * {@link REGION_MIN_GAIN} of the selection score, and it is blur (at least `minConfidence` of the
+ * identity's sparsity removed, not within a tap of a dot). The blind scores run only for a cell
+ * that disagrees: work done only where it can change the answer.
+ */
+function isOwnKernel(
+  level: Level, own: Float64Array, photoKernel: Float64Array, agreement: number, sigma: number,
+  opts: ResolvedEstimateOptions, size: number,
+): boolean {
+  if (agreement >= REGION_MAX_AGREEMENT || isNearIdentity(own, size)) return false;
+  const mine = blindScore(level, own, size, sigma);
+  const photos = blindScore(level, photoKernel, size, sigma);
+  if (!(selectionScore(mine) <= (1 - REGION_MIN_GAIN) * selectionScore(photos))) return false;
+  const identity = blindScore(level, identityKernel(size), size, sigma);
+  return 1 - mine.sparsity / identity.sparsity >= opts.minConfidence;
+}
 
 /**
  * The window side whose FFT field (window plus a kernel-wide bridge) is the largest square of at
@@ -385,13 +507,3 @@ function fittedWindowSide(field: number, kernelSize: number): number {
   while (f > kernelSize + 16 && !isRealFftSize(f, f)) f--;
   return f - kernelSize;
 }
-
-function crop(plane: Plane, w: Window): Plane {
-  const data = new Float64Array(w.width * w.height);
-  for (let y = 0; y < w.height; y++) {
-    const from = (w.y + y) * plane.width + w.x;
-    data.set(plane.data.subarray(from, from + w.width), y * w.width);
-  }
-  return { width: w.width, height: w.height, data };
-}
-

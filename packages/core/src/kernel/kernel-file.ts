@@ -7,6 +7,8 @@
 import { InvalidKernelError } from '../errors.js';
 import type { PixelLayout } from '../pixels/image.js';
 import type { BlurKernel } from '../types.js';
+import { padToCommonSide } from './regions.js';
+import type { KernelGrid } from './regions.js';
 
 /** Largest kernel side accepted from outside. */
 export const MAX_KERNEL_SIDE = 1023;
@@ -46,6 +48,46 @@ export function validateKernel(kernel: unknown, source: string, photo?: Pick<Pix
   const out = new Float32Array(w * h);
   for (let i = 0; i < out.length; i++) out[i] = (data[i] as number) / sum;
   return { width: w, height: h, data: out };
+}
+
+/** Most cells across or down of a kernel grid accepted from outside. */
+export const MAX_GRID_SIDE = 8;
+
+/**
+ * Checks a kernel grid handed in by a caller (`KernelGrid`, as `estimateKernel` returns it): its
+ * cell counts, that it was made for this photo's size, and every kernel (as
+ * {@link validateKernel}). Returns a new grid with every kernel normalised to sum 1 and centred
+ * in one common odd square; `own` and `agreement` default to every cell's own, agreement 1.
+ */
+export function validateKernelGrid(grid: unknown, source: string, photo: Pick<PixelLayout, 'width' | 'height'>): KernelGrid {
+  const fail = (what: string) => new InvalidKernelError(`${source}: ${what}`);
+  if (typeof grid !== 'object' || grid === null) throw fail('expected a kernel grid { columns, rows, width, height, kernels }');
+  const { columns, rows, width, height, kernels, own, agreement } = grid as Record<string, unknown>;
+  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_GRID_SIDE;
+  if (!count(columns) || !count(rows)) {
+    throw fail(`columns and rows must be integers between 1 and ${MAX_GRID_SIDE}, got ${String(columns)} x ${String(rows)}`);
+  }
+  if (width !== photo.width || height !== photo.height) {
+    throw fail(`the grid was made for a ${String(width)} x ${String(height)} photo, not this ${photo.width} x ${photo.height} one; estimate it on this photo`);
+  }
+  const cells = (columns as number) * (rows as number);
+  if (!Array.isArray(kernels) || kernels.length !== cells) {
+    throw fail(`kernels must be an array of ${cells} kernels (columns x rows), got ${Array.isArray(kernels) ? kernels.length : typeof kernels}`);
+  }
+  const checked = padToCommonSide(kernels.map((k, i) => validateKernel(k, `${source} cell ${i}`, photo)));
+  const flags = (v: unknown, name: string, ok: (x: unknown) => boolean) => {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length !== cells || !v.every(ok)) throw fail(`${name} must be an array of ${cells} values`);
+    return v;
+  };
+  const ownFlags = flags(own, 'own', (x) => typeof x === 'boolean') as boolean[] | undefined;
+  const agreements = flags(agreement, 'agreement', (x) => typeof x === 'number' && x >= 0 && x <= 1) as number[] | undefined;
+  return {
+    columns: columns as number, rows: rows as number, width: photo.width, height: photo.height,
+    kernels: checked,
+    own: ownFlags ? [...ownFlags] : new Array<boolean>(cells).fill(true),
+    agreement: agreements ? [...agreements] : new Array<number>(cells).fill(1),
+  };
 }
 
 /** Parses the JSON kernel format; `source` (the file name) appears in every error. */

@@ -4,6 +4,10 @@
  */
 import { booleanOption, functionOption, integerOption, invalidOption, isPlainObject, numberOption, signalOption } from '../validate.js';
 import type { ProgressCallback } from '../types.js';
+import type { RegionsChoice } from './regions.js';
+
+/** The values `regions` takes: the table is the validator. */
+export const REGIONS_CHOICES: readonly RegionsChoice[] = ['auto', 'off', 2, 3, 4];
 
 export interface EstimateKernelOptions {
   /**
@@ -98,6 +102,16 @@ export interface EstimateKernelOptions {
    * `'support'`.
    */
   centre?: KernelCentre;
+  /**
+   * Per-region kernels for shake that is not uniform (a camera rotation): after the photo's
+   * kernel is found, each cell of a grid refines it on its own window and keeps its own kernel
+   * where the two disagree and the cell's pixels prefer its own (see `KernelEstimate.grid`).
+   * `'auto'` (default): a 3x3 or 2x2 grid where the cells are large enough to estimate from (at
+   * least 256 px and 4 kernel sides on the estimation plane), none on smaller photos; `'off'`:
+   * one kernel for the photo; 2, 3 or 4: that grid, whenever its cells are 2 kernel sides or more.
+   * Sharp photos (the identity) never get a grid.
+   */
+  regions?: RegionsChoice;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
   workers?: number;
   /** Called as the estimator advances. */
@@ -127,6 +141,7 @@ export interface ResolvedEstimateOptions {
   saturation: number;
   minConfidence: number;
   minSpectralEvidence: number;
+  regions: RegionsChoice;
   maxPeakDominance: number;
   centre: KernelCentre;
   workers: number;
@@ -181,6 +196,13 @@ export const oddCeil = (v: number): number => {
   return c % 2 === 0 ? c + 1 : c;
 };
 
+/** `regions`, checked against {@link REGIONS_CHOICES}; default `'auto'`. */
+function regionsOption(value: unknown): RegionsChoice {
+  if (value === undefined) return 'auto';
+  if (!(REGIONS_CHOICES as readonly unknown[]).includes(value)) throw invalidOption('regions', "one of 'auto', 'off', 2, 3, 4", value);
+  return value as RegionsChoice;
+}
+
 /** The default `maxSize` for a photo of this size. */
 export function defaultMaxSize(width: number, height: number): number {
   return Math.min(101, Math.max(31, oddCeil(Math.max(width, height) / 22)));
@@ -224,6 +246,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     saturation: numberOption('saturation', raw.saturation, 0.5, 1, 0.98),
     minConfidence: numberOption('minConfidence', raw.minConfidence, 0, 1, DEFAULT_MIN_CONFIDENCE),
     minSpectralEvidence: numberOption('minSpectralEvidence', raw.minSpectralEvidence, 0, 1, QUIET_MIN_SPECTRAL_EVIDENCE),
+    regions: regionsOption(raw.regions),
     maxPeakDominance: numberOption('maxPeakDominance', raw.maxPeakDominance, 0.1, 255, 2.5),
     centre,
     workers: integerOption('workers', raw.workers, 1, 16, 16),

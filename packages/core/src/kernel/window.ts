@@ -15,9 +15,14 @@ export interface Window {
 /**
  * The `width` x `height` window of `plane` with the largest sum of gradient magnitudes (pixels at
  * or above `saturation` count zero), searched on an 8 px grid with an integral image. Ties keep
- * the first (top-left-most) window: deterministic.
+ * the first (top-left-most) window: deterministic. With `bounds`, the window lies inside them (a
+ * region of the photo: per-region kernels, regions.ts).
  */
-export function mostTexturedWindow(plane: Plane, width: number, height: number, saturation: number): Window {
+export function mostTexturedWindow(plane: Plane, width: number, height: number, saturation: number, bounds?: Window): Window {
+  if (bounds) {
+    const inner = mostTexturedWindow(cropPlane(plane, bounds), width, height, saturation);
+    return { ...inner, x: inner.x + bounds.x, y: inner.y + bounds.y };
+  }
   const { width: w, height: h, data } = plane;
   const ww = Math.min(width, w);
   const wh = Math.min(height, h);
@@ -47,4 +52,14 @@ export function mostTexturedWindow(plane: Plane, width: number, height: number, 
     }
   }
   return { x: best.x, y: best.y, width: ww, height: wh };
+}
+
+/** The pixels of `plane` under `w` (inside the plane), as a plane of their own. */
+export function cropPlane(plane: Plane, w: Window): Plane {
+  const data = new Float64Array(w.width * w.height);
+  for (let y = 0; y < w.height; y++) {
+    const from = (w.y + y) * plane.width + w.x;
+    data.set(plane.data.subarray(from, from + w.width), y * w.width);
+  }
+  return { width: w.width, height: w.height, data };
 }

@@ -31,6 +31,13 @@ export interface TilePlanOptions {
   overlap: number;
   /** The model's input multiple (8 for SGENet). */
   multiple: number;
+  /**
+   * Cells of a kernel grid across (`columns`) and down (`rows`): the tile count along each axis
+   * becomes a multiple of them, so every core lies inside one cell (its boundaries fall on cores'
+   * boundaries, where the feathers blend). Default 1.
+   */
+  columns?: number;
+  rows?: number;
 }
 
 export interface Tile {
@@ -58,14 +65,15 @@ export function featherFor(overlap: number): number {
 }
 
 /** Splits one axis. Exported for tests and for callers that plan their own loops. */
-export function planAxis(length: number, opts: TilePlanOptions): AxisSpan[] {
+export function planAxis(length: number, opts: TilePlanOptions, divisions = 1): AxisSpan[] {
   const { tileSize, overlap, multiple } = opts;
   const feather = featherFor(overlap);
   // A tile of `tileSize` holds its core, `overlap` context on each side and up to `multiple` - 1
   // px of grid alignment at each end.
   const maxCore = Math.max(multiple, tileSize - 2 * overlap - 2 * multiple);
   const single = length <= tileSize;
-  const n = single ? 1 : Math.ceil(length / maxCore);
+  // A multiple of the divisions: core i·L/n of tile i = j·m falls on division j's start, j·L/d.
+  const n = Math.ceil((single ? 1 : Math.ceil(length / maxCore)) / divisions) * divisions;
   const spans: AxisSpan[] = [];
   for (let i = 0; i < n; i++) {
     const coreStart = Math.round((i * length) / n);
@@ -100,8 +108,8 @@ export function axisWeight(span: AxisSpan, p: number, feather: number, length: n
 
 /** Plans the tiles of a `width` x `height` image. */
 export function planTiles(width: number, height: number, opts: TilePlanOptions): TilePlan {
-  const cols = planAxis(width, opts);
-  const rows = planAxis(height, opts);
+  const cols = planAxis(width, opts, opts.columns ?? 1);
+  const rows = planAxis(height, opts, opts.rows ?? 1);
   const tiles: Tile[] = [];
   rows.forEach((y, row) =>
     cols.forEach((x, col) => tiles.push({ index: tiles.length, row, col, x, y })),
