@@ -110,7 +110,9 @@ deblur --json prints instead one JSON object per input on stdout (JSON Lines), f
 A failed input has "output":null and "error":{"code":"ERR_...","message":"..."}.
 kernel estimates the blur kernel only. With --json and one input it prints
 {"width":W,"height":H,"data":[...]} (row-major, sum 1) on stdout; with several inputs, one such
-object per line with "file", "confidence", "spectralEvidence" and "identity" added. A photo without blur prints the
+object per line with "file", "confidence", "spectralEvidence" and "identity" added. Where the shake varies
+over the photo, "grid" follows: {"columns","rows","width","height","kernels":[...],"own":[...],
+"agreement":[...]}, one kernel per cell, row-major (deblur --json: "regions"). A photo without blur prints the
 identity kernel {"width":1,"height":1,"data":[1]} (exit status 0). -o writes a PNG (the kernel
 scaled to 0-255) or, for a .json name, the JSON; for a photo without blur -o and --out-dir write
 nothing, say "<input>: no blur found; nothing written" on stderr and exit with status ${EXIT.noBlur}.

@@ -35,7 +35,7 @@ import type { CliIO } from './io.js';
 import { ProgressBar } from './progress.js';
 import { runEnqueue, runWorker } from './queue-commands.js';
 import { reasonOf } from './reason.js';
-import { describeFinding, errorReport, kernelReport } from './report.js';
+import { describeFinding, errorReport, gridReport, kernelReport } from './report.js';
 import type { DeblurReport } from './report.js';
 
 export type { CliIO } from './io.js';
@@ -237,7 +237,7 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
         onProgress: ({ done, total }) => bar.update(file, done, total, 'kernel'),
       });
       bar.clear();
-      const { kernel, confidence, identity, spectralEvidence } = estimate;
+      const { kernel, confidence, identity, spectralEvidence, grid } = estimate;
       const target = cmd.output ?? (cmd.outDir !== undefined
         ? join(cmd.outDir, `${basename(file, extname(file))}.psf.${cmd.json ? 'json' : 'png'}`)
         : undefined);
@@ -253,16 +253,18 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
       }
       if (cmd.json && target === undefined) {
         // A sharp photo prints the identity kernel, {"width":1,"height":1,"data":[1]}.
+        // Per-region kernels follow the photo's as "grid" (a kernel reader ignores the key).
+        const regions = grid ? { grid: gridReport(grid) } : {};
         io.stdout.write(files.length === 1 && rejected.length === 0
-          ? `${kernelToJson(kernel)}\n`
+          ? `${JSON.stringify({ ...JSON.parse(kernelToJson(kernel)) as object, ...regions })}\n`
           : `${JSON.stringify({
             file, confidence: Number(confidence.toFixed(4)), spectralEvidence: Number(spectralEvidence.toFixed(4)), identity,
-            ...JSON.parse(kernelToJson(kernel)) as object,
+            ...JSON.parse(kernelToJson(kernel)) as object, ...regions,
           })}\n`);
       } else if (!cmd.quiet) {
         const what = identity
           ? 'no blur found (identity kernel)'
-          : describeFinding({ kernel, source: 'estimated', confidence, identity });
+          : describeFinding({ kernel, source: 'estimated', confidence, identity, ...(grid ? { grid } : {}) });
         io.stdout.write(`${file}: ${what}${target ? ` -> ${target}` : ''}\n`);
       }
     } catch (err) {

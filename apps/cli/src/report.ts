@@ -2,8 +2,8 @@
  * What `sgenet deblur` and `sgenet kernel` say about each photo: one human line (from core's
  * verdict helpers) or one JSON object (`--json`).
  */
-import { KERNEL_VERDICT_TEXT, kernelVerdict } from '@sgenet/core';
-import type { KernelUsed, KernelVerdict } from '@sgenet/core';
+import { KERNEL_VERDICT_TEXT, kernelToJson, kernelVerdict } from '@sgenet/core';
+import type { KernelGrid, KernelUsed, KernelVerdict } from '@sgenet/core';
 
 import { codeOf, messageOf } from './reason.js';
 
@@ -18,6 +18,12 @@ export interface KernelReport {
   /** `estimated` (`--kernel auto`) or `given` (a PSF file). */
   source: KernelUsed['source'];
   verdict: KernelVerdict;
+  /**
+   * Per-region kernels when the shake varied over the photo: cells across and down, and per cell
+   * (row-major) whether it has its own kernel; absent for one kernel. `sgenet kernel --json`
+   * prints the kernels themselves.
+   */
+  regions?: { columns: number; rows: number; own: boolean[] };
 }
 
 /** The error of a `sgenet deblur --json` line. */
@@ -47,6 +53,21 @@ export function kernelReport(used: KernelUsed): KernelReport {
     identity: used.identity,
     source: used.source,
     verdict: kernelVerdict(used),
+    ...(used.grid ? { regions: { columns: used.grid.columns, rows: used.grid.rows, own: [...used.grid.own] } } : {}),
+  };
+}
+
+/**
+ * A kernel grid in `sgenet kernel --json`: cells across and down, the photo size it divides, and
+ * per cell (row-major) its kernel in the JSON kernel form, whether it is the cell's own, and its
+ * agreement with the photo's kernel (4 decimals).
+ */
+export function gridReport(grid: KernelGrid): object {
+  return {
+    columns: grid.columns, rows: grid.rows, width: grid.width, height: grid.height,
+    kernels: grid.kernels.map((k) => JSON.parse(kernelToJson(k)) as object),
+    own: [...grid.own],
+    agreement: grid.agreement.map((a) => Number(a.toFixed(4))),
   };
 }
 
@@ -67,5 +88,8 @@ export function describeFinding(used: KernelUsed | undefined): string {
   if (used.source === 'given') return `deconvolved with the given ${used.kernel.width}x${used.kernel.height} px kernel`;
   const verdict = kernelVerdict(used);
   if (verdict === 'none') return KERNEL_VERDICT_TEXT.none;
-  return `${KERNEL_VERDICT_TEXT[verdict]} (${used.kernel.width}x${used.kernel.height} px kernel, confidence ${used.confidence.toFixed(2)})`;
+  const regions = used.grid
+    ? `; per-region kernels, ${used.grid.columns}x${used.grid.rows} grid, ${used.grid.own.filter(Boolean).length} cells with their own`
+    : '';
+  return `${KERNEL_VERDICT_TEXT[verdict]} (${used.kernel.width}x${used.kernel.height} px kernel, confidence ${used.confidence.toFixed(2)}${regions})`;
 }

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { CONFIDENT_KERNEL, estimateKernel, kernelToJson } from '@sgenet/core';
-import { applyBlur, deadLeaves, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
+import { CONFIDENT_KERNEL, estimateKernel, kernelToJson, parseKernelJson } from '@sgenet/core';
+import { applyBlur, applyBlurGrid, deadLeaves, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +157,28 @@ describe('sgenet deblur (the installed bin)', () => {
     const { data } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
     expect(Math.max(...data)).toBe(255); // the PNG is the kernel scaled to its peak
   });
+
+  it('sgenet kernel --json prints per-region kernels as "grid" where the shake differs by region', async () => {
+    // Left half one camera path, right half its mirror image (the core test's planted 2-region shake).
+    const left = trajectoryKernel({ length: 21, seed: 5 });
+    const right = { ...left, data: new Float32Array(left.data.length) };
+    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
+    const input = join(dir, 'two-regions.png');
+    await writeFile(input, await toPng(applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 })));
+    const { stdout } = await run(process.execPath, [BIN, 'kernel', input, '--json']);
+    const printed = JSON.parse(stdout) as { width: number; grid: { columns: number; rows: number; width: number; height: number; kernels: { width: number; data: number[] }[]; own: boolean[]; agreement: number[] } };
+    const api = await estimateKernel(await readRgb(input));
+    expect(api.grid).toBeDefined();
+    expect(printed.width).toBe(api.kernel.width);
+    expect([printed.grid.columns, printed.grid.rows, printed.grid.width, printed.grid.height]).toEqual([api.grid!.columns, api.grid!.rows, 768, 512]);
+    expect(printed.grid.own).toEqual(api.grid!.own);
+    expect(printed.grid.agreement).toEqual(api.grid!.agreement.map((a) => Number(a.toFixed(4))));
+    printed.grid.kernels.forEach((k, i) => expect(k.data).toEqual(Array.from(api.grid!.kernels[i]!.data, (v) => Number(v.toPrecision(8)))));
+    // The photo's kernel is still a kernel file: the JSON reads back as a PSF.
+    expect(parseKernelJson(stdout, 'stdout').width).toBe(api.kernel.width);
+    const { stdout: line } = await run(process.execPath, [BIN, 'kernel', input]);
+    expect(line).toMatch(/per-region kernels, \dx\d grid, \d cells with their own/);
+  }, 240_000);
 
   it('sgenet kernel over a folder prints one JSON line per image, naming each file', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'kernel', join(dir, 'in'), '--json', '-q']).catch(

@@ -337,15 +337,24 @@ function showVerdict(jobId, report) {
   } else {
     els.kernel.src = `/api/kernel/${encodeURIComponent(jobId)}`;
     els.kernel.hidden = false;
-    els.kernelCaption.textContent = `${headline} (${report.width}x${report.height} px kernel)`;
+    const grid = report.regions;
+    els.kernelCaption.textContent = grid
+      ? `${headline} (${grid.columns}x${grid.rows} grid of kernels, ${report.width}x${report.height} px over the whole photo)`
+      : `${headline} (${report.width}x${report.height} px kernel)`;
+    els.kernel.alt = grid
+      ? `The blur kernels, one per region of the photo (${grid.columns} across, ${grid.rows} down)`
+      : 'The blur kernel: the path the camera shook along';
     // A kernel kept below the confidence floor was kept on other evidence: say which, or the low
     // number would read as a contradiction of "blur found".
-    const spectrum = report.spectralEvidence !== null && report.confidence < report.quietBelow
+    const spectrum = report.keptBy === 'spectral-evidence' && report.spectralEvidence !== null
       ? ` It was kept because the photo lost its fine detail along this path and not across it (spectral evidence ${report.spectralEvidence.toFixed(2)} of 1).`
       : '';
+    const regions = grid
+      ? ` The shake was not the same everywhere: ${grid.own.filter(Boolean).length} of the ${grid.own.length} regions were deconvolved with a kernel of their own, shown in its place.`
+      : '';
     els.kernelNote.textContent = report.verdict === 'confident'
-      ? `${confidence} The photo was deconvolved with this kernel: the path the camera shook along, enlarged.`
-      : `${confidence}${spectrum} The result may be only slightly sharper, or ring where the estimate is off.`;
+      ? `${confidence} The photo was deconvolved with ${grid ? 'these kernels' : 'this kernel'}: the path the camera shook along, enlarged.${regions}`
+      : `${confidence}${spectrum}${regions} The result may be only slightly sharper, or ring where the estimate is off.`;
   }
   els.kernelFigure.hidden = false;
 }

@@ -10,13 +10,12 @@ import { fileURLToPath } from 'node:url';
 import {
   CONFIDENT_KERNEL,
   createDeblurrer,
-  DEFAULT_MIN_CONFIDENCE,
   DEFAULT_NETWORK_AFTER_DECONVOLUTION,
   KERNEL_VERDICT_TEXT,
   kernelToGrey,
   kernelVerdict,
 } from '@sgenet/core';
-import type { Deblurrer, KernelUsed, KernelVerdict } from '@sgenet/core';
+import type { Deblurrer, KernelGrid, KernelKeptBy, KernelUsed, KernelVerdict } from '@sgenet/core';
 import { DeblurHttpError, deblurUpload, sgenetErrorHandler, toHttpError } from '@sgenet/express';
 import type { DeblurMiddleware, JobProgress } from '@sgenet/express';
 import { openImage } from '@sgenet/sharp';
@@ -86,8 +85,13 @@ export interface KernelReport {
   confidentFrom: number;
   /** The estimate's spectral evidence (core's `spectralEvidence`); null for a given PSF. */
   spectralEvidence: number | null;
-  /** The confidence below which an estimate is kept only on its spectral evidence (core's default `minConfidence`). */
-  quietBelow: number;
+  /** Why an estimate was kept (core's `keptBy`); null for a given PSF or no blur. */
+  keptBy: KernelKeptBy | null;
+  /**
+   * Per-region kernels when the shake varied over the photo: cells across and down, and per cell
+   * (row-major) whether it has its own kernel; null for one kernel. The picture then shows the grid.
+   */
+  regions: { columns: number; rows: number; own: boolean[] } | null;
   /**
    * The stages the job runs, in order. Known once the kernel is: the page marks the others as not
    * needed, without waiting for progress events that can trail the result.
@@ -113,19 +117,45 @@ export function kernelReport(used: KernelUsed, network: boolean): KernelReport {
     confidence: used.confidence,
     confidentFrom: CONFIDENT_KERNEL,
     spectralEvidence: used.spectralEvidence ?? null,
-    quietBelow: DEFAULT_MIN_CONFIDENCE,
+    keptBy: used.keptBy ?? null,
+    regions: used.grid ? { columns: used.grid.columns, rows: used.grid.rows, own: [...used.grid.own] } : null,
     stages,
   };
 }
 
-/** The kernel as a PNG, enlarged with nearest-neighbour to about 192 px so its taps stay visible. */
+/**
+ * The kernel as a PNG, enlarged with nearest-neighbour to about 192 px so its taps stay visible;
+ * with per-region kernels, the grid: each cell's kernel in its place, 4 px grey lines between.
+ */
 export async function kernelPicture(used: KernelUsed): Promise<Buffer> {
+  if (used.grid) return gridPicture(used.grid);
   const { kernel } = used;
   const scale = Math.max(1, Math.floor(192 / Math.max(kernel.width, kernel.height)));
   return sharp(Buffer.from(kernelToGrey(kernel)), { raw: { width: kernel.width, height: kernel.height, channels: 1 } })
     .resize(kernel.width * scale, kernel.height * scale, { kernel: 'nearest' })
     .png()
     .toBuffer();
+}
+
+/** Width of the lines between a grid's cells in its picture, and their grey. */
+const GRID_LINE = 4;
+const GRID_GREY = 96;
+
+async function gridPicture(grid: KernelGrid): Promise<Buffer> {
+  const side = grid.kernels[0]!.width; // one common odd square (core pads them)
+  const scale = Math.max(1, Math.floor(192 / (side * Math.max(grid.columns, grid.rows))));
+  const cell = side * scale;
+  const width = grid.columns * cell + (grid.columns - 1) * GRID_LINE;
+  const height = grid.rows * cell + (grid.rows - 1) * GRID_LINE;
+  const pixels = Buffer.alloc(width * height, GRID_GREY);
+  grid.kernels.forEach((k, i) => {
+    const grey = kernelToGrey(k);
+    const x0 = (i % grid.columns) * (cell + GRID_LINE), y0 = Math.floor(i / grid.columns) * (cell + GRID_LINE);
+    for (let y = 0; y < cell; y++) {
+      for (let x = 0; x < cell; x++) pixels[(y0 + y) * width + x0 + x] = grey[Math.floor(y / scale) * side + Math.floor(x / scale)]!;
+    }
+  });
+  return sharp(pixels, { raw: { width, height, channels: 1 } }).png().toBuffer();
 }
 
 /** Builds the Express app. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 
 import {
-  CONFIDENT_KERNEL, createDeblurrer, DEFAULT_MIN_CONFIDENCE, DEFAULT_NETWORK_AFTER_DECONVOLUTION, estimateKernel, KERNEL_VERDICT_TEXT,
+  CONFIDENT_KERNEL, createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION, estimateKernel, KERNEL_VERDICT_TEXT,
 } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import type { JobProgress } from '@sgenet/express';
@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createDemoApp, renderSample, renderSharpSample } from '../src/index.js';
+import { createDemoApp, kernelPicture, renderSample, renderSharpSample } from '../src/index.js';
 import type { Demo, KernelReport } from '../src/index.js';
 import { closeServer, laplacianVariance, decodeRgb, listen } from './helpers.js';
 
@@ -113,7 +113,7 @@ describe('demo API', () => {
     const res = await request(demo.app).post('/api/deblur').set('X-Job-Id', jobId).attach('image', sample, 'sample.png');
     expect(res.status).toBe(200);
     const header = res.headers['x-blur-kernel'] as string;
-    expect(header).toMatch(/^(none|\d+x\d+; confidence=\d\.\d\d)$/);
+    expect(header).toMatch(/^(none|\d+x\d+; confidence=\d\.\d\d(; regions=\d+x\d+)?)$/);
     const picture = await request(demo.app).get(`/api/kernel/${jobId}`).buffer(true).parse((r, cb) => {
       const parts: Buffer[] = [];
       r.on('data', (b: Buffer) => parts.push(b));
@@ -122,10 +122,12 @@ describe('demo API', () => {
     expect(picture.status).toBe(200);
     expect(picture.headers['content-type']).toBe('image/png');
     const meta = await sharp(picture.body as Buffer).metadata();
-    const side = header === 'none' ? 1 : Number(/^(\d+)x/.exec(header)![1]);
-    // Enlarged by a whole factor to about 192 px.
-    expect(meta.width! % side).toBe(0);
-    expect(meta.width).toBeGreaterThanOrEqual(Math.min(192, side * Math.floor(192 / side)));
+    if (!header.includes('regions=')) {
+      const side = header === 'none' ? 1 : Number(/^(\d+)x/.exec(header)![1]);
+      // Enlarged by a whole factor to about 192 px.
+      expect(meta.width! % side).toBe(0);
+      expect(meta.width).toBeGreaterThanOrEqual(Math.min(192, side * Math.floor(192 / side)));
+    }
     expect((await request(demo.app).get('/api/kernel/no-such-job-00')).status).toBe(404);
 
     // The verdict in core's words, for the page to show instead of a bare confidence.
@@ -134,16 +136,18 @@ describe('demo API', () => {
     const report = verdict.body as KernelReport;
     expect(report.text).toBe(KERNEL_VERDICT_TEXT[report.verdict]);
     expect(report.confidentFrom).toBe(CONFIDENT_KERNEL);
-    expect(report.quietBelow).toBe(DEFAULT_MIN_CONFIDENCE);
-    // The estimate's own spectral evidence, as core computes it for the same pixels.
+    // The estimate's own spectral evidence, why it was kept and its grid, as core computes them
+    // for the same pixels.
     const estimate = await estimateKernel(await decodeRgb(sample));
     expect(report.spectralEvidence).toBeCloseTo(estimate.spectralEvidence, 10);
+    expect(report.keptBy).toBe(estimate.keptBy);
+    expect(report.regions).toEqual(estimate.grid ? { columns: estimate.grid.columns, rows: estimate.grid.rows, own: estimate.grid.own } : null);
     if (header === 'none') {
       expect(report.verdict).toBe('none');
       expect(report.stages).toEqual(['kernel', 'network']);
     } else {
       expect(report.stages).toEqual(DEFAULT_NETWORK_AFTER_DECONVOLUTION ? ['kernel', 'deconvolve', 'network'] : ['kernel', 'deconvolve']);
-      expect(header).toBe(`${report.width}x${report.height}; confidence=${report.confidence.toFixed(2)}`);
+      expect(header).toBe(`${report.width}x${report.height}; confidence=${report.confidence.toFixed(2)}${report.regions ? `; regions=${report.regions.columns}x${report.regions.rows}` : ''}`);
       expect(report.verdict).toBe(report.confidence >= CONFIDENT_KERNEL ? 'confident' : 'uncertain');
     }
     expect((await request(demo.app).get('/api/kernel/no-such-job-00/verdict')).status).toBe(404);
@@ -183,5 +187,25 @@ describe('demo API', () => {
     expect(text.status).toBe(415);
     const badId = await request(demo.app).get('/api/progress/x');
     expect(badId.status).toBe(400);
+  });
+});
+
+describe('kernelPicture', () => {
+  it('draws per-region kernels as a grid, each cell\'s kernel in its place (hand-computed size and pixels)', async () => {
+    // 2 x 1 cells of 5 px kernels: scale floor(192 / (5 x 2)) = 19, cells 95 px, one 4 px line between.
+    const dot = { width: 5, height: 5, data: Float32Array.from({ length: 25 }, (_, i) => (i === 12 ? 1 : 0)) };
+    const bar = { width: 5, height: 5, data: Float32Array.from({ length: 25 }, (_, i) => (i >= 10 && i < 15 ? 0.2 : 0)) };
+    const png = await kernelPicture({
+      kernel: dot, source: 'estimated', confidence: 0.3, identity: false,
+      grid: { columns: 2, rows: 1, width: 640, height: 480, kernels: [dot, bar], own: [false, true], agreement: [1, 0.4] },
+    });
+    const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([194, 95, 1]);
+    const at = (x: number, y: number) => data[y * info.width + x];
+    expect(at(2 * 19 + 9, 2 * 19 + 9)).toBe(255); // the dot's centre tap, left cell
+    expect(at(0, 0)).toBe(0);
+    expect(at(96, 40)).toBe(96); // the line between the cells
+    expect(at(99, 2 * 19 + 9)).toBe(255); // the bar's row, right cell (starts at 95 + 4)
+    expect(at(99, 0)).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ import { resolveEstimateOptions } from './kernel/options.js';
 import type { EstimateKernelOptions } from './kernel/options.js';
 import { validateKernel } from './kernel/kernel-file.js';
 import type { KernelGrid } from './kernel/regions.js';
+import type { KernelKeptBy } from './kernel/estimate.js';
 import type { KernelField } from './deconvolve/passes.js';
 import { deconvolveInto, resolveNoise } from './deconvolve/deconvolve.js';
 import { hqsAlpha, pnpSigmas, PNP_WEIGHT } from './deconvolve/pnp.js';
@@ -46,6 +47,8 @@ export interface KernelUsed {
    * kernel explains); absent for a given PSF. A kernel kept below `minConfidence` was kept on it.
    */
   spectralEvidence?: number;
+  /** An estimate's `keptBy` (why a kernel was kept; null for the identity); absent for a given PSF. */
+  keptBy?: KernelKeptBy | null;
   /**
    * Per-region kernels, when the estimate found the shake varying over the photo
    * (`KernelEstimate.grid`): the restoration deconvolves each cell with its own kernel, and
@@ -459,7 +462,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         if (!estimate.identity) kernel = estimate.grid ?? estimate.kernel;
         notify(run.onKernel, {
           kernel: estimate.kernel, source: 'estimated', confidence: estimate.confidence, identity: estimate.identity,
-          spectralEvidence: estimate.spectralEvidence, ...(estimate.grid ? { grid: estimate.grid } : {}),
+          spectralEvidence: estimate.spectralEvidence, keptBy: estimate.keptBy, ...(estimate.grid ? { grid: estimate.grid } : {}),
         });
       } else if (run.kernel !== 'none') {
         kernel = validateKernel(run.kernel, 'options.kernel', layout);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { createDeblurrer, deconvolve, DEFAULT_KERNEL, estimateKernel, InvalidKernelError } from '../src/index.js';
+import { createDeblurrer, deconvolve, DEFAULT_KERNEL, describeKernelUsed, estimateKernel, InvalidKernelError } from '../src/index.js';
+import { applyBlurGrid, deadLeaves, trajectoryKernel } from '../src/synthetic/index.js';
 import type { KernelUsed, Progress } from '../src/index.js';
 import { identityBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
@@ -26,6 +27,29 @@ describe('deblur() runs the three-stage pipeline', () => {
     expect(stages).not.toContain('network');
     await d.dispose();
   });
+
+  it("kernel 'auto' deconvolves each region with its own kernel where the estimate found a grid", async () => {
+    // Left half one camera path, right half its mirror image (regions.test.ts's planted shake).
+    const left = trajectoryKernel({ length: 21, seed: 5 });
+    const right = { ...left, data: new Float32Array(left.data.length) };
+    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
+    const blurry = applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+    const d = await createDeblurrer({ backend: identityBackend() });
+    const used: KernelUsed[] = [];
+    const out = await d.deblur(blurry, { onKernel: (u) => used.push(u) });
+    const estimate = await estimateKernel(blurry);
+    expect(estimate.grid).toBeDefined();
+    expect(used[0]!.grid).toEqual(estimate.grid);
+    expect(used[0]!.keptBy).toBe('confidence');
+    expect(describeKernelUsed(used[0]!)).toMatch(/; regions=2x2$/);
+    expect(out.data).toEqual((await deconvolve(blurry, estimate.grid!)).data);
+    // regions: 'off' is the single kernel, as before.
+    const single: KernelUsed[] = [];
+    const one = await d.deblur(blurry, { estimation: { regions: 'off' }, onKernel: (u) => single.push(u) });
+    expect(single[0]!.grid).toBeUndefined();
+    expect(one.data).toEqual((await deconvolve(blurry, estimate.kernel)).data);
+    await d.dispose();
+  }, 240_000);
 
   it('a given PSF is the non-blind mode; network: true runs the network after the deconvolution', async () => {
     const { blurry } = shakenScene(kernel, 5, 192, 160);

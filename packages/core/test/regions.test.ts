@@ -6,7 +6,7 @@ import { estimateKernel } from '../src/kernel/estimate.js';
 import { validateKernelGrid } from '../src/kernel/kernel-file.js';
 import { cellIndexAt, gridCell, padToCommonSide, regionGridSide } from '../src/kernel/regions.js';
 import type { KernelGrid } from '../src/kernel/regions.js';
-import { applyBlur, deadLeaves, psnrAligned, trajectoryKernel } from '../src/synthetic/index.js';
+import { applyBlur, applyBlurGrid, deadLeaves, psnrAligned, trajectoryKernel } from '../src/synthetic/index.js';
 import type { BlurKernel, RawImage } from '../src/types.js';
 import { kernelNcc } from './kernel-helpers.js';
 
@@ -35,11 +35,8 @@ function twoRegionScene() {
   const left = trajectoryKernel({ length: 21, seed: 5 });
   const right = mirrored(left);
   const sharp = deadLeaves(W, H, 4);
-  const a = applyBlur(sharp, left, { noise: 0.005, seed: 4 });
-  const b = applyBlur(sharp, right, { noise: 0.005, seed: 5 });
-  const blurry: RawImage = { ...a, data: Uint8Array.from(a.data) };
-  for (let y = 0; y < H; y++) blurry.data.set(b.data.subarray((y * W + W / 2) * 3, (y + 1) * W * 3), (y * W + W / 2) * 3);
-  return { sharp, left, right, uniform: a, blurry };
+  const blurry = applyBlurGrid(sharp, { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+  return { sharp, left, right, uniform: applyBlur(sharp, left, { noise: 0.005, seed: 4 }), blurry };
 }
 
 // The four quadrants' interiors, 64 px clear of the boundary between the two shakes.

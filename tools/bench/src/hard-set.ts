@@ -224,7 +224,8 @@ export async function runHardSet(opts: { groups?: readonly HardGroup[]; perGroup
       const t = performance.now();
       const e = await estimateKernel(c.blurry, opts.estimate);
       const seconds = (performance.now() - t) / 1000;
-      const restored = e.identity ? c.blurry : await deconvolve(c.blurry, e.kernel);
+      // What the pipeline deconvolves: per-region kernels where the estimate found them.
+      const restored = e.identity ? c.blurry : await deconvolve(c.blurry, e.grid ?? e.kernel);
       const ideal = await deconvolve(c.blurry, c.kernel);
       const score = (img: RawImage) => ({ raw: psnr(img, c.sharp), aligned: psnrAligned(img, c.sharp) });
       const est = score(restored), tru = score(ideal);

@@ -62,6 +62,8 @@ export interface RealResult {
   seconds: number;
   /** Best NCC against the reference over shifts and a 180° turn; undefined without a reference. */
   ncc: number | undefined;
+  /** Per-region kernels found (`KernelEstimate.grid`): `<columns>x<rows>, <n> own`; undefined for one kernel. */
+  grid: string | undefined;
 }
 
 /** real-lai's categories per photo name (a photo may have several). */
@@ -211,17 +213,21 @@ export async function runRealPhotos(opts: RunOptions = {}): Promise<RealResult[]
       const r: RealResult = {
         photo, width: image.width, height: image.height, identity: estimate.identity,
         kernelWidth: k.width, kernelHeight: k.height, confidence: estimate.confidence, seconds, ncc,
+        grid: estimate.grid ? `${estimate.grid.columns}x${estimate.grid.rows}, ${estimate.grid.own.filter(Boolean).length} own` : undefined,
       };
       results.push(r);
       opts.onPhoto?.(r, i, photos.length);
       if (sheet) {
         const restored = [estimate.identity ? image : await deconvolve(image, k)];
+        // With per-region kernels, what the pipeline deconvolves: beside the single kernel's, to judge.
+        if (estimate.grid) restored.push(await deconvolve(image, estimate.grid));
         if (deblurrer) restored.push(await deblurrer.deblur(image, { kernel: estimate.identity ? 'none' : k }));
         const png = `${photo.folder}__${photo.name}.png`;
         await writeFile(join(sheetDir, png), await contactRow(image, restored, k, 320));
         rows.push(`<figure><img src="${png}" loading="lazy"><figcaption>${photo.folder}/${photo.name} (${photo.categories.join(', ')}): ` +
           `${estimate.identity ? '<b>MISS: identity</b>' : `${k.width}x${k.height}`}, confidence ${estimate.confidence.toFixed(2)}` +
-          `${ncc !== undefined ? `, NCC ${ncc.toFixed(2)}` : ''}, ${seconds.toFixed(1)} s</figcaption></figure>`);
+          `${ncc !== undefined ? `, NCC ${ncc.toFixed(2)}` : ''}, ${seconds.toFixed(1)} s` +
+          `${r.grid ? `; <b>per-region kernels ${r.grid}</b> (the column after the single kernel's)` : ''}</figcaption></figure>`);
       }
     }
   } finally {
@@ -267,11 +273,13 @@ export function realPhotoTables(results: RealResult[]): Table[] {
   const cats = [...new Set(results.filter((r) => r.photo.folder === 'real-lai').flatMap((r) => r.photo.categories))].sort();
   const byCategory: Group[] = cats.map((c) => ({ label: `real-lai: ${c}`, results: results.filter((r) => r.photo.folder === 'real-lai' && r.photo.categories.includes(c)) }));
   const misses = results.filter((r) => r.identity).map((r) => `${r.photo.folder}/${r.photo.name}`);
+  const grids = results.filter((r) => r.grid).map((r) => `${r.photo.folder}/${r.photo.name} (${r.grid})`);
   const lowNcc = results.filter((r) => r.ncc !== undefined && !r.identity).sort((a, b) => a.ncc! - b.ncc!).slice(0, 5)
     .map((r) => `${r.photo.folder}/${r.photo.name} ${num(r.ncc!, 2)}`);
   return [
     { title: 'Real photos, per folder', columns: COLUMNS, rows: byFolder.map(groupRow),
-      notes: [`Misses: ${misses.length ? misses.join(', ') : 'none'}.`, `Lowest NCC among found kernels: ${lowNcc.join(', ') || '-'}.`] },
+      notes: [`Misses: ${misses.length ? misses.join(', ') : 'none'}.`, `Lowest NCC among found kernels: ${lowNcc.join(', ') || '-'}.`,
+        `Per-region kernels (${grids.length}): ${grids.length ? grids.join(', ') : 'none'}.`] },
     { title: 'real-lai, per category (a photo may be in several)', columns: COLUMNS, rows: byCategory.map(groupRow) },
   ];
 }
@@ -289,7 +297,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     sheet: !values['no-sheet'],
     ...(values.model ? { model: values.model } : {}),
     onPhoto: (r, i, n) => process.stderr.write(`[${i + 1}/${n}] ${r.photo.folder}/${r.photo.name}: ${r.identity ? 'identity' : `${r.kernelWidth}x${r.kernelHeight}`} ` +
-      `c=${r.confidence.toFixed(2)}${r.ncc !== undefined ? ` ncc=${r.ncc.toFixed(2)}` : ''} ${r.seconds.toFixed(1)} s\n`),
+      `c=${r.confidence.toFixed(2)}${r.ncc !== undefined ? ` ncc=${r.ncc.toFixed(2)}` : ''}${r.grid ? ` grid ${r.grid}` : ''} ${r.seconds.toFixed(1)} s\n`),
   });
   for (const t of realPhotoTables(results)) console.log(renderText(t));
   if (values.json) await writeFile(values.json, JSON.stringify(results.map((r) => ({ ...r, photo: { ...r.photo, file: undefined } })), null, 1));

@@ -97,6 +97,12 @@ export interface KernelEstimate {
    * 0.35) or more.
    */
   spectralEvidence: number;
+  /**
+   * Why the kernel was kept: `'confidence'` (at least `minConfidence`, and for a peaked kernel the
+   * evidence of a camera path with a pause), `'spectral-evidence'` (below `minConfidence`, kept as
+   * a quiet camera path on its `spectralEvidence`); null when the identity was returned.
+   */
+  keptBy: KernelKeptBy | null;
   /** The blind scores behind the choice: each kernel size tried, and the identity. */
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
   /**
@@ -106,6 +112,9 @@ export interface KernelEstimate {
    */
   grid?: KernelGrid;
 }
+
+/** Why an estimated kernel was kept: see {@link KernelEstimate.keptBy}. */
+export type KernelKeptBy = 'confidence' | 'spectral-evidence';
 
 /** Largest photo the estimator accepts, in pixels (sharp's default limit). */
 const MAX_PIXELS = 0x3fff * 0x3fff;
@@ -191,6 +200,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     effectiveTaps: guarded.effectiveTaps,
     sizeAgreement: agreement,
     spectralEvidence: spectral,
+    keptBy: guarded.identity ? null : confidence >= opts.minConfidence ? 'confidence' : 'spectral-evidence',
     scores: { identity: scored.identity, candidates: scored.candidates.map((c) => c.score) },
     ...(grid ? { grid } : {}),
   };

@@ -17,6 +17,7 @@
  */
 export {
   applyBlur,
+  applyBlurGrid,
   deadLeaves,
   laplacianVariance,
   psnr,

@@ -188,6 +188,32 @@ export function applyBlur(
 }
 
 /**
+ * Shake that differs by region: the image is cut into a `columns` x `rows` grid of cells (cell
+ * boundaries at round(i x width / columns), as core's `KernelGrid`) and each cell is blurred by
+ * its own kernel (`kernels`, row-major) reading the whole image, so the cells meet with a hard
+ * boundary. Noise as {@link applyBlur}, one seed per cell. Test material for per-region kernels.
+ */
+export function applyBlurGrid(
+  image: RawImage,
+  grid: { columns: number; rows: number; kernels: readonly BlurKernel[] },
+  options: { noise?: number; seed?: number } = {},
+): RawImage {
+  const { width, height, channels } = image;
+  if (grid.kernels.length !== grid.columns * grid.rows) {
+    throw new RangeError(`a ${grid.columns} x ${grid.rows} grid takes ${grid.columns * grid.rows} kernels, got ${grid.kernels.length}`);
+  }
+  const out = image.data instanceof Uint16Array ? new Uint16Array(image.data.length) : new Uint8Array(image.data.length);
+  grid.kernels.forEach((kernel, i) => {
+    const blurred = applyBlur(image, kernel, { ...options, seed: (options.seed ?? 7) + i });
+    const col = i % grid.columns, row = Math.floor(i / grid.columns);
+    const x0 = Math.round((col * width) / grid.columns), x1 = Math.round(((col + 1) * width) / grid.columns);
+    const y0 = Math.round((row * height) / grid.rows), y1 = Math.round(((row + 1) * height) / grid.rows);
+    for (let y = y0; y < y1; y++) out.set(blurred.data.subarray((y * width + x0) * channels, (y * width + x1) * channels), (y * width + x0) * channels);
+  });
+  return { data: out, width, height, channels };
+}
+
+/**
  * A synthetic sharp test chart: text-like glyph strokes, fine lines, a siren star, checkerboard
  * and colour patches. Rich in the edges motion blur destroys; made here, not borrowed.
  */
