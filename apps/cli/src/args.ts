@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
-import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, EFFORTS, TILE_SIZE_RANGE } from '@sgenet/core';
-import type { OutputFormat, Effort } from '@sgenet/core';
+import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, EFFORTS, REGIONS_CHOICES, TILE_SIZE_RANGE } from '@sgenet/core';
+import type { OutputFormat, Effort, RegionsChoice } from '@sgenet/core';
 import { QUEUE_NAME_PATTERN } from '@sgenet/queue';
 
 import { EXIT } from './exit-codes.js';
@@ -34,6 +34,8 @@ export interface DeblurCommand {
   /** `--effort standard|best` (core's `DeblurOptions.effort`). */
   effort?: Effort;
   maxSize?: number;
+  /** `--regions auto|off|2|3|4` (core's `EstimateKernelOptions.regions`). */
+  regions?: RegionsChoice;
   /** One JSON object per photo on stdout (JSON Lines) instead of the human lines. */
   json: boolean;
   quiet: boolean;
@@ -48,6 +50,7 @@ export interface KernelCommand {
   outDir?: string;
   json: boolean;
   maxSize?: number;
+  regions?: RegionsChoice;
   quiet: boolean;
 }
 
@@ -91,7 +94,7 @@ export interface EnqueueCommand {
 export type Command = DeblurCommand | KernelCommand | WorkerCommand | EnqueueCommand | { command: 'help' } | { command: 'version' };
 
 export const USAGE = `Usage: sgenet deblur <file|dir>... (-o FILE | --out-dir DIR) [--json] [options]
-       sgenet kernel <file|dir>... [-o PSF.png | --out-dir DIR] [--json] [--max-size N]
+       sgenet kernel <file|dir>... [-o PSF.png | --out-dir DIR] [--json] [--max-size N] [--regions R]
        sgenet worker --redis URL [--concurrency N] [--queue NAME] [--root DIR]
        sgenet enqueue <file|dir>... --out-dir DIR --redis URL [--wait] [--root DIR] [options]
 
@@ -143,6 +146,9 @@ Options:
                         FILE), worse with a wrong kernel
       --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout
       --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255 (default long side / 22)
+      --regions R       kernel, deblur: per-region kernels for shake that varies over the photo:
+                        off (default), auto (a 3x3 or 2x2 grid where the photo is large enough),
+                        2, 3 or 4; about 3x the estimation time
       --redis URL       worker, enqueue: redis://[user:pass@]host[:port][/db] (rediss:// for TLS)
       --queue NAME      worker, enqueue: queue name (default sgenet-deblur)
       --root DIR        worker, enqueue: the shared folder job paths are relative to (default .)
@@ -204,6 +210,7 @@ const FLAGS = {
   effort: { type: 'string' },
   json: { type: 'boolean', default: false },
   'max-size': { type: 'string' },
+  regions: { type: 'string' },
   redis: { type: 'string' },
   queue: { type: 'string' },
   root: { type: 'string' },
@@ -249,6 +256,15 @@ export function parseCommand(argv: string[]): Command {
   return command === 'kernel' ? parseKernel(values, inputs, maxSize) : parseDeblur(values, inputs, maxSize);
 }
 
+/** `--regions`: auto, off, 2, 3 or 4 (core's `REGIONS_CHOICES`). */
+function regionsFlag(values: Values): RegionsChoice | undefined {
+  const raw = values.regions as string | undefined;
+  if (raw === undefined) return undefined;
+  const value = /^\d$/.test(raw) ? Number(raw) : raw;
+  if (!(REGIONS_CHOICES as readonly unknown[]).includes(value)) throw new UsageError(`--regions must be one of auto, off, 2, 3, 4, got "${raw}"`);
+  return value as RegionsChoice;
+}
+
 /** `--max-size`: odd, 5 to 255. */
 function maxSizeFlag(values: Values): number | undefined {
   const maxSize = intFlag('max-size', values['max-size'] as string | undefined, 5, 255);
@@ -274,6 +290,7 @@ function parseKernel(values: Values, inputs: string[], maxSize: number | undefin
     outDir: values['out-dir'] as string | undefined,
     json: (values.json as boolean | undefined) ?? false,
     maxSize,
+    regions: regionsFlag(values),
     quiet: (values.quiet as boolean | undefined) ?? false,
   };
 }
@@ -301,6 +318,7 @@ function parseDeblur(values: Values, inputs: string[], maxSize: number | undefin
     network,
     effort: oneOf('effort', values.effort as string | undefined, EFFORTS),
     maxSize,
+    regions: regionsFlag(values),
     json: (values.json as boolean | undefined) ?? false,
     quiet: (values.quiet as boolean | undefined) ?? false,
   };
@@ -351,7 +369,7 @@ function redisFlag(raw: unknown, command: string): string {
 
 function parseWorker(values: Values, inputs: string[]): WorkerCommand {
   if (inputs.length > 0) throw new UsageError(`worker takes no files (got "${inputs[0]}"); add them with sgenet enqueue`);
-  for (const flag of ['output', 'out-dir', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'effort', 'max-size', 'wait', 'overwrite'] as const) {
+  for (const flag of ['output', 'out-dir', 'tile', 'overlap', 'format', 'kernel', 'network', 'no-network', 'effort', 'max-size', 'regions', 'wait', 'overwrite'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is not a worker option (jobs carry their own options)`);
   }
   return {
@@ -371,7 +389,7 @@ function parseWorker(values: Values, inputs: string[]): WorkerCommand {
 }
 
 function parseEnqueue(values: Values, inputs: string[]): EnqueueCommand {
-  for (const flag of ['output', 'backend', 'model', 'tile', 'overlap', 'json', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
+  for (const flag of ['output', 'backend', 'model', 'tile', 'overlap', 'json', 'regions', 'concurrency', 'threads', 'lock-duration', 'stalled-interval', 'shutdown-timeout'] as const) {
     if (values[flag] !== undefined && values[flag] !== false) {
       throw new UsageError(flag === 'output' ? 'enqueue writes into --out-dir DIR, not -o FILE' : `--${flag} is not an enqueue option`);
     }

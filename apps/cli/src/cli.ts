@@ -93,7 +93,9 @@ async function runJob(
     kernel,
     network: cmd.network,
     ...(cmd.effort !== undefined ? { effort: cmd.effort } : {}),
-    ...(cmd.maxSize !== undefined ? { estimation: { maxSize: cmd.maxSize } } : {}),
+    ...(cmd.maxSize !== undefined || cmd.regions !== undefined
+      ? { estimation: { ...(cmd.maxSize !== undefined ? { maxSize: cmd.maxSize } : {}), ...(cmd.regions !== undefined ? { regions: cmd.regions } : {}) } }
+      : {}),
     onKernel: (used) => {
       found.used = used;
     },
@@ -234,6 +236,7 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
       const photo = await readPhoto(file);
       const estimate = await estimateKernel(photo, {
         maxSize: cmd.maxSize,
+        ...(cmd.regions !== undefined ? { regions: cmd.regions } : {}),
         onProgress: ({ done, total }) => bar.update(file, done, total, 'kernel'),
       });
       bar.clear();

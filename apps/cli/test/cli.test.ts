@@ -34,6 +34,10 @@ describe('argument parsing', () => {
     });
     expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--json'])).toMatchObject({ command: 'deblur', json: true });
     expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--effort', 'best'])).toMatchObject({ command: 'deblur', effort: 'best' });
+    expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--regions', 'auto'])).toMatchObject({ regions: 'auto' });
+    expect(parseCommand(['kernel', 'a.jpg', '--regions', '3'])).toMatchObject({ command: 'kernel', regions: 3 });
+    expect(() => parseCommand(['kernel', 'a.jpg', '--regions', '5'])).toThrow(/--regions must be one of auto, off, 2, 3, 4, got "5"/);
+    expect(() => parseCommand(['enqueue', 'a.jpg', '--out-dir', 'o', '--redis', 'redis://x', '--regions', 'auto'])).toThrow(/--regions is not an enqueue option/);
   });
   it.each([
     [['deblur', 'a.jpg'], /exactly one of -o FILE or --out-dir DIR/],
@@ -165,9 +169,9 @@ describe('sgenet deblur (the installed bin)', () => {
     for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
     const input = join(dir, 'two-regions.png');
     await writeFile(input, await toPng(applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 })));
-    const { stdout } = await run(process.execPath, [BIN, 'kernel', input, '--json']);
+    const { stdout } = await run(process.execPath, [BIN, 'kernel', input, '--json', '--regions', 'auto']);
     const printed = JSON.parse(stdout) as { width: number; grid: { columns: number; rows: number; width: number; height: number; kernels: { width: number; data: number[] }[]; own: boolean[]; agreement: number[] } };
-    const api = await estimateKernel(await readRgb(input));
+    const api = await estimateKernel(await readRgb(input), { regions: 'auto' });
     expect(api.grid).toBeDefined();
     expect(printed.width).toBe(api.kernel.width);
     expect([printed.grid.columns, printed.grid.rows, printed.grid.width, printed.grid.height]).toEqual([api.grid!.columns, api.grid!.rows, 768, 512]);
@@ -176,8 +180,11 @@ describe('sgenet deblur (the installed bin)', () => {
     printed.grid.kernels.forEach((k, i) => expect(k.data).toEqual(Array.from(api.grid!.kernels[i]!.data, (v) => Number(v.toPrecision(8)))));
     // The photo's kernel is still a kernel file: the JSON reads back as a PSF.
     expect(parseKernelJson(stdout, 'stdout').width).toBe(api.kernel.width);
-    const { stdout: line } = await run(process.execPath, [BIN, 'kernel', input]);
-    expect(line).toMatch(/per-region kernels, \dx\d grid, \d cells with their own/);
+    const { stdout: line } = await run(process.execPath, [BIN, 'kernel', input, '--regions', '2']);
+    expect(line).toMatch(/per-region kernels, 2x2 grid, 2 cells with their own/);
+    // By default one kernel: no "grid" key.
+    const { stdout: plain } = await run(process.execPath, [BIN, 'kernel', input, '--json']);
+    expect(JSON.parse(plain)).not.toHaveProperty('grid');
   }, 240_000);
 
   it('sgenet kernel over a folder prints one JSON line per image, naming each file', async () => {

@@ -36,16 +36,16 @@ describe('deblur() runs the three-stage pipeline', () => {
     const blurry = applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
     const d = await createDeblurrer({ backend: identityBackend() });
     const used: KernelUsed[] = [];
-    const out = await d.deblur(blurry, { onKernel: (u) => used.push(u) });
-    const estimate = await estimateKernel(blurry);
+    const out = await d.deblur(blurry, { estimation: { regions: 'auto' }, onKernel: (u) => used.push(u) });
+    const estimate = await estimateKernel(blurry, { regions: 'auto' });
     expect(estimate.grid).toBeDefined();
     expect(used[0]!.grid).toEqual(estimate.grid);
     expect(used[0]!.keptBy).toBe('confidence');
     expect(describeKernelUsed(used[0]!)).toMatch(/; regions=2x2$/);
     expect(out.data).toEqual((await deconvolve(blurry, estimate.grid!)).data);
-    // regions: 'off' is the single kernel, as before.
+    // By default (regions: 'off') the photo's single kernel.
     const single: KernelUsed[] = [];
-    const one = await d.deblur(blurry, { estimation: { regions: 'off' }, onKernel: (u) => single.push(u) });
+    const one = await d.deblur(blurry, { onKernel: (u) => single.push(u) });
     expect(single[0]!.grid).toBeUndefined();
     expect(one.data).toEqual((await deconvolve(blurry, estimate.kernel)).data);
     await d.dispose();

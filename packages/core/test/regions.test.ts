@@ -85,7 +85,7 @@ describe('per-region kernels (non-uniform shake)', () => {
     expect(estimate.identity).toBe(false);
     expect(estimate.grid).toBeUndefined();
     // 384 x 320: cells of 'auto' would be under 256 px on the short side.
-    const small = await estimateKernel(region(uniform, 0, 0, 384, 320));
+    const small = await estimateKernel(region(uniform, 0, 0, 384, 320), { regions: 'auto' });
     expect(small.grid).toBeUndefined();
   }, 240_000);
 
@@ -113,6 +113,11 @@ describe('per-region kernels (non-uniform shake)', () => {
       expect(Math.abs(gridPsnr - truthPsnr)).toBeLessThan(0.3);
       expect(gridPsnr).toBeGreaterThan(psnrAligned(region(blurry, x, y, 256, H), region(sharp, x, y, 256, H)) + 4);
     }
+  }, 240_000);
+
+  it('is off by default: one kernel, no grid, even where the shake differs by region', async () => {
+    const { blurry } = twoRegionScene();
+    expect((await estimateKernel(blurry)).grid).toBeUndefined();
   }, 240_000);
 
   it('plans grids by the cells\' size, and maps pixels to cells (hand-computed)', () => {

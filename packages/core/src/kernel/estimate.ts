@@ -39,10 +39,10 @@ import { effectiveTaps, isDotWithStreak, isNearIdentity, isQuietPath, peakDomina
 import type { Evidence } from './guard.js';
 import { oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
-import { gridCell, padToCommonSide, REGION_MAX_AGREEMENT, REGION_MIN_GAIN, regionGridSide, widenedCell } from './regions.js';
+import { gridCell, padToCommonSide, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, REGION_MIN_GAIN, regionGridSide, widenedCell } from './regions.js';
 import type { KernelGrid } from './regions.js';
 import { spectralEvidence } from './spectral-evidence.js';
-import { cropPlane as crop, mostTexturedWindow } from './window.js';
+import { cropPlane as crop, TextureMap } from './window.js';
 import type { Window } from './window.js';
 
 export type { CandidateScore };
@@ -181,7 +181,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const scored = await scoreCandidates(run, window);
   const { best, confidence } = await selectCandidate(run, scored);
   const refined = plan.refine
-    ? await refineUpToFullScale(run, window.work, best.kernel)
+    ? await refineUpToFullScale(run, window.texture, best.kernel)
     : { kernel: best.kernel, size: plan.workMax };
   if (plan.refine) await run.step();
   const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
@@ -189,7 +189,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   // its finer detail, which the spectrum's bands do not resolve): work done once, on what exists.
   const spectral = spectralEvidence(window.work, best.kernel, plan.workMax);
   const guarded = guardAndCentre(refined.kernel, refined.size, { confidence, agreement, spectral }, opts);
-  const grid = await estimateRegions(run, window.work, best.kernel, best.score.size, guarded);
+  const grid = await estimateRegions(run, window, best.kernel, best.score.size, guarded);
   return {
     kernel: guarded.kernel,
     width: guarded.kernel.width,
@@ -277,16 +277,26 @@ function progressStep(opts: ResolvedEstimateOptions, total: number): () => Promi
  * Step 2: the working plane (the photo's luminance, downscaled when the kernel would be too
  * large), its most textured window and the window's noise σ.
  */
-function workingWindow({ image, layout, opts, plan, saturation }: Run): { work: Plane; plane: Plane; sigma: number } {
+function workingWindow({ image, layout, opts, plan, saturation }: Run): WorkingWindow {
   const { scale, workMax } = plan;
   const [workWidth, workHeight] = workingPlaneSize(layout, scale);
   const work = scale < 1
     ? luminanceResized(image, layout, workWidth, workHeight, opts.linearLight)
     : luminancePlane(image, layout, undefined, opts.linearLight);
   const side = fittedWindowSide(opts.windowSize, workMax);
-  const plane = crop(work, mostTexturedWindow(work, side, side, saturation));
+  const texture = new TextureMap(work, saturation);
+  const plane = crop(work, texture.mostTextured(side, side));
   const sigma = estimatePhotoNoise([plane.data], plane.width, plane.height);
-  return { work, plane, sigma };
+  return { work, texture, plane, sigma };
+}
+
+/** Step 2's result: the working plane, its texture map, the window estimated on and its noise σ. */
+interface WorkingWindow {
+  work: Plane;
+  /** The working plane's texture, summed once: steps 5 and 7 search their windows in it. */
+  texture: TextureMap;
+  plane: Plane;
+  sigma: number;
 }
 
 /**
@@ -336,7 +346,7 @@ function sizeAgreement(best: ScoredCandidate, candidates: ScoredCandidate[], wor
  * the most textured one, found on the working plane and read at that level's resolution (only
  * that window: a 12 MP luminance is 96 MB).
  */
-async function refineUpToFullScale(run: Run, work: Plane, kernel: Float64Array, bounds?: Window): Promise<{ kernel: Float64Array; size: number }> {
+async function refineUpToFullScale(run: Run, texture: TextureMap, kernel: Float64Array, bounds?: Window): Promise<{ kernel: Float64Array; size: number }> {
   const { image, layout, opts, plan: { scale, workMax }, saturation } = run;
   // The pyramid goes on above the working scale: one level per factor of √2 up to the photo's
   // own scale (a 101 px kernel estimated at 55 px is magnified 1.84x: two levels, not one jump).
@@ -350,7 +360,7 @@ async function refineUpToFullScale(run: Run, work: Plane, kernel: Float64Array, 
     const w = Math.max(1, Math.round(layout.width * s)), h = Math.max(1, Math.round(layout.height * s));
     const refineSide = Math.min(side, w, h);
     const searchSide = Math.max(1, Math.round(refineSide * scale / s));
-    const found = mostTexturedWindow(work, searchSide, searchSide, saturation, bounds);
+    const found = texture.mostTextured(searchSide, searchSide, bounds);
     const place = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v * s / scale)));
     const window = { x: place(found.x, w), y: place(found.y, h), width: refineSide, height: refineSide };
     const plane = s === 1 ? luminancePlane(image, layout, window, opts.linearLight)
@@ -438,7 +448,7 @@ function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {
  * no cell keeps its own.
  */
 async function estimateRegions(
-  run: Run, work: Plane, photoKernel: Float64Array, photoSize: number, photo: { kernel: BlurKernel; identity: boolean },
+  run: Run, { work, texture }: WorkingWindow, photoKernel: Float64Array, photoSize: number, photo: { kernel: BlurKernel; identity: boolean },
 ): Promise<KernelGrid | undefined> {
   const { layout, opts, plan: { regions: n, workMax, refine }, saturation } = run;
   if (n === 0) return undefined;
@@ -457,7 +467,7 @@ async function estimateRegions(
   for (let row = 0; row < n; row++) {
     for (let column = 0; column < n; column++) {
       const bounds = widenedCell(gridCell(column, row, n, n, work.width, work.height), work.width, work.height);
-      const plane = crop(work, mostTexturedWindow(work, side, side, saturation, bounds));
+      const plane = crop(work, texture.mostTextured(side, side, bounds));
       windows.push({ bounds, plane, sigma: estimatePhotoNoise([plane.data], plane.width, plane.height) });
     }
   }
@@ -465,11 +475,13 @@ async function estimateRegions(
   //    refined from the photo's kernel stays in its basin (two shakes 60° apart: agreement 0.9).
   const found = await runPyramids(windows.map((w) => ({ window: w.plane, size: photoSize, sigma: w.sigma })), workMax, opts, saturation, step);
   await finishSteps();
-  // 3. The three tests per cell.
+  // 3. The four tests per cell.
   const cells = windows.map((w, i) => {
     const own = found[i]!.kernel;
     const agreement = kernelAgreement(own, photoKernel, workMax);
-    return { own: isOwnKernel(buildLevel(w.plane, workMax, saturation), own, photoKernel, agreement, w.sigma, opts, workMax) ? own : undefined, agreement, bounds: w.bounds };
+    const corroboration = Math.max(...gridNeighbours(i, n).map((j) => kernelAgreement(own, found[j]!.kernel, workMax)));
+    const evidence = { agreement, corroboration, sigma: w.sigma };
+    return { own: isOwnKernel(buildLevel(w.plane, workMax, saturation), own, photoKernel, evidence, opts, workMax) ? own : undefined, agreement, bounds: w.bounds };
   });
   if (!cells.some((c) => c.own)) return undefined;
   const kernels: BlurKernel[] = [];
@@ -478,7 +490,7 @@ async function estimateRegions(
       kernels.push(photo.kernel);
       continue;
     }
-    const full = refine ? await refineUpToFullScale(run, work, cell.own, cell.bounds) : { kernel: cell.own, size: workMax };
+    const full = refine ? await refineUpToFullScale(run, texture, cell.own, cell.bounds) : { kernel: cell.own, size: workMax };
     kernels.push(asBlurKernel(centredAsAsked(full.kernel, full.size, opts)));
   }
   return {
@@ -489,22 +501,32 @@ async function estimateRegions(
   };
 }
 
+/** The 4-neighbours of cell `i` of an n x n grid. */
+function gridNeighbours(i: number, n: number): number[] {
+  const row = Math.floor(i / n), column = i % n;
+  return [[row - 1, column], [row + 1, column], [row, column - 1], [row, column + 1]]
+    .filter(([r, c]) => r! >= 0 && r! < n && c! >= 0 && c! < n).map(([r, c]) => r! * n + c!);
+}
+
 /**
- * Step 7's three tests of a cell's own kernel (regions.ts): it disagrees with the photo's
- * (agreement below {@link REGION_MAX_AGREEMENT}), the cell's window prefers it by
- * {@link REGION_MIN_GAIN} of the selection score, and it is blur (at least `minConfidence` of the
- * identity's sparsity removed, not within a tap of a dot). The blind scores run only for a cell
- * that disagrees: work done only where it can change the answer.
+ * Step 7's four tests of a cell's own kernel (regions.ts): it disagrees with the photo's
+ * (agreement below {@link REGION_MAX_AGREEMENT}); a neighbouring cell's own pyramid found the
+ * same path (agreement {@link REGION_MIN_CORROBORATION} or more); the cell's window prefers it by
+ * {@link REGION_MIN_GAIN} on both measures of the blind score, the sparsity of its deconvolution
+ * and the selection score; and it is blur (at least `minConfidence` of the identity's sparsity
+ * removed, not within a tap of a dot). The blind scores run only for a cell that passes the first
+ * two: work done only where it can change the answer.
  */
 function isOwnKernel(
-  level: Level, own: Float64Array, photoKernel: Float64Array, agreement: number, sigma: number,
-  opts: ResolvedEstimateOptions, size: number,
+  level: Level, own: Float64Array, photoKernel: Float64Array,
+  evidence: { agreement: number; corroboration: number; sigma: number }, opts: ResolvedEstimateOptions, size: number,
 ): boolean {
-  if (agreement >= REGION_MAX_AGREEMENT || isNearIdentity(own, size)) return false;
-  const mine = blindScore(level, own, size, sigma);
-  const photos = blindScore(level, photoKernel, size, sigma);
-  if (!(selectionScore(mine) <= (1 - REGION_MIN_GAIN) * selectionScore(photos))) return false;
-  const identity = blindScore(level, identityKernel(size), size, sigma);
+  if (evidence.agreement >= REGION_MAX_AGREEMENT || evidence.corroboration < REGION_MIN_CORROBORATION || isNearIdentity(own, size)) return false;
+  const mine = blindScore(level, own, size, evidence.sigma);
+  const photos = blindScore(level, photoKernel, size, evidence.sigma);
+  const gain = 1 - REGION_MIN_GAIN;
+  if (!(selectionScore(mine) <= gain * selectionScore(photos) && mine.sparsity <= gain * photos.sparsity)) return false;
+  const identity = blindScore(level, identityKernel(size), size, evidence.sigma);
   return 1 - mine.sparsity / identity.sparsity >= opts.minConfidence;
 }
 

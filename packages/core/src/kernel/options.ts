@@ -104,12 +104,14 @@ export interface EstimateKernelOptions {
   centre?: KernelCentre;
   /**
    * Per-region kernels for shake that is not uniform (a camera rotation): after the photo's
-   * kernel is found, each cell of a grid refines it on its own window and keeps its own kernel
-   * where the two disagree and the cell's pixels prefer its own (see `KernelEstimate.grid`).
-   * `'auto'` (default): a 3x3 or 2x2 grid where the cells are large enough to estimate from (at
-   * least 256 px and 4 kernel sides on the estimation plane), none on smaller photos; `'off'`:
-   * one kernel for the photo; 2, 3 or 4: that grid, whenever its cells are 2 kernel sides or more.
-   * Sharp photos (the identity) never get a grid.
+   * kernel is found, each cell of a grid runs its own estimate and keeps its own kernel where
+   * the evidence says the shake differs there (see `KernelEstimate.grid` and regions.ts).
+   * `'off'` (default): one kernel for the photo. `'auto'`: a 3x3 or 2x2 grid where the cells are
+   * large enough to estimate from (at least 256 px and 4 kernel sides on the estimation plane),
+   * none on smaller photos; 2, 3 or 4: that grid, whenever its cells are 2 kernel sides or more.
+   * About 3x the estimation time with a 3x3 grid; off by default because on the real recorded
+   * shake measured (BENCHMARKS.md) no cell's own kernel passed the tests that keep it. Sharp
+   * photos (the identity) never get a grid.
    */
   regions?: RegionsChoice;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
@@ -196,9 +198,9 @@ export const oddCeil = (v: number): number => {
   return c % 2 === 0 ? c + 1 : c;
 };
 
-/** `regions`, checked against {@link REGIONS_CHOICES}; default `'auto'`. */
+/** `regions`, checked against {@link REGIONS_CHOICES}; default `'off'`. */
 function regionsOption(value: unknown): RegionsChoice {
-  if (value === undefined) return 'auto';
+  if (value === undefined) return 'off';
   if (!(REGIONS_CHOICES as readonly unknown[]).includes(value)) throw invalidOption('regions', "one of 'auto', 'off', 2, 3, 4", value);
   return value as RegionsChoice;
 }

@@ -13,45 +13,62 @@ export interface Window {
 }
 
 /**
- * The `width` x `height` window of `plane` with the largest sum of gradient magnitudes (pixels at
- * or above `saturation` count zero), searched on an 8 px grid with an integral image. Ties keep
- * the first (top-left-most) window: deterministic. With `bounds`, the window lies inside them (a
- * region of the photo: per-region kernels, regions.ts).
+ * The texture of a plane summed once: an integral image of its gradient magnitudes (pixels at or
+ * above `saturation` count zero). Every window search of one estimation reads it: the photo's
+ * window, each refinement level's and each region's (work done once, not per search).
  */
+export class TextureMap {
+  private readonly integral: Float64Array;
+  private readonly w: number;
+  private readonly h: number;
+
+  constructor(plane: Plane, saturation: number) {
+    const { width: w, height: h, data } = plane;
+    this.w = w;
+    this.h = h;
+    this.integral = new Float64Array((w + 1) * (h + 1));
+    for (let y = 0; y < h; y++) {
+      let row = 0;
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        const v = data[i]!;
+        const gx = x + 1 < w ? data[i + 1]! - v : 0;
+        const gy = y + 1 < h ? data[i + w]! - v : 0;
+        row += v >= saturation ? 0 : Math.abs(gx) + Math.abs(gy);
+        this.integral[(y + 1) * (w + 1) + x + 1] = this.integral[y * (w + 1) + x + 1]! + row;
+      }
+    }
+  }
+
+  /**
+   * The `width` x `height` window (clipped to `bounds`, default the whole plane) inside `bounds`
+   * with the largest sum of gradient magnitudes, searched on an 8 px grid. Ties keep the first
+   * (top-left-most) window: deterministic.
+   */
+  mostTextured(width: number, height: number, bounds: Window = { x: 0, y: 0, width: this.w, height: this.h }): Window {
+    const ww = Math.min(width, bounds.width);
+    const wh = Math.min(height, bounds.height);
+    if (ww === bounds.width && wh === bounds.height) return { ...bounds };
+    const stride = this.w + 1;
+    const table = this.integral;
+    const sum = (x: number, y: number) =>
+      table[(y + wh) * stride + x + ww]! - table[y * stride + x + ww]! - table[(y + wh) * stride + x]! + table[y * stride + x]!;
+    let best = { x: bounds.x, y: bounds.y, score: -1 };
+    const stepX = Math.max(1, Math.min(8, bounds.width - ww));
+    const stepY = Math.max(1, Math.min(8, bounds.height - wh));
+    for (let y = bounds.y; y <= bounds.y + bounds.height - wh; y += stepY) {
+      for (let x = bounds.x; x <= bounds.x + bounds.width - ww; x += stepX) {
+        const s = sum(x, y);
+        if (s > best.score) best = { x, y, score: s };
+      }
+    }
+    return { x: best.x, y: best.y, width: ww, height: wh };
+  }
+}
+
+/** {@link TextureMap.mostTextured} for one search: the window of `plane` with the most texture. */
 export function mostTexturedWindow(plane: Plane, width: number, height: number, saturation: number, bounds?: Window): Window {
-  if (bounds) {
-    const inner = mostTexturedWindow(cropPlane(plane, bounds), width, height, saturation);
-    return { ...inner, x: inner.x + bounds.x, y: inner.y + bounds.y };
-  }
-  const { width: w, height: h, data } = plane;
-  const ww = Math.min(width, w);
-  const wh = Math.min(height, h);
-  if (ww === w && wh === h) return { x: 0, y: 0, width: w, height: h };
-  const integral = new Float64Array((w + 1) * (h + 1));
-  for (let y = 0; y < h; y++) {
-    let row = 0;
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      const v = data[i]!;
-      const gx = x + 1 < w ? data[i + 1]! - v : 0;
-      const gy = y + 1 < h ? data[i + w]! - v : 0;
-      row += v >= saturation ? 0 : Math.abs(gx) + Math.abs(gy);
-      integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1]! + row;
-    }
-  }
-  const sum = (x: number, y: number) =>
-    integral[(y + wh) * (w + 1) + x + ww]! - integral[y * (w + 1) + x + ww]! -
-    integral[(y + wh) * (w + 1) + x]! + integral[y * (w + 1) + x]!;
-  let best = { x: 0, y: 0, score: -1 };
-  const stepX = Math.max(1, Math.min(8, w - ww));
-  const stepY = Math.max(1, Math.min(8, h - wh));
-  for (let y = 0; y <= h - wh; y += stepY) {
-    for (let x = 0; x <= w - ww; x += stepX) {
-      const s = sum(x, y);
-      if (s > best.score) best = { x, y, score: s };
-    }
-  }
-  return { x: best.x, y: best.y, width: ww, height: wh };
+  return new TextureMap(plane, saturation).mostTextured(width, height, bounds);
 }
 
 /** The pixels of `plane` under `w` (inside the plane), as a plane of their own. */
