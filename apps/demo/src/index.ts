@@ -15,7 +15,7 @@ import {
   kernelToGrey,
   kernelVerdict,
 } from '@sgenet/core';
-import type { Deblurrer, KernelGrid, KernelKeptBy, KernelUsed, KernelVerdict } from '@sgenet/core';
+import type { Deblurrer, KernelGrid, KernelKeptBy, KernelUsed, KernelVerdict, RegionsChoice } from '@sgenet/core';
 import { DeblurHttpError, deblurUpload, sgenetErrorHandler, toHttpError } from '@sgenet/express';
 import type { DeblurMiddleware, JobProgress } from '@sgenet/express';
 import { openImage } from '@sgenet/sharp';
@@ -45,6 +45,11 @@ export interface DemoOptions {
   maxQueue?: number;
   /** Folder of the static page. Default: the package's `public/`. */
   publicDir?: string;
+  /**
+   * Per-region kernels (core's `EstimateKernelOptions.regions`): `'off'` (default, as the
+   * library) or `'auto'`, 2, 3, 4; where one is found the page shows the grid of kernels.
+   */
+  regions?: RegionsChoice;
 }
 
 /** A demo app ready to `listen`. */
@@ -182,6 +187,7 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
     // The library's default, spelled out: the demo is about the kernel stage, and its report says
     // which stages ran. `network` stays the model's own default.
     kernel: 'auto',
+    ...(options.regions !== undefined ? { estimation: { regions: options.regions } } : {}),
     onProgress: hub.publish,
     onKernel: (req, used) => {
       const jobId = req.get('x-job-id');

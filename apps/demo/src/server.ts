@@ -1,8 +1,10 @@
 /**
  * `npm start` entry: serves the demo on PORT (default 3000) and prints its URL.
- * Environment: PORT, HOST (default all interfaces), SGENET_TILE_SIZE, SGENET_THREADS.
+ * Environment: PORT, HOST (default all interfaces), SGENET_TILE_SIZE, SGENET_THREADS,
+ * SGENET_REGIONS (off, auto, 2, 3 or 4: per-region kernels).
  */
-import { createDeblurrer } from '@sgenet/core';
+import { createDeblurrer, REGIONS_CHOICES } from '@sgenet/core';
+import type { RegionsChoice } from '@sgenet/core';
 
 import { createDemoApp } from './index.js';
 
@@ -22,9 +24,22 @@ const host = process.env.HOST || undefined;
 const threads = envInt('SGENET_THREADS', undefined, 1, 1024);
 const tileSize = envInt('SGENET_TILE_SIZE', 512, 64, 8192);
 
+/** SGENET_REGIONS: one of core's REGIONS_CHOICES; unset, the library's default (off). */
+function envRegions(): RegionsChoice | undefined {
+  const raw = process.env.SGENET_REGIONS;
+  if (raw === undefined || raw === '') return undefined;
+  const value = /^\d$/.test(raw) ? Number(raw) : raw;
+  if (!(REGIONS_CHOICES as readonly unknown[]).includes(value)) {
+    console.error(`SGENET_REGIONS=${raw} is not one of off, auto, 2, 3, 4: fix it or unset it`);
+    process.exit(1);
+  }
+  return value as RegionsChoice;
+}
+const regions = envRegions();
+
 const started = Date.now();
 const deblurrer = createDeblurrer(threads ? { threads } : {});
-const demo = createDemoApp({ deblurrer, ...(tileSize ? { tileSize } : {}) });
+const demo = createDemoApp({ deblurrer, ...(tileSize ? { tileSize } : {}), ...(regions !== undefined ? { regions } : {}) });
 
 const onListening = (): void => {
   const address = server.address();

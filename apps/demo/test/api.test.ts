@@ -5,6 +5,7 @@ import {
 } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import type { JobProgress } from '@sgenet/express';
+import { applyBlurGrid, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,6 +189,38 @@ describe('demo API', () => {
     const badId = await request(demo.app).get('/api/progress/x');
     expect(badId.status).toBe(400);
   });
+});
+
+describe('demo with per-region kernels (regions: auto)', () => {
+  it('reports the grid and shows it as the kernel picture where the shake differs by region', async () => {
+    // Left half one camera path, right half its mirror image (core's planted 2-region shake).
+    const left = trajectoryKernel({ length: 21, seed: 5 });
+    const right = { ...left, data: new Float32Array(left.data.length) };
+    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
+    const shaken = applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+    const png = await sharp(Buffer.from(shaken.data), { raw: { width: 768, height: 512, channels: 3 } }).png().toBuffer();
+    const regional = createDemoApp({ deblurrer, tileSize: 256, regions: 'auto' });
+    try {
+      const jobId = 'regions-job-0001';
+      const res = await request(regional.app).post('/api/deblur').set('X-Job-Id', jobId).attach('image', png, 'two-regions.png');
+      expect(res.status).toBe(200);
+      expect(res.headers['x-blur-kernel']).toMatch(/; regions=2x2$/);
+      const report = (await request(regional.app).get(`/api/kernel/${jobId}/verdict`)).body as KernelReport;
+      expect(report.regions).toMatchObject({ columns: 2, rows: 2 });
+      expect(report.regions!.own.filter(Boolean).length).toBeGreaterThanOrEqual(1);
+      const picture = await request(regional.app).get(`/api/kernel/${jobId}`).buffer(true).parse((r, cb) => {
+        const parts: Buffer[] = [];
+        r.on('data', (b: Buffer) => parts.push(b));
+        r.on('end', () => cb(null, Buffer.concat(parts)));
+      });
+      const meta = await sharp(picture.body as Buffer).metadata();
+      // Two cells across and down, a 4 px line between: side 2 x cell + 4.
+      expect((meta.width! - 4) % 2).toBe(0);
+      expect(meta.width).toBe(meta.height);
+    } finally {
+      await regional.close();
+    }
+  }, 240_000);
 });
 
 describe('kernelPicture', () => {
