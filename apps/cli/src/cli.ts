@@ -253,6 +253,8 @@ async function runKernel(cmd: KernelCommand, io: CliIO): Promise<number> {
       if (target !== undefined) {
         await mkdir(dirname(target), { recursive: true });
         await writeKernelFile(kernel, target);
+        // A kernel file holds one kernel: say so rather than drop the grid silently.
+        if (grid) io.stderr.write(`${file}: per-region kernels found (${grid.columns}x${grid.rows}); ${target} holds the photo's kernel only, --json without -o prints the grid\n`);
       }
       if (cmd.json && target === undefined) {
         // A sharp photo prints the identity kernel, {"width":1,"height":1,"data":[1]}.

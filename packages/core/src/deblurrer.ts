@@ -1,6 +1,6 @@
 import { resolveBackend } from './backend/resolve.js';
 import type { BackendChoice } from './backend/resolve.js';
-import { DisposedError, throwIfAborted } from './errors.js';
+import { DisposedError, InvalidKernelError, throwIfAborted } from './errors.js';
 import { defaultModelPath, modelInfoFromBytes, readModelBytes } from './model/model-info.js';
 import type { ModelInfo } from './model/model-info.js';
 import type { PixelLayout } from './pixels/image.js';
@@ -11,7 +11,8 @@ import { booleanOption, functionOption, integerOption, invalidOption, isPlainObj
 import { estimateKernel } from './kernel/estimate.js';
 import { resolveEstimateOptions } from './kernel/options.js';
 import type { EstimateKernelOptions } from './kernel/options.js';
-import { validateKernel } from './kernel/kernel-file.js';
+import { validateKernel, validateKernelGrid } from './kernel/kernel-file.js';
+import { isKernelGrid } from './kernel/regions.js';
 import type { KernelGrid } from './kernel/regions.js';
 import type { KernelKeptBy } from './kernel/estimate.js';
 import type { KernelField } from './deconvolve/passes.js';
@@ -29,9 +30,10 @@ export const DEFAULT_TILE_SIZE = 1024;
 /**
  * Which blur kernel the restoration deconvolves with before the network: `'auto'` estimates it
  * blind ({@link estimateKernel}), `'none'` skips deconvolution (the network alone), a
- * {@link BlurKernel} is the non-blind mode (a measured PSF).
+ * {@link BlurKernel} is the non-blind mode (a measured PSF), and a {@link KernelGrid} (an
+ * estimate's `grid`, made for this photo's size) deconvolves each region with its own kernel.
  */
-export type KernelChoice = 'auto' | 'none' | BlurKernel;
+export type KernelChoice = 'auto' | 'none' | BlurKernel | KernelGrid;
 
 /** What {@link DeblurOptions.onKernel} receives. */
 export interface KernelUsed {
@@ -52,7 +54,8 @@ export interface KernelUsed {
   /**
    * Per-region kernels, when the estimate found the shake varying over the photo
    * (`KernelEstimate.grid`): the restoration deconvolves each cell with its own kernel, and
-   * `kernel` is the photo's. Absent for uniform shake and for a given PSF.
+   * `kernel` is the photo's; with a grid given as the `kernel` option, that grid, and `kernel` its
+   * centre cell's. Absent for uniform shake and for a given PSF.
    */
   grid?: KernelGrid;
 }
@@ -264,6 +267,18 @@ function resolveRunOptions(
   };
 }
 
+/**
+ * A kernel grid given as `kernel`, checked once for everything but the photo it must fit (its
+ * `width` x `height`, checked against each photo by `validateKernelGrid` when it is used).
+ */
+function checkGridShape(grid: KernelGrid): KernelGrid {
+  const side = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= DEFAULT_MAX_PIXELS;
+  if (!side(grid.width) || !side(grid.height)) {
+    throw new InvalidKernelError(`options.kernel: a kernel grid needs the width and height of the photo it was made for, got ${String(grid.width)} x ${String(grid.height)}`);
+  }
+  return validateKernelGrid(grid, 'options.kernel', { width: grid.width, height: grid.height });
+}
+
 type PipelineOptions = Pick<ResolvedRunOptions, 'kernel' | 'network' | 'effort' | 'estimation' | 'deconvolution' | 'deconvolutionChosen' | 'onKernel'>;
 
 const PIPELINE_DEFAULTS: PipelineOptions = {
@@ -280,8 +295,9 @@ function resolvePipeline(raw: Record<string, unknown>, defaults: PipelineOptions
   let kernel = defaults.kernel;
   if (raw.kernel !== undefined) {
     if (raw.kernel === 'auto' || raw.kernel === 'none') kernel = raw.kernel;
+    else if (isPlainObject(raw.kernel) && isKernelGrid(raw.kernel)) kernel = checkGridShape(raw.kernel);
     else if (isPlainObject(raw.kernel)) kernel = validateKernel(raw.kernel, 'options.kernel');
-    else throw invalidOption('kernel', "'auto', 'none' or a kernel { width, height, data }", raw.kernel);
+    else throw invalidOption('kernel', "'auto', 'none', a kernel { width, height, data } or a kernel grid", raw.kernel);
   }
   if (raw.estimation !== undefined) {
     if (!isPlainObject(raw.estimation)) throw invalidOption('estimation', 'an object', raw.estimation);
@@ -465,8 +481,16 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
           spectralEvidence: estimate.spectralEvidence, keptBy: estimate.keptBy, ...(estimate.grid ? { grid: estimate.grid } : {}),
         });
       } else if (run.kernel !== 'none') {
-        kernel = validateKernel(run.kernel, 'options.kernel', layout);
-        notify(run.onKernel, { kernel, source: 'given', confidence: 1, identity: false });
+        if (isKernelGrid(run.kernel)) {
+          const grid = validateKernelGrid(run.kernel, 'options.kernel', layout);
+          kernel = grid;
+          // The grid's centre cell stands for it where one kernel is reported.
+          const centre = Math.floor(grid.rows / 2) * grid.columns + Math.floor(grid.columns / 2);
+          notify(run.onKernel, { kernel: grid.kernels[centre]!, source: 'given', confidence: 1, identity: false, grid });
+        } else {
+          kernel = validateKernel(run.kernel, 'options.kernel', layout);
+          notify(run.onKernel, { kernel, source: 'given', confidence: 1, identity: false });
+        }
       }
       const output = allocateLike(image, layout);
       const deconvolution = { ...run.deconvolution, signal: run.signal, onProgress: stageProgress('deconvolve') };

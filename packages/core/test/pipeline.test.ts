@@ -97,7 +97,7 @@ describe('deblur() runs the three-stage pipeline', () => {
     const d = await createDeblurrer({ backend: identityBackend() });
     await expect(d.deblur(blurry, { kernel: { width: 1, height: 1, data: Float32Array.of(0) } })).rejects.toThrow(InvalidKernelError);
     await expect(d.deblur(blurry, { kernel: { width: 65, height: 1, data: new Float32Array(65).fill(1) } })).rejects.toThrow(/larger than the 64 x 48 photo/);
-    await expect(d.deblur(blurry, { kernel: 'blind' as never })).rejects.toThrow(/'auto', 'none' or a kernel/);
+    await expect(d.deblur(blurry, { kernel: 'blind' as never })).rejects.toThrow(/'auto', 'none', a kernel \{ width, height, data \} or a kernel grid/);
     await expect(d.deblur(blurry, { kernel: 'auto', estimation: { maxSize: 2 } })).rejects.toThrow(/maxSize/);
     await d.dispose();
   });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { InvalidKernelError, InvalidOptionError } from '../src/errors.js';
+import { createDeblurrer } from '../src/index.js';
+import type { KernelUsed } from '../src/index.js';
+import { identityBackend } from './helpers.js';
 import { deconvolve } from '../src/deconvolve/deconvolve.js';
 import { estimateKernel } from '../src/kernel/estimate.js';
 import { validateKernelGrid } from '../src/kernel/kernel-file.js';
@@ -42,6 +45,40 @@ function twoRegionScene() {
 // The four quadrants' interiors, 64 px clear of the boundary between the two shakes.
 const QUADRANTS = [[0, 0], [448, 0], [0, 272], [448, 272]] as const;
 const quadrant = (img: RawImage, [x, y]: readonly [number, number]) => region(img, x, y, 320, 240);
+
+describe('per-region deconvolution: seams', () => {
+  it('keeps a flat photo flat across cells narrower than the tiler\'s feathers (weights sum to one)', async () => {
+    // A 3x3 grid of 31 px single-tap kernels on 200x160: cells of 67 x 53 px, shorter than two
+    // feathers of the default overlap (6 x 31 = 186 px, feather 46); any seam would show.
+    const dot = { width: 31, height: 31, data: Float32Array.from({ length: 961 }, (_, i) => (i === 480 ? 1 : 0)) };
+    const flat: RawImage = { width: 200, height: 160, channels: 3, data: new Uint8Array(200 * 160 * 3).fill(100) };
+    const grid: KernelGrid = { columns: 3, rows: 3, width: 200, height: 160, kernels: new Array(9).fill(dot), own: new Array(9).fill(true), agreement: new Array(9).fill(1) };
+    for (const method of ['wiener', 'hyper-laplacian'] as const) {
+      const out = await deconvolve(flat, grid, { method });
+      expect(Math.max(...out.data)).toBe(100);
+      expect(Math.min(...out.data)).toBe(100);
+    }
+    // A 32x32 photo with a 2x2 grid of 1x1 kernels: cells of 16 px, a feather of 12 before the cap.
+    const tiny: RawImage = { width: 32, height: 32, channels: 3, data: new Uint8Array(32 * 32 * 3).fill(77) };
+    const one = { width: 1, height: 1, data: Float32Array.of(1) };
+    const out = await deconvolve(tiny, { columns: 2, rows: 2, width: 32, height: 32, kernels: [one, one, one, one], own: [true, true, true, true], agreement: [1, 1, 1, 1] }, { method: 'wiener' });
+    expect([Math.min(...out.data), Math.max(...out.data)]).toEqual([77, 77]);
+  });
+
+  it('deblur takes a grid as its kernel option, checked against the photo', async () => {
+    const { blurry, left, right } = twoRegionScene();
+    const grid: KernelGrid = { columns: 2, rows: 1, width: W, height: H, kernels: [left, right], own: [true, true], agreement: [1, 1] };
+    const d = await createDeblurrer({ backend: identityBackend() });
+    const used: KernelUsed[] = [];
+    const out = await d.deblur(blurry, { kernel: grid, onKernel: (u) => used.push(u) });
+    expect(used[0]).toMatchObject({ source: 'given', identity: false });
+    expect(used[0]!.grid!.columns).toBe(2);
+    expect(out.data).toEqual((await deconvolve(blurry, grid)).data);
+    await expect(d.deblur(region(blurry, 0, 0, 64, 64), { kernel: grid })).rejects.toThrow(/made for a 768 x 512 photo/);
+    await expect(d.deblur(blurry, { kernel: { ...grid, width: 'x' } as never })).rejects.toThrow(InvalidKernelError);
+    await d.dispose();
+  }, 240_000);
+});
 
 describe('per-region kernels (non-uniform shake)', () => {
   it('recovers a planted 2-region shake per region, and restores each quadrant better than one kernel', async () => {
@@ -90,13 +127,20 @@ describe('per-region kernels (non-uniform shake)', () => {
   }, 240_000);
 
   it('reports progress to its total with a grid planned, whether or not a grid is kept', async () => {
-    const { uniform } = twoRegionScene();
-    const seen: { done: number; total: number }[] = [];
-    await estimateKernel(uniform, { regions: 2, onProgress: (p) => seen.push(p) });
-    const last = seen[seen.length - 1]!;
-    expect(last.done).toBe(last.total);
-    expect(seen.every((p, i) => p.done === i + 1 && p.total === last.total)).toBe(true);
-  }, 240_000);
+    const { uniform, blurry } = twoRegionScene();
+    // Uniform: no grid kept; two regions: a grid kept; maxSize 61 > maxWorkingSize 55 plans a
+    // refinement, so each kept cell is refined up to full scale too.
+    for (const [photo, options, kept] of [
+      [uniform, { regions: 2 }, false], [blurry, { regions: 2 }, true], [blurry, { regions: 2, maxSize: 61 }, true],
+    ] as const) {
+      const seen: { done: number; total: number }[] = [];
+      const estimate = await estimateKernel(photo, { ...options, onProgress: (p) => seen.push(p) });
+      expect(estimate.grid !== undefined).toBe(kept);
+      const last = seen[seen.length - 1]!;
+      expect(last.done).toBe(last.total);
+      expect(seen.every((p, i) => p.done === i + 1 && p.total === last.total)).toBe(true);
+    }
+  }, 600_000);
 
   it('deconvolves each cell with its own kernel: the true grid restores both halves as each kernel does alone', async () => {
     const { sharp, left, right, blurry } = twoRegionScene();
@@ -133,6 +177,12 @@ describe('per-region kernels (non-uniform shake)', () => {
     const padded = padToCommonSide([{ width: 1, height: 1, data: Float32Array.of(1) }, trajectoryKernel({ length: 11, seed: 3 })]);
     expect(padded[0]!.width).toBe(padded[1]!.width);
     expect(padded[0]!.data[(padded[0]!.width * padded[0]!.width - 1) / 2]).toBe(1);
+    // An even kernel's origin, tap ((w - 1) >> 1, (h - 1) >> 1) as the deconvolution reads it,
+    // lands on the odd square's centre: a 4x2 kernel with its origin at (1, 0) in a 5x5 square.
+    const even = { width: 4, height: 2, data: Float32Array.from({ length: 8 }, (_, i) => (i === 1 ? 1 : 0)) };
+    const [square] = padToCommonSide([even, { width: 3, height: 3, data: new Float32Array(9).fill(1 / 9) }]);
+    expect([square!.width, square!.height]).toEqual([5, 5]);
+    expect(square!.data[2 * 5 + 2]).toBe(1);
   });
 
   it('refuses a hostile grid with a clear error, and a bad regions option', async () => {
@@ -147,11 +197,22 @@ describe('per-region kernels (non-uniform shake)', () => {
       [{ ...ok, kernels: [k] }, /array of 2 kernels/],
       [{ ...ok, kernels: [k, { width: 1, height: 1, data: [Number.NaN] }] }, /cell 1: value 0 is NaN/],
       [{ ...ok, own: [true] }, /own must be/],
+      // Sparse arrays: a hole is refused, not skipped.
+      [{ ...ok, kernels: new Array(2) }, /cell 0: expected a kernel/],
+      [{ ...ok, own: new Array(2) }, /own\[0\] is undefined/],
+      [{ ...ok, agreement: [0.5, 2] }, /agreement\[1\] is 2/],
     ] as const) {
       expect(() => validateKernelGrid(bad, 'grid', photo)).toThrow(InvalidKernelError);
       expect(() => validateKernelGrid(bad, 'grid', photo)).toThrow(message);
     }
     await expect(deconvolve(photo, { ...ok, rows: 2 })).rejects.toThrow(/array of 4 kernels/);
+    await expect(deconvolve(photo, null as never)).rejects.toThrow(InvalidKernelError);
+    // 64 cells of 256 px (padded to 257): 4.2 million taps, over MAX_GRID_TAPS (2^22).
+    const big = { width: 256, height: 256, data: new Float32Array(256 * 256).fill(1) };
+    expect(() => validateKernelGrid({ columns: 8, rows: 8, width: 300, height: 300, kernels: new Array(64).fill(big) }, 'grid', { width: 300, height: 300 }))
+      .toThrow(/too large a grid/);
+    expect(() => validateKernelGrid({ ...ok, columns: 2, rows: 2, width: 1, height: 1, kernels: [k, k, k, k] }, 'grid', { width: 1, height: 1 }))
+      .toThrow(/less than a pixel/);
     await expect(estimateKernel(photo, { regions: 5 as never })).rejects.toThrow(InvalidOptionError);
     await expect(estimateKernel(photo, { regions: 'yes' as never })).rejects.toThrow(/regions/);
   });

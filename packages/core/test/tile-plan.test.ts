@@ -65,6 +65,20 @@ describe('planTiles', () => {
 });
 
 describe('planTiles with a kernel grid', () => {
+  it('shrinks the feather to half the shortest core, so the weights still sum to one', () => {
+    // 200 px in 3 cells: cores of 67/66/67 px, shorter than two feathers of 186 / 4 = 46 px.
+    const plan = planTiles(200, 160, { tileSize: 2048, overlap: 186, multiple: 1, columns: 3, rows: 3 });
+    expect(plan.feather).toBe(26); // floor(53 / 2): the shortest core is a row's, 53 px
+    for (const [spans, length] of [[plan.cols, 200], [plan.rows, 160]] as const) {
+      for (let p = 0; p < length; p++) {
+        let sum = 0;
+        for (const s of spans) sum += axisWeight(s, p, plan.feather, length);
+        expect(sum).toBeCloseTo(1, 6);
+      }
+      for (const s of spans) expect(s.writeStart).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('cuts cores on the grid cells\' boundaries (hand-computed)', () => {
     // 1000 px fits one 2048 tile; 3 columns ask for 3 cores: round(1000/3) = 333, round(2000/3) = 667.
     const plan = planTiles(1000, 600, { tileSize: 2048, overlap: 64, multiple: 1, columns: 3, rows: 2 });

@@ -642,7 +642,7 @@ describe('options are validated when the middleware is made', () => {
 
   it('checks the pipeline options it passes to core: kernel, network, effort, estimation, deconvolution', () => {
     expect(() => deblurUpload({ effort: 'max' as never })).toThrow(/Expected one of 'standard', 'best' for effort but received "max"/);
-    expect(() => deblurUpload({ kernel: 'blind' as never })).toThrow(/'auto', 'none' or a kernel/);
+    expect(() => deblurUpload({ kernel: 'blind' as never })).toThrow(/'auto', 'none', a kernel \{ width, height, data \} or a kernel grid/);
     expect(() => deblurUpload({ kernel: { width: 2, height: 1, data: [0, 0] } as never })).toThrow(
       expect.objectContaining({ code: 'ERR_SGENET_INVALID_KERNEL', message: expect.stringMatching(/all values are zero/) as unknown }),
     );

@@ -41,28 +41,31 @@ export interface TileSettings {
 }
 
 /**
- * Per field size, for the tiles of one kernel of a call (its `kernelKey`): the OTF, the difference powers, and the
- * solver's field and two spectra, reused by every plane and tile of that size (a thread's memory
- * then stays put instead of churning through hundreds of megabytes of short-lived fields).
+ * Per field size, for the tiles of one call: the difference powers and the solver's field and two
+ * spectra, reused by every plane and tile of that size (a thread's memory then stays put instead
+ * of churning through hundreds of megabytes of short-lived fields), and the OTF of the kernel
+ * last used at that size (`otfKey`: a kernel grid's tiles change kernel cell by cell; only the
+ * OTF, one FFT, is recomputed then).
  */
 export type TileCache = Map<string, {
-  otf: RealSpectrum; dd: DifferencesPower; field: Float64Array; spectra: [RealSpectrum, RealSpectrum];
+  otf: RealSpectrum; otfKey: number; dd: DifferencesPower; field: Float64Array; spectra: [RealSpectrum, RealSpectrum];
 }>;
 
 function fieldFor(cache: TileCache, kernel: BlurKernel, kernelKey: number, fw: number, fh: number) {
-  const key = `${kernelKey}:${fw}x${fh}`;
+  const key = `${fw}x${fh}`;
   let f = cache.get(key);
   if (!f) {
-    // One kernel's spectra at a time: a grid's tiles change kernel cell by cell, and a thread's
-    // memory stays one kernel's worth (an OTF is one FFT, cheap against a tile's deconvolution).
-    for (const k of cache.keys()) if (!k.startsWith(`${kernelKey}:`)) cache.delete(k);
     f = {
       otf: kernelSpectrum(kernel.data, kernel.width, kernel.height, fw, fh),
+      otfKey: kernelKey,
       dd: differencesPower(fw, fh),
       field: new Float64Array(fw * fh),
       spectra: [new RealSpectrum(fw, fh), new RealSpectrum(fw, fh)],
     };
     cache.set(key, f);
+  } else if (f.otfKey !== kernelKey) {
+    f.otf = kernelSpectrum(kernel.data, kernel.width, kernel.height, fw, fh);
+    f.otfKey = kernelKey;
   }
   return f;
 }

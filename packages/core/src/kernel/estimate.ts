@@ -107,8 +107,8 @@ export interface KernelEstimate {
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
   /**
    * Per-region kernels, present only when the shake is found to vary over the photo (option
-   * `regions`): a grid of cells, each with the photo's `kernel` or its own. `deconvolve` and
-   * `deblur` take it in place of `kernel`.
+   * `regions`): a grid of cells, each with the photo's `kernel` or its own. `deconvolve`, and
+   * `deblur` as its `kernel` option, take it in place of `kernel`.
    */
   grid?: KernelGrid;
 }
@@ -172,8 +172,9 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
   //               sizes' agreement, the photo's spectrum), else the kernel centred and trimmed
   //   7. regions  per-region kernels where the photo's kernel is found and the plan has a grid:
-  //               each cell refines it on its own window, and keeps its own where the evidence
-  //               says the shake differs there (regions.ts; one progress step per cell)
+  //               each cell runs its own pyramid in its own window, and keeps its own kernel
+  //               where four tests say the shake differs there (regions.ts; progress: a
+  //               pyramid's steps per cell, and one per cell for a refinement)
   const plan = planEstimation(opts, layout);
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
   const run: Run = { image, layout, opts, plan, saturation, step: progressStep(opts, progressTotal(plan)) };
@@ -240,15 +241,22 @@ function workingPlaneSize(layout: PixelLayout, scale: number): [number, number] 
  * per size, its start and one per pyramid level), step 4's one, and step 5's one when planned.
  */
 function progressTotal(plan: EstimationPlan): number {
-  return candidateSteps(plan.sizes) + 1 + (plan.refine ? 1 : 0) + regionSteps(plan);
+  const regions = regionSteps(plan);
+  return candidateSteps(plan.sizes) + 1 + (plan.refine ? 1 : 0) + regions.pyramids + regions.refinements;
 }
 
 /**
  * Step 7's progress steps: a pyramid per cell at the largest size tried (the size chosen may be
- * smaller; step 7 then reports the rest when its pyramids are done, so the total is reached).
+ * smaller; step 7 then reports the rest when its pyramids are done), and with a refinement
+ * planned one per cell for its refinement up to full scale (reported for every cell, refined or
+ * not), so the total is reached.
  */
-function regionSteps(plan: EstimationPlan): number {
-  return plan.regions === 0 ? 0 : candidateSteps(new Array<number>(plan.regions * plan.regions).fill(plan.sizes[plan.sizes.length - 1]!));
+function regionSteps(plan: EstimationPlan): { pyramids: number; refinements: number } {
+  const cells = plan.regions * plan.regions;
+  return {
+    pyramids: cells === 0 ? 0 : candidateSteps(new Array<number>(cells).fill(plan.sizes[plan.sizes.length - 1]!)),
+    refinements: plan.refine ? cells : 0,
+  };
 }
 
 /** One call's state, shared by its steps. */
@@ -440,21 +448,21 @@ function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {
 }
 
 /**
- * Step 7 (one progress step per cell; regions.ts): each cell of the plan's grid refines the
- * photo's working-scale kernel on its own window, widened into its neighbours, and keeps its own
- * kernel where it disagrees with the photo's, the cell's pixels prefer it, and it is blur (the
- * three tests of regions.ts); a kept kernel is refined up to full scale in that window as the
- * photo's was. Undefined without a grid: the photo's kernel is the identity, the plan has none, or
- * no cell keeps its own.
+ * Step 7 (regions.ts; progress as `regionSteps` counts): each cell of the plan's grid runs an
+ * independent pyramid at the photo's chosen size in its own window, widened into its neighbours,
+ * and keeps its own kernel where the four tests of {@link isOwnKernel} pass; a kept kernel is
+ * refined up to full scale in that window as the photo's was. Undefined without a grid: the
+ * photo's kernel is the identity, the plan has none, or no cell keeps its own.
  */
 async function estimateRegions(
   run: Run, { work, texture }: WorkingWindow, photoKernel: Float64Array, photoSize: number, photo: { kernel: BlurKernel; identity: boolean },
 ): Promise<KernelGrid | undefined> {
   const { layout, opts, plan: { regions: n, workMax, refine }, saturation } = run;
   if (n === 0) return undefined;
-  let stepsLeft = regionSteps(run.plan);
+  const planned = regionSteps(run.plan);
+  let stepsLeft = planned.pyramids + planned.refinements;
   const step = async () => { stepsLeft--; await run.step(); };
-  const finishSteps = async () => { while (stepsLeft > 0) await step(); };
+  const finishSteps = async (keep = 0) => { while (stepsLeft > keep) await step(); };
   if (photo.identity) {
     // A sharp photo has no grid; its progress still reaches the total.
     await finishSteps();
@@ -474,24 +482,28 @@ async function estimateRegions(
   // 2. An independent pyramid per cell at the photo's chosen size (on worker threads): a cell
   //    refined from the photo's kernel stays in its basin (two shakes 60° apart: agreement 0.9).
   const found = await runPyramids(windows.map((w) => ({ window: w.plane, size: photoSize, sigma: w.sigma })), workMax, opts, saturation, step);
-  await finishSteps();
+  await finishSteps(planned.refinements);
   // 3. The four tests per cell.
   const cells = windows.map((w, i) => {
     const own = found[i]!.kernel;
     const agreement = kernelAgreement(own, photoKernel, workMax);
     const corroboration = Math.max(...gridNeighbours(i, n).map((j) => kernelAgreement(own, found[j]!.kernel, workMax)));
     const evidence = { agreement, corroboration, sigma: w.sigma };
+    throwIfAborted(opts.signal);
     return { own: isOwnKernel(buildLevel(w.plane, workMax, saturation), own, photoKernel, evidence, opts, workMax) ? own : undefined, agreement, bounds: w.bounds };
   });
-  if (!cells.some((c) => c.own)) return undefined;
+  if (!cells.some((c) => c.own)) {
+    await finishSteps();
+    return undefined;
+  }
   const kernels: BlurKernel[] = [];
   for (const cell of cells) {
-    if (!cell.own) {
-      kernels.push(photo.kernel);
-      continue;
+    if (!cell.own) kernels.push(photo.kernel);
+    else {
+      const full = refine ? await refineUpToFullScale(run, texture, cell.own, cell.bounds) : { kernel: cell.own, size: workMax };
+      kernels.push(asBlurKernel(centredAsAsked(full.kernel, full.size, opts)));
     }
-    const full = refine ? await refineUpToFullScale(run, texture, cell.own, cell.bounds) : { kernel: cell.own, size: workMax };
-    kernels.push(asBlurKernel(centredAsAsked(full.kernel, full.size, opts)));
+    if (refine) await step();
   }
   return {
     columns: n, rows: n, width: layout.width, height: layout.height,

@@ -53,11 +53,15 @@ export function validateKernel(kernel: unknown, source: string, photo?: Pick<Pix
 /** Most cells across or down of a kernel grid accepted from outside. */
 export const MAX_GRID_SIDE = 8;
 
+/** Most taps (cells x kernel area, after padding to one side) of a kernel grid accepted from outside: 16 MB of float32. */
+export const MAX_GRID_TAPS = 1 << 22;
+
 /**
  * Checks a kernel grid handed in by a caller (`KernelGrid`, as `estimateKernel` returns it): its
- * cell counts, that it was made for this photo's size, and every kernel (as
- * {@link validateKernel}). Returns a new grid with every kernel normalised to sum 1 and centred
- * in one common odd square; `own` and `agreement` default to every cell's own, agreement 1.
+ * cell counts, that it was made for this photo's size, every kernel (as {@link validateKernel}),
+ * and its size ({@link MAX_GRID_TAPS}). Returns a new grid with every kernel normalised to sum 1
+ * and centred in one common odd square; `own` and `agreement` default to every cell's own,
+ * agreement 1.
  */
 export function validateKernelGrid(grid: unknown, source: string, photo: Pick<PixelLayout, 'width' | 'height'>): KernelGrid {
   const fail = (what: string) => new InvalidKernelError(`${source}: ${what}`);
@@ -70,23 +74,34 @@ export function validateKernelGrid(grid: unknown, source: string, photo: Pick<Pi
   if (width !== photo.width || height !== photo.height) {
     throw fail(`the grid was made for a ${String(width)} x ${String(height)} photo, not this ${photo.width} x ${photo.height} one; estimate it on this photo`);
   }
-  const cells = (columns as number) * (rows as number);
+  const n = columns as number, m = rows as number;
+  if (n > photo.width || m > photo.height) throw fail(`a ${n} x ${m} grid has cells of less than a pixel on this ${photo.width} x ${photo.height} photo`);
+  const cells = n * m;
   if (!Array.isArray(kernels) || kernels.length !== cells) {
     throw fail(`kernels must be an array of ${cells} kernels (columns x rows), got ${Array.isArray(kernels) ? kernels.length : typeof kernels}`);
   }
-  const checked = padToCommonSide(kernels.map((k, i) => validateKernel(k, `${source} cell ${i}`, photo)));
-  const flags = (v: unknown, name: string, ok: (x: unknown) => boolean) => {
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length !== cells || !v.every(ok)) throw fail(`${name} must be an array of ${cells} values`);
-    return v;
+  // By index, not .map: a sparse array's holes are refused, not skipped.
+  const checked: BlurKernel[] = [];
+  for (let i = 0; i < cells; i++) checked.push(validateKernel(kernels[i], `${source} cell ${i}`, photo));
+  const side = Math.max(...checked.map((k) => Math.max(k.width, k.height))) | 1;
+  if (cells * side * side > MAX_GRID_TAPS) {
+    throw fail(`${cells} kernels of ${side} x ${side} are too large a grid (more than ${MAX_GRID_TAPS} taps); use fewer cells or smaller kernels`);
+  }
+  const flags = <T>(v: unknown, name: string, ok: (x: unknown) => boolean, fallback: T): T[] => {
+    if (v === undefined) return new Array<T>(cells).fill(fallback);
+    if (!Array.isArray(v) || v.length !== cells) throw fail(`${name} must be an array of ${cells} values`);
+    const out: T[] = [];
+    for (let i = 0; i < cells; i++) {
+      if (!ok(v[i])) throw fail(`${name}[${i}] is ${String(v[i])}; expected ${name === 'own' ? 'true or false' : 'a number from 0 to 1'}`);
+      out.push(v[i] as T);
+    }
+    return out;
   };
-  const ownFlags = flags(own, 'own', (x) => typeof x === 'boolean') as boolean[] | undefined;
-  const agreements = flags(agreement, 'agreement', (x) => typeof x === 'number' && x >= 0 && x <= 1) as number[] | undefined;
   return {
-    columns: columns as number, rows: rows as number, width: photo.width, height: photo.height,
-    kernels: checked,
-    own: ownFlags ? [...ownFlags] : new Array<boolean>(cells).fill(true),
-    agreement: agreements ? [...agreements] : new Array<number>(cells).fill(1),
+    columns: n, rows: m, width: photo.width, height: photo.height,
+    kernels: padToCommonSide(checked),
+    own: flags(own, 'own', (x) => typeof x === 'boolean', true),
+    agreement: flags(agreement, 'agreement', (x) => typeof x === 'number' && x >= 0 && x <= 1, 1),
   };
 }
 

@@ -123,13 +123,18 @@ export function cellIndexAt(grid: Pick<KernelGrid, 'columns' | 'rows' | 'width' 
   return row * grid.columns + column;
 }
 
-/** Kernels centred in one odd square of the largest side among them (zero taps around the smaller). */
+/**
+ * Kernels in one odd square of the largest side among them (zero taps around the smaller), each
+ * placed so that its centre tap ((w - 1) / 2, (h - 1) / 2, rounded down: where `kernelSpectrum`
+ * and the deconvolution put a kernel's origin) lands on the square's centre.
+ */
 export function padToCommonSide(kernels: readonly BlurKernel[]): BlurKernel[] {
-  const side = Math.max(...kernels.map((k) => Math.max(k.width, k.height)));
+  const side = Math.max(...kernels.map((k) => Math.max(k.width, k.height))) | 1;
+  const c = (side - 1) >> 1;
   return kernels.map((k) => {
     if (k.width === side && k.height === side) return k;
     const data = new Float32Array(side * side);
-    const ox = (side - k.width) >> 1, oy = (side - k.height) >> 1;
+    const ox = c - ((k.width - 1) >> 1), oy = c - ((k.height - 1) >> 1);
     for (let y = 0; y < k.height; y++) for (let x = 0; x < k.width; x++) data[(y + oy) * side + x + ox] = k.data[y * k.width + x]!;
     return { width: side, height: side, data };
   });

@@ -65,9 +65,8 @@ export function featherFor(overlap: number): number {
 }
 
 /** Splits one axis. Exported for tests and for callers that plan their own loops. */
-export function planAxis(length: number, opts: TilePlanOptions, divisions = 1): AxisSpan[] {
+export function planAxis(length: number, opts: TilePlanOptions, divisions = 1, feather = featherFor(opts.overlap)): AxisSpan[] {
   const { tileSize, overlap, multiple } = opts;
-  const feather = featherFor(overlap);
   // A tile of `tileSize` holds its core, `overlap` context on each side and up to `multiple` - 1
   // px of grid alignment at each end.
   const maxCore = Math.max(multiple, tileSize - 2 * overlap - 2 * multiple);
@@ -108,11 +107,20 @@ export function axisWeight(span: AxisSpan, p: number, feather: number, length: n
 
 /** Plans the tiles of a `width` x `height` image. */
 export function planTiles(width: number, height: number, opts: TilePlanOptions): TilePlan {
-  const cols = planAxis(width, opts, opts.columns ?? 1);
-  const rows = planAxis(height, opts, opts.rows ?? 1);
+  let feather = featherFor(opts.overlap);
+  let cols = planAxis(width, opts, opts.columns ?? 1, feather);
+  let rows = planAxis(height, opts, opts.rows ?? 1, feather);
+  // A kernel grid can cut cores shorter than two feathers: a tile's two ramps would then overlap
+  // and the weights no longer sum to one. The feather shrinks to half the shortest core instead.
+  const shortest = Math.min(...[...cols, ...rows].map((s) => s.coreEnd - s.coreStart));
+  if (cols.length + rows.length > 2 && 2 * feather > shortest) {
+    feather = Math.floor(shortest / 2);
+    cols = planAxis(width, opts, opts.columns ?? 1, feather);
+    rows = planAxis(height, opts, opts.rows ?? 1, feather);
+  }
   const tiles: Tile[] = [];
   rows.forEach((y, row) =>
     cols.forEach((x, col) => tiles.push({ index: tiles.length, row, col, x, y })),
   );
-  return { width, height, feather: featherFor(opts.overlap), cols, rows, tiles };
+  return { width, height, feather, cols, rows, tiles };
 }
