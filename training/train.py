@@ -131,8 +131,27 @@ def load_widening(model: torch.nn.Module, state: dict, drop_absent: bool = False
             grown[:, :value.shape[1]] = value
             state = {**state, name: grown}
             widened.append(name)
+    state = {**state, **deepened_blocks(own, state)}
     model.load_state_dict(state)
     return widened
+
+
+def deepened_blocks(own: dict, state: dict) -> dict:
+    """The tensors of DRBs the model has and ``state`` lacks (a deeper variant, sgenet-m-sigma from
+    sgenet-s-sigma): each new block keeps its own random branches and gets its 1x1 fuse at zero,
+    so the block computes x0 + 0, the identity, and the deeper model what the shallower one did;
+    the fuse then learns first (its gradient is the branches' activations, which are not zero).
+    Any other missing tensor is left for load_state_dict to refuse."""
+    missing = [name for name in own if name not in state]
+    blocks = {name.rsplit(".", 2)[0] for name in missing if ".enc." in name or ".dec." in name}
+    blocks = {b for b in blocks if not any(k.startswith(b + ".") for k in state)}
+    out = {}
+    for name in missing:
+        block = name.rsplit(".", 2)[0]
+        if block not in blocks:
+            continue
+        out[name] = torch.zeros_like(own[name]) if ".fuse." in name else own[name].clone()
+    return out
 
 
 def save(path: Path, state: dict) -> None:

@@ -113,6 +113,25 @@ def test_sigma_channel_starts_at_v040s_function():
         new(x)
 
 
+def test_deeper_variant_starts_at_the_shallower_ones_function():
+    torch.manual_seed(0)
+    old = build_model("sgenet-s-sigma").eval()
+    new = build_model("sgenet-m-sigma").eval()
+    assert train_script.load_widening(new, old.state_dict()) == []
+    # The two new bottleneck DRBs of each stage hold a zero fuse: the identity.
+    for stage in (new.stage1, new.stage2):
+        for block in list(stage.enc[2])[2:]:
+            assert torch.count_nonzero(block.fuse.weight) == 0 and torch.count_nonzero(block.fuse.bias) == 0
+    x = torch.rand(2, 3, 64, 48)
+    sigma = torch.tensor([0.01, 0.1])
+    with torch.no_grad():
+        torch.testing.assert_close(new(x, sigma), old(x, sigma))
+    # A tensor missing from a block that the state does hold is still refused.
+    broken = {k: v for k, v in old.state_dict().items() if k != "stage1.enc.2.0.fuse.weight"}
+    with pytest.raises(RuntimeError, match="fuse"):
+        train_script.load_widening(build_model("sgenet-m-sigma"), broken)
+
+
 def test_rotation_perturbation_is_a_psf():
     k = trajectory_kernel(np.random.default_rng(1), 20.0)
     r, kind = perturb(k, np.random.default_rng(2), "rotate")
