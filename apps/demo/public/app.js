@@ -339,7 +339,7 @@ function showVerdict(jobId, report) {
     els.kernel.hidden = false;
     const grid = report.regions;
     els.kernelCaption.textContent = grid
-      ? `${headline} (${grid.columns}x${grid.rows} grid of kernels, ${report.width}x${report.height} px over the whole photo)`
+      ? `${headline} (${grid.columns}x${grid.rows} grid of kernels; ${report.width}x${report.height} px for the photo as a whole)`
       : `${headline} (${report.width}x${report.height} px kernel)`;
     els.kernel.alt = grid
       ? `The blur kernels, one per region of the photo (${grid.columns} across, ${grid.rows} down)`
