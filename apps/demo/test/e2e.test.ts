@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION } from '@sgenet/core';
-import { applyBlur, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
+import { applyBlur, applyBlurGrid, deadLeaves, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 import type { Deblurrer } from '@sgenet/core';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -342,4 +342,33 @@ describe('demo in headless Chromium', () => {
     expect(await page.isHidden('#download')).toBe(true);
     await page.context().close();
   });
+
+  it('shows the grid of kernels where per-region kernels were used (regions: auto)', async (ctx) => {
+    requireChromium(ctx);
+    // Left half one camera path, right half its mirror image (core's planted 2-region shake).
+    const left = trajectoryKernel({ length: 21, seed: 5 });
+    const right = { ...left, data: new Float32Array(left.data.length) };
+    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
+    const shaken = applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+    const regional = createDemoApp({ deblurrer: deblurrer!, tileSize: 256, regions: 'auto' });
+    const regionalServer = regional.app.listen(0, '127.0.0.1');
+    try {
+      const url = await listen(regionalServer);
+      const page = await browser!.newPage({ viewport: { width: 1000, height: 1200 } });
+      await page.goto(url);
+      await page.setInputFiles('#file', { name: 'two-regions.png', mimeType: 'image/png', buffer: await pngOf(shaken) });
+      await page.waitForSelector('body[data-state="done"]', { timeout: 180_000 });
+      await expect.poll(() => page.textContent('#kernel-caption')).toMatch(/^Blur found, (confident|uncertain) \(2x2 grid of kernels; \d+x\d+ px for the photo as a whole\)$/);
+      expect(await page.textContent('#kernel-note')).toMatch(/The shake was not the same everywhere: [1-4] of the 4 regions were deconvolved with a kernel of their own/);
+      expect(await page.getAttribute('#kernel', 'alt')).toBe('The blur kernels, one per region of the photo (2 across, 2 down)');
+      // The picture is the grid: two cells and a 4 px line across, as wide as it is tall.
+      const size = await page.evaluate(() => { const k = document.getElementById('kernel') as HTMLImageElement; return [k.naturalWidth, k.naturalHeight]; });
+      expect(size[0]).toBe(size[1]);
+      expect((size[0]! - 4) % 2).toBe(0);
+      await page.context().close();
+    } finally {
+      await closeServer(regionalServer);
+      await regional.close();
+    }
+  }, 240_000);
 });
