@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, EFFORTS, REGIONS_CHOICES, TILE_SIZE_RANGE } from '@sgenet/core';
+import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, EFFORTS, REGIONS_CHOICES, regionsFromText, TILE_SIZE_RANGE } from '@sgenet/core';
 import type { OutputFormat, Effort, RegionsChoice } from '@sgenet/core';
 import { QUEUE_NAME_PATTERN } from '@sgenet/queue';
 
@@ -260,9 +260,9 @@ export function parseCommand(argv: string[]): Command {
 function regionsFlag(values: Values): RegionsChoice | undefined {
   const raw = values.regions as string | undefined;
   if (raw === undefined) return undefined;
-  const value = /^\d$/.test(raw) ? Number(raw) : raw;
-  if (!(REGIONS_CHOICES as readonly unknown[]).includes(value)) throw new UsageError(`--regions must be one of auto, off, 2, 3, 4, got "${raw}"`);
-  return value as RegionsChoice;
+  const value = regionsFromText(raw);
+  if (value === undefined) throw new UsageError(`--regions must be one of ${REGIONS_CHOICES.join(', ')}, got "${raw}"`);
+  return value;
 }
 
 /** `--max-size`: odd, 5 to 255. */

@@ -3,7 +3,7 @@
  * Environment: PORT, HOST (default all interfaces), SGENET_TILE_SIZE, SGENET_THREADS,
  * SGENET_REGIONS (off, auto, 2, 3 or 4: per-region kernels).
  */
-import { createDeblurrer, REGIONS_CHOICES } from '@sgenet/core';
+import { createDeblurrer, REGIONS_CHOICES, regionsFromText } from '@sgenet/core';
 import type { RegionsChoice } from '@sgenet/core';
 
 import { createDemoApp } from './index.js';
@@ -28,12 +28,12 @@ const tileSize = envInt('SGENET_TILE_SIZE', 512, 64, 8192);
 function envRegions(): RegionsChoice | undefined {
   const raw = process.env.SGENET_REGIONS;
   if (raw === undefined || raw === '') return undefined;
-  const value = /^\d$/.test(raw) ? Number(raw) : raw;
-  if (!(REGIONS_CHOICES as readonly unknown[]).includes(value)) {
-    console.error(`SGENET_REGIONS=${raw} is not one of off, auto, 2, 3, 4: fix it or unset it`);
+  const value = regionsFromText(raw);
+  if (value === undefined) {
+    console.error(`SGENET_REGIONS=${raw} is not one of ${REGIONS_CHOICES.join(', ')}: fix it or unset it`);
     process.exit(1);
   }
-  return value as RegionsChoice;
+  return value;
 }
 const regions = envRegions();
 

@@ -32,7 +32,7 @@ export {
   DEFAULT_MIN_CONFIDENCE, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPREAD_TAPS,
 } from './kernel/options.js';
 export { AGREEMENT_SHIFT, kernelAgreement } from './kernel/agreement.js';
-export { REGIONS_CHOICES } from './kernel/options.js';
+export { REGIONS_CHOICES, regionsFromText } from './kernel/options.js';
 export type { EstimateKernelOptions, KernelCentre } from './kernel/options.js';
 export { cellIndexAt, gridCell, isKernelGrid, REGION_MAX_AGREEMENT, REGION_MIN_GAIN } from './kernel/regions.js';
 export type { KernelGrid, RegionsChoice } from './kernel/regions.js';

@@ -62,7 +62,7 @@ export interface Pass {
  * chroma); the defaults follow the kernel. A kernel grid's cells fall on tile boundaries.
  */
 function planFor(width: number, height: number, field: KernelField, opts: ResolvedDeconvolveOptions, scale: number) {
-  const first = isKernelGrid(field) ? field.kernels[0]! : field;
+  const first = firstKernel(field);
   const kernelSide = Math.max(first.width, first.height);
   const bridge = opts.bridge === undefined ? kernelSide + 8 : Math.max(2, Math.ceil(opts.bridge * scale));
   const overlap = opts.overlap === undefined ? Math.max(48, 6 * kernelSide) : Math.ceil(opts.overlap * scale);

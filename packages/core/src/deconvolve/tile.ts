@@ -18,7 +18,7 @@ export interface TileSettings {
   kernel: BlurKernel;
   /**
    * Which kernel of the call this is (the cell of a kernel grid; 0 for a single kernel): the
-   * tile cache holds one kernel's spectra at a time, keyed by it.
+   * tile cache's OTF is recomputed when it changes.
    */
   kernelKey?: number;
   method: DeconvolutionMethod;

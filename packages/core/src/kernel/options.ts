@@ -198,6 +198,16 @@ export const oddCeil = (v: number): number => {
   return c % 2 === 0 ? c + 1 : c;
 };
 
+/**
+ * A `regions` choice from text (a command-line flag, an environment variable): `'auto'`,
+ * `'off'`, or a grid side written as a digit; undefined when the text is none of
+ * {@link REGIONS_CHOICES}, for the caller to say so in its own words.
+ */
+export function regionsFromText(text: string): RegionsChoice | undefined {
+  const value = /^\d$/.test(text) ? Number(text) : text;
+  return (REGIONS_CHOICES as readonly unknown[]).includes(value) ? (value as RegionsChoice) : undefined;
+}
+
 /** `regions`, checked against {@link REGIONS_CHOICES}; default `'off'`. */
 function regionsOption(value: unknown): RegionsChoice {
   if (value === undefined) return 'off';

@@ -66,11 +66,6 @@ export class TextureMap {
   }
 }
 
-/** {@link TextureMap.mostTextured} for one search: the window of `plane` with the most texture. */
-export function mostTexturedWindow(plane: Plane, width: number, height: number, saturation: number, bounds?: Window): Window {
-  return new TextureMap(plane, saturation).mostTextured(width, height, bounds);
-}
-
 /** The pixels of `plane` under `w` (inside the plane), as a plane of their own. */
 export function cropPlane(plane: Plane, w: Window): Plane {
   const data = new Float64Array(w.width * w.height);

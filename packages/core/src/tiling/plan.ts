@@ -112,8 +112,9 @@ export function planTiles(width: number, height: number, opts: TilePlanOptions):
   let rows = planAxis(height, opts, opts.rows ?? 1, feather);
   // A kernel grid can cut cores shorter than two feathers: a tile's two ramps would then overlap
   // and the weights no longer sum to one. The feather shrinks to half the shortest core instead.
-  const shortest = Math.min(...[...cols, ...rows].map((s) => s.coreEnd - s.coreStart));
-  if (cols.length + rows.length > 2 && 2 * feather > shortest) {
+  // Only an axis cut into several tiles has ramps.
+  const shortest = Math.min(...[cols, rows].filter((a) => a.length > 1).flat().map((s) => s.coreEnd - s.coreStart));
+  if (2 * feather > shortest) {
     feather = Math.floor(shortest / 2);
     cols = planAxis(width, opts, opts.columns ?? 1, feather);
     rows = planAxis(height, opts, opts.rows ?? 1, feather);
