@@ -14,7 +14,9 @@ def main(src: str, dst: str) -> None:
     ck = torch.load(src, map_location="cpu", weights_only=False)
     keep = {k: ck[k] for k in ("model", "ema", "step", "elapsed", "variant", "ablate")}
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(keep, dst)
+    tmp = Path(dst).with_suffix(".tmp")
+    torch.save(keep, tmp)
+    tmp.replace(dst)  # atomic: a run killed mid-write leaves the previous file whole
     print(f"{src} -> {dst}: step {ck['step']}, {ck['elapsed'] / 60:.1f} min, variant {ck['variant']}")
 
 

@@ -36,6 +36,7 @@ from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
 from sgenet.losses import context_consistency_loss, sgenet_loss  # noqa: E402
 from sgenet.prior_data import PriorSampler  # noqa: E402
 from sgenet.prior_val import PriorValidation  # noqa: E402
+from save_weights import main as save_weights  # noqa: E402
 
 
 CONTEXT_CUTS = (8, 16, 24, 32)  # strips cut for the --context term: on the model's 8-px grid
@@ -74,6 +75,14 @@ def parse_args(argv=None):
     p.add_argument("--warmup-steps", type=int, default=200)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where the network trains (auto: a CUDA GPU when there is one); samples are "
+                        "always made on CPU cores")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes making samples (0: the training process makes them between steps, "
+                        "as on 2 cores; a GPU needs several to be kept busy)")
+    p.add_argument("--weights-copy", help="also write a weights-only file (save_weights.py's) at every "
+                                          "checkpoint: what a run on a borrowed machine brings back")
     p.add_argument("--ckpt-minutes", type=float, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
@@ -154,6 +163,38 @@ def deepened_blocks(own: dict, state: dict) -> dict:
     return out
 
 
+class SampleStream(torch.utils.data.IterableDataset):
+    """Batches made in worker processes, for a GPU that one CPU process cannot keep busy. Worker i
+    draws from a stream seeded by (seed, step, i): a continued run neither replays the run it
+    continues nor gives two workers the same crops."""
+
+    def __init__(self, sampler, task: str, batch: int, seed: int, step: int):
+        self.sampler, self.task, self.batch, self.seed, self.step = sampler, task, batch, seed, step
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        self.sampler.rng = np.random.default_rng([self.seed, self.step, info.id if info else 0])
+        while True:
+            if self.task == "prior":
+                yield self.sampler.batch(self.batch)
+            else:
+                yield (*self.sampler.batch(self.batch), None)
+
+
+def batches(args, sampler, step: int):
+    """(input, σ or None, sharp) batches, made here between steps or by --workers processes."""
+    if not args.workers:
+        while True:
+            if args.task == "prior":
+                yield sampler.batch(args.batch)
+            else:
+                yield (*sampler.batch(args.batch), None)
+    loader = torch.utils.data.DataLoader(SampleStream(sampler, args.task, args.batch, args.seed, step),
+                                         batch_size=None, num_workers=args.workers, prefetch_factor=4,
+                                         pin_memory=args.device != "cpu", persistent_workers=True)
+    yield from loader
+
+
 def save(path: Path, state: dict) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
@@ -163,6 +204,11 @@ def save(path: Path, state: dict) -> None:
 def train(args) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed crop sizes: pick each conv's fastest algorithm once
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
@@ -170,6 +216,9 @@ def train(args) -> dict:
     ema = build_model(args.variant, args.ablate)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
+    # On the device before any state is loaded: a resumed optimiser's moments follow its parameters.
+    model.to(device)
+    ema.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
     if args.bank:
         sampler = BankPairSampler(args.bank, args.crop, seed=args.seed)
@@ -231,7 +280,8 @@ def train(args) -> dict:
              f"inertia {args.inertia[0]:g}-{args.inertia[1]:g}  "
              f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g} unblurred {args.p_sharp:g}  ") +
           f"context bound {args.context or 'off'}  "
-          f"budget {args.minutes} min  threads {torch.get_num_threads()}", flush=True)
+          f"budget {args.minutes} min  threads {torch.get_num_threads()}  device {device}"
+          + (f" with {args.workers} sample workers" if args.workers else ""), flush=True)
     log = open(out / "train.log", "a")
 
     def checkpoint():
@@ -239,18 +289,22 @@ def train(args) -> dict:
                          "step": step, "elapsed": elapsed, "rng": sampler.rng.bit_generator.state,
                          "torch_rng": torch.get_rng_state(), "variant": args.variant, "origin": origin,
                          "ablate": list(args.ablate)})
+        if args.weights_copy:
+            save_weights(ckpt_path, args.weights_copy)
 
     validation = PriorValidation(args.val) if args.val and args.task == "prior" else None
     next_val = elapsed if validation else float("inf")
 
     def validate():
-        point = {"step": step, "train_minutes": round(elapsed / 60, 2), **validation.run(ema)}
+        point = {"step": step, "train_minutes": round(elapsed / 60, 2), "device": device.type,
+                 **validation.run(ema)}
         with open(out / "curve.jsonl", "a") as f:
             f.write(json.dumps(point) + "\n")
         print("curve: " + json.dumps(point), flush=True)
 
     last_ckpt = time.time()
     window_loss, window_t, window_n, window_cons = 0.0, 0.0, 0, 0.0
+    stream = batches(args, sampler, step)
     model.train()
     while elapsed < args.minutes * 60 and (not args.max_steps or step < args.max_steps):
         if elapsed >= next_val:
@@ -261,10 +315,9 @@ def train(args) -> dict:
         lr = lr_at(args, elapsed, step, *origin)
         for g in opt.param_groups:
             g["lr"] = lr
-        if args.task == "prior":
-            blurry, sigma, sharp = sampler.batch(args.batch)
-        else:
-            (blurry, sharp), sigma = sampler.batch(args.batch), None
+        blurry, sigma, sharp = next(stream)
+        blurry, sharp = blurry.to(device, non_blocking=True), sharp.to(device, non_blocking=True)
+        sigma = None if sigma is None else sigma.to(device, non_blocking=True)
         if args.channels_last:
             blurry = blurry.contiguous(memory_format=torch.channels_last)
         outputs = model(blurry, sigma, return_all=True) if sigma is not None else model(blurry, return_all=True)
@@ -285,6 +338,8 @@ def train(args) -> dict:
             decay = min(args.ema, (1 + step) / (10 + step))
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.lerp_(pm, 1 - decay)
+        if device.type == "cuda" and (step + 1) % args.log_every == 0:
+            torch.cuda.synchronize()  # so the logged crops/s are the GPU's, not its queue's
         dt = time.time() - t0
         elapsed += dt
         step += 1

@@ -11,7 +11,7 @@ from PIL import Image
 
 from .blur import synthesize_blur
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 def list_images(folder: str | Path) -> list[Path]:

@@ -31,9 +31,10 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 @torch.no_grad()
 def run_network(model: torch.nn.Module, x: np.ndarray, sigma: float) -> np.ndarray:
-    t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
-    out = model(t, torch.tensor([sigma], dtype=torch.float32))
-    return out[0].numpy().transpose(1, 2, 0)
+    device = next(model.parameters()).device  # the model's own: the CPU, or the GPU it trains on
+    t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None].to(device)
+    out = model(t, torch.tensor([sigma], dtype=torch.float32, device=device))
+    return out[0].cpu().numpy().transpose(1, 2, 0)
 
 
 def pnp_restore(model: torch.nn.Module, y: np.ndarray, kernel: np.ndarray, sigma_noise: float,
