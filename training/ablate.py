@@ -137,7 +137,7 @@ def score_prior(args, out: Path) -> dict:
         table[arm] = {"start": points[0], "end": points[-1]}
     print(f"\nablation: {args.variant}, task prior, {args.steps} steps x batch {args.batch} x {args.crop}^2 "
           f"from {args.init or 'scratch'}; validation PSNR (prior_val.py), start -> end")
-    keys = [k for k in table[args.arms[0]]["end"] if k not in ("step", "train_minutes", "blurry")]
+    keys = [k for k in table[args.arms[0]]["end"] if k not in ("step", "train_minutes", "device", "blurry")]
     for arm, row in table.items():
         print(f"  {arm:16s} " + "  ".join(f"{k} {row['start'][k]:.2f}->{row['end'][k]:.2f}" for k in keys))
     return table

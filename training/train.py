@@ -163,6 +163,14 @@ def deepened_blocks(own: dict, state: dict) -> dict:
     return out
 
 
+def draw(sampler, task: str, n: int) -> tuple:
+    """One batch as (input, σ or None, sharp), whichever the task."""
+    if task == "prior":
+        return sampler.batch(n)
+    blurry, sharp = sampler.batch(n)
+    return blurry, None, sharp
+
+
 class SampleStream(torch.utils.data.IterableDataset):
     """Batches made in worker processes, for a GPU that one CPU process cannot keep busy. Worker i
     draws from a stream seeded by (seed, step, i): a continued run neither replays the run it
@@ -175,20 +183,14 @@ class SampleStream(torch.utils.data.IterableDataset):
         info = torch.utils.data.get_worker_info()
         self.sampler.rng = np.random.default_rng([self.seed, self.step, info.id if info else 0])
         while True:
-            if self.task == "prior":
-                yield self.sampler.batch(self.batch)
-            else:
-                yield (*self.sampler.batch(self.batch), None)
+            yield draw(self.sampler, self.task, self.batch)
 
 
 def batches(args, sampler, step: int):
-    """(input, σ or None, sharp) batches, made here between steps or by --workers processes."""
+    """Batches made here between steps (2 CPU cores) or by --workers processes (a GPU)."""
     if not args.workers:
         while True:
-            if args.task == "prior":
-                yield sampler.batch(args.batch)
-            else:
-                yield (*sampler.batch(args.batch), None)
+            yield draw(sampler, args.task, args.batch)
     loader = torch.utils.data.DataLoader(SampleStream(sampler, args.task, args.batch, args.seed, step),
                                          batch_size=None, num_workers=args.workers, prefetch_factor=4,
                                          pin_memory=args.device != "cpu", persistent_workers=True)

@@ -17,9 +17,10 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
     try:
         with torch.no_grad():
-            x = torch.zeros(1, 3, height, width)
+            device = next(model.parameters()).device
+            x = torch.zeros(1, 3, height, width, device=device)
             if getattr(getattr(model, "cfg", None), "sigma_input", False):
-                model(x, torch.zeros(1))
+                model(x, torch.zeros(1, device=device))
             else:
                 model(x)
     finally:
