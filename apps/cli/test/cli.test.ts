@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { CONFIDENT_KERNEL, estimateKernel, kernelToJson, parseKernelJson } from '@sgenet/core';
-import { applyBlur, applyBlurGrid, deadLeaves, psnr, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
+import { applyBlur, deadLeaves, psnr, psnrAligned, testChart, trajectoryKernel, twoRegionShake } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,12 +163,9 @@ describe('sgenet deblur (the installed bin)', () => {
   });
 
   it('sgenet kernel --json prints per-region kernels as "grid" where the shake differs by region', async () => {
-    // Left half one camera path, right half its mirror image (the core test's planted 2-region shake).
-    const left = trajectoryKernel({ length: 21, seed: 5 });
-    const right = { ...left, data: new Float32Array(left.data.length) };
-    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
+    // Left half one camera path, right half its mirror image (core's planted 2-region shake).
     const input = join(dir, 'two-regions.png');
-    await writeFile(input, await toPng(applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 })));
+    await writeFile(input, await toPng(twoRegionShake().blurry));
     const { stdout } = await run(process.execPath, [BIN, 'kernel', input, '--json', '--regions', 'auto']);
     const printed = JSON.parse(stdout) as { width: number; grid: { columns: number; rows: number; width: number; height: number; kernels: { width: number; data: number[] }[]; own: boolean[]; agreement: number[] } };
     const api = await estimateKernel(await readRgb(input), { regions: 'auto' });

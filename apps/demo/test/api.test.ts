@@ -5,7 +5,7 @@ import {
 } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import type { JobProgress } from '@sgenet/express';
-import { applyBlurGrid, deadLeaves, trajectoryKernel } from '@sgenet/core/synthetic';
+import { twoRegionShake } from '@sgenet/core/synthetic';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,10 +194,7 @@ describe('demo API', () => {
 describe('demo with per-region kernels (regions: auto)', () => {
   it('reports the grid and shows it as the kernel picture where the shake differs by region', async () => {
     // Left half one camera path, right half its mirror image (core's planted 2-region shake).
-    const left = trajectoryKernel({ length: 21, seed: 5 });
-    const right = { ...left, data: new Float32Array(left.data.length) };
-    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
-    const shaken = applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+    const { blurry: shaken } = twoRegionShake();
     const png = await sharp(Buffer.from(shaken.data), { raw: { width: 768, height: 512, channels: 3 } }).png().toBuffer();
     const regional = createDemoApp({ deblurrer, tileSize: 256, regions: 'auto' });
     try {

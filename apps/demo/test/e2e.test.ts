@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION } from '@sgenet/core';
-import { applyBlur, applyBlurGrid, deadLeaves, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
+import { applyBlur, testChart, trajectoryKernel, twoRegionShake } from '@sgenet/core/synthetic';
 import type { Deblurrer } from '@sgenet/core';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -346,10 +346,7 @@ describe('demo in headless Chromium', () => {
   it('shows the grid of kernels where per-region kernels were used (regions: auto)', async (ctx) => {
     requireChromium(ctx);
     // Left half one camera path, right half its mirror image (core's planted 2-region shake).
-    const left = trajectoryKernel({ length: 21, seed: 5 });
-    const right = { ...left, data: new Float32Array(left.data.length) };
-    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
-    const shaken = applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+    const { blurry: shaken } = twoRegionShake();
     const regional = createDemoApp({ deblurrer: deblurrer!, tileSize: 256, regions: 'auto' });
     const regionalServer = regional.app.listen(0, '127.0.0.1');
     try {

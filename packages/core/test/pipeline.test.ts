@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createDeblurrer, deconvolve, DEFAULT_KERNEL, describeKernelUsed, estimateKernel, InvalidKernelError } from '../src/index.js';
-import { applyBlurGrid, deadLeaves, trajectoryKernel } from '../src/synthetic/index.js';
+import { twoRegionShake } from '../src/synthetic/index.js';
 import type { KernelUsed, Progress } from '../src/index.js';
 import { identityBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
@@ -29,11 +29,8 @@ describe('deblur() runs the three-stage pipeline', () => {
   });
 
   it("kernel 'auto' deconvolves each region with its own kernel where the estimate found a grid", async () => {
-    // Left half one camera path, right half its mirror image (regions.test.ts's planted shake).
-    const left = trajectoryKernel({ length: 21, seed: 5 });
-    const right = { ...left, data: new Float32Array(left.data.length) };
-    for (let y = 0; y < left.height; y++) for (let x = 0; x < left.width; x++) right.data[y * left.width + left.width - 1 - x] = left.data[y * left.width + x]!;
-    const blurry = applyBlurGrid(deadLeaves(768, 512, 4), { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+    // Left half one camera path, right half its mirror image (core's planted 2-region shake).
+    const { blurry } = twoRegionShake();
     const d = await createDeblurrer({ backend: identityBackend() });
     const used: KernelUsed[] = [];
     const out = await d.deblur(blurry, { estimation: { regions: 'auto' }, onKernel: (u) => used.push(u) });

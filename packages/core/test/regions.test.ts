@@ -9,19 +9,12 @@ import { estimateKernel } from '../src/kernel/estimate.js';
 import { validateKernelGrid } from '../src/kernel/kernel-file.js';
 import { cellIndexAt, gridCell, padToCommonSide, regionGridSide } from '../src/kernel/regions.js';
 import type { KernelGrid } from '../src/kernel/regions.js';
-import { applyBlur, applyBlurGrid, deadLeaves, psnrAligned, trajectoryKernel } from '../src/synthetic/index.js';
-import type { BlurKernel, RawImage } from '../src/types.js';
+import { applyBlur, deadLeaves, psnrAligned, trajectoryKernel, twoRegionShake } from '../src/synthetic/index.js';
+import type { RawImage } from '../src/types.js';
 import { kernelNcc } from './kernel-helpers.js';
 
 const W = 768;
 const H = 512;
-
-/** The kernel mirrored left to right: another camera path of the same length. */
-function mirrored(k: BlurKernel): BlurKernel {
-  const data = new Float32Array(k.data.length);
-  for (let y = 0; y < k.height; y++) for (let x = 0; x < k.width; x++) data[y * k.width + (k.width - 1 - x)] = k.data[y * k.width + x]!;
-  return { width: k.width, height: k.height, data };
-}
 
 function region(img: RawImage, x0: number, y0: number, w: number, h: number): RawImage {
   const c = img.channels;
@@ -30,15 +23,9 @@ function region(img: RawImage, x0: number, y0: number, w: number, h: number): Ra
   return { width: w, height: h, channels: c, data };
 }
 
-/**
- * A planted 2-region shake: a dead-leaves scene whose left half is blurred by one camera path and
- * whose right half by its mirror image (as if the camera had turned between the two halves).
- */
+/** The planted 2-region shake (`twoRegionShake`), with the left path's uniform shake beside it. */
 function twoRegionScene() {
-  const left = trajectoryKernel({ length: 21, seed: 5 });
-  const right = mirrored(left);
-  const sharp = deadLeaves(W, H, 4);
-  const blurry = applyBlurGrid(sharp, { columns: 2, rows: 1, kernels: [left, right] }, { noise: 0.005, seed: 4 });
+  const { sharp, blurry, grid: { kernels: [left, right] } } = twoRegionShake({ width: W, height: H });
   return { sharp, left, right, uniform: applyBlur(sharp, left, { noise: 0.005, seed: 4 }), blurry };
 }
 

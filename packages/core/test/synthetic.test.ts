@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import * as main from '../src/index.js';
 import * as synthetic from '../src/synthetic/index.js';
-import { TRAJECTORY_MODEL, trajectoryKernel } from '../src/synthetic/index.js';
+import { applyBlur, mirroredKernel, TRAJECTORY_MODEL, trajectoryKernel, twoRegionShake } from '../src/synthetic/index.js';
 
 const BLUR_PY = new URL('../../../training/sgenet/blur.py', import.meta.url);
 
@@ -20,7 +20,7 @@ function numbers(text: string, pattern: RegExp): number[] {
 }
 
 describe('the synthetic entry point', () => {
-  const generators = ['applyBlur', 'deadLeaves', 'laplacianVariance', 'psnr', 'psnrAligned', 'seededRandom', 'testChart', 'trajectoryKernel'];
+  const generators = ['applyBlur', 'applyBlurGrid', 'deadLeaves', 'laplacianVariance', 'mirroredKernel', 'psnr', 'psnrAligned', 'seededRandom', 'testChart', 'trajectoryKernel', 'twoRegionShake'];
 
   it('has the generators and measures; the main entry does not', () => {
     for (const name of generators) {
@@ -56,5 +56,29 @@ describe('the trajectory model and training/sgenet/blur.py', () => {
   it('walks `steps` steps by default and cannot be changed at run time', () => {
     expect(trajectoryKernel({ seed: 3 })).toEqual(trajectoryKernel({ seed: 3, steps: TRAJECTORY_MODEL.steps }));
     expect(Object.isFrozen(TRAJECTORY_MODEL) && Object.isFrozen(TRAJECTORY_MODEL.inertia)).toBe(true);
+  });
+});
+
+describe('the planted 2-region shake', () => {
+  it('mirrors a kernel left to right: twice is the kernel itself, and the mass is kept', () => {
+    const k = trajectoryKernel({ length: 13, seed: 2 });
+    const m = mirroredKernel(k);
+    expect(m.data[0 * k.width + 0]).toBe(k.data[k.width - 1]);
+    expect(mirroredKernel(m)).toEqual(k);
+    expect(m.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('blurs each half by its own kernel: each half equals the uniform blur by that kernel away from the cut', () => {
+    const { sharp, blurry, grid } = twoRegionShake({ width: 128, height: 64, length: 9, noise: 0 });
+    expect(grid.kernels[1]).toEqual(mirroredKernel(grid.kernels[0]));
+    expect(sharp.width).toBe(128);
+    for (const [i, x0, x1] of [[0, 0, 64], [1, 64, 128]] as const) {
+      const uniform = applyBlur(sharp, grid.kernels[i], { noise: 0 });
+      for (let y = 0; y < 64; y++) {
+        for (let x = x0; x < x1; x++) {
+          for (let c = 0; c < 3; c++) expect(blurry.data[(y * 128 + x) * 3 + c]).toBe(uniform.data[(y * 128 + x) * 3 + c]);
+        }
+      }
+    }
   });
 });

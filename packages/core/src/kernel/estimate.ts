@@ -26,7 +26,7 @@ import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
 import type { PixelLayout } from '../pixels/image.js';
 import { luminancePlane, luminanceResized, resizePlane, srgbToLinear } from '../pixels/planes.js';
-import type { LuminanceOptions, Plane } from '../pixels/planes.js';
+import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel, RawImage } from '../types.js';
 import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
 import { blindScore, selectionScore } from './blind-score.js';
@@ -289,8 +289,8 @@ function workingWindow({ image, layout, opts, plan, saturation }: Run): WorkingW
   const { scale, workMax } = plan;
   const [workWidth, workHeight] = workingPlaneSize(layout, scale);
   const work = scale < 1
-    ? luminanceResized(image, layout, workWidth, workHeight, luminanceOptions(opts))
-    : luminancePlane(image, layout, undefined, luminanceOptions(opts));
+    ? luminanceResized(image, layout, workWidth, workHeight, opts.linearLight)
+    : luminancePlane(image, layout, undefined, opts.linearLight);
   const side = fittedWindowSide(opts.windowSize, workMax);
   const texture = new TextureMap(work, saturation);
   const plane = crop(work, texture.mostTextured(side, side));
@@ -371,11 +371,11 @@ async function refineUpToFullScale(run: Run, texture: TextureMap, kernel: Float6
     const found = texture.mostTextured(searchSide, searchSide, bounds);
     const place = (v: number, length: number) => Math.max(0, Math.min(length - refineSide, Math.round(v * s / scale)));
     const window = { x: place(found.x, w), y: place(found.y, h), width: refineSide, height: refineSide };
-    const plane = s === 1 ? luminancePlane(image, layout, window, luminanceOptions(opts))
+    const plane = s === 1 ? luminancePlane(image, layout, window, opts.linearLight)
       : (window.width / s) * (window.height / s) <= w * h ? luminanceWindowResized(run, window, s)
         // With options far from the defaults the window's area at full scale outgrows this level's
         // whole plane; then the plane (built in strips) is the smaller read.
-        : crop(luminanceResized(image, layout, w, h, luminanceOptions(opts)), window);
+        : crop(luminanceResized(image, layout, w, h, opts.linearLight), window);
     const level = buildLevel(plane, levelSize, saturation);
     const magnified = resizeKernel(k, size, levelSize, s / at);
     // The last argument is the level's scale against the estimation plane (the dark-channel patch).
@@ -399,15 +399,7 @@ function luminanceWindowResized({ image, layout, opts }: Run, window: Window, s:
     width: Math.max(1, Math.min(layout.width - x, Math.round(window.width / s))),
     height: Math.max(1, Math.min(layout.height - y, Math.round(window.height / s))),
   };
-  return resizePlane(luminancePlane(image, layout, region, luminanceOptions(opts)), window.width, window.height);
-}
-
-/**
- * How the estimator reads the photo's luminance: linear or encoded as `linearLight` asks, and a
- * pixel clipped in any channel read as saturated, so the saturation mask covers coloured lights.
- */
-function luminanceOptions(opts: ResolvedEstimateOptions): LuminanceOptions {
-  return { linear: opts.linearLight, clipAt: opts.saturation };
+  return resizePlane(luminancePlane(image, layout, region, opts.linearLight), window.width, window.height);
 }
 
 /** The scales of the refinement levels above the working scale: ×√2 each, the last 1. */

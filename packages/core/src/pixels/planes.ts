@@ -26,31 +26,18 @@ export function linearToSrgb(v: number): number {
   return c <= 0.0031308 ? c * 12.92 : 1.055 * c ** (1 / 2.4) - 0.055;
 }
 
-/** How {@link luminancePlane} reads a photo. */
-export interface LuminanceOptions {
-  /** Decode sRGB first, so that the plane is proportional to light, where camera shake adds up. */
-  linear?: boolean;
-  /**
-   * A pixel with any colour channel at or above this share of the maximum value reads as 1, the
-   * brightest luminance: clipped in one channel, the pixel no longer follows the blur model, and
-   * its luminance is unknown from what it reads upwards (Whyte et al. 2014). A red lamp clipped in
-   * red alone has a luminance near 0.2, so a threshold on luminance alone never sees it; this way
-   * the estimator's saturation mask, set on luminance, covers it. Undefined: no pixel is altered.
-   */
-  clipAt?: number;
-}
-
-/** The luminance of a window of an image as a plane (see {@link LuminanceOptions}). */
+/**
+ * The luminance of a window of an image as a plane. `linear` decodes sRGB first, so that the
+ * plane is proportional to light, where camera shake actually adds up.
+ */
 export function luminancePlane(
   image: RawImage,
   layout: PixelLayout,
   window: { x: number; y: number; width: number; height: number } = { x: 0, y: 0, width: layout.width, height: layout.height },
-  { linear = false, clipAt }: LuminanceOptions = {},
+  linear = false,
 ): Plane {
   const { channels, colorChannels, maxValue, width } = layout;
   const decode = linear ? lookupTable(maxValue) : undefined;
-  // Compared with raw channel values, so it means the same encoded or linear.
-  const clip = clipAt === undefined ? Infinity : clipAt * maxValue;
   const out = new Float64Array(window.width * window.height);
   const src = image.data;
   for (let y = 0; y < window.height; y++) {
@@ -59,13 +46,11 @@ export function luminancePlane(
       const p = row + x * channels;
       let v: number;
       if (colorChannels === 3) {
-        const r = src[p]!, g = src[p + 1]!, b = src[p + 2]!;
-        v = r >= clip || g >= clip || b >= clip ? 1
-          : decode
-            ? LUMINANCE[0] * decode[r]! + LUMINANCE[1] * decode[g]! + LUMINANCE[2] * decode[b]!
-            : (LUMINANCE[0] * r + LUMINANCE[1] * g + LUMINANCE[2] * b) / maxValue;
+        v = decode
+          ? LUMINANCE[0] * decode[src[p]!]! + LUMINANCE[1] * decode[src[p + 1]!]! + LUMINANCE[2] * decode[src[p + 2]!]!
+          : (LUMINANCE[0] * src[p]! + LUMINANCE[1] * src[p + 1]! + LUMINANCE[2] * src[p + 2]!) / maxValue;
       } else {
-        v = src[p]! >= clip ? 1 : decode ? decode[src[p]!]! : src[p]! / maxValue;
+        v = decode ? decode[src[p]!]! : src[p]! / maxValue;
       }
       out[y * window.width + x] = v;
     }
@@ -96,16 +81,16 @@ export function resizePlane(plane: Plane, width: number, height: number): Plane 
 }
 
 /**
- * `resizePlane(luminancePlane(image, layout, undefined, options), width, height)` without the
+ * `resizePlane(luminancePlane(image, layout, undefined, linear), width, height)` without the
  * full-resolution plane: rows are read and shrunk along x in strips, so a 12 MP photo never holds
  * its 96 MB luminance at once. The same numbers (the x pass is per row).
  */
-export function luminanceResized(image: RawImage, layout: PixelLayout, width: number, height: number, options: LuminanceOptions = {}): Plane {
+export function luminanceResized(image: RawImage, layout: PixelLayout, width: number, height: number, linear = false): Plane {
   const strip = 128;
   const rows = new Float64Array(width * layout.height);
   for (let y = 0; y < layout.height; y += strip) {
     const h = Math.min(strip, layout.height - y);
-    const lum = luminancePlane(image, layout, { x: 0, y, width: layout.width, height: h }, options);
+    const lum = luminancePlane(image, layout, { x: 0, y, width: layout.width, height: h }, linear);
     rows.set(resizeAxis(lum.data, layout.width, h, width, true), y * width);
   }
   return { width, height, data: resizeAxis(rows, width, layout.height, height, false) };

@@ -213,6 +213,32 @@ export function applyBlurGrid(
   return { data: out, width, height, channels };
 }
 
+/** The kernel mirrored left to right: another camera path of the same length and shape. */
+export function mirroredKernel(kernel: BlurKernel): BlurKernel {
+  const { width, height } = kernel;
+  const data = new Float32Array(kernel.data.length);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + (width - 1 - x)] = kernel.data[y * width + x]!;
+  return { width, height, data };
+}
+
+/**
+ * A planted 2-region shake, the test material of per-region kernels: a dead-leaves scene whose
+ * left half is blurred by a camera path and whose right half by its mirror image, as if the
+ * camera had turned between the two halves. `grid` is the truth, in `applyBlurGrid`'s (and
+ * `deconvolve`'s) form. Defaults: 768x512, a 21-px-long path, noise 0.005.
+ */
+export function twoRegionShake(options: { width?: number; height?: number; length?: number; noise?: number; seed?: number } = {}): {
+  sharp: RawImage;
+  blurry: RawImage;
+  grid: { columns: 2; rows: 1; kernels: [BlurKernel, BlurKernel] };
+} {
+  const { width = 768, height = 512, length = 21, noise = 0.005, seed = 4 } = options;
+  const left = trajectoryKernel({ length, seed: seed + 1 });
+  const grid = { columns: 2 as const, rows: 1 as const, kernels: [left, mirroredKernel(left)] as [BlurKernel, BlurKernel] };
+  const sharp = deadLeaves(width, height, seed);
+  return { sharp, blurry: applyBlurGrid(sharp, grid, { noise, seed }), grid };
+}
+
 /**
  * A synthetic sharp test chart: text-like glyph strokes, fine lines, a siren star, checkerboard
  * and colour patches. Rich in the edges motion blur destroys; made here, not borrowed.
