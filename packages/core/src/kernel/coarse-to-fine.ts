@@ -88,10 +88,22 @@ function initialKernel(size: number): Float64Array {
 }
 
 /**
- * Kernel/latent alternations on one level, starting from `kernel`. While iterating, cleanup cuts
- * at the seed threshold (a looser cut lets the solver's noise floor grow from one iteration to
- * the next); with `keepTails`, the last cleanup keeps the faint connected tail down to
- * `tailThreshold`.
+ * Relative change (Σ|k − k_prev| / Σk) below which a level's kernel counts as settled. Measured
+ * on 1200x800 scenes: a 7-21 px kernel changes by 0.5-1.5% per alternation after the fifth, a
+ * 39-55 px one by 3-5%, still converging. With this rule (at least `iterations`, at most
+ * {@link MAX_ALTERNATION_FACTOR} times as many) ten 39-55 px kernels went from NCC 0.65 to 0.81
+ * and +2.8 to +5.0 dB, and ten 7-21 px ones from 0.986 to 0.998 (training log, session 13).
+ */
+export const ALTERNATION_TOLERANCE = 0.02;
+/** At most this many times `iterations` alternations on a level whose kernel has not settled. */
+export const MAX_ALTERNATION_FACTOR = 2;
+
+/**
+ * Kernel/latent alternations on one level, starting from `kernel`: `iterations` of them, then more
+ * while the kernel still changes by `ALTERNATION_TOLERANCE` or more, up to `MAX_ALTERNATION_FACTOR`
+ * times as many. While iterating, cleanup cuts at the seed threshold (a looser cut lets the
+ * solver's noise floor grow from one iteration to the next); with `keepTails`, the last kernel is
+ * cleaned again keeping the faint connected tail down to `tailThreshold`.
  */
 export function alternate(
   level: Level, kernel: Float64Array, size: number, iterations: number, lambda: number, opts: PyramidSettings, keepTails = false,
@@ -99,23 +111,34 @@ export function alternate(
 ): Float64Array {
   let k = kernel;
   let l = lambda;
+  let raw = kernel;
   // The dark-channel patch is given at the estimation plane's scale and follows the level's.
   const darkChannel = opts.darkChannel > 0
     ? { weight: opts.darkChannel, patch: Math.max(3, oddCeil(opts.darkChannelPatch * levelScale)) }
     : undefined;
-  for (let it = 0; it < iterations; it++) {
-    const last = keepTails && it === iterations - 1;
+  const seedCut = { seedThreshold: opts.seedThreshold, tailThreshold: opts.seedThreshold, minComponentShare: 0.1 };
+  for (let it = 0; it < iterations * MAX_ALTERNATION_FACTOR; it++) {
     const otf = kernelSpectrum(k, size, size, level.width, level.height);
     const { latent } = l0Latent(level, otf, { lambda: l, kappa: opts.kappa, betaMax: opts.betaMax * l, ...(darkChannel ? { darkChannel } : {}) });
-    const raw = leastSquaresKernel(latent, level.gradients, level.width, level.height, size, opts.gamma);
-    k = cleanupKernel(raw, size, {
-      seedThreshold: opts.seedThreshold,
-      tailThreshold: last ? opts.tailThreshold : opts.seedThreshold,
-      minComponentShare: 0.1,
-    });
+    raw = leastSquaresKernel(latent, level.gradients, level.width, level.height, size, opts.gamma);
+    const previous = k;
+    k = cleanupKernel(raw, size, seedCut);
     l = Math.max(l / 1.1, LAMBDA_FLOOR);
+    if (it + 1 >= iterations && relativeChange(k, previous) < ALTERNATION_TOLERANCE) break;
   }
+  if (keepTails) k = cleanupKernel(raw, size, { ...seedCut, tailThreshold: opts.tailThreshold });
   return centreKernel(k, size);
+}
+
+/** Σ|a − b| / Σ|a|: how much a kernel moved in one alternation (1 when `a` is all zero). */
+function relativeChange(a: Float64Array, b: Float64Array): number {
+  let moved = 0;
+  let mass = 0;
+  for (let i = 0; i < a.length; i++) {
+    moved += Math.abs(a[i]! - b[i]!);
+    mass += Math.abs(a[i]!);
+  }
+  return mass > 0 ? moved / mass : 1;
 }
 
 /** The kernel sides of the pyramid, coarse to fine, and each level's image scale (Pan et al.). */

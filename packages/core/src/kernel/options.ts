@@ -34,7 +34,11 @@ export interface EstimateKernelOptions {
   maxWorkingSize?: number;
   /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
   lambda?: number;
-  /** Kernel/latent alternations per pyramid level, 1 to 20. Default 5. */
+  /**
+   * Kernel/latent alternations per pyramid level, 1 to 20. Default 5. A level whose kernel is still
+   * moving after them (a relative change above `ALTERNATION_TOLERANCE`) goes on, up to twice as
+   * many: large kernels need more alternations to settle than small ones.
+   */
   iterations?: number;
   /** κ: growth of β per splitting step of the L0 latent, 1.5 to 8. Default 2√2 (Pan et al.: 2, measured no better). */
   kappa?: number;
