@@ -129,6 +129,19 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(kernelNcc(estimate.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.85);
   }, 240_000); // about 5 s alone; minutes when the suite shares the 2 cores
 
+  it('with maxIterations, alternates until a large kernel settles: a planted 51 px path recovered where 5 alternations per level are not enough', async () => {
+    // One scene and one path, not a rate (ten 39-55 px paths: NCC 0.65 -> 0.81 on average,
+    // training log, session 13). The default, a fixed 5 per level, stops before the path settles.
+    const kernel = trajectoryKernel({ length: 121, seed: 6 });
+    expect(kernel.width).toBe(51);
+    const { blurry } = shakenScene(kernel, 3, 1200, 800);
+    const fixed = await estimateKernel(blurry);
+    const settled = await estimateKernel(blurry, { maxIterations: 10 });
+    expect(kernelNcc(settled.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.9);
+    expect(kernelNcc(fixed.kernel, kernel, 10)).toBeLessThan(0.7);
+    await expect(estimateKernel(blurry, { iterations: 6, maxIterations: 5 })).rejects.toThrow(InvalidOptionError);
+  }, 240_000); // about 25 s alone; minutes when the suite shares the 2 cores
+
   it('keeps a spread kernel below minConfidence when the photo\'s spectrum carries it, and only then', async () => {
     // minConfidence 1 puts every estimate below it: what remains is the quiet-path rule alone.
     const kernel = TEST_KERNELS[3]!.kernel; // the S-shaped 25 px sweep: spread, unpeaked

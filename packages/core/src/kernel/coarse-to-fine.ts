@@ -88,20 +88,16 @@ function initialKernel(size: number): Float64Array {
 }
 
 /**
- * Relative change (Σ|k − k_prev| / Σk) below which a level's kernel counts as settled. Measured
- * on 1200x800 scenes: a 7-21 px kernel changes by 0.5-1.5% per alternation after the fifth, a
- * 39-55 px one by 3-5%, still converging. With this rule (at least `iterations`, at most
- * {@link MAX_ALTERNATION_FACTOR} times as many) ten 39-55 px kernels went from NCC 0.65 to 0.81
- * and +2.8 to +5.0 dB, and ten 7-21 px ones from 0.986 to 0.998 (training log, session 13).
+ * Relative change (Σ|k − k_prev| / Σk) below which a level's kernel counts as settled, for
+ * `maxIterations`. Measured on 1200x800 scenes: after the fifth alternation a 7-21 px kernel
+ * changes by 0.5-1.5% per alternation, a 39-55 px one by 3-5%, still converging.
  */
 export const ALTERNATION_TOLERANCE = 0.02;
-/** At most this many times `iterations` alternations on a level whose kernel has not settled. */
-export const MAX_ALTERNATION_FACTOR = 2;
 
 /**
  * Kernel/latent alternations on one level, starting from `kernel`: `iterations` of them, then more
- * while the kernel still changes by `ALTERNATION_TOLERANCE` or more, up to `MAX_ALTERNATION_FACTOR`
- * times as many. While iterating, cleanup cuts at the seed threshold (a looser cut lets the
+ * while the kernel still changes by `ALTERNATION_TOLERANCE` or more, up to `maxIterations /
+ * iterations` (the options') times as many. While iterating, cleanup cuts at the seed threshold (a looser cut lets the
  * solver's noise floor grow from one iteration to the next); with `keepTails`, the last kernel is
  * cleaned again keeping the faint connected tail down to `tailThreshold`.
  */
@@ -117,7 +113,8 @@ export function alternate(
     ? { weight: opts.darkChannel, patch: Math.max(3, oddCeil(opts.darkChannelPatch * levelScale)) }
     : undefined;
   const seedCut = { seedThreshold: opts.seedThreshold, tailThreshold: opts.seedThreshold, minComponentShare: 0.1 };
-  for (let it = 0; it < iterations * MAX_ALTERNATION_FACTOR; it++) {
+  const most = Math.max(iterations, Math.round((iterations * opts.maxIterations) / opts.iterations));
+  for (let it = 0; it < most; it++) {
     const otf = kernelSpectrum(k, size, size, level.width, level.height);
     const { latent } = l0Latent(level, otf, { lambda: l, kappa: opts.kappa, betaMax: opts.betaMax * l, ...(darkChannel ? { darkChannel } : {}) });
     raw = leastSquaresKernel(latent, level.gradients, level.width, level.height, size, opts.gamma);
