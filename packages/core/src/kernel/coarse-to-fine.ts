@@ -96,10 +96,11 @@ export const ALTERNATION_TOLERANCE = 0.02;
 
 /**
  * Kernel/latent alternations on one level, starting from `kernel`: `iterations` of them, then more
- * while the kernel still changes by `ALTERNATION_TOLERANCE` or more, up to `maxIterations /
- * iterations` (the options') times as many. While iterating, cleanup cuts at the seed threshold (a looser cut lets the
- * solver's noise floor grow from one iteration to the next); with `keepTails`, the last kernel is
- * cleaned again keeping the faint connected tail down to `tailThreshold`.
+ * while the kernel still changes by `ALTERNATION_TOLERANCE` or more, up to the options'
+ * `maxIterations / iterations` times as many (the refinement's 3 scale with them). While
+ * iterating, cleanup cuts at the seed threshold (a looser cut lets the solver's noise floor grow
+ * from one iteration to the next); with `keepTails`, the last kernel is cleaned again keeping the
+ * faint connected tail down to `tailThreshold`.
  */
 export function alternate(
   level: Level, kernel: Float64Array, size: number, iterations: number, lambda: number, opts: PyramidSettings, keepTails = false,
@@ -121,7 +122,7 @@ export function alternate(
     const previous = k;
     k = cleanupKernel(raw, size, seedCut);
     l = Math.max(l / 1.1, LAMBDA_FLOOR);
-    if (it + 1 >= iterations && relativeChange(k, previous) < ALTERNATION_TOLERANCE) break;
+    if (it + 1 >= iterations && it + 1 < most && relativeChange(k, previous) < ALTERNATION_TOLERANCE) break;
   }
   if (keepTails) k = cleanupKernel(raw, size, { ...seedCut, tailThreshold: opts.tailThreshold });
   return centreKernel(k, size);
