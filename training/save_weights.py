@@ -10,13 +10,27 @@ from pathlib import Path
 import torch
 
 
+WEIGHT_KEYS = ("model", "ema", "step", "elapsed", "variant", "ablate")
+
+
+def weights_only(checkpoint: dict) -> dict:
+    """A training checkpoint's weights (on the CPU), step, clock and variant: no optimiser state."""
+    on_cpu = lambda v: {k: t.cpu() for k, t in v.items()} if isinstance(v, dict) else v  # noqa: E731
+    return {k: on_cpu(checkpoint[k]) for k in WEIGHT_KEYS}
+
+
+def save(path: str | Path, state: dict) -> None:
+    """torch.save through a temporary file: a run killed mid-write leaves the previous file whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
 def main(src: str, dst: str) -> None:
     ck = torch.load(src, map_location="cpu", weights_only=False)
-    keep = {k: ck[k] for k in ("model", "ema", "step", "elapsed", "variant", "ablate")}
-    Path(dst).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(dst).with_suffix(".tmp")
-    torch.save(keep, tmp)
-    tmp.replace(dst)  # atomic: a run killed mid-write leaves the previous file whole
+    save(dst, weights_only(ck))
     print(f"{src} -> {dst}: step {ck['step']}, {ck['elapsed'] / 60:.1f} min, variant {ck['variant']}")
 
 

@@ -40,7 +40,7 @@ from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
 from sgenet.losses import context_consistency_loss, sgenet_loss  # noqa: E402
 from sgenet.prior_data import PriorSampler  # noqa: E402
 from sgenet.prior_val import PriorValidation  # noqa: E402
-from save_weights import main as save_weights  # noqa: E402
+from save_weights import save, weights_only  # noqa: E402
 
 
 CONTEXT_CUTS = (8, 16, 24, 32)  # strips cut for the --context term: on the model's 8-px grid
@@ -201,12 +201,6 @@ def batches(args, sampler, step: int):
     yield from loader
 
 
-def save(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)  # atomic: a kill mid-write never corrupts the last checkpoint
-
-
 def train(args) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -291,12 +285,14 @@ def train(args) -> dict:
     log = open(out / "train.log", "a")
 
     def checkpoint():
-        save(ckpt_path, {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                         "step": step, "elapsed": elapsed, "rng": sampler.rng.bit_generator.state,
-                         "torch_rng": torch.get_rng_state(), "variant": args.variant, "origin": origin,
-                         "ablate": list(args.ablate)})
+        # save() is atomic: a kill mid-write never corrupts the last checkpoint.
+        state = {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                 "step": step, "elapsed": elapsed, "rng": sampler.rng.bit_generator.state,
+                 "torch_rng": torch.get_rng_state(), "variant": args.variant, "origin": origin,
+                 "ablate": list(args.ablate)}
+        save(ckpt_path, state)
         if args.weights_copy:
-            save_weights(ckpt_path, args.weights_copy)
+            save(args.weights_copy, weights_only(state))
 
     validation = PriorValidation(args.val) if args.val and args.task == "prior" else None
     next_val = elapsed if validation else float("inf")

@@ -7,7 +7,7 @@
 import { InvalidKernelError } from '../errors.js';
 import type { PixelLayout } from '../pixels/image.js';
 import type { BlurKernel } from '../types.js';
-import { padToCommonSide } from './regions.js';
+import { commonSide, padToCommonSide } from './regions.js';
 import type { KernelGrid } from './regions.js';
 
 /** Largest kernel side accepted from outside. */
@@ -83,7 +83,8 @@ export function validateKernelGrid(grid: unknown, source: string, photo: Pick<Pi
   // By index, not .map: a sparse array's holes are refused, not skipped.
   const checked: BlurKernel[] = [];
   for (let i = 0; i < cells; i++) checked.push(validateKernel(kernels[i], `${source} cell ${i}`, photo));
-  const side = Math.max(...checked.map((k) => Math.max(k.width, k.height))) | 1;
+  // Checked before padding: the padded grid is what would be allocated.
+  const side = commonSide(checked);
   if (cells * side * side > MAX_GRID_TAPS) {
     throw fail(`${cells} kernels of ${side} x ${side} are too large a grid (more than ${MAX_GRID_TAPS} taps); use fewer cells or smaller kernels`);
   }

@@ -123,13 +123,18 @@ export function cellIndexAt(grid: Pick<KernelGrid, 'columns' | 'rows' | 'width' 
   return row * grid.columns + column;
 }
 
+/** The side of the odd square {@link padToCommonSide} puts the kernels in: their largest side, made odd. */
+export function commonSide(kernels: readonly BlurKernel[]): number {
+  return Math.max(...kernels.map((k) => Math.max(k.width, k.height))) | 1;
+}
+
 /**
  * Kernels in one odd square of the largest side among them (zero taps around the smaller), each
  * placed so that its centre tap ((w - 1) / 2, (h - 1) / 2, rounded down: where `kernelSpectrum`
  * and the deconvolution put a kernel's origin) lands on the square's centre.
  */
 export function padToCommonSide(kernels: readonly BlurKernel[]): BlurKernel[] {
-  const side = Math.max(...kernels.map((k) => Math.max(k.width, k.height))) | 1;
+  const side = commonSide(kernels);
   const c = (side - 1) >> 1;
   return kernels.map((k) => {
     if (k.width === side && k.height === side) return k;
