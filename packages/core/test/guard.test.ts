@@ -1,36 +1,47 @@
 import { describe, expect, it } from 'vitest';
 
-import { effectiveTaps, isDotWithStreak, isQuietPath, peakDominance } from '../src/kernel/guard.js';
-import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, resolveEstimateOptions, SPREAD_TAPS } from '../src/kernel/options.js';
+import { effectiveTaps, guardVerdict, peakDominance } from '../src/kernel/guard.js';
+import {
+  PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, resolveEstimateOptions, SPECTRAL_PEAK_ALLOWANCE, SPREAD_TAPS,
+} from '../src/kernel/options.js';
 
 // The guard's decision table, branch by branch, on hand-set measures (estimateKernel's own tests
 // plant kernels; these pin each refusal on its own, which a planted photo cannot isolate).
-describe('sharp-photo guard: a peaked kernel needs all three pieces of evidence', () => {
+describe('sharp-photo guard: a peaked kernel needs spread, agreement, and confidence or spectral evidence', () => {
   const opts = resolveEstimateOptions({}, 512, 512);
   const peaked = opts.maxPeakDominance + 1;
   const convincing = { confidence: PEAKED_MIN_CONFIDENCE, agreement: PEAKED_MIN_AGREEMENT, spectral: 0 };
 
-  it('never refuses a kernel at or below the dominance limit, whatever the evidence', () => {
-    expect(isDotWithStreak(opts.maxPeakDominance, 1, { confidence: 0, agreement: 0, spectral: 0 }, opts)).toBe(false);
-  });
-
   it('keeps a peaked kernel with spread, confidence and agreement at their thresholds', () => {
-    expect(isDotWithStreak(peaked, SPREAD_TAPS, convincing, opts)).toBe(false);
+    expect(guardVerdict(peaked, SPREAD_TAPS, convincing, opts)).toBe('confidence');
   });
 
-  it('refuses it when its mass spreads over fewer than SPREAD_TAPS effective taps', () => {
-    expect(isDotWithStreak(peaked, SPREAD_TAPS - 0.01, convincing, opts)).toBe(true);
+  it('refuses it when its mass spreads over fewer than SPREAD_TAPS effective taps, whatever the evidence', () => {
+    expect(guardVerdict(peaked, SPREAD_TAPS - 0.01, { confidence: 1, agreement: 1, spectral: 1 }, opts)).toBeNull();
   });
 
   it('refuses it below PEAKED_MIN_CONFIDENCE, or below minConfidence where that is higher', () => {
-    expect(isDotWithStreak(peaked, SPREAD_TAPS, { ...convincing, confidence: PEAKED_MIN_CONFIDENCE - 0.001 }, opts)).toBe(true);
+    expect(guardVerdict(peaked, SPREAD_TAPS, { ...convincing, confidence: PEAKED_MIN_CONFIDENCE - 0.001 }, opts)).toBeNull();
     const strict = resolveEstimateOptions({ minConfidence: 0.3 }, 512, 512);
-    expect(isDotWithStreak(peaked, SPREAD_TAPS, { ...convincing, confidence: 0.29 }, strict)).toBe(true);
-    expect(isDotWithStreak(peaked, SPREAD_TAPS, { ...convincing, confidence: 0.3 }, strict)).toBe(false);
+    expect(guardVerdict(peaked, SPREAD_TAPS, { ...convincing, confidence: 0.29 }, strict)).toBeNull();
+    expect(guardVerdict(peaked, SPREAD_TAPS, { ...convincing, confidence: 0.3 }, strict)).toBe('confidence');
   });
 
-  it('refuses it when another kernel size found a different path', () => {
-    expect(isDotWithStreak(peaked, SPREAD_TAPS, { ...convincing, agreement: PEAKED_MIN_AGREEMENT - 0.001 }, opts)).toBe(true);
+  it('refuses it when another kernel size found a different path, whatever the evidence', () => {
+    expect(guardVerdict(peaked, SPREAD_TAPS, { confidence: 1, agreement: PEAKED_MIN_AGREEMENT - 0.001, spectral: 1 }, opts)).toBeNull();
+  });
+
+  it('keeps a mildly peaked one (up to SPECTRAL_PEAK_ALLOWANCE x the limit) on spectral evidence instead of confidence', () => {
+    const mild = SPECTRAL_PEAK_ALLOWANCE * opts.maxPeakDominance;
+    const signed = { confidence: 0, agreement: PEAKED_MIN_AGREEMENT, spectral: QUIET_MIN_SPECTRAL_EVIDENCE };
+    expect(mild).toBeCloseTo(3.5, 12);
+    expect(guardVerdict(mild, SPREAD_TAPS, signed, opts)).toBe('spectral-evidence');
+    expect(guardVerdict(mild + 0.01, SPREAD_TAPS, signed, opts)).toBeNull();
+    expect(guardVerdict(mild, SPREAD_TAPS, { ...signed, spectral: QUIET_MIN_SPECTRAL_EVIDENCE - 0.001 }, opts)).toBeNull();
+    expect(guardVerdict(mild, SPREAD_TAPS, { ...signed, agreement: PEAKED_MIN_AGREEMENT - 0.001 }, opts)).toBeNull();
+    // The allowance follows the limit a caller sets.
+    const loose = resolveEstimateOptions({ maxPeakDominance: 4 }, 512, 512);
+    expect(guardVerdict(5.5, SPREAD_TAPS, signed, loose)).toBe('spectral-evidence');
   });
 });
 
@@ -38,26 +49,26 @@ describe('sharp-photo guard: a kernel below minConfidence is kept only as a quie
   const opts = resolveEstimateOptions({}, 512, 512);
   const quiet = { confidence: 0, agreement: 0, spectral: QUIET_MIN_SPECTRAL_EVIDENCE };
 
-  it('keeps a spread, unpeaked kernel with spectral evidence at the threshold, whatever its confidence', () => {
-    expect(isQuietPath(opts.maxPeakDominance, SPREAD_TAPS, quiet, opts)).toBe(true);
+  it('keeps an unpeaked kernel at minConfidence on its confidence, whatever the rest', () => {
+    expect(guardVerdict(opts.maxPeakDominance, 1, { confidence: opts.minConfidence, agreement: 0, spectral: 0 }, opts)).toBe('confidence');
+  });
+
+  it('keeps a spread, unpeaked kernel with spectral evidence at the threshold, whatever its confidence or agreement', () => {
+    expect(guardVerdict(opts.maxPeakDominance, SPREAD_TAPS, quiet, opts)).toBe('spectral-evidence');
   });
 
   it("not when the photo's spectrum does not carry it", () => {
-    expect(isQuietPath(opts.maxPeakDominance, SPREAD_TAPS, { ...quiet, spectral: QUIET_MIN_SPECTRAL_EVIDENCE - 0.001 }, opts)).toBe(false);
+    expect(guardVerdict(opts.maxPeakDominance, SPREAD_TAPS, { ...quiet, spectral: QUIET_MIN_SPECTRAL_EVIDENCE - 0.001 }, opts)).toBeNull();
   });
 
   it('not when its mass spreads over fewer than SPREAD_TAPS effective taps', () => {
-    expect(isQuietPath(1, SPREAD_TAPS - 0.01, quiet, opts)).toBe(false);
+    expect(guardVerdict(1, SPREAD_TAPS - 0.01, quiet, opts)).toBeNull();
   });
 
   it('never with minSpectralEvidence 1 (the rule turned off)', () => {
     const off = resolveEstimateOptions({ minSpectralEvidence: 1 }, 512, 512);
-    expect(isQuietPath(1, SPREAD_TAPS, { ...quiet, spectral: 1 }, off)).toBe(false);
+    expect(guardVerdict(1, SPREAD_TAPS, { ...quiet, spectral: 1 }, off)).toBeNull();
     expect(() => resolveEstimateOptions({ minSpectralEvidence: 1.5 }, 512, 512)).toThrow(/minSpectralEvidence/);
-  });
-
-  it('not when it is peaked (that kernel answers to the peaked rule)', () => {
-    expect(isQuietPath(opts.maxPeakDominance + 0.01, SPREAD_TAPS, { ...quiet, spectral: 1 }, opts)).toBe(false);
   });
 });
 

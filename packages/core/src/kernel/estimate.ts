@@ -16,9 +16,8 @@
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
  * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
  * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned unless
- * the kernel is a quiet camera path (see isQuietPath), as it is for a dot with a faint streak (see
- * isDotWithStreak). The result is centred on the
- * midpoint of its support (option `centre`).
+ * the photo's spectrum signs the kernel as a quiet camera path, as it is for a dot with a faint
+ * streak (see guardVerdict). The result is centred on the midpoint of its support (option `centre`).
  */
 import { estimatePhotoNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
@@ -35,7 +34,7 @@ import { alternate, buildLevel } from './coarse-to-fine.js';
 import type { Level } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates, runPyramids } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
-import { effectiveTaps, isDotWithStreak, isNearIdentity, isQuietPath, peakDominance } from './guard.js';
+import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { Evidence } from './guard.js';
 import { oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
@@ -60,8 +59,9 @@ export interface KernelEstimate {
   confidence: number;
   /**
    * True when the identity was returned: confidence below `minConfidence` (for a kernel that is
-   * not a quiet camera path: spread, unpeaked, `spectralEvidence` ≥ `minSpectralEvidence`), a kernel
-   * within one tap of a dot, or a peak dominance above `maxPeakDominance` without the spread and the confidence
+   * not a quiet camera path: spread, at most mildly peaked, `spectralEvidence` ≥
+   * `minSpectralEvidence`), a kernel within one tap of a dot, or a peak dominance above
+   * `maxPeakDominance` without the spread, the agreement and the confidence or spectral evidence
    * of a camera path (a sharp photo, or a failed estimate; see `effectiveTaps`).
    */
   identity: boolean;
@@ -92,14 +92,14 @@ export interface KernelEstimate {
    * working scale) explains, with 0 for none or worse: camera shake removes high frequencies along
    * its path, not across it. Independent of the blind score. On real shaken photos it is about
    * 0.2 to 0.7 (median 0.35 to 0.54 by benchmark folder); on sharp photos 0 for a dot, but up to
-   * about 0.5 for a spurious streak, so alone it proves nothing. A spread, unpeaked kernel whose
-   * `confidence` is below `minConfidence` is kept when this is `minSpectralEvidence` (default
-   * 0.35) or more.
+   * about 0.5 for a spurious streak, so alone it proves nothing. A spread kernel, unpeaked or
+   * mildly peaked (see `maxPeakDominance`), whose `confidence` is too low is kept when this is
+   * `minSpectralEvidence` (default 0.35) or more.
    */
   spectralEvidence: number;
   /**
    * Why the kernel was kept: `'confidence'` (at least `minConfidence`, and for a peaked kernel the
-   * evidence of a camera path with a pause), `'spectral-evidence'` (below `minConfidence`, kept as
+   * evidence of a camera path with a pause), `'spectral-evidence'` (a confidence too low, kept as
    * a quiet camera path on its `spectralEvidence`); null when the identity was returned.
    */
   keptBy: KernelKeptBy | null;
@@ -201,7 +201,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     effectiveTaps: guarded.effectiveTaps,
     sizeAgreement: agreement,
     spectralEvidence: spectral,
-    keptBy: guarded.identity ? null : confidence >= opts.minConfidence ? 'confidence' : 'spectral-evidence',
+    keptBy: guarded.keptBy,
     scores: { identity: scored.identity, candidates: scored.candidates.map((c) => c.score) },
     ...(grid ? { grid } : {}),
   };
@@ -411,27 +411,26 @@ function refineScales(scale: number): number[] {
 }
 
 /**
- * Step 6: the identity when the kernel does not convince: confidence below `minConfidence` (unless
- * the kernel is a quiet camera path: spread, not peaked, and signed in the photo's spectrum), mass
- * within one tap of its centre, or a peak dominance above `maxPeakDominance` without the evidence
- * of a camera path (see isDotWithStreak); else the kernel centred as `centre` asks and trimmed
- * to its support.
+ * Step 6: the identity when the kernel does not convince (mass within one tap of its centre, or
+ * no verdict from guardVerdict: a dot with a streak, or neither the blind score nor the spectrum
+ * in its favour); else the kernel centred as `centre` asks and trimmed to its support.
  */
 function guardAndCentre(
   kernel: Float64Array, size: number, evidence: Evidence, opts: ResolvedEstimateOptions,
-): { kernel: BlurKernel; identity: boolean; peakDominance: number; effectiveTaps: number } {
+): { kernel: BlurKernel; identity: boolean; keptBy: KernelKeptBy | null; peakDominance: number; effectiveTaps: number } {
   // The guard measures the kernel as the estimator leaves it, centred on its mass: its threshold
   // was set on kernels trimmed that way, and a trim around the support would be tighter.
   const massCentred = trimKernel(kernel, size);
   const dominance = peakDominance(massCentred.data, massCentred.size);
   const taps = effectiveTaps(massCentred.data);
   const estimated = opts.centre === 'support' ? centredAsAsked(kernel, size, opts) : massCentred;
-  const identity = (evidence.confidence < opts.minConfidence && !isQuietPath(dominance, taps, evidence, opts))
-    || isNearIdentity(kernel, size) || isDotWithStreak(dominance, taps, evidence, opts);
+  const keptBy = isNearIdentity(kernel, size) ? null : guardVerdict(dominance, taps, evidence, opts);
+  const identity = keptBy === null;
   const trimmed = identity ? { data: identityKernel(1), size: 1 } : estimated;
   return {
     kernel: asBlurKernel(trimmed),
     identity,
+    keptBy,
     peakDominance: dominance,
     effectiveTaps: taps,
   };

@@ -1,10 +1,11 @@
 /**
  * The sharp-photo guard's measures and decision (estimate.ts, step 6): how peaked a kernel is,
- * over how many taps its mass spreads, and whether a peaked kernel has the evidence of camera
- * shake with a pause rather than of a sharp photo's dot with a faint streak.
+ * over how many taps its mass spreads, and whether the blind score or the photo's spectrum has
+ * the evidence of camera shake rather than of a sharp photo's dot with a faint streak.
  */
-import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from './options.js';
+import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPECTRAL_PEAK_ALLOWANCE, SPREAD_TAPS } from './options.js';
 import type { ResolvedEstimateOptions } from './options.js';
+import type { KernelKeptBy } from './estimate.js';
 
 /** What the blind score and the other sizes say of the chosen kernel. */
 export interface Evidence {
@@ -15,32 +16,36 @@ export interface Evidence {
 }
 
 /**
- * The sharp-photo guard: a kernel whose brightest tap dominates its side (peak dominance above
- * `maxPeakDominance`) is a dot with a faint streak, what the estimator finds on a sharp photo
- * with strong straight edges, unless three pieces of evidence say it is camera shake with a
- * pause: its mass spreads over {@link SPREAD_TAPS} or more effective taps, deconvolving with it
- * removes at least {@link PEAKED_MIN_CONFIDENCE} of the blind score (or `minConfidence`), and
- * every other kernel size found the same path ({@link PEAKED_MIN_AGREEMENT}).
+ * The sharp-photo guard's verdict on a kernel (estimate.ts, step 6): why it is kept, or null for
+ * the identity. Implements the decision in three steps:
+ *
+ * 1. A kernel whose brightest tap dominates its side (peak dominance above `maxPeakDominance`) is
+ *    a dot with a faint streak, what the estimator finds on a sharp photo with strong straight
+ *    edges, unless its mass spreads over {@link SPREAD_TAPS} or more effective taps and every
+ *    other kernel size found the same path ({@link PEAKED_MIN_AGREEMENT}): camera shake with a
+ *    pause.
+ * 2. Kept on `'confidence'` when deconvolving with it removes at least `minConfidence` of the
+ *    blind score (a peaked kernel: {@link PEAKED_MIN_CONFIDENCE}, if higher).
+ * 3. Otherwise kept on `'spectral-evidence'` when it is a quiet camera path: spread over
+ *    {@link SPREAD_TAPS} or more taps, peaked at most {@link SPECTRAL_PEAK_ALLOWANCE} x
+ *    `maxPeakDominance`, and the photo's spectrum has lost high frequencies the way the kernel
+ *    says (spectral evidence at least `minSpectralEvidence`; 1 turns this step off). The blind
+ *    score's confidence stays low on real photos where JPEG noise and model error make any
+ *    deconvolution less sparse, though the kernel is right (published kernels at NCC 0.75-0.91 on
+ *    such photos); a sharp photo's spurious kernel is a dot, or strongly peaked, or not signed in
+ *    the spectrum.
  */
-export function isDotWithStreak(dominance: number, taps: number, evidence: Evidence, opts: ResolvedEstimateOptions): boolean {
-  if (dominance <= opts.maxPeakDominance) return false;
-  return taps < SPREAD_TAPS
-    || evidence.confidence < Math.max(PEAKED_MIN_CONFIDENCE, opts.minConfidence)
-    || evidence.agreement < PEAKED_MIN_AGREEMENT;
-}
-
-/**
- * A kernel below `minConfidence` that is still camera shake: its mass spreads along a path
- * ({@link SPREAD_TAPS} or more effective taps, peak dominance within `maxPeakDominance`) and the
- * photo's spectrum has lost high frequencies the way the kernel says (spectral evidence at least
- * `minSpectralEvidence`, which at 1 turns the rule off). The blind score's confidence stays low on real photos where JPEG
- * noise and model error make any deconvolution less sparse, though the kernel is right (published
- * kernels at NCC 0.75-0.91 on such photos); a sharp photo's spurious kernel is a dot, or peaked,
- * or not signed in the spectrum.
- */
-export function isQuietPath(dominance: number, taps: number, evidence: Evidence, opts: ResolvedEstimateOptions): boolean {
-  return opts.minSpectralEvidence < 1 && dominance <= opts.maxPeakDominance && taps >= SPREAD_TAPS
-    && evidence.spectral >= opts.minSpectralEvidence;
+export function guardVerdict(dominance: number, taps: number, evidence: Evidence, opts: ResolvedEstimateOptions): KernelKeptBy | null {
+  const peaked = dominance > opts.maxPeakDominance;
+  // 1. A dot with a streak.
+  if (peaked && (taps < SPREAD_TAPS || evidence.agreement < PEAKED_MIN_AGREEMENT)) return null;
+  // 2. The blind score.
+  const needed = peaked ? Math.max(PEAKED_MIN_CONFIDENCE, opts.minConfidence) : opts.minConfidence;
+  if (evidence.confidence >= needed) return 'confidence';
+  // 3. The spectrum.
+  const quietPath = opts.minSpectralEvidence < 1 && taps >= SPREAD_TAPS
+    && dominance <= SPECTRAL_PEAK_ALLOWANCE * opts.maxPeakDominance && evidence.spectral >= opts.minSpectralEvidence;
+  return quietPath ? 'spectral-evidence' : null;
 }
 
 /** 1 / Σp² of the kernel normalised to sum 1: the number of equal taps with the same energy. */

@@ -84,19 +84,21 @@ export interface EstimateKernelOptions {
    */
   minConfidence?: number;
   /**
-   * Spectral evidence (0 to 1, the result's `spectralEvidence`) that keeps a kernel below
-   * `minConfidence` as a quiet camera path, when it also spreads over 10 or more effective taps
-   * and is not peaked. Default 0.35 (`QUIET_MIN_SPECTRAL_EVIDENCE`); 1 turns the rule off.
+   * Spectral evidence (0 to 1, the result's `spectralEvidence`) that keeps a kernel whose
+   * confidence is too low as a quiet camera path, when it also spreads over 10 or more effective
+   * taps and is unpeaked, or mildly peaked (up to 1.4 x `maxPeakDominance`) and agreed on by every
+   * kernel size. Default 0.35 (`QUIET_MIN_SPECTRAL_EVIDENCE`); 1 turns the rule off.
    */
   minSpectralEvidence?: number;
   /**
    * Peak dominance (brightest tap x side / mass, 0.1 to 255) above which a kernel must also show
    * the evidence of a camera path, not of a dot with a faint streak (what the estimator finds on
    * sharp photos with strong straight edges; deconvolving with it adds ghosts): its mass spread
-   * over at least {@link SPREAD_TAPS} effective taps (1 / Σk² of the unit-sum kernel), a
-   * confidence of at least {@link PEAKED_MIN_CONFIDENCE} (or `minConfidence` if higher), and the same path
-   * found by every kernel size tried (agreement {@link PEAKED_MIN_AGREEMENT}); otherwise the
-   * identity is returned. Default 2.5: estimates on the 192 dev pairs stayed at 2.2 or below but
+   * over at least {@link SPREAD_TAPS} effective taps (1 / Σk² of the unit-sum kernel), the same
+   * path found by every kernel size tried (agreement {@link PEAKED_MIN_AGREEMENT}), and a
+   * confidence of at least {@link PEAKED_MIN_CONFIDENCE} (or `minConfidence` if higher) or, up to
+   * {@link SPECTRAL_PEAK_ALLOWANCE} x this, spectral evidence of at least `minSpectralEvidence`;
+   * otherwise the identity is returned. Default 2.5: estimates on the 192 dev pairs stayed at 2.2 or below but
    * one. Real shake often has a brighter tap where the camera paused: 10 of the 34 real photos
    * the dominance alone refused had a confidence above `minConfidence` (BENCHMARKS.md,
    * "Sharp-photo guard").
@@ -189,12 +191,22 @@ export const PEAKED_MIN_CONFIDENCE = 0.15;
  */
 export const PEAKED_MIN_AGREEMENT = 0.87;
 
+/**
+ * How far above `maxPeakDominance` a kernel may peak and still be kept on spectral evidence
+ * (step 3 of `guardVerdict`), as a factor: 1.4 (3.5 at the default 2.5). Read before it was used
+ * (training log, session 14) from the estimator's kernels on 71 sharp noisy photos and the 160
+ * real ones: real misses with a spread, agreed-on, mildly peaked kernel at 2.52-3.20 (face,
+ * night6, petrol_station1; spectral evidence 0.42-0.64); the sharp photos' spread spurious
+ * kernels peaked at 3.90 and 3.97 (one with spectral evidence 0.54).
+ */
+export const SPECTRAL_PEAK_ALLOWANCE = 1.4;
+
 /** Default `minConfidence`: 0.09 (its TSDoc says how it was set). */
 export const DEFAULT_MIN_CONFIDENCE = 0.09;
 
 /**
  * Default `minSpectralEvidence`: the spectral evidence (`spectralEvidence`) that keeps a spread,
- * unpeaked kernel below `minConfidence` (`isQuietPath`): 0.35. Read before it was used (training log, session 11) from
+ * unpeaked kernel below `minConfidence` (`guardVerdict`, step 3): 0.35. Read before it was used (training log, session 11) from
  * the estimator's kernels without the guard: the real photos it missed whose kernels spread over
  * 10 or more taps unpeaked scored 0.40-0.66 (6 photos, their kernels at NCC 0.75-0.91 to the
  * published ones); of 49 sharp noisy photos (Kodak24, every 4th of CUrban100) none had such a
