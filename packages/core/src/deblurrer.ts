@@ -14,7 +14,7 @@ import type { EstimateKernelOptions } from './kernel/options.js';
 import { validateKernel, validateKernelGrid } from './kernel/kernel-file.js';
 import { isKernelGrid } from './kernel/regions.js';
 import type { KernelGrid } from './kernel/regions.js';
-import type { KernelKeptBy } from './kernel/estimate.js';
+import type { KernelKeptBy } from './kernel/guard.js';
 import type { KernelField } from './deconvolve/passes.js';
 import { deconvolveInto, resolveNoise } from './deconvolve/deconvolve.js';
 import { hqsAlpha, pnpSigmas, PNP_WEIGHT } from './deconvolve/pnp.js';

@@ -27,7 +27,8 @@ export {
 } from './deblurrer.js';
 export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUsed, KernelVerdict, Effort } from './deblurrer.js';
 export { estimateKernel } from './kernel/estimate.js';
-export type { CandidateScore, KernelEstimate, KernelKeptBy } from './kernel/estimate.js';
+export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
+export type { KernelKeptBy } from './kernel/guard.js';
 export {
   DEFAULT_MIN_CONFIDENCE, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPREAD_TAPS,
 } from './kernel/options.js';

@@ -35,6 +35,7 @@ import type { Level } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates, runPyramids } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
+import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
 import { oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
@@ -113,8 +114,6 @@ export interface KernelEstimate {
   grid?: KernelGrid;
 }
 
-/** Why an estimated kernel was kept: see {@link KernelEstimate.keptBy}. */
-export type KernelKeptBy = 'confidence' | 'spectral-evidence';
 
 /** Largest photo the estimator accepts, in pixels (sharp's default limit). */
 const MAX_PIXELS = 0x3fff * 0x3fff;

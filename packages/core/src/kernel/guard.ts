@@ -5,7 +5,9 @@
  */
 import { PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPECTRAL_PEAK_ALLOWANCE, SPREAD_TAPS } from './options.js';
 import type { ResolvedEstimateOptions } from './options.js';
-import type { KernelKeptBy } from './estimate.js';
+
+/** Why an estimated kernel was kept: see `KernelEstimate.keptBy`. */
+export type KernelKeptBy = 'confidence' | 'spectral-evidence';
 
 /** What the blind score and the other sizes say of the chosen kernel. */
 export interface Evidence {
