@@ -9,7 +9,10 @@ filled in, and ONNX Runtime output equal to PyTorch's (max abs diff < 1e-4) on r
 
 SGENet-σ variants (``sigma_input``) take a second input ``sigma``: float32 [1], the noise level in
 the same [0,1] units, one value for the whole photo (so a tiled photo passes the same σ to every
-tile); metadata ``sigma_input`` is "true" for them.
+tile); metadata ``sigma_input`` is "true" for them. Guided variants (``guide_input``) take a third,
+``guide``: float32 [1,3,H,W], the blurry photo the input was deconvolved from (the photo itself when
+there is no kernel), cut by the tiler from the same tile as the input; metadata ``guide_input`` is
+"true" for them.
 """
 from __future__ import annotations
 
@@ -42,6 +45,10 @@ def takes_sigma(model: torch.nn.Module) -> bool:
     return bool(getattr(getattr(model, "cfg", None), "sigma_input", False))
 
 
+def takes_guide(model: torch.nn.Module) -> bool:
+    return bool(getattr(getattr(model, "cfg", None), "guide_input", False))
+
+
 class _Exportable(torch.nn.Module):
     def __init__(self, model):
         super().__init__()
@@ -56,15 +63,21 @@ class _ExportableSigma(_Exportable):
         return self.model(blurry, sigma)
 
 
+class _ExportableGuided(_Exportable):
+    def forward(self, blurry, sigma, guide):
+        return self.model(blurry, sigma, guide=guide)
+
+
 class AtSigma(torch.nn.Module):
-    """An SGENet-σ seen as an image-to-image model at a fixed σ (for the receptive-field probe)."""
+    """An SGENet-σ seen as an image-to-image model at a fixed σ (for the receptive-field probe); a
+    guided one gets the probed image as its guide too (the tiler cuts both from one tile)."""
 
     def __init__(self, model, sigma: float = 0.05):
         super().__init__()
         self.model, self.sigma = model, sigma
 
     def forward(self, x):
-        return self.model(x, torch.full((x.shape[0],), self.sigma))
+        return self.model(x, torch.full((x.shape[0],), self.sigma), guide=x if takes_guide(self.model) else None)
 
 
 @torch.no_grad()
@@ -109,12 +122,18 @@ def load_checkpoint(path: str | Path, use_ema: bool = True):
 def export(model: torch.nn.Module, out: Path, meta: dict[str, str]) -> None:
     """Write ``model`` as ONNX, through the graph rewrites of sgenet/export_rewrites.py."""
     dummy = torch.rand(1, 3, 64, 96)
-    sigma = takes_sigma(model)
+    sigma, guide = takes_sigma(model), takes_guide(model)
+    wrapper, args, names = (_Exportable, (dummy,), ["blurry"])
+    if sigma:
+        wrapper, args, names = (_ExportableSigma, (dummy, torch.full((1,), 0.05)), ["blurry", "sigma"])
+    if guide:
+        wrapper, args, names = (_ExportableGuided, (*args, torch.rand(1, 3, 64, 96)), [*names, "guide"])
+    axes = {"blurry": {2: "height", 3: "width"}, "restored": {2: "height", 3: "width"}}
+    if guide:
+        axes["guide"] = {2: "height", 3: "width"}
     torch.onnx.export(
-        (_ExportableSigma if sigma else _Exportable)(export_friendly(model)),
-        (dummy, torch.full((1,), 0.05)) if sigma else (dummy,), str(out), opset_version=OPSET, dynamo=False,
-        input_names=["blurry", "sigma"] if sigma else ["blurry"], output_names=["restored"],
-        dynamic_axes={"blurry": {2: "height", 3: "width"}, "restored": {2: "height", 3: "width"}},
+        wrapper(export_friendly(model)), args, str(out), opset_version=OPSET, dynamo=False,
+        input_names=names, output_names=["restored"], dynamic_axes=axes,
         do_constant_folding=True,
     )
     proto = onnx.load(str(out))
@@ -125,7 +144,8 @@ def export(model: torch.nn.Module, out: Path, meta: dict[str, str]) -> None:
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, str(v)
     proto.doc_string = ("SGENet motion deblurring; input 'blurry' [1,3,H,W] RGB 0..1, H,W multiples of 8"
-                        + ("; input 'sigma' [1], the noise level in the same units" if sigma else ""))
+                        + ("; input 'sigma' [1], the noise level in the same units" if sigma else "")
+                        + ("; input 'guide' [1,3,H,W], the blurry photo" if guide else ""))
     onnx.checker.check_model(proto)
     onnx.save(proto, str(out))
 
@@ -142,8 +162,11 @@ def check_parity(model: torch.nn.Module, path: Path, sizes=((64, 64), (96, 160),
         with torch.no_grad():
             if takes_sigma(model):
                 sigma = torch.full((1,), 0.02 + 0.08 * i)
+                guide = torch.rand(1, 3, h, w, generator=gen) if takes_guide(model) else None
                 feeds["sigma"] = sigma.numpy()
-                ref = model(x, sigma).numpy()
+                if guide is not None:
+                    feeds["guide"] = guide.numpy()
+                ref = model(x, sigma, guide=guide).numpy()
             else:
                 ref = model(x).numpy()
         got = sess.run(["restored"], feeds)[0]
@@ -172,6 +195,9 @@ def build_metadata(model, variant: str, ablate, version: str, extra: dict | None
     if takes_sigma(model):
         meta["sigma_input"] = "true"
         meta["input"] += "; sigma: float32 [1], the noise level in the same units"
+    if takes_guide(model):
+        meta["guide_input"] = "true"
+        meta["input"] += "; guide: float32 [1,3,H,W], the blurry photo the input was deconvolved from"
     meta.update(extra or {})
     return meta
 

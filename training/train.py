@@ -168,11 +168,11 @@ def deepened_blocks(own: dict, state: dict) -> dict:
 
 
 def draw(sampler, task: str, n: int) -> tuple:
-    """One batch as (input, σ or None, sharp), whichever the task."""
+    """One batch as (input, σ or None, sharp, guide or None), whichever the task."""
     if task == "prior":
         return sampler.batch(n)
     blurry, sharp = sampler.batch(n)
-    return blurry, None, sharp
+    return blurry, None, sharp, None
 
 
 class SampleStream(torch.utils.data.IterableDataset):
@@ -317,19 +317,24 @@ def train(args) -> dict:
         lr = lr_at(args, elapsed, step, *origin)
         for g in opt.param_groups:
             g["lr"] = lr
-        blurry, sigma, sharp = next(stream)
+        blurry, sigma, sharp, guide = next(stream)
         blurry, sharp = blurry.to(device, non_blocking=True), sharp.to(device, non_blocking=True)
         sigma = None if sigma is None else sigma.to(device, non_blocking=True)
+        # Only a guided variant takes the photo; for the others the batch's guide is dropped here.
+        guide = guide.to(device, non_blocking=True) if model.cfg.guide_input else None
         if args.channels_last:
             blurry = blurry.contiguous(memory_format=torch.channels_last)
-        outputs = model(blurry, sigma, return_all=True) if sigma is not None else model(blurry, return_all=True)
+            guide = None if guide is None else guide.contiguous(memory_format=torch.channels_last)
+        outputs = model(blurry, sigma, return_all=True, guide=guide) if sigma is not None \
+            else model(blurry, return_all=True)
         loss = sgenet_loss(outputs, sharp)
         if args.context:
             k = min(args.context_samples, args.batch)
             cut = CONTEXT_CUTS[int(torch.randint(len(CONTEXT_CUTS), ()))]
             corner = (bool(torch.randint(0, 2, ())), bool(torch.randint(0, 2, ())))
             consistency = context_consistency_loss(model, blurry[:k], outputs[1][0][:k], args.context,
-                                                   cut, corner, None if sigma is None else sigma[:k])
+                                                   cut, corner, None if sigma is None else sigma[:k],
+                                                   None if guide is None else guide[:k])
             loss = loss + args.context_weight * consistency
             window_cons += consistency.item()
         opt.zero_grad(set_to_none=True)

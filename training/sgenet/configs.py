@@ -19,12 +19,19 @@ VARIANTS: dict[str, SGENetConfig] = {
     # so step 0 computes what sgenet-s-sigma does. The lever after sgenet-s-sigma's recipes
     # flattened (training log, session 12).
     "sgenet-m-sigma": SGENetConfig(width=16, recursions=2, blocks=(1, 1, 4), body="full", sigma_input=True),
+    # SGENet-m-σ with the blurry photo as a guide input (SGENetConfig.guide_input): started from
+    # sgenet-m-sigma's weights, the guide's head weights at zero. The lever after sgenet-m-sigma's
+    # kernel-error line stayed flat with more data and depth (training log, session 13).
+    "sgenet-m-sigma-g": SGENetConfig(width=16, recursions=2, blocks=(1, 1, 4), body="full", sigma_input=True,
+                                     guide_input=True),
     # Wider variant for GPUs (not trained on this machine).
     "sgenet-l": SGENetConfig(width=32, recursions=2, blocks=(2, 2, 4), body="full"),
     # Tiny variant for tests and smoke runs.
     "sgenet-tiny": SGENetConfig(width=8, recursions=2, blocks=(1, 1, 1), body="full", context_window=5),
     "sgenet-tiny-sigma": SGENetConfig(width=8, recursions=2, blocks=(1, 1, 1), body="full", context_window=5,
                                       sigma_input=True),
+    "sgenet-tiny-sigma-g": SGENetConfig(width=8, recursions=2, blocks=(1, 1, 1), body="full", context_window=5,
+                                        sigma_input=True, guide_input=True),
 }
 
 # Ablation switches, applied on top of any variant: --ablate cem csam recursion dw_drb

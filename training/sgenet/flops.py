@@ -19,8 +19,9 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
         with torch.no_grad():
             device = next(model.parameters()).device
             x = torch.zeros(1, 3, height, width, device=device)
-            if getattr(getattr(model, "cfg", None), "sigma_input", False):
-                model(x, torch.zeros(1, device=device))
+            cfg = getattr(model, "cfg", None)
+            if getattr(cfg, "sigma_input", False):
+                model(x, torch.zeros(1, device=device), guide=x if getattr(cfg, "guide_input", False) else None)
             else:
                 model(x)
     finally:

@@ -41,21 +41,25 @@ def sgenet_loss(outputs: list[list[torch.Tensor]], sharp: torch.Tensor,
 
 def context_consistency_loss(model: torch.nn.Module, blurry: torch.Tensor, full: torch.Tensor,
                              context: int, cut: int, corner: tuple[bool, bool],
-                             sigma: torch.Tensor | None = None) -> torch.Tensor:
+                             sigma: torch.Tensor | None = None, guide: torch.Tensor | None = None) -> torch.Tensor:
     """Penalises the use of input farther than ``context`` px away, so tiles with that much
     overlap reproduce the untiled result (the Node tiler's contract).
 
     ``full`` is the model's output on ``blurry``. The crop loses a strip of ``cut`` px on one
     vertical and one horizontal side (``corner``: cut the bottom, cut the right) and is run again;
     pixels at least ``context`` px inside the cut edges must come out the same as in ``full``.
-    ``cut`` is a multiple of the model's grid so both runs sample at the same phase. Gradients
+    ``cut`` is a multiple of the model's grid so both runs sample at the same phase. A guided
+    variant's ``guide`` is cut the same way (the tiler cuts both from the same tile). Gradients
     flow into both outputs: the full-context output is pulled towards the bounded one as well.
     """
     h, w = blurry.shape[-2:]
     bottom, right = corner
     rows = slice(0, h - cut) if bottom else slice(cut, h)
     cols = slice(0, w - cut) if right else slice(cut, w)
-    part = model(blurry[..., rows, cols]) if sigma is None else model(blurry[..., rows, cols], sigma)
+    if sigma is None:
+        part = model(blurry[..., rows, cols])
+    else:
+        part = model(blurry[..., rows, cols], sigma, guide=None if guide is None else guide[..., rows, cols])
     ph, pw = part.shape[-2:]
     # Keep the rows/columns at least `context` px from the cut edge, in both coordinate frames.
     pr = slice(0, ph - context) if bottom else slice(context, ph)

@@ -1,7 +1,9 @@
 """Training samples for SGENet-σ, the learned prior of the deconvolution, made on the fly.
 
-Each sample is (input, σ, sharp): what one plug-and-play HQS iteration hands the network, the noise
-level it is told, and the truth. No bank: a sample costs milliseconds of CPU.
+Each sample is (input, σ, sharp, guide): what one plug-and-play HQS iteration hands the network,
+the noise level it is told, the truth, and the photo the input came from (the blurry photo; the
+noisy one for pure denoising), which a guided variant (``guide_input``) takes as well. No bank: a
+sample costs milliseconds of CPU.
 
 1. Pure denoising (``p_denoise``): sharp + N(0, σ²), σ log-uniform in [0.5/255, 50/255]
    (DRUNet's range, drawn log-uniform since step ~3,600: uniform draws left photos of 1-3/255
@@ -44,7 +46,7 @@ def _gaussian_blur(img: np.ndarray, s: float) -> np.ndarray:
 
 
 class PriorSampler:
-    """Keeps the sharp photos in memory (uint8) and yields (input, sigma, sharp) batches."""
+    """Keeps the sharp photos in memory (uint8) and yields (input, sigma, sharp, guide) batches."""
 
     def __init__(self, folders: str | Path | list, crop: int, seed: int = 0, *,
                  p_denoise: float = 0.15, lengths: tuple[float, float] = (5, 101),
@@ -81,13 +83,14 @@ class PriorSampler:
             k = k / k.sum()
         return k
 
-    def denoising_sample(self) -> tuple[np.ndarray, float, np.ndarray]:
+    def denoising_sample(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
         sharp = self._region(self.crop)
         sigma = float(np.exp(self.rng.uniform(np.log(SIGMA_MIN_DENOISE), np.log(SIGMA_MAX))))
-        noisy = sharp + self.rng.normal(0, sigma, sharp.shape).astype(np.float32)
-        return noisy.astype(np.float32), sigma, sharp
+        noisy = (sharp + self.rng.normal(0, sigma, sharp.shape).astype(np.float32)).astype(np.float32)
+        # No kernel: the photo handed to the network is its own guide (core does the same).
+        return noisy, sigma, sharp, noisy
 
-    def deconvolution_sample(self) -> tuple[np.ndarray, float, np.ndarray]:
+    def deconvolution_sample(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
         rng, c = self.rng, self.crop
         k = self._kernel()
         # Mild spatial variation: the same shake, slightly rescaled, on part of the crop. Drawn first,
@@ -132,15 +135,15 @@ class PriorSampler:
             z = z + rng.normal(0, 0.5 * sigma_k, z.shape).astype(np.float32)
         weight = float(np.exp(rng.uniform(np.log(ALPHA_WEIGHTS[0]), np.log(ALPHA_WEIGHTS[1]))))
         x = hqs_data_step(blurry.astype(np.float32), given, hqs_alpha(sigma_eff, sigma_k, weight), z)
-        return np.clip(x, -0.5, 1.5).astype(np.float32), sigma_k, sharp
+        return np.clip(x, -0.5, 1.5).astype(np.float32), sigma_k, sharp, blurry.astype(np.float32)
 
-    def sample(self) -> tuple[np.ndarray, float, np.ndarray]:
+    def sample(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
         if self.rng.random() < self.p_denoise:
             return self.denoising_sample()
         return self.deconvolution_sample()
 
-    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         items = [self.sample() for _ in range(n)]
-        to_t = lambda arrs: torch.from_numpy(np.stack(arrs).transpose(0, 3, 1, 2).copy())
-        sigma = torch.tensor([s for _, s, _ in items], dtype=torch.float32)
-        return to_t([x for x, _, _ in items]), sigma, to_t([s for _, _, s in items])
+        to_t = lambda i: torch.from_numpy(np.stack([item[i] for item in items]).transpose(0, 3, 1, 2).copy())
+        sigma = torch.tensor([item[1] for item in items], dtype=torch.float32)
+        return to_t(0), sigma, to_t(2), to_t(3)

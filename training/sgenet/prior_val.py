@@ -30,10 +30,13 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def run_network(model: torch.nn.Module, x: np.ndarray, sigma: float) -> np.ndarray:
+def run_network(model: torch.nn.Module, x: np.ndarray, sigma: float, guide: np.ndarray) -> np.ndarray:
+    """The network on one image at σ; ``guide`` (the photo x came from) goes to a guided variant."""
     device = next(model.parameters()).device  # the model's own: the CPU, or the GPU it trains on
-    t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None].to(device)
-    out = model(t, torch.tensor([sigma], dtype=torch.float32, device=device))
+    to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None].to(device)
+    guided = getattr(getattr(model, "cfg", None), "guide_input", False)
+    out = model(to_t(x), torch.tensor([sigma], dtype=torch.float32, device=device),
+                guide=to_t(guide) if guided else None)
     return out[0].cpu().numpy().transpose(1, 2, 0)
 
 
@@ -44,7 +47,7 @@ def pnp_restore(model: torch.nn.Module, y: np.ndarray, kernel: np.ndarray, sigma
     z = y
     for sigma_k in dpir_sigmas(sigma_noise, iterations):
         x = hqs_data_step(y, kernel, hqs_alpha(sigma_noise, float(sigma_k)), z)
-        z = run_network(model, np.clip(x, -0.5, 1.5), float(sigma_k))
+        z = run_network(model, np.clip(x, -0.5, 1.5), float(sigma_k), y)
     return np.clip(z, 0, 1)
 
 
@@ -82,6 +85,6 @@ class PriorValidation:
             rows["pnp1"].append(psnr(pnp_restore(model, it["blurry"], it["kernel"], NOISE, 1), s))
             rows["pnp4"].append(psnr(pnp_restore(model, it["blurry"], it["kernel"], NOISE, 4), s))
             rows["pnp1_wrong_kernel"].append(psnr(pnp_restore(model, it["blurry"], it["wrong"], NOISE, 1), s))
-            rows["denoise25"].append(psnr(run_network(model, it["noisy"], 25 / 255), s))
+            rows["denoise25"].append(psnr(run_network(model, it["noisy"], 25 / 255, it["noisy"]), s))
         model.train(was_training)
         return {k: round(float(np.mean(v)), 3) for k, v in rows.items()}

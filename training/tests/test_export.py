@@ -94,3 +94,26 @@ def test_sigma_variant_exports_a_sigma_input_in_parity(tmp_path):
     x = np.random.default_rng(0).random((1, 3, 32, 40), dtype=np.float32)
     low, high = (sess.run(["restored"], {"blurry": x, "sigma": np.array([s], np.float32)})[0] for s in (0.0, 0.2))
     assert np.abs(low - high).max() > 1e-3
+
+
+def test_guided_variant_exports_a_guide_input_in_parity(tmp_path):
+    """A guided SGENet-σ: a third input 'guide' [1,3,H,W] (the blurry photo); ONNX Runtime equals
+    PyTorch, and the guide reaches the output once its head weights are not zero."""
+    torch.manual_seed(0)
+    model = build_model("sgenet-tiny-sigma-g").eval()
+    with torch.no_grad():
+        for stage in (model.stage1, model.stage2):
+            stage.head.weight[:, 13:] = 0.2  # as if trained: the guide matters
+    out = tmp_path / "tiny-sigma-g.onnx"
+    export.export(model, out, export.build_metadata(model, "sgenet-tiny-sigma-g", [], "0.0.1", receptive_field=40))
+    proto = onnx.load(str(out))
+    assert [i.name for i in proto.graph.input] == ["blurry", "sigma", "guide"]
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta["sigma_input"] == "true" and meta["guide_input"] == "true"
+    assert export.check_parity(model, out) < export.PARITY_TOL
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    x = rng.random((1, 3, 32, 40), dtype=np.float32)
+    a, b = (sess.run(["restored"], {"blurry": x, "sigma": np.array([0.05], np.float32),
+                                    "guide": rng.random((1, 3, 32, 40), dtype=np.float32)})[0] for _ in range(2))
+    assert np.abs(a - b).max() > 1e-3

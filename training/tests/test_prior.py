@@ -132,6 +132,24 @@ def test_deeper_variant_starts_at_the_shallower_ones_function():
         train_script.load_widening(build_model("sgenet-m-sigma"), broken)
 
 
+def test_guided_variant_starts_at_the_unguided_ones_function():
+    """sgenet-m-sigma-g from sgenet-m-sigma: the guide's 12 head channels come after σ's and start
+    at zero, so the guided model computes what the unguided one did, whatever the guide."""
+    torch.manual_seed(0)
+    old = build_model("sgenet-tiny-sigma").eval()
+    new = build_model("sgenet-tiny-sigma-g").eval()
+    assert sorted(train_script.load_widening(new, old.state_dict())) == ["stage1.head.weight", "stage2.head.weight"]
+    x, sigma = torch.rand(2, 3, 32, 40), torch.tensor([0.01, 0.1])
+    with torch.no_grad():
+        torch.testing.assert_close(new(x, sigma, guide=torch.rand(2, 3, 32, 40)), old(x, sigma))
+        new.stage1.head.weight[:, 13:] = 0.3
+        assert not torch.allclose(new(x, sigma, guide=x), new(x, sigma, guide=1 - x))
+    with pytest.raises(ValueError, match="blurry photo"):
+        new(x, sigma)
+    with pytest.raises(ValueError, match="blurry photo"):
+        new(x, sigma, guide=x[..., :16, :])
+
+
 def test_rotation_perturbation_is_a_psf():
     k = trajectory_kernel(np.random.default_rng(1), 20.0)
     r, kind = perturb(k, np.random.default_rng(2), "rotate")
@@ -144,14 +162,16 @@ def test_prior_sampler_ranges(tmp_path):
     for i in range(2):
         Image.fromarray((synthetic_image(160, 170, seed=i) * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
     s = PriorSampler(tmp_path, 24, seed=0, lengths=(5, 21))
-    x, sigma, sharp = s.batch(12)
-    assert x.shape == sharp.shape == (12, 3, 24, 24) and sigma.shape == (12,)
+    x, sigma, sharp, guide = s.batch(12)
+    assert x.shape == sharp.shape == guide.shape == (12, 3, 24, 24) and sigma.shape == (12,)
+    assert torch.isfinite(guide).all()
     assert torch.isfinite(x).all() and (sigma >= 0).all() and (sigma <= SIGMA_MAX + 1e-6).all()
     assert sharp.min() >= 0 and sharp.max() <= 1
     # Denoising samples: the input is the truth plus noise of the stated level.
     s.p_denoise = 1.0
-    noisy, sg, clean = s.denoising_sample()
+    noisy, sg, clean, guide = s.denoising_sample()
     assert abs(float(np.std(noisy - clean)) - sg) < 0.01 + 0.1 * sg
+    assert guide is noisy  # no kernel: the photo is its own guide
     with pytest.raises(ValueError, match="short side"):
         PriorSampler(tmp_path, 150, lengths=(5, 101))
     # Denoising levels are log-uniform over [0.5/255, 50/255]: half of them below 5/255 (a
@@ -227,7 +247,13 @@ def test_prior_sample_input_is_aligned_with_its_target(tmp_path):
     s = PriorSampler(tmp_path, 64, seed=3, p_denoise=0, lengths=(5, 15), max_noise=0, p_signal_noise=0, p_jpeg=0,
                      p_linear=0, p_nonuniform=0, p_clip=0, p_perturb=0, p_first_iteration=1)
     for _ in range(3):
-        x, sigma, sharp = s.deconvolution_sample()
+        x, sigma, sharp, guide = s.deconvolution_sample()
+        # The guide is the blurry photo the data step deconvolved: farther from the truth than x,
+        # and with less high frequency than the truth.
+        detail = lambda a: float(np.mean(np.diff(a, axis=1) ** 2))
+        assert detail(guide) < 0.8 * detail(sharp)
+        assert guide.min() >= 0 and guide.max() <= 1  # the photo as captured: clipped to the sensor's range
+        assert np.mean((guide - sharp) ** 2) > np.mean((x - sharp) ** 2)
         inner = lambda a, dy=0, dx=0: a[12 + dy:-12 + dy, 12 + dx:-12 + dx]
         errors = {(dy, dx): float(np.mean((inner(x, dy, dx) - inner(sharp)) ** 2))
                   for dy in (-1, 0, 1) for dx in (-1, 0, 1)}

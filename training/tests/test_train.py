@@ -80,8 +80,8 @@ def test_workers_draw_distinct_streams_seeded_by_step():
 
     def first(step):
         stream = SampleStream(Recorder(), "blur", 3, seed=0, step=step)
-        blurry, sigma, _ = next(iter(stream))
-        assert sigma is None
+        blurry, sigma, _, guide = next(iter(stream))
+        assert sigma is None and guide is None
         return blurry
 
     assert torch.equal(first(10), first(10))  # reproducible
@@ -194,3 +194,25 @@ def test_train_with_context_bound_logs_the_term(photos, tmp_path, capsys):
          "--context-samples", "1")
     out = capsys.readouterr().out
     assert "context bound 8" in out and "/255" in out
+
+
+def test_guided_prior_trains_from_an_unguided_init_and_its_guide_weights_learn(tmp_path):
+    # --task prior on the guided variant, initialised from the unguided one: the guide's head
+    # channels start at zero (the init's function) and the first steps move them, so the photo
+    # reaches the gradient through both the loss and the context term.
+    from save_weights import save, weights_only
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray((synthetic_image(160, 170, seed=20 + i) * 255 + 0.5).astype(np.uint8)).save(folder / f"p{i}.png")
+    init = tmp_path / "init.pt"
+    unguided = _run(folder, tmp_path / "a", "--task", "prior", "--variant", "sgenet-tiny-sigma", "--max-steps", "1")
+    save(init, weights_only(torch.load(tmp_path / "a" / "last.pt", map_location="cpu", weights_only=False)))
+    assert unguided["step"] == 1
+    done = train(parse_args(["--task", "prior", "--data", str(folder), "--out", str(tmp_path / "b"),
+                             "--variant", "sgenet-tiny-sigma-g", "--init", str(init), "--crop", "48",
+                             "--batch", "2", "--threads", "1", "--log-every", "1", "--warmup-steps", "1",
+                             "--minutes", "30", "--max-steps", "3", "--context", "8", "--context-samples", "1"]))
+    assert done["step"] == 3
+    head = done["model"].state_dict()["stage1.head.weight"]
+    assert head.shape[1] == 25 and torch.count_nonzero(head[:, 13:]) > 0

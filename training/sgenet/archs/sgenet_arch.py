@@ -39,6 +39,12 @@ class SGENetConfig:
     # graph to one extra channel on the unshuffled grid of both stages' heads (FFDNet/DRUNet's
     # noise-level map, as a scalar so a tiled photo needs no σ tensor of its own).
     sigma_input: bool = False
+    # The blurry photo as a third input (with sigma_input): the data step's output is the image to
+    # restore and the photo it came from is the guide, unshuffled beside it into both stages'
+    # heads, so the prior can tell the data step's ringing (absent from the photo) from structure
+    # (present in both). Its channels come after σ's, so a checkpoint without them loads with
+    # the new weights at zero (train.py's load_widening) and computes what it did.
+    guide_input: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -207,7 +213,7 @@ class UNetStage(nn.Module):
         chs = (c, 2 * c, 4 * c)
         self.cross_stage = cross_stage
         self.use_csam = cross_stage and cfg.use_csam
-        self.head = nn.Conv2d(12 + int(cfg.sigma_input), c, 3, padding=1)
+        self.head = nn.Conv2d(12 + int(cfg.sigma_input) + 12 * int(cfg.guide_input), c, 3, padding=1)
         self.enc = nn.ModuleList(_stack(chs[i], cfg.blocks[i], cfg) for i in range(3))
         self.down = nn.ModuleList([Down(chs[0], chs[1]), Down(chs[1], chs[2])])
         self.up = nn.ModuleList([Up(chs[1], chs[0]), Up(chs[2], chs[1])])
@@ -254,8 +260,10 @@ def image_pyramid(x: torch.Tensor, levels: int = 3) -> list[torch.Tensor]:
 
 class SGENet(nn.Module):
     """Input [N,3,H,W] in [0,1], H and W multiples of 8, and with ``cfg.sigma_input`` the noise
-    level ``sigma`` [N] (or [N,1,1,1]) in the same units. Returns the final restoration, or with
-    ``return_all=True`` the list of stage outputs, each a list of 3 scales (full, 1/2, 1/4)."""
+    level ``sigma`` [N] (or [N,1,1,1]) in the same units; with ``cfg.guide_input`` also ``guide``,
+    the blurry photo [N,3,H,W] the input was deconvolved from (the noisy photo itself when there
+    is no kernel). Returns the final restoration, or with ``return_all=True`` the list of stage
+    outputs, each a list of 3 scales (full, 1/2, 1/4)."""
 
     multiple = 8
 
@@ -266,7 +274,8 @@ class SGENet(nn.Module):
         self.stage1 = UNetStage(self.cfg, cross_stage=False)
         self.stage2 = UNetStage(self.cfg, cross_stage=True)
 
-    def forward(self, blurry: torch.Tensor, sigma: torch.Tensor | None = None, return_all: bool = False):
+    def forward(self, blurry: torch.Tensor, sigma: torch.Tensor | None = None, return_all: bool = False,
+                guide: torch.Tensor | None = None):
         pyramid = image_pyramid(blurry)
         x = self.unshuffle(blurry)
         if self.cfg.sigma_input:
@@ -275,6 +284,11 @@ class SGENet(nn.Module):
             # The σ map: one channel, constant per image (x[:, :1] * 0 keeps the graph's shapes
             # dynamic in the ONNX export).
             x = torch.cat([x, x[:, :1] * 0 + sigma.reshape(-1, 1, 1, 1).to(x)], dim=1)
+        if self.cfg.guide_input:
+            if guide is None or guide.shape != blurry.shape:
+                raise ValueError("this variant takes the blurry photo as well: call model(image, sigma, guide=photo) "
+                                 "with the photo the same shape as the image")
+            x = torch.cat([x, self.unshuffle(guide)], dim=1)
         out1, feats1 = self.stage1(x, pyramid, guides=pyramid)
         # Stage 2 is guided by stage 1's supervised prediction: the spatial guidance mechanism.
         out2, _ = self.stage2(x, pyramid, guides=out1, stage1_feats=feats1)
