@@ -513,7 +513,14 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
           onProgress,
           read: (tile) =>
             readTensor(input, inLayout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength),
-          infer: (tensor, tile) => session.run(tensor, [1, 3, tile.y.readLength, tile.x.readLength], info.sigmaInput ? { sigma } : {}),
+          infer: (tensor, tile) => session.run(tensor, [1, 3, tile.y.readLength, tile.x.readLength], {
+            ...(info.sigmaInput ? { sigma } : {}),
+            // A guided model sees the photo under the same tile: what it was trained with (the
+            // blurry photo beside its deconvolution; the photo itself when there is no kernel).
+            ...(info.guideInput
+              ? { guide: readTensor(image, layout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength) }
+              : {}),
+          }),
           write: (acc, accRows, fromRow, rowCount, accFirstRow) =>
             writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, into, intoLayout),
         });

@@ -112,6 +112,7 @@ export {
   booleanOption,
   numberOption,
   sigmaOption,
+  guideOption,
 } from './validate.js';
 export {
   backendOption,

@@ -44,6 +44,13 @@ export interface SessionRunOptions {
    * of a photo gets the same σ.
    */
   sigma?: number;
+  /**
+   * The photo the input was deconvolved from, cut from the same tile (the same dims as the input,
+   * RGB in [0, 1]): fed as the `guide` input of a guided model (metadata `guide_input: "true"`),
+   * which requires it; the photo itself when there is no kernel. A model without that input
+   * ignores it. Checked with `guideOption`.
+   */
+  guide?: Float32Array;
 }
 
 /** A loaded model on one engine. Runs one NCHW float32 tensor at a time. */
@@ -53,7 +60,8 @@ export interface Session {
   /**
    * Runs the model on `input` (length `dims` product, RGB in [0, 1]) and resolves with the
    * restored tensor of the same dims, unclamped. A noise-conditioned model also needs
-   * `options.sigma` (`sigmaOption`); a session rejects a run without it (`InvalidOptionError`).
+   * `options.sigma` (`sigmaOption`), and a guided one `options.guide` (`guideOption`); a session
+   * rejects a run without them (`InvalidOptionError`).
    */
   run(input: Float32Array, dims: ImageTensorDims, options?: SessionRunOptions): Promise<Float32Array>;
   /** Frees the engine's memory. The session cannot be used afterwards. */

@@ -88,6 +88,18 @@ export function sigmaOption(value: unknown): number {
 }
 
 /**
+ * The guide a guided model (metadata `guide_input`) is run with: a Float32Array of the input's
+ * length (the photo's tile, the input's dims). Backends check `SessionRunOptions.guide` with it.
+ */
+export function guideOption(value: unknown, length: number): Float32Array {
+  if (!(value instanceof Float32Array) || value.length !== length) {
+    throw invalidOption('guide', `a Float32Array of ${length} values, the photo's tile in the input's dims (this model is guided by the blurry photo)`,
+      value instanceof Float32Array ? `a Float32Array of ${value.length} values` : value);
+  }
+  return value;
+}
+
+/**
  * Validates an optional boolean option: `undefined` (not given) gives `fallback`; anything but a
  * boolean throws `InvalidOptionError` naming the option.
  */

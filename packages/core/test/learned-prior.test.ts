@@ -7,14 +7,15 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START,
-  PRIOR_DECONVOLUTION_TILE_SIZE, BEST_ITERATIONS, PNP_WEIGHT, InvalidOptionError,
+  PRIOR_DECONVOLUTION_TILE_SIZE, BEST_ITERATIONS, PNP_WEIGHT, InvalidOptionError, guideOption,
 } from '../src/index.js';
 import type { RawImage } from '../src/index.js';
-import { metadataModel, sigmaRecordingBackend } from './helpers.js';
+import { functionBackend, metadataModel, sigmaRecordingBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
 
 const SIGMA_MODEL = metadataModel({ name: 'sgenet-test-sigma', multiple: '8', receptive_field: '16', sigma_input: 'true' });
 const PLAIN_MODEL = metadataModel({ name: 'sgenet-test', multiple: '8', receptive_field: '16' });
+const GUIDED_MODEL = metadataModel({ name: 'sgenet-test-guided', multiple: '8', receptive_field: '16', sigma_input: 'true', guide_input: 'true' });
 const kernel = polylineKernel([[-4, -2], [3, 3]], 11);
 
 describe('the model contract', () => {
@@ -23,6 +24,20 @@ describe('the model contract', () => {
     expect(modelInfoFromBytes(PLAIN_MODEL).sigmaInput).toBe(false);
     expect(modelInfoFromBytes(metadataModel({ sigma_input: 'false' })).sigmaInput).toBe(false);
     expect(() => modelInfoFromBytes(metadataModel({ sigma_input: 'yes' }))).toThrow(ModelError);
+  });
+
+  it('reads guide_input the same way: a guided model takes the blurry photo as well', () => {
+    expect(modelInfoFromBytes(GUIDED_MODEL).guideInput).toBe(true);
+    expect(modelInfoFromBytes(SIGMA_MODEL).guideInput).toBe(false);
+    expect(() => modelInfoFromBytes(metadataModel({ guide_input: '1' }))).toThrow(/guide_input/);
+  });
+
+  it('guideOption takes a Float32Array of the input\'s length and refuses anything else, saying what it needs', () => {
+    const tile = new Float32Array(12);
+    expect(guideOption(tile, 12)).toBe(tile);
+    expect(() => guideOption(undefined, 12)).toThrow(InvalidOptionError);
+    expect(() => guideOption(new Float32Array(11), 12)).toThrow(/Float32Array of 12 values/);
+    expect(() => guideOption(Array.from(tile), 12)).toThrow(InvalidOptionError);
   });
 });
 
@@ -106,6 +121,32 @@ describe('deblur() with a noise-conditioned model', () => {
     const off = await d.deblur(blurry, { kernel, network: false, deconvolution: { noise: 0.01 } });
     expect(backend.sigmas).toEqual([]);
     expect(off.data).toEqual((await deconvolve(blurry, kernel, { noise: 0.01 })).data);
+    await d.dispose();
+  });
+
+  it('a guided model gets, with every tile, the photo under that tile: a "network" returning its guide gives back the photo', async () => {
+    // The truth is the photo itself: a guide cut from anywhere else, or in another order, would
+    // not stitch back into it.
+    let runs = 0;
+    const backend = functionBackend((input, _dims, options) => {
+      runs += 1;
+      expect(options?.guide).toBeInstanceOf(Float32Array);
+      expect(options!.guide!.length).toBe(input.length);
+      expect(options?.sigma).toBeGreaterThan(0);
+      return new Float32Array(options!.guide!);
+    });
+    const d = await createDeblurrer({ model: GUIDED_MODEL, backend, tileSize: 96, overlap: 16 });
+    expect(d.model.guideInput).toBe(true);
+    const { blurry } = shakenScene(kernel, 6, 160, 128);
+    for (const options of [{ kernel, deconvolution: { noise: 0.01 } }, { kernel: 'none' as const, deconvolution: { noise: 0.01 } },
+      { kernel, effort: 'best' as const, deconvolution: { noise: 0.01 } }]) {
+      runs = 0;
+      const out = await d.deblur(blurry, options);
+      expect(runs).toBeGreaterThan(1); // tiled
+      let max = 0;
+      for (let i = 0; i < out.data.length; i++) max = Math.max(max, Math.abs(out.data[i]! - blurry.data[i]!));
+      expect(max).toBeLessThanOrEqual(1);
+    }
     await d.dispose();
   });
 

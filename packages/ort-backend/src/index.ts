@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { BackendError, DisposedError, InvalidOptionError, ModelError, invalidOption, sigmaOption } from '@sgenet/core';
+import { BackendError, DisposedError, InvalidOptionError, ModelError, guideOption, invalidOption, sigmaOption } from '@sgenet/core';
 import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 import * as ort from 'onnxruntime-node';
 
@@ -54,29 +54,33 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
-/** The inputs of the SGENet export contract: the image, and the noise level of SGENet-σ models. */
+/**
+ * The inputs of the SGENet export contract: the image, the noise level of SGENet-σ models, and
+ * the blurry photo of guided ones.
+ */
 const IMAGE_INPUT = 'blurry';
 const SIGMA_INPUT = 'sigma';
+const GUIDE_INPUT = 'guide';
 
-/** Checks the graph's inputs against the export contract; returns whether it takes `sigma`. */
-function contractInputs(names: readonly string[]): boolean {
-  const known = names.every((n) => n === IMAGE_INPUT || n === SIGMA_INPUT);
+/** Checks the graph's inputs against the export contract; returns which optional ones it takes. */
+function contractInputs(names: readonly string[]): { sigma: boolean; guide: boolean } {
+  const known = names.every((n) => n === IMAGE_INPUT || n === SIGMA_INPUT || n === GUIDE_INPUT);
   if (!names.includes(IMAGE_INPUT) || !known) {
     throw new ModelError(
-      `The model has inputs [${names.join(', ')}]; an SGENet model has "${IMAGE_INPUT}" (and "${SIGMA_INPUT}" for SGENet-σ): export it with training/export.py`,
+      `The model has inputs [${names.join(', ')}]; an SGENet model has "${IMAGE_INPUT}" (and "${SIGMA_INPUT}" for SGENet-σ, "${GUIDE_INPUT}" for a guided one): export it with training/export.py`,
     );
   }
-  return names.includes(SIGMA_INPUT);
+  return { sigma: names.includes(SIGMA_INPUT), guide: names.includes(GUIDE_INPUT) };
 }
 
 class OrtSession implements Session {
   private disposed = false;
-  private readonly takesSigma: boolean;
+  private readonly takes: { sigma: boolean; guide: boolean };
   constructor(
     private readonly session: ort.InferenceSession,
     readonly provider: OrtProvider,
   ) {
-    this.takesSigma = contractInputs(session.inputNames);
+    this.takes = contractInputs(session.inputNames);
   }
 
   async run(input: Float32Array, dims: ImageTensorDims, options: SessionRunOptions = {}): Promise<Float32Array> {
@@ -86,7 +90,8 @@ class OrtSession implements Session {
       throw new InvalidOptionError(`input has ${input.length} values but dims ${dims.join('x')} need ${expected}`);
     }
     const feeds: Record<string, ort.Tensor> = {};
-    if (this.takesSigma) feeds[SIGMA_INPUT] = new ort.Tensor('float32', Float32Array.of(sigmaOption(options.sigma)), [1]);
+    if (this.takes.sigma) feeds[SIGMA_INPUT] = new ort.Tensor('float32', Float32Array.of(sigmaOption(options.sigma)), [1]);
+    if (this.takes.guide) feeds[GUIDE_INPUT] = new ort.Tensor('float32', guideOption(options.guide, expected), [...dims]);
     feeds[IMAGE_INPUT] = new ort.Tensor('float32', input, [...dims]);
     let result: ort.InferenceSession.OnnxValueMapType;
     try {

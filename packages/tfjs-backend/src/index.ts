@@ -9,7 +9,7 @@
  *
  * @packageDocumentation
  */
-import { DisposedError, InvalidOptionError, ModelError, invalidOption, readModelBytes, sigmaOption } from '@sgenet/core';
+import { DisposedError, InvalidOptionError, ModelError, guideOption, invalidOption, readModelBytes, sigmaOption } from '@sgenet/core';
 import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 
 import { parseOnnxModel } from './onnx/model.js';
@@ -142,7 +142,8 @@ export async function loadOnnxGraph(model: ModelSource, options: GraphLoadOption
 
 /**
  * The image session core's deblurrer drives: one `[1, 3, H, W]` float32 tensor in and out, plus
- * the noise level `sigma` (float32 `[1]`) for an SGENet-σ model.
+ * the noise level `sigma` (float32 `[1]`) for an SGENet-σ model and the photo's tile `guide`
+ * (the input's dims) for a guided one.
  */
 export class TfjsSession implements Session {
   private disposed = false;
@@ -154,6 +155,8 @@ export class TfjsSession implements Session {
     private readonly outputName: string,
     /** The graph's `sigma` input, when it has one. */
     private readonly sigmaName?: string,
+    /** The graph's `guide` input, when it has one. */
+    private readonly guideName?: string,
   ) {}
 
   /** The platform running the model: `tensorflow-gpu`, `tensorflow`, `wasm` or `cpu`. */
@@ -178,6 +181,9 @@ export class TfjsSession implements Session {
     const feeds: Record<string, TensorData> = { [this.inputName]: { dtype: 'float32', dims: [...dims], data: input } };
     if (this.sigmaName !== undefined) {
       feeds[this.sigmaName] = { dtype: 'float32', dims: [1], data: Float32Array.of(sigmaOption(options.sigma)) };
+    }
+    if (this.guideName !== undefined) {
+      feeds[this.guideName] = { dtype: 'float32', dims: [...dims], data: guideOption(options.guide, expected) };
     }
     const outputs = await this.graph.run(feeds);
     const out = outputs[this.outputName];
@@ -217,19 +223,20 @@ export function createBackend(options: TfjsBackendOptions = {}): Backend {
       const wishes = loadOptions.providers ? platformList(loadOptions.providers, 'providers') : defaultWishes;
       const graph = await loadOnnxGraph(model, { platform: wishes });
       // The export contract: the image input (named "blurry", or the only input of a one-input
-      // graph), and "sigma" beside it for an SGENet-σ model.
+      // graph), "sigma" beside it for an SGENet-σ model, and "guide" for a guided one.
       const names = graph.inputNames;
       const sigmaName = names.includes('sigma') ? 'sigma' : undefined;
-      const images = names.filter((n) => n !== sigmaName);
+      const guideName = names.includes('guide') ? 'guide' : undefined;
+      const images = names.filter((n) => n !== sigmaName && n !== guideName);
       const inputName = images.length === 1 ? images[0] : undefined;
       const outputName = graph.outputNames.includes('restored') ? 'restored' : graph.outputNames[0];
       if (inputName === undefined || outputName === undefined) {
         await graph.dispose();
         throw new ModelError(
-          `The model has inputs [${names.join(', ')}]; an SGENet model has one image input, and "sigma" for SGENet-σ (export it with training/export.py)`,
+          `The model has inputs [${names.join(', ')}]; an SGENet model has one image input, "sigma" for SGENet-σ and "guide" for a guided one (export it with training/export.py)`,
         );
       }
-      return new TfjsSession(graph, inputName, outputName, sigmaName);
+      return new TfjsSession(graph, inputName, outputName, sigmaName, guideName);
     },
   };
 }

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createBackend } from '../src/index.js';
+import { encodeModel } from './helpers/onnx-builder.js';
 import { randomData } from './helpers/reference.js';
 
 const TOLERANCE = { cpu: 1e-4, wasm: 1e-3 } as const;
@@ -141,5 +142,46 @@ describe.each(['cpu', 'wasm'] as const)('shipped noise-conditioned model (SGENet
     await expect(session.run(input, dims)).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
     await session.dispose();
     await ref.dispose();
+  });
+});
+
+/**
+ * The export contract's three inputs on a hand-built graph (the shipped models have no guide):
+ * restored = blurry + sigma x (guide - blurry). Both backends must feed each input by name.
+ */
+function guidedAffineModel(): Uint8Array {
+  const image = { name: 'blurry', dims: [1, 3, 'height', 'width'] as const };
+  return encodeModel({
+    nodes: [
+      { op: 'Sub', inputs: ['guide', 'blurry'], outputs: ['d'] },
+      { op: 'Mul', inputs: ['d', 'sigma'], outputs: ['m'] },
+      { op: 'Add', inputs: ['blurry', 'm'], outputs: ['restored'] },
+    ],
+    inputs: [image, { name: 'sigma', dims: [1] }, { ...image, name: 'guide' }],
+    outputs: [{ name: 'restored', dims: [1, 3, 'height', 'width'] }],
+  });
+}
+
+describe.each(['cpu', 'wasm'] as const)('a guided model (inputs blurry, sigma, guide) on %s', (platform) => {
+  it('feeds the guide by name, as ONNX Runtime does, and refuses a run without it or of the wrong length', async () => {
+    const bytes = guidedAffineModel();
+    const ref = await createOrtBackend({ providers: ['cpu'] }).load(bytes, { threads: 1 });
+    const session = await createBackend({ platform }).load(bytes);
+    const dims: ImageTensorDims = [1, 3, 8, 16];
+    const input = randomData(dims, 3, 0, 1);
+    const guide = randomData(dims, 4, 0, 1);
+    const sigma = 0.25;
+    const ours = await session.run(input, dims, { sigma, guide });
+    const theirs = await ref.run(input, dims, { sigma, guide });
+    for (let i = 0; i < input.length; i++) {
+      const truth = input[i]! + sigma * (guide[i]! - input[i]!);
+      expect(ours[i]).toBeCloseTo(truth, 5);
+      expect(theirs[i]).toBeCloseTo(truth, 5);
+    }
+    for (const s of [session, ref]) {
+      await expect(s.run(input, dims, { sigma })).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
+      await expect(s.run(input, dims, { sigma, guide: guide.subarray(1) })).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
+      await s.dispose();
+    }
   });
 });

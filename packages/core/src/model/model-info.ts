@@ -21,6 +21,13 @@ export interface ModelInfo {
    * after the deconvolution by default, given the σ the pipeline sets.
    */
   sigmaInput: boolean;
+  /**
+   * Whether the model also takes the blurry photo as an input `guide` (float32 `[1,3,H,W]`, the
+   * input's tile of the photo; metadata `guide_input: "true"`): a guided SGENet-σ, which can tell
+   * the deconvolution's ringing from the photo's structure. The pipeline cuts it from the photo
+   * with every tile.
+   */
+  guideInput: boolean;
   /** All metadata_props, verbatim. */
   metadata: Readonly<Record<string, string>>;
 }
@@ -63,11 +70,12 @@ function positiveInt(meta: Record<string, string>, key: string, fallback?: numbe
   return v;
 }
 
-function sigmaInputOf(meta: Record<string, string>): boolean {
-  const raw = meta.sigma_input;
+/** A "true"/"false" metadata flag; absent is false. */
+function flagOf(meta: Record<string, string>, key: 'sigma_input' | 'guide_input'): boolean {
+  const raw = meta[key];
   if (raw === undefined || raw === 'false') return false;
   if (raw === 'true') return true;
-  throw new ModelError(`The model's "sigma_input" metadata is ${JSON.stringify(raw)}, not "true" or "false": export the model with training/export.py`);
+  throw new ModelError(`The model's "${key}" metadata is ${JSON.stringify(raw)}, not "true" or "false": export the model with training/export.py`);
 }
 
 /** Parses the metadata of an ONNX model (bytes). */
@@ -81,7 +89,8 @@ export function modelInfoFromBytes(bytes: Uint8Array): ModelInfo {
     receptiveField: positiveInt(metadata, 'receptive_field', 64),
     parameters: optionalNumber('parameters'),
     gflopPerMegapixel: optionalNumber('gflop_per_megapixel'),
-    sigmaInput: sigmaInputOf(metadata),
+    sigmaInput: flagOf(metadata, 'sigma_input'),
+    guideInput: flagOf(metadata, 'guide_input'),
     metadata,
   };
 }
