@@ -108,6 +108,8 @@ def parse_args(argv=None):
         p.error("give exactly one of --data DIR (sharp photos, blur made on the fly) or --bank DIR (a restoration bank)")
     if args.task == "prior" and args.data is None:
         p.error("--task prior takes --data (sharp photos)")
+    if args.task != "prior" and get_config(args.variant, args.ablate).guide_input:
+        p.error(f"--variant {args.variant} takes the blurry photo as a guide: train it with --task prior")
     if args.data is not None and args.task == "blur" and len(args.data) != 1:
         p.error("--task blur takes one --data folder")
     if args.context and (args.context % 8 or args.context + max(CONTEXT_CUTS) >= args.crop):

@@ -36,7 +36,7 @@ VARIANTS: dict[str, SGENetConfig] = {
 
 # Ablation switches, applied on top of any variant: --ablate cem csam recursion dw_drb
 ABLATIONS = {
-    "sigma": {"sigma_input": False},
+    "sigma": {"sigma_input": False, "guide_input": False},  # the guide rides with σ
     "cem": {"use_cem": False},
     "csam": {"use_csam": False},
     "recursion": {"recursions": 1},

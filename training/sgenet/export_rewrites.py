@@ -113,10 +113,13 @@ def export_friendly(model: SGENet) -> SGENet:
     """A deep copy of ``model`` with the rewrites above (the original is left untouched)."""
     model = copy.deepcopy(model).eval()
     model.unshuffle = SpaceToDepth()
+    s2d = unshuffle_to_space_to_depth_order(3)
+    sigma = [12] if model.cfg.sigma_input else []
+    # A guided variant's photo is unshuffled too, after σ: its 12 channels are reordered the same way.
+    guide = [12 + len(sigma) + j for j in s2d] if model.cfg.guide_input else []
     for stage in (model.stage1, model.stage2):
         # SGENet-σ's σ channel comes after the 12 unshuffled ones and stays where it is.
-        extra = list(range(12, stage.head.in_channels))
-        _permute_input_channels(stage.head, unshuffle_to_space_to_depth_order(3) + extra)
+        _permute_input_channels(stage.head, s2d + sigma + guide)
     for cem in (m for m in model.modules() if isinstance(m, CEM)):
         cem.unshuffle = SpaceToDepth()
         guide_conv = cem.guide[0]

@@ -87,8 +87,9 @@ class PriorSampler:
         sharp = self._region(self.crop)
         sigma = float(np.exp(self.rng.uniform(np.log(SIGMA_MIN_DENOISE), np.log(SIGMA_MAX))))
         noisy = (sharp + self.rng.normal(0, sigma, sharp.shape).astype(np.float32)).astype(np.float32)
-        # No kernel: the photo handed to the network is its own guide (core does the same).
-        return noisy, sigma, sharp, noisy
+        # No kernel: the photo is its own guide, clipped as a captured photo is (core feeds the
+        # 8/16-bit photo); the input stays unclipped, as the denoising prior was trained.
+        return noisy, sigma, sharp, np.clip(noisy, 0, 1)
 
     def deconvolution_sample(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
         rng, c = self.rng, self.crop

@@ -103,7 +103,9 @@ def test_guided_variant_exports_a_guide_input_in_parity(tmp_path):
     model = build_model("sgenet-tiny-sigma-g").eval()
     with torch.no_grad():
         for stage in (model.stage1, model.stage2):
-            stage.head.weight[:, 13:] = 0.2  # as if trained: the guide matters
+            # As if trained: the guide matters, each channel its own way (equal weights would hide
+            # a guide whose channels the export reorders wrongly).
+            stage.head.weight[:, 13:] = torch.randn_like(stage.head.weight[:, 13:])
     out = tmp_path / "tiny-sigma-g.onnx"
     export.export(model, out, export.build_metadata(model, "sgenet-tiny-sigma-g", [], "0.0.1", receptive_field=40))
     proto = onnx.load(str(out))

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from sgenet.blur import trajectory_kernel
+from sgenet.archs.sgenet_arch import SGENet, SGENetConfig
 from sgenet.configs import build_model
 from sgenet.data_step import (dpir_sigmas, field_size, hqs_alpha, hqs_data_step, kernel_otf,
                               next_fft_size, next_real_fft_width, periodic_extend)
@@ -148,6 +149,10 @@ def test_guided_variant_starts_at_the_unguided_ones_function():
         new(x, sigma)
     with pytest.raises(ValueError, match="blurry photo"):
         new(x, sigma, guide=x[..., :16, :])
+    # Ablating σ takes the guide with it; a guide without σ is refused outright.
+    assert not build_model("sgenet-tiny-sigma-g", ["sigma"]).cfg.guide_input
+    with pytest.raises(ValueError, match="sigma_input"):
+        SGENet(SGENetConfig(width=8, guide_input=True))
 
 
 def test_rotation_perturbation_is_a_psf():
@@ -171,7 +176,7 @@ def test_prior_sampler_ranges(tmp_path):
     s.p_denoise = 1.0
     noisy, sg, clean, guide = s.denoising_sample()
     assert abs(float(np.std(noisy - clean)) - sg) < 0.01 + 0.1 * sg
-    assert guide is noisy  # no kernel: the photo is its own guide
+    np.testing.assert_array_equal(guide, np.clip(noisy, 0, 1))  # no kernel: the photo, as captured, is its own guide
     with pytest.raises(ValueError, match="short side"):
         PriorSampler(tmp_path, 150, lengths=(5, 101))
     # Denoising levels are log-uniform over [0.5/255, 50/255]: half of them below 5/255 (a

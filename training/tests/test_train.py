@@ -216,3 +216,8 @@ def test_guided_prior_trains_from_an_unguided_init_and_its_guide_weights_learn(t
     assert done["step"] == 3
     head = done["model"].state_dict()["stage1.head.weight"]
     assert head.shape[1] == 25 and torch.count_nonzero(head[:, 13:]) > 0
+
+
+def test_a_guided_variant_is_refused_for_the_blur_task(photos, tmp_path):
+    with pytest.raises(SystemExit):
+        parse_args(["--data", str(photos), "--out", str(tmp_path), "--variant", "sgenet-tiny-sigma-g"])

@@ -46,7 +46,8 @@ export interface KernelUsed {
   identity: boolean;
   /**
    * An estimate's `spectralEvidence` (0 to 1: how much of the photo's directional spectrum the
-   * kernel explains); absent for a given PSF. A kernel kept below `minConfidence` was kept on it.
+   * kernel explains); absent for a given PSF. A kernel kept with too low a confidence was kept on
+   * it (`keptBy: 'spectral-evidence'`).
    */
   spectralEvidence?: number;
   /** An estimate's `keptBy` (why a kernel was kept; null for the identity); absent for a given PSF. */
@@ -81,9 +82,10 @@ export type KernelVerdict = 'none' | 'confident' | 'uncertain';
  * found and its kernel is very likely right; 0.12 that the photo looked blurred but the kernel is
  * a guess worth comparing with the original. Values above 0.5 are rare: a deconvolved photo keeps
  * some of its blur's gradient density (noise, saturated lights, spatially varying shake). A kernel
- * below `minConfidence` (0.09), even at 0, is kept only when it spreads along a path and the
- * photo's spectrum carries it (`spectralEvidence`): where a published kernel exists, those matched
- * it at NCC 0.75-0.91 (6 photos); such a result is `'uncertain'`, and worth the comparison.
+ * below `minConfidence` (0.09), even at 0, or a mildly peaked one below 0.15, is kept only when it
+ * spreads along a path and the photo's spectrum carries it (`spectralEvidence`): where a published
+ * kernel exists, those matched it at NCC 0.75-0.91 (6 photos); such a result is `'uncertain'`, and
+ * worth the comparison.
  */
 export const CONFIDENT_KERNEL = 0.2;
 

@@ -270,6 +270,8 @@ class SGENet(nn.Module):
     def __init__(self, cfg: SGENetConfig | None = None):
         super().__init__()
         self.cfg = cfg or SGENetConfig()
+        if self.cfg.guide_input and not self.cfg.sigma_input:
+            raise ValueError("guide_input needs sigma_input: a guided model is a noise-conditioned prior")
         self.unshuffle = nn.PixelUnshuffle(2)  # feeds both stages' heads; swapped at export
         self.stage1 = UNetStage(self.cfg, cross_stage=False)
         self.stage2 = UNetStage(self.cfg, cross_stage=True)

@@ -16,8 +16,8 @@
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
  * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
  * and below `minConfidence` (a sharp photo, or a failed estimate) the identity is returned unless
- * the photo's spectrum signs the kernel as a quiet camera path, as it is for a dot with a faint
- * streak (see guardVerdict). The result is centred on the midpoint of its support (option `centre`).
+ * the photo's spectrum signs the kernel as a quiet camera path; the identity is also returned for
+ * a dot with a faint streak (see guardVerdict). The result is centred on the midpoint of its support (option `centre`).
  */
 import { estimatePhotoNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
@@ -113,7 +113,6 @@ export interface KernelEstimate {
    */
   grid?: KernelGrid;
 }
-
 
 /** Largest photo the estimator accepts, in pixels (sharp's default limit). */
 const MAX_PIXELS = 0x3fff * 0x3fff;

@@ -205,8 +205,8 @@ export const SPECTRAL_PEAK_ALLOWANCE = 1.4;
 export const DEFAULT_MIN_CONFIDENCE = 0.09;
 
 /**
- * Default `minSpectralEvidence`: the spectral evidence (`spectralEvidence`) that keeps a spread,
- * unpeaked kernel below `minConfidence` (`guardVerdict`, step 3): 0.35. Read before it was used (training log, session 11) from
+ * Default `minSpectralEvidence`: the spectral evidence (`spectralEvidence`) that keeps a spread
+ * kernel whose confidence is too low, unpeaked or mildly peaked (`guardVerdict`, step 3): 0.35. Read before it was used (training log, session 11) from
  * the estimator's kernels without the guard: the real photos it missed whose kernels spread over
  * 10 or more taps unpeaked scored 0.40-0.66 (6 photos, their kernels at NCC 0.75-0.91 to the
  * published ones); of 49 sharp noisy photos (Kodak24, every 4th of CUrban100) none had such a
