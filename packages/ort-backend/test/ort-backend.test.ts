@@ -95,34 +95,42 @@ describe('ORT backend with the shipped model', () => {
   });
 });
 
-describe('ORT backend with the shipped noise-conditioned model (SGENet-σ)', () => {
-  it('feeds sigma beside the image and returns what ONNX Runtime returns; the output depends on σ', async () => {
+describe('ORT backend with the shipped noise-conditioned model (SGENet-σ, guided)', () => {
+  it('feeds sigma and the guide beside the image and returns what ONNX Runtime returns; the output depends on σ and on the guide', async () => {
     const bytes = await readModelBytes(shippedModelPath('sgenet-s-sigma'));
     expect(modelInfoFromBytes(bytes).sigmaInput).toBe(true);
+    expect(modelInfoFromBytes(bytes).guideInput).toBe(true);
     const session = await createBackend({ providers: ['cpu'] }).load(bytes, { threads: 1 });
     const reference = await ort.InferenceSession.create(bytes);
-    expect(reference.inputNames).toEqual(['blurry', 'sigma']);
+    expect(reference.inputNames).toEqual(['blurry', 'sigma', 'guide']);
     const input = new Float32Array(3 * 40 * 56).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+    const photos = [input.map((v) => 0.5 * v + 0.25), input.map((v) => 1 - v)];
     const outputs: Float32Array[] = [];
-    for (const sigma of [0.01, 0.1]) {
-      const ours = await session.run(input, [1, 3, 40, 56], { sigma });
+    for (const [sigma, guide] of [[0.01, photos[0]!], [0.1, photos[0]!], [0.1, photos[1]!]] as const) {
+      const ours = await session.run(input, [1, 3, 40, 56], { sigma, guide });
       const ref = await reference.run({
         blurry: new ort.Tensor('float32', input, [1, 3, 40, 56]),
         sigma: new ort.Tensor('float32', Float32Array.of(sigma), [1]),
+        guide: new ort.Tensor('float32', guide, [1, 3, 40, 56]),
       });
       expect(Array.from(ours)).toEqual(Array.from(ref.restored!.data as Float32Array));
       outputs.push(ours);
     }
     expect(Array.from(outputs[0]!)).not.toEqual(Array.from(outputs[1]!));
+    expect(Array.from(outputs[1]!)).not.toEqual(Array.from(outputs[2]!));
     await reference.release();
     await session.dispose();
   });
 
-  it('rejects a run without a valid σ, with ERR_SGENET_INVALID_OPTION and nothing run', async () => {
+  it('rejects a run without a valid σ or guide, with ERR_SGENET_INVALID_OPTION and nothing run', async () => {
     const session = await createBackend({ providers: ['cpu'] }).load(shippedModelPath('sgenet-s-sigma'), { threads: 1 });
     const input = new Float32Array(3 * 16 * 16);
     for (const sigma of [undefined, -0.1, 1.5, Number.NaN]) {
-      await expect(session.run(input, [1, 3, 16, 16], sigma === undefined ? {} : { sigma }))
+      await expect(session.run(input, [1, 3, 16, 16], sigma === undefined ? { guide: input } : { sigma, guide: input }))
+        .rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
+    }
+    for (const guide of [undefined, new Float32Array(10)]) {
+      await expect(session.run(input, [1, 3, 16, 16], guide === undefined ? { sigma: 0.1 } : { sigma: 0.1, guide }))
         .rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
     }
     await session.dispose();

@@ -129,17 +129,19 @@ describe('session lifetime', () => {
   });
 });
 
-describe.each(['cpu', 'wasm'] as const)('shipped noise-conditioned model (SGENet-σ) on %s', (platform) => {
+describe.each(['cpu', 'wasm'] as const)('shipped noise-conditioned, guided model (SGENet-σ) on %s', (platform) => {
   it.each([0.01, 0.15])('matches ONNX Runtime at σ = %f, the same σ fed to both', async (sigma) => {
     const bytes = await readModelBytes(shippedModelPath('sgenet-s-sigma'));
     const ref = await createOrtBackend({ providers: ['cpu'] }).load(bytes, { threads: 1 });
     const session = await createBackend({ platform }).load(bytes);
     const dims: ImageTensorDims = [1, 3, 48, 64];
     const input = randomData(dims, 11, 0, 1);
-    const diff = maxAbsDiff(await session.run(input, dims, { sigma }), await ref.run(input, dims, { sigma }));
+    const guide = randomData(dims, 12, 0, 1);
+    const diff = maxAbsDiff(await session.run(input, dims, { sigma, guide }), await ref.run(input, dims, { sigma, guide }));
     console.info(`[parity] σ model ${platform} σ ${sigma}: max abs diff ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(TOLERANCE[platform]);
-    await expect(session.run(input, dims)).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
+    await expect(session.run(input, dims, { guide })).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
+    await expect(session.run(input, dims, { sigma })).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
     await session.dispose();
     await ref.dispose();
   });
