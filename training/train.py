@@ -169,6 +169,13 @@ def deepened_blocks(own: dict, state: dict) -> dict:
     return out
 
 
+def last_curve_step(out: Path) -> int | None:
+    """The step of the last point in ``out``/curve.jsonl, or None without one."""
+    curve = out / "curve.jsonl"
+    lines = curve.read_text().splitlines() if curve.exists() else []
+    return json.loads(lines[-1])["step"] if lines else None
+
+
 def draw(sampler, task: str, n: int) -> tuple:
     """One batch as (input, σ or None, sharp, guide or None), whichever the task."""
     if task == "prior":
@@ -297,7 +304,10 @@ def train(args) -> dict:
             save(args.weights_copy, weights_only(state))
 
     validation = PriorValidation(args.val) if args.val and args.task == "prior" else None
-    next_val = elapsed if validation else float("inf")
+    # A curve point now, unless the curve already holds this very step (a run resumed from the
+    # checkpoint written right after its last validation would repeat it to the last digit).
+    next_val = float("inf") if not validation else \
+        elapsed + args.val_minutes * 60 if last_curve_step(out) == step else elapsed
 
     def validate():
         point = {"step": step, "train_minutes": round(elapsed / 60, 2), "device": device.type,

@@ -221,3 +221,10 @@ def test_guided_prior_trains_from_an_unguided_init_and_its_guide_weights_learn(t
 def test_a_guided_variant_is_refused_for_the_blur_task(photos, tmp_path):
     with pytest.raises(SystemExit):
         parse_args(["--data", str(photos), "--out", str(tmp_path), "--variant", "sgenet-tiny-sigma-g"])
+
+
+def test_last_curve_step_reads_the_curves_last_point(tmp_path):
+    from train import last_curve_step
+    assert last_curve_step(tmp_path) is None
+    (tmp_path / "curve.jsonl").write_text('{"step": 0, "pnp1": 29.3}\n{"step": 303, "pnp1": 29.4}\n')
+    assert last_curve_step(tmp_path) == 303
