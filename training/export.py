@@ -26,7 +26,7 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sgenet.configs import build_model, get_config  # noqa: E402
+from sgenet.configs import build_model, get_config, takes_guide, takes_sigma  # noqa: E402
 from sgenet.export_rewrites import export_friendly  # noqa: E402
 from sgenet.flops import gflop_per_megapixel, param_count  # noqa: E402
 
@@ -39,14 +39,6 @@ PRIOR_TRAINING_DATA = ("CBSD432 and CUrban100 crops, degraded on the fly (sgenet
                        "denoising at sigma 0-50/255; otherwise project trajectory kernels of 5-101 px (linear "
                        "light, clipped highlights, non-uniform shake in part), noise 0-5% partly signal-"
                        "dependent, JPEG 70-95, half the kernels perturbed, then core's HQS data step")
-
-
-def takes_sigma(model: torch.nn.Module) -> bool:
-    return bool(getattr(getattr(model, "cfg", None), "sigma_input", False))
-
-
-def takes_guide(model: torch.nn.Module) -> bool:
-    return bool(getattr(getattr(model, "cfg", None), "guide_input", False))
 
 
 class _Exportable(torch.nn.Module):
@@ -124,12 +116,11 @@ def export(model: torch.nn.Module, out: Path, meta: dict[str, str]) -> None:
     dummy = torch.rand(1, 3, 64, 96)
     sigma, guide = takes_sigma(model), takes_guide(model)
     wrapper, args, names = (_Exportable, (dummy,), ["blurry"])
+    axes = {"blurry": {2: "height", 3: "width"}, "restored": {2: "height", 3: "width"}}
     if sigma:
         wrapper, args, names = (_ExportableSigma, (dummy, torch.full((1,), 0.05)), ["blurry", "sigma"])
     if guide:
         wrapper, args, names = (_ExportableGuided, (*args, torch.rand(1, 3, 64, 96)), [*names, "guide"])
-    axes = {"blurry": {2: "height", 3: "width"}, "restored": {2: "height", 3: "width"}}
-    if guide:
         axes["guide"] = {2: "height", 3: "width"}
     torch.onnx.export(
         wrapper(export_friendly(model)), args, str(out), opset_version=OPSET, dynamo=False,

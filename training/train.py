@@ -306,8 +306,9 @@ def train(args) -> dict:
     validation = PriorValidation(args.val) if args.val and args.task == "prior" else None
     # A curve point now, unless the curve already holds this very step (a run resumed from the
     # checkpoint written right after its last validation would repeat it to the last digit).
-    next_val = float("inf") if not validation else \
-        elapsed + args.val_minutes * 60 if last_curve_step(out) == step else elapsed
+    next_val = elapsed if validation else float("inf")
+    if validation and last_curve_step(out) == step:
+        next_val += args.val_minutes * 60
 
     def validate():
         point = {"step": step, "train_minutes": round(elapsed / 60, 2), "device": device.type,

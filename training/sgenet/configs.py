@@ -44,6 +44,16 @@ ABLATIONS = {
 }
 
 
+def takes_sigma(model) -> bool:
+    """Whether ``model`` (an SGENet, or anything with its ``cfg``) takes the noise level σ."""
+    return bool(getattr(getattr(model, "cfg", None), "sigma_input", False))
+
+
+def takes_guide(model) -> bool:
+    """Whether ``model`` also takes the blurry photo as ``guide``."""
+    return bool(getattr(getattr(model, "cfg", None), "guide_input", False))
+
+
 def get_config(variant: str, ablate: list[str] | tuple[str, ...] = ()) -> SGENetConfig:
     if variant not in VARIANTS:
         raise KeyError(f"unknown variant {variant!r}; choose one of {sorted(VARIANTS)}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .configs import takes_guide, takes_sigma
+
 
 def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
     total = 0
@@ -19,9 +21,8 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
         with torch.no_grad():
             device = next(model.parameters()).device
             x = torch.zeros(1, 3, height, width, device=device)
-            cfg = getattr(model, "cfg", None)
-            if getattr(cfg, "sigma_input", False):
-                model(x, torch.zeros(1, device=device), guide=x if getattr(cfg, "guide_input", False) else None)
+            if takes_sigma(model):
+                model(x, torch.zeros(1, device=device), guide=x if takes_guide(model) else None)
             else:
                 model(x)
     finally:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .blur import convolve, trajectory_kernel
+from .configs import takes_guide
 from .data import list_images, load_rgb
 from .data_step import dpir_sigmas, hqs_alpha, hqs_data_step
 from .perturb import perturb
@@ -34,9 +35,8 @@ def run_network(model: torch.nn.Module, x: np.ndarray, sigma: float, guide: np.n
     """The network on one image at σ; ``guide`` (the photo x came from) goes to a guided variant."""
     device = next(model.parameters()).device  # the model's own: the CPU, or the GPU it trains on
     to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None].to(device)
-    guided = getattr(getattr(model, "cfg", None), "guide_input", False)
     out = model(to_t(x), torch.tensor([sigma], dtype=torch.float32, device=device),
-                guide=to_t(guide) if guided else None)
+                guide=to_t(guide) if takes_guide(model) else None)
     return out[0].cpu().numpy().transpose(1, 2, 0)
 
 

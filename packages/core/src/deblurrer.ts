@@ -519,8 +519,9 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
             ...(info.sigmaInput ? { sigma } : {}),
             // A guided model sees the photo under the same tile: what it was trained with (the
             // blurry photo beside its deconvolution; the photo itself when there is no kernel).
+            // Without a kernel the input is the photo: its tile is read once and serves as both.
             ...(info.guideInput
-              ? { guide: readTensor(image, layout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength) }
+              ? { guide: input === image ? tensor : readTensor(image, layout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength) }
               : {}),
           }),
           write: (acc, accRows, fromRow, rowCount, accFirstRow) =>
