@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { deconvolve } from '../src/deconvolve/deconvolve.js';
+import { DEFAULT_CLIP_LEVEL } from '../src/pixels/clipped.js';
 import { estimateNoise, estimatePhotoNoise, JPEG_BLOCKINESS, jpegBlockiness } from '../src/deconvolve/noise.js';
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
 import { applyBlur, deadLeaves, psnr, seededRandom, trajectoryKernel } from '../src/synthetic/index.js';
 import type { RawImage } from '../src/types.js';
-import { polylineKernel } from './kernel-helpers.js';
+import { polylineKernel, saturatedPair } from './kernel-helpers.js';
 
 const kernel = polylineKernel([[-6, -3], [5, 2], [5, 6]], 17);
 
@@ -68,6 +69,43 @@ describe('deconvolve (non-blind)', () => {
     await expect(deconvolve(blurry, kernel, { method: 'lucy' as never })).rejects.toThrow(InvalidOptionError);
     await expect(deconvolve(blurry, kernel, { noise: 0 })).rejects.toThrow(/noise/);
     await expect(deconvolve(blurry, kernel, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+  });
+});
+
+describe('clipped lights (clipLevel)', () => {
+  it('leaves clipped samples out of the data term: closer to the sharp scene than trusting them', async () => {
+    // Lights 4-10x white blurred in linear light, then clipped: the clipped samples are not k ⊛ x.
+    const { sharp, blurry } = saturatedPair(kernel, 6, 256, 192);
+    const clipped = blurry.data.filter((v) => v >= 250).length;
+    expect(clipped).toBeGreaterThan(100);
+    for (const color of ['ycbcr', 'rgb'] as const) {
+      const trusted = psnr(sharp, await deconvolve(blurry, kernel, { color }));
+      const masked = psnr(sharp, await deconvolve(blurry, kernel, { color, clipLevel: DEFAULT_CLIP_LEVEL }));
+      console.log(`${color}: clipped samples trusted ${trusted.toFixed(2)} dB, left out ${masked.toFixed(2)} dB`);
+      expect(masked).toBeGreaterThan(trusted + 0.3);
+    }
+  });
+
+  it('changes nothing on a photo without a clipped sample, is off by default, and TV masks too', async () => {
+    const { blurry } = scene(128, 96);
+    const dim: RawImage = { ...blurry, data: blurry.data.map((v) => Math.round(v * 0.9)) };
+    expect(Math.max(...dim.data)).toBeLessThan(250);
+    const on = { clipLevel: DEFAULT_CLIP_LEVEL };
+    expect((await deconvolve(dim, kernel, on)).data).toEqual((await deconvolve(dim, kernel, { clipLevel: false })).data);
+    // One clipped light: the option changes the result, TV too; off is the default; Wiener ignores it.
+    const lit: RawImage = { ...dim, data: Uint8Array.from(dim.data) };
+    for (let y = 40; y < 44; y++) for (let x = 60; x < 64; x++) lit.data.fill(255, (y * 128 + x) * 3, (y * 128 + x) * 3 + 3);
+    const plain = (await deconvolve(lit, kernel)).data;
+    expect((await deconvolve(lit, kernel, on)).data).not.toEqual(plain);
+    expect(plain).toEqual((await deconvolve(lit, kernel, { clipLevel: false })).data);
+    expect((await deconvolve(lit, kernel, { method: 'tv', ...on })).data).not.toEqual((await deconvolve(lit, kernel, { method: 'tv' })).data);
+    expect((await deconvolve(lit, kernel, { method: 'wiener', ...on })).data).toEqual((await deconvolve(lit, kernel, { method: 'wiener' })).data);
+  });
+
+  it('refuses a clip level outside [0.5, 1] with a typed error', async () => {
+    const { blurry } = scene(64, 48);
+    await expect(deconvolve(blurry, kernel, { clipLevel: 0.2 })).rejects.toThrow(InvalidOptionError);
+    await expect(deconvolve(blurry, kernel, { clipLevel: true as never })).rejects.toThrow(/clipLevel/);
   });
 });
 

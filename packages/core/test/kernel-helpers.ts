@@ -84,6 +84,11 @@ export function kernelNcc(a: BlurKernel, b: BlurKernel, radius = 6): number {
  * clipped and gamma-encoded, noise σ = 0.5%: what a shaken night photo's street lights become.
  */
 export function saturatedScene(kernel: BlurKernel, seed = 6, width = 320, height = 256): RawImage {
+  return saturatedPair(kernel, seed, width, height).blurry;
+}
+
+/** {@link saturatedScene} and its sharp scene (the lights clipped and encoded the same way, no noise). */
+export function saturatedPair(kernel: BlurKernel, seed = 6, width = 320, height = 256): { sharp: RawImage; blurry: RawImage } {
   const base = deadLeaves(width, height, seed);
   const toLinear = (v: number) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
   const planes = [0, 1, 2].map((c) => Float64Array.from({ length: width * height }, (_, i) => toLinear(base.data[i * 3 + c]! / 255)));
@@ -99,6 +104,11 @@ export function saturatedScene(kernel: BlurKernel, seed = 6, width = 320, height
   }
   const hx = (kernel.width - 1) >> 1, hy = (kernel.height - 1) >> 1;
   const data = new Uint8Array(width * height * 3);
+  const sharp = new Uint8Array(width * height * 3);
+  const encode = (linear: number) => {
+    const v = Math.min(1, linear); // the sensor clips
+    return v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055;
+  };
   for (let c = 0; c < 3; c++) {
     const p = planes[c]!;
     for (let y = 0; y < height; y++) {
@@ -110,11 +120,11 @@ export function saturatedScene(kernel: BlurKernel, seed = 6, width = 320, height
             if (w > 0) acc += w * p[reflectIndex(y - (j - hy), height) * width + reflectIndex(x - (i - hx), width)]!;
           }
         }
-        const v = Math.min(1, acc); // the sensor clips
-        const encoded = v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055;
+        sharp[(y * width + x) * 3 + c] = Math.round(255 * encode(p[y * width + x]!));
+        const encoded = encode(acc);
         data[(y * width + x) * 3 + c] = Math.round(255 * Math.min(1, Math.max(0, encoded + 0.005 * (rand() + rand() + rand() - 1.5) * 2)));
       }
     }
   }
-  return { data, width, height, channels: 3 };
+  return { sharp: { data: sharp, width, height, channels: 3 }, blurry: { data, width, height, channels: 3 } };
 }

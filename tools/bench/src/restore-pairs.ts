@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import {
   createDeblurrer, deconvolve, estimateKernel, kernelToJson, validateKernel,
 } from '@sgenet/core';
-import type { BlurKernel, RawImage } from '@sgenet/core';
+import type { BlurKernel, DeconvolveOptions, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
 export const METHODS = ['wiener_true', 'ours_true', 'wiener_est', 'ours_est', 'ours_est_network', 'pipeline', 'network'] as const;
@@ -65,6 +65,8 @@ async function main(): Promise<void> {
       pairs: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string', default: '0/1' },
       methods: { type: 'string', default: METHODS.join(',') },
       model: { type: 'string' }, 'wrong-kernels': { type: 'string' },
+      // Options of every deconvolve() call (JSON), e.g. '{"clipLevel":false}' for a run to compare against.
+      deconvolution: { type: 'string', default: '{}' },
     },
   });
   const { pairs, kernels: kernelFile, out: outDir } = values;
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
   const methods = new Set(values.methods.split(','));
   const manifest = JSON.parse(await readFile(join(pairs, 'manifest.json'), 'utf8')) as { entries: Entry[] };
   const kernels = loadKernels(JSON.parse(await readFile(kernelFile, 'utf8')));
+  const dopts = JSON.parse(values.deconvolution) as DeconvolveOptions;
   await mkdir(outDir, { recursive: true });
   const wrongKernels = values['wrong-kernels'] ? loadKernels(JSON.parse(await readFile(values['wrong-kernels'], 'utf8'))) : undefined;
   if (['ours_wrong', 'prior_wrong'].some((m) => methods.has(m)) && !wrongKernels) throw new Error('ours_wrong/prior_wrong need --wrong-kernels FILE');
@@ -112,14 +115,14 @@ async function main(): Promise<void> {
       timings[name] = (performance.now() - t) / 1000;
       await writePng(out, file);
     };
-    await run('wiener_true', () => deconvolve(blurry, trueKernel, { method: 'wiener' }));
-    await run('ours_true', () => deconvolve(blurry, trueKernel));
-    await run('wiener_est', () => deconvolve(blurry, kernel!, { method: 'wiener' }));
-    await run('ours_est', () => deconvolve(blurry, kernel!));
+    await run('wiener_true', () => deconvolve(blurry, trueKernel, { ...dopts, method: 'wiener' }));
+    await run('ours_true', () => deconvolve(blurry, trueKernel, dopts));
+    await run('wiener_est', () => deconvolve(blurry, kernel!, { ...dopts, method: 'wiener' }));
+    await run('ours_est', () => deconvolve(blurry, kernel!, dopts));
     await run('ours_est_network', () => deblurrer!.deblur(blurry, { kernel: estimate!.identity ? 'none' : kernel!, network: true }));
     await run('prior_true', () => deblurrer!.deblur(blurry, { kernel: trueKernel, network: true }));
     await run('prior_hl_true', () => deblurrer!.deblur(blurry, { kernel: trueKernel, network: true, deconvolution: { method: 'hyper-laplacian' } }));
-    await run('ours_wrong', () => deconvolve(blurry, wrongKernels![e.index]!));
+    await run('ours_wrong', () => deconvolve(blurry, wrongKernels![e.index]!, dopts));
     await run('prior_wrong', () => deblurrer!.deblur(blurry, { kernel: wrongKernels![e.index]!, network: true }));
     // deblur(blurry, { kernel: 'auto' }) with the kernel just estimated (the estimator is
     // deterministic, so this equals the call without estimating twice). Without the network after

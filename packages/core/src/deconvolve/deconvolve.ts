@@ -116,14 +116,16 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
     const n = tw * th;
     const one: TileSettings = { ...settings, planes: 1 };
     const planes = await Promise.all(Array.from({ length: settings.planes }, (_, c) => {
-      // A plane of the photo, and after it (a later HQS data step) the same plane of the prior.
-      const plane = new Float32Array(settings.withPrior ? 2 * n : n);
+      // A plane of the photo, and after it (a later HQS data step) the same plane of the prior,
+      // or the clip mask all planes share.
+      const plane = new Float32Array(settings.withPrior || settings.withMask ? 2 * n : n);
       plane.set(tensor.subarray(c * n, (c + 1) * n));
       if (settings.withPrior) plane.set(tensor.subarray((settings.planes + c) * n, (settings.planes + c + 1) * n), n);
+      if (settings.withMask) plane.set(tensor.subarray(settings.planes * n, (settings.planes + 1) * n), n);
       return pool.run(tileTask, { tensor: plane, width: tw, height: th, settings: one }, [plane.buffer as ArrayBuffer]);
     }));
     planes.forEach((p, c) => tensor.set(p.subarray(0, n), c * n));
-    return settings.withPrior ? tensor.subarray(0, settings.planes * n) : tensor;
+    return settings.withPrior || settings.withMask ? tensor.subarray(0, settings.planes * n) : tensor;
   };
   try {
     await runTiles(plan, {

@@ -64,6 +64,17 @@ export interface DeconvolveOptions {
   overlap?: number;
   /** Width (px) of the smooth periodic bridge around each tile's FFT field. Default kernel side + 8. */
   bridge?: number;
+  /**
+   * Clipped lights: a level in [0.5, 1] of the sample range at or above which a sample counts as
+   * clipped (a light brighter than the sensor), or `false` (default) to trust every sample. With
+   * `'hyper-laplacian'` and `'tv'`, a clipped pixel then counts only as a lower bound and its
+   * neighbours not at all in the data term (Whyte et al. 2014), so lights ring less: +0.96 to
+   * +1.06 dB with the true kernel on project-made night scenes. Off by default because bright
+   * surfaces clip too (noise on white, a white background), where it costs up to 0.2 dB
+   * (BENCHMARKS.md, "Clipped lights"). `DEFAULT_CLIP_LEVEL` (250/255) suits JPEGs. Tiles with a
+   * clipped pixel take two solves per splitting step.
+   */
+  clipLevel?: number | false;
   /** Worker threads for the tiles, 1 to 16. Default: up to the cores available (one tile each). */
   workers?: number;
   /** Called after every tile with `{ done, total }`. */
@@ -82,6 +93,7 @@ export interface ResolvedDeconvolveOptions {
   tileSize: number;
   overlap: number | undefined;
   bridge: number | undefined;
+  clipLevel: number | false;
   workers: number;
   onProgress: ProgressCallback | undefined;
   signal: AbortSignal | undefined;
@@ -112,6 +124,7 @@ export function resolveDeconvolveOptions(raw: unknown): ResolvedDeconvolveOption
     nsr: numberOption('nsr', raw.nsr, 0.01, 1e5, 50),
     tileSize,
     overlap: raw.overlap === undefined ? undefined : integerOption('overlap', raw.overlap, 0, 1024, 0),
+    clipLevel: raw.clipLevel === undefined || raw.clipLevel === false ? false : numberOption('clipLevel', raw.clipLevel, 0.5, 1, 0),
     workers: integerOption('workers', raw.workers, 1, 16, 16),
     bridge: raw.bridge === undefined ? undefined : integerOption('bridge', raw.bridge, 2, 1024, 0),
     onProgress: functionOption<ProgressCallback>('onProgress', raw.onProgress),

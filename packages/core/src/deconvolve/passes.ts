@@ -14,6 +14,7 @@ import type { TileRunner } from '../tiling/run-tiles.js';
 import type { BlurKernel, RawImage } from '../types.js';
 import { cellIndexAt, isKernelGrid } from '../kernel/regions.js';
 import type { KernelGrid } from '../kernel/regions.js';
+import { readObservedMask } from '../pixels/clipped.js';
 import { halveKernel } from './half-kernel.js';
 import type { TileSettings } from './tile.js';
 import type { ResolvedDeconvolveOptions } from './options.js';
@@ -117,6 +118,14 @@ export function passesFor(
   const writeOut: TileRunner['write'] = (acc, accRows, fromRow, rowCount, accFirstRow) =>
     writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, target, targetLayout);
   const full = planFor(width, height, kernel, opts, 1);
+  // Clipped samples leave the data term of the prior-based solvers (pixels/clipped.ts); the HQS
+  // data step and Wiener keep them.
+  const masked = opts.clipLevel !== false && (opts.method === 'hyper-laplacian' || opts.method === 'tv') && !prior;
+  const clipLevel = opts.clipLevel === false ? 1 : opts.clipLevel;
+  const readMask = (x0: number, y0: number, w: number, h: number, scale: 1 | 2, into: Float32Array): void => {
+    readObservedMask(image, layout, x0, y0, w, h, clipLevel, scale, into);
+  };
+  const maskPlane = masked ? 1 : 0;
   if (prior && ((layout.colorChannels === 3 && opts.color !== 'rgb') || opts.method !== 'hqs')) {
     throw new RangeError("a later HQS data step is method 'hqs', per RGB plane (color: 'rgb') or on a grey photo");
   }
@@ -124,19 +133,23 @@ export function passesFor(
     const planes = layout.colorChannels === 3 ? 3 : 1;
     const readPlanes = (from: RawImage, fromLayout: PixelLayout, x0: number, y0: number, w: number, h: number, into: Float32Array) =>
       planes === 3 ? readTensor(from, fromLayout, x0, y0, w, h, into) : readLuma(from, fromLayout, x0, y0, w, h, into);
-    const settings: TileSettings = { ...common, kernel: firstKernel(kernel), bridge: full.bridge, planes, ...(prior ? { withPrior: true } : {}) };
+    const settings: TileSettings = {
+      ...common, kernel: firstKernel(kernel), bridge: full.bridge, planes, ...(prior ? { withPrior: true } : {}), ...(masked ? { withMask: true } : {}),
+    };
     return [{
       plan: full.plan,
       settings,
       settingsOf: tileSettings(settings, kernel, full.plan),
       outPlanes: 3,
       // A grey photo is read as its one plane, deconvolved, and replicated into the three the
-      // writer folds back (as readTensor would have given them). The prior's planes follow.
+      // writer folds back (as readTensor would have given them). The prior's planes, or the clip
+      // mask, follow.
       read: (x0, y0, w, h, shelf) => {
         const n = planes * w * h;
-        const tensor = shelf.take(prior ? 2 * n : n);
+        const tensor = shelf.take(prior ? 2 * n : masked ? n + w * h : n);
         readPlanes(image, layout, x0, y0, w, h, tensor.subarray(0, n));
         if (prior) readPlanes(prior.image, prior.layout, x0, y0, w, h, tensor.subarray(n, 2 * n));
+        if (masked) readMask(x0, y0, w, h, 1, tensor.subarray(n, n + w * h));
         return tensor;
       },
       finish: (out, tile, shelf) => {
@@ -153,14 +166,20 @@ export function passesFor(
   const half = halveField(kernel);
   const chromaPlan = planFor(chroma.width, chroma.height, half, opts, 0.5);
   const chromaPlane = chroma.width * chroma.height;
-  const chromaSettings: TileSettings = { ...common, kernel: firstKernel(half), bridge: chromaPlan.bridge, planes: 2 };
-  const lumaSettings: TileSettings = { ...common, kernel: firstKernel(kernel), bridge: full.bridge, planes: 1 };
+  const withMask = masked ? { withMask: true } : {};
+  const chromaSettings: TileSettings = { ...common, kernel: firstKernel(half), bridge: chromaPlan.bridge, planes: 2, ...withMask };
+  const lumaSettings: TileSettings = { ...common, kernel: firstKernel(kernel), bridge: full.bridge, planes: 1, ...withMask };
   return [{
     plan: chromaPlan.plan,
     settings: chromaSettings,
     settingsOf: tileSettings(chromaSettings, half, chromaPlan.plan),
     outPlanes: 2,
-    read: (x0, y0, w, h, shelf) => readHalfChroma(image, layout, x0, y0, w, h, shelf.take(2 * w * h)),
+    read: (x0, y0, w, h, shelf) => {
+      const tensor = shelf.take((2 + maskPlane) * w * h);
+      readHalfChroma(image, layout, x0, y0, w, h, tensor.subarray(0, 2 * w * h));
+      if (masked) readMask(x0, y0, w, h, 2, tensor.subarray(2 * w * h));
+      return tensor;
+    },
     write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
       for (let c = 0; c < 2; c++) {
         for (let y = fromRow; y < fromRow + rowCount; y++) {
@@ -175,7 +194,12 @@ export function passesFor(
     settings: lumaSettings,
     settingsOf: tileSettings(lumaSettings, kernel, full.plan),
     outPlanes: 1,
-    read: (x0, y0, w, h, shelf) => readLuma(image, layout, x0, y0, w, h, shelf.take(w * h)),
+    read: (x0, y0, w, h, shelf) => {
+      const tensor = shelf.take((1 + maskPlane) * w * h);
+      readLuma(image, layout, x0, y0, w, h, tensor.subarray(0, w * h));
+      if (masked) readMask(x0, y0, w, h, 1, tensor.subarray(w * h));
+      return tensor;
+    },
     write: (acc, accRows, fromRow, rowCount, accFirstRow) => {
       const strip = new Float32Array(3 * ROWS_PER_WRITE * width);
       for (let r = 0; r < rowCount; r += ROWS_PER_WRITE) {

@@ -9,7 +9,8 @@ import type { DifferencesPower } from '../fft/gradients.js';
 import { periodicExtend } from '../fft/periodic.js';
 import type { BlurKernel } from '../types.js';
 import { hqsSolve } from './hqs.js';
-import { hyperLaplacianDeconvolve, wienerDeconvolve } from './hyper-laplacian.js';
+import { hyperLaplacianDeconvolve, maskedWork, SAMPLE, wienerDeconvolve } from './hyper-laplacian.js';
+import type { MaskedWork } from './hyper-laplacian.js';
 import { BETA_SCHEDULE } from './options.js';
 import type { DeconvolutionMethod } from './options.js';
 
@@ -38,6 +39,12 @@ export interface TileSettings {
    * estimate z of each (a later iteration of plug-and-play HQS); absent, z is the photo itself.
    */
   withPrior?: boolean;
+  /**
+   * `'hyper-laplacian'` and `'tv'` only: the tensor holds one more plane after the photo's, the
+   * clip mask (pixels/clipped.ts: 1 measured, 0 clipped), and clipped samples are left out of
+   * every plane's data term (hyper-laplacian.ts).
+   */
+  withMask?: boolean;
 }
 
 /**
@@ -49,6 +56,8 @@ export interface TileSettings {
  */
 export type TileCache = Map<string, {
   otf: RealSpectrum; otfKey: number; dd: DifferencesPower; field: Float64Array; spectra: [RealSpectrum, RealSpectrum];
+  /** The masked solve's work space (hyper-laplacian.ts), made when a tile first has a clipped pixel. */
+  masked?: MaskedWork;
 }>;
 
 function fieldFor(cache: TileCache, kernel: BlurKernel, kernelKey: number, fw: number, fh: number) {
@@ -80,12 +89,15 @@ export async function deconvolveTile(
 ): Promise<Float32Array> {
   const fw = nextRealFftWidth(tw + s.bridge);
   const fh = nextFftSize(th + s.bridge);
-  const { otf, dd, field, spectra } = fieldFor(cache, s.kernel, s.kernelKey ?? 0, fw, fh);
+  const cached = fieldFor(cache, s.kernel, s.kernelKey ?? 0, fw, fh);
+  const { otf, dd, field, spectra } = cached;
   // Each plane is read into its periodic field before its result is written back: the tile's own
   // tensor holds the output (one tile less in memory per thread).
   const n = tw * th;
   // With the prior's planes after the photo's, the result fills the photo's planes only.
-  const out = s.withPrior ? tensor.subarray(0, s.planes * n) : tensor;
+  const out = s.withPrior || s.withMask ? tensor.subarray(0, s.planes * n) : tensor;
+  const observed = s.withMask ? observedField(tensor.subarray(s.planes * n, (s.planes + 1) * n), tw, th, fw, fh) : undefined;
+  if (observed) cached.masked ??= maskedWork(fw, fh);
   for (let c = 0; c < s.planes; c++) {
     const y = periodicExtend(tensor.subarray(c * n, (c + 1) * n), tw, th, fw, fh, field);
     const x = s.method === 'wiener'
@@ -96,11 +108,29 @@ export async function deconvolveTile(
         lambda: s.lambda,
         alpha: s.method === 'tv' ? 1 : s.alpha,
         ...BETA_SCHEDULE,
-      }, y, spectra);
+      }, y, spectra, observed, cached.masked);
     for (let r = 0; r < th; r++) {
       for (let q = 0; q < tw; q++) out[c * n + r * tw + q] = x[r * fw + q]!;
     }
     await afterPlane?.();
   }
   return out;
+}
+
+/**
+ * The clip mask of a tile (pixels/clipped.ts: 1 measured, 0 unknown, −1 clipped) as the sample
+ * states of its FFT field ({@link SAMPLE}); the bridge is measured (it is made from the border's
+ * samples, not a light). Undefined when nothing is clipped: the plain solve is then exact, and
+ * cheaper.
+ */
+function observedField(mask: Float32Array, tw: number, th: number, fw: number, fh: number): Uint8Array | undefined {
+  if (!mask.some((v) => v <= 0)) return undefined;
+  const observed = new Uint8Array(fw * fh).fill(SAMPLE.measured);
+  for (let r = 0; r < th; r++) {
+    for (let q = 0; q < tw; q++) {
+      const m = mask[r * tw + q]!;
+      observed[r * fw + q] = m > 0 ? SAMPLE.measured : m < 0 ? SAMPLE.clipped : SAMPLE.unknown;
+    }
+  }
+  return observed;
 }
