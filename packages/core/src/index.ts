@@ -29,8 +29,10 @@ export type { Deblurrer, DeblurrerOptions, DeblurOptions, KernelChoice, KernelUs
 export { estimateKernel } from './kernel/estimate.js';
 export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
 export type { KernelKeptBy } from './kernel/guard.js';
+export { BLIND_SCORE_MIN_NOISE } from './kernel/blind-score.js';
 export {
-  DEFAULT_MIN_CONFIDENCE, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPREAD_TAPS,
+  DEFAULT_MIN_CONFIDENCE, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPECTRAL_PEAK_ALLOWANCE,
+  SPREAD_TAPS,
 } from './kernel/options.js';
 export { AGREEMENT_SHIFT, kernelAgreement } from './kernel/agreement.js';
 export { REGIONS_CHOICES, regionsFromText } from './kernel/options.js';
@@ -53,6 +55,7 @@ export { hqsDataStep, hqsFieldSize } from './deconvolve/hqs.js';
 export { hqsAlpha, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START, PNP_WEIGHT } from './deconvolve/pnp.js';
 export type { DeconvolutionColor, DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
 export { estimateNoise } from './deconvolve/noise.js';
+export { DEFAULT_CLIP_LEVEL } from './pixels/clipped.js';
 export type {
   Backend,
   BlurKernel,

@@ -19,7 +19,6 @@
  * the photo's spectrum signs the kernel as a quiet camera path; the identity is also returned for
  * a dot with a faint streak (see guardVerdict). The result is centred on the midpoint of its support (option `centre`).
  */
-import { estimatePhotoNoise } from '../deconvolve/noise.js';
 import { throwIfAborted } from '../errors.js';
 import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
@@ -28,7 +27,7 @@ import { luminancePlane, luminanceResized, resizePlane, srgbToLinear } from '../
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel, RawImage } from '../types.js';
 import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
-import { blindScore, selectionScore } from './blind-score.js';
+import { blindScore, blindScoreNoise, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
 import type { Level } from './coarse-to-fine.js';
@@ -162,7 +161,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //   1. plan     the working scale, the kernel sizes to try, whether a refinement follows;
   //               the progress total is counted from it
   //   2. window   the working plane (luminance, downscaled for a large kernel), its most
-  //               textured window and the window's noise σ
+  //               textured window and the σ its blind scores use (at least 0.005)
   //   3. score    every size coarse to fine (on worker threads) and scored; the identity scored
   //   4. select   the lowest selection score, and the confidence against the identity
   //   5. refine   up to full scale, ×√2 per level, when step 1 planned it (the photo was
@@ -281,7 +280,8 @@ function progressStep(opts: ResolvedEstimateOptions, total: number): () => Promi
 
 /**
  * Step 2: the working plane (the photo's luminance, downscaled when the kernel would be too
- * large), its most textured window and the window's noise σ.
+ * large), its most textured window and the noise σ its blind scores use (blindScoreNoise: the
+ * window's own, at least BLIND_SCORE_MIN_NOISE).
  */
 function workingWindow({ image, layout, opts, plan, saturation }: Run): WorkingWindow {
   const { scale, workMax } = plan;
@@ -292,11 +292,10 @@ function workingWindow({ image, layout, opts, plan, saturation }: Run): WorkingW
   const side = fittedWindowSide(opts.windowSize, workMax);
   const texture = new TextureMap(work, saturation);
   const plane = crop(work, texture.mostTextured(side, side));
-  const sigma = estimatePhotoNoise([plane.data], plane.width, plane.height);
-  return { work, texture, plane, sigma };
+  return { work, texture, plane, sigma: blindScoreNoise(plane) };
 }
 
-/** Step 2's result: the working plane, its texture map, the window estimated on and its noise σ. */
+/** Step 2's result: the working plane, its texture map, the window estimated on and the σ it is scored at. */
 interface WorkingWindow {
   work: Plane;
   /** The working plane's texture, summed once: steps 5 and 7 search their windows in it. */
@@ -473,7 +472,7 @@ async function estimateRegions(
     for (let column = 0; column < n; column++) {
       const bounds = widenedCell(gridCell(column, row, n, n, work.width, work.height), work.width, work.height);
       const plane = crop(work, texture.mostTextured(side, side, bounds));
-      windows.push({ bounds, plane, sigma: estimatePhotoNoise([plane.data], plane.width, plane.height) });
+      windows.push({ bounds, plane, sigma: blindScoreNoise(plane) });
     }
   }
   // 2. An independent pyramid per cell at the photo's chosen size (on worker threads): a cell
