@@ -23,8 +23,9 @@ describe('readObservedMask', () => {
     const m = mask(photo([[3, 2, 2, 252]]), 0, 0, 8, 6, 1);
     expect(m.any).toBe(true);
     expect(m.rows).toEqual(['........', '..xxx...', '..xCx...', '..xxx...', '........', '........']);
-    // 249 is below the level: measured.
+    // 249 is below the level (250/255): measured; 250 is at it: clipped.
     expect(mask(photo([[3, 2, 0, 249]]), 0, 0, 8, 6, 1)).toEqual({ any: false, rows: Array(6).fill('........') });
+    expect(mask(photo([[3, 2, 0, 250]]), 0, 0, 8, 6, 1).rows[2]).toBe('..xCx...');
     // A grey photo reads its one channel.
     expect(mask(photo([[0, 0, 0, 255]], 1), 0, 0, 8, 6, 1).rows.slice(0, 3)).toEqual(['Cx......', 'xx......', '........']);
   });

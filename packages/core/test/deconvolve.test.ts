@@ -100,12 +100,15 @@ describe('clipped lights (clipLevel)', () => {
     expect(plain).toEqual((await deconvolve(lit, kernel, { clipLevel: false })).data);
     expect((await deconvolve(lit, kernel, { method: 'tv', ...on })).data).not.toEqual((await deconvolve(lit, kernel, { method: 'tv' })).data);
     expect((await deconvolve(lit, kernel, { method: 'wiener', ...on })).data).toEqual((await deconvolve(lit, kernel, { method: 'wiener' })).data);
+    // The same on one thread and with the chroma planes split over two workers (one tile).
+    expect((await deconvolve(lit, kernel, { ...on, workers: 2 })).data).toEqual((await deconvolve(lit, kernel, { ...on, workers: 1 })).data);
   });
 
   it('refuses a clip level outside [0.5, 1] with a typed error', async () => {
     const { blurry } = scene(64, 48);
     await expect(deconvolve(blurry, kernel, { clipLevel: 0.2 })).rejects.toThrow(InvalidOptionError);
-    await expect(deconvolve(blurry, kernel, { clipLevel: true as never })).rejects.toThrow(/clipLevel/);
+    await expect(deconvolve(blurry, kernel, { clipLevel: true as never })).rejects.toThrow(/false, or a number between 0.5 and 1/);
+    await expect(deconvolve(blurry, kernel, { clipLevel: Number.NaN })).rejects.toThrow(InvalidOptionError);
   });
 });
 

@@ -65,7 +65,8 @@ async function main(): Promise<void> {
       pairs: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string', default: '0/1' },
       methods: { type: 'string', default: METHODS.join(',') },
       model: { type: 'string' }, 'wrong-kernels': { type: 'string' },
-      // Options of every deconvolve() call (JSON), e.g. '{"clipLevel":false}' for a run to compare against.
+      // Options of every deconvolve() call (JSON), e.g. '{"clipLevel":0.98}' for a run to compare
+      // against; the deblur() methods (pipeline, ours_est_network, prior_*) keep their own.
       deconvolution: { type: 'string', default: '{}' },
     },
   });

@@ -102,6 +102,15 @@ export interface ResolvedDeconvolveOptions {
 const METHODS: readonly DeconvolutionMethod[] = ['hyper-laplacian', 'tv', 'wiener', 'hqs'];
 const COLORS: readonly DeconvolutionColor[] = ['ycbcr', 'rgb'];
 
+/** `clipLevel`: `false` (or absent), or a number in [0.5, 1]. */
+function clipLevelOption(value: unknown): number | false {
+  if (value === undefined || value === false) return false;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0.5 || value > 1) {
+    throw invalidOption('clipLevel', 'false, or a number between 0.5 and 1 (DEFAULT_CLIP_LEVEL is 250/255)', value);
+  }
+  return value;
+}
+
 export function resolveDeconvolveOptions(raw: unknown): ResolvedDeconvolveOptions {
   if (raw === undefined) raw = {};
   if (!isPlainObject(raw)) throw invalidOption('deconvolve options', 'an object', raw);
@@ -124,7 +133,7 @@ export function resolveDeconvolveOptions(raw: unknown): ResolvedDeconvolveOption
     nsr: numberOption('nsr', raw.nsr, 0.01, 1e5, 50),
     tileSize,
     overlap: raw.overlap === undefined ? undefined : integerOption('overlap', raw.overlap, 0, 1024, 0),
-    clipLevel: raw.clipLevel === undefined || raw.clipLevel === false ? false : numberOption('clipLevel', raw.clipLevel, 0.5, 1, 0),
+    clipLevel: clipLevelOption(raw.clipLevel),
     workers: integerOption('workers', raw.workers, 1, 16, 16),
     bridge: raw.bridge === undefined ? undefined : integerOption('bridge', raw.bridge, 2, 1024, 0),
     onProgress: functionOption<ProgressCallback>('onProgress', raw.onProgress),

@@ -177,7 +177,14 @@ export function passesFor(
     read: (x0, y0, w, h, shelf) => {
       const tensor = shelf.take((2 + maskPlane) * w * h);
       readHalfChroma(image, layout, x0, y0, w, h, tensor.subarray(0, 2 * w * h));
-      if (masked) readMask(x0, y0, w, h, 2, tensor.subarray(2 * w * h));
+      if (masked) {
+        const mask = tensor.subarray(2 * w * h);
+        readMask(x0, y0, w, h, 2, mask);
+        // Clipping lowers R, G, B and luma, so a clipped sample bounds them from below; it moves
+        // Cb and Cr either way (a clipped red raises the true luma: true Cb lower, true Cr
+        // higher), so in chroma a clipped sample is only unknown.
+        for (let i = 0; i < mask.length; i++) if (mask[i]! < 0) mask[i] = 0;
+      }
       return tensor;
     },
     write: (acc, accRows, fromRow, rowCount, accFirstRow) => {

@@ -41,8 +41,8 @@ export interface TileSettings {
   withPrior?: boolean;
   /**
    * `'hyper-laplacian'` and `'tv'` only: the tensor holds one more plane after the photo's, the
-   * clip mask (pixels/clipped.ts: 1 measured, 0 clipped), and clipped samples are left out of
-   * every plane's data term (hyper-laplacian.ts).
+   * clip mask (pixels/clipped.ts: 1 measured, 0 unknown, −1 clipped), which every plane's data
+   * term follows (hyper-laplacian.ts).
    */
   withMask?: boolean;
 }

@@ -9,7 +9,7 @@ import type { PixelLayout } from './image.js';
 import type { RawImage } from '../types.js';
 
 /**
- * A level, in [0, 1] of the sample range, at or above which a sample counts as clipped, for
+ * A level, in [0.5, 1] of the sample range, at or above which a sample counts as clipped, for
  * `deconvolve`'s `clipLevel`: 250 of 255. A JPEG's clipped lights come back a few levels under
  * the ceiling, not at it.
  */
