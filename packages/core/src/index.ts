@@ -90,6 +90,7 @@ export type { BackendChoice, BackendName } from './backend/resolve.js';
 export {
   DEFAULT_MODEL_FILE,
   defaultModelPath,
+  MODEL_TENSORS,
   SHIPPED_MODELS,
   shippedModelPath,
   modelInfoFromBytes,

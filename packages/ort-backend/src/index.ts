@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { BackendError, DisposedError, InvalidOptionError, ModelError, guideOption, invalidOption, sigmaOption } from '@sgenet/core';
+import { BackendError, DisposedError, InvalidOptionError, MODEL_TENSORS, ModelError, guideOption, invalidOption, sigmaOption } from '@sgenet/core';
 import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 import * as ort from 'onnxruntime-node';
 
@@ -54,13 +54,8 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
-/**
- * The inputs of the SGENet export contract: the image, the noise level of SGENet-σ models, and
- * the blurry photo of guided ones.
- */
-const IMAGE_INPUT = 'blurry';
-const SIGMA_INPUT = 'sigma';
-const GUIDE_INPUT = 'guide';
+/** The inputs of the SGENet export contract (core's table): the image, SGENet-σ's noise level, a guided model's photo. */
+const { image: IMAGE_INPUT, sigma: SIGMA_INPUT, guide: GUIDE_INPUT, output: OUTPUT } = MODEL_TENSORS;
 
 /** Checks the graph's inputs against the export contract; returns which optional ones it takes. */
 function contractInputs(names: readonly string[]): { sigma: boolean; guide: boolean } {
@@ -101,8 +96,8 @@ class OrtSession implements Session {
     } finally {
       for (const t of Object.values(feeds)) t.dispose();
     }
-    const out = result.restored;
-    if (!out) throw new ModelError('The model has no "restored" output; export it with training/export.py');
+    const out = result[OUTPUT];
+    if (!out) throw new ModelError(`The model has no "${OUTPUT}" output; export it with training/export.py`);
     const data = out.data as Float32Array;
     // Copy out of ORT-owned memory before releasing it.
     const copy = new Float32Array(data);

@@ -9,7 +9,7 @@
  *
  * @packageDocumentation
  */
-import { DisposedError, InvalidOptionError, ModelError, guideOption, invalidOption, readModelBytes, sigmaOption } from '@sgenet/core';
+import { DisposedError, InvalidOptionError, MODEL_TENSORS, ModelError, guideOption, invalidOption, readModelBytes, sigmaOption } from '@sgenet/core';
 import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 
 import { parseOnnxModel } from './onnx/model.js';
@@ -222,18 +222,18 @@ export function createBackend(options: TfjsBackendOptions = {}): Backend {
     async load(model: ModelSource, loadOptions: LoadOptions = {}): Promise<Session> {
       const wishes = loadOptions.providers ? platformList(loadOptions.providers, 'providers') : defaultWishes;
       const graph = await loadOnnxGraph(model, { platform: wishes });
-      // The export contract: the image input (named "blurry", or the only input of a one-input
-      // graph), "sigma" beside it for an SGENet-σ model, and "guide" for a guided one.
+      // The export contract (core's MODEL_TENSORS): the image input ("blurry", or the only other
+      // input of the graph), "sigma" beside it for an SGENet-σ model, and "guide" for a guided one.
       const names = graph.inputNames;
-      const sigmaName = names.includes('sigma') ? 'sigma' : undefined;
-      const guideName = names.includes('guide') ? 'guide' : undefined;
+      const sigmaName = names.includes(MODEL_TENSORS.sigma) ? MODEL_TENSORS.sigma : undefined;
+      const guideName = names.includes(MODEL_TENSORS.guide) ? MODEL_TENSORS.guide : undefined;
       const images = names.filter((n) => n !== sigmaName && n !== guideName);
       const inputName = images.length === 1 ? images[0] : undefined;
-      const outputName = graph.outputNames.includes('restored') ? 'restored' : graph.outputNames[0];
+      const outputName = graph.outputNames.includes(MODEL_TENSORS.output) ? MODEL_TENSORS.output : graph.outputNames[0];
       if (inputName === undefined || outputName === undefined) {
         await graph.dispose();
         throw new ModelError(
-          `The model has inputs [${names.join(', ')}]; an SGENet model has one image input, "sigma" for SGENet-σ and "guide" for a guided one (export it with training/export.py)`,
+          `The model has inputs [${names.join(', ')}]; an SGENet model has one image input ("${MODEL_TENSORS.image}"), "${MODEL_TENSORS.sigma}" for SGENet-σ and "${MODEL_TENSORS.guide}" for a guided one (export it with training/export.py)`,
         );
       }
       return new TfjsSession(graph, inputName, outputName, sigmaName, guideName);

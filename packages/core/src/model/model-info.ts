@@ -32,6 +32,13 @@ export interface ModelInfo {
   metadata: Readonly<Record<string, string>>;
 }
 
+/**
+ * The tensor names of the SGENet export contract (training/export.py), one table for every
+ * backend: the image input, the noise level of an SGENet-σ model ({@link ModelInfo.sigmaInput}),
+ * the blurry photo of a guided one ({@link ModelInfo.guideInput}), and the output.
+ */
+export const MODEL_TENSORS = { image: 'blurry', sigma: 'sigma', guide: 'guide', output: 'restored' } as const;
+
 /** File name of the model shipped inside this package. */
 export const DEFAULT_MODEL_FILE = 'sgenet-s.onnx';
 
