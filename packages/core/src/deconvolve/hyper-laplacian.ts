@@ -112,8 +112,8 @@ export function shrinkAndAdjoin(x: Float64Array, w: number, h: number, table: Fl
  * Solves per splitting step when clipped samples are left out of the data term: each solve after
  * the first refills the clipped samples from the one before (one more majorisation of the masked
  * problem, `observed` below) with the step's gradients kept, so the lights converge without
- * moving the rest of the photo past the β schedule (measured: more steps at β_max cost up to
- * 0.5 dB on dev pairs without a light; training log, session 15).
+ * moving the rest of the photo past the β schedule (measured: six more steps at β_max instead
+ * cost up to 0.5 dB on dev pairs; training log, session 15).
  */
 export const MASKED_SOLVES_PER_STEP = 2;
 

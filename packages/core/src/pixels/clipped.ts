@@ -1,8 +1,8 @@
 /**
  * Clipped samples: where a light was brighter than the sensor could record, the photo holds the
  * ceiling instead of the blurred light, and a deconvolution that trusts it rings around every
- * highlight (Whyte, Sivic & Zisserman 2014). The deconvolution leaves them out of its data term
- * (deconvolve/hyper-laplacian.ts); this module says which they are.
+ * highlight (Whyte, Sivic & Zisserman 2014). With `clipLevel` (opt-in) the deconvolution counts
+ * them only as lower bounds (deconvolve/hyper-laplacian.ts); this module says which they are.
  */
 import { reflectIndex } from './image.js';
 import type { PixelLayout } from './image.js';
