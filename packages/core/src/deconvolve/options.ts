@@ -72,7 +72,7 @@ export interface DeconvolveOptions {
    * +1.06 dB with the true kernel on project-made night scenes. Off by default because bright
    * surfaces clip too (noise on white, a white background), where it costs up to 0.2 dB
    * (BENCHMARKS.md, "Clipped lights"). `DEFAULT_CLIP_LEVEL` (250/255) suits JPEGs. Tiles with a
-   * clipped pixel take two solves per splitting step.
+   * clipped pixel take two solves and two refills per splitting step (about 3x the FFTs).
    */
   clipLevel?: number | false;
   /** Worker threads for the tiles, 1 to 16. Default: up to the cores available (one tile each). */
