@@ -31,8 +31,8 @@ export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
 export type { KernelKeptBy } from './kernel/guard.js';
 export { BLIND_SCORE_MIN_NOISE } from './kernel/blind-score.js';
 export {
-  DEFAULT_MIN_CONFIDENCE, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPECTRAL_PEAK_ALLOWANCE,
-  SPREAD_TAPS,
+  DEFAULT_MAX_WORKING_SIZE, DEFAULT_MIN_CONFIDENCE, DEFAULT_WINDOW, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPECTRAL_PEAK_ALLOWANCE,
+  SPREAD_TAPS, WIDE_WINDOW,
 } from './kernel/options.js';
 export { AGREEMENT_SHIFT, kernelAgreement } from './kernel/agreement.js';
 export { REGIONS_CHOICES, regionsFromText } from './kernel/options.js';

@@ -14,6 +14,7 @@ import type { BlurGradients } from './kernel-update.js';
 import { l0Latent } from './latent.js';
 import type { LevelSpectra } from './latent.js';
 import { oddCeil } from './options.js';
+import { cropPlane, fittedWindowSide, TextureMap } from './window.js';
 import type { ResolvedEstimateOptions } from './options.js';
 
 /** The numeric settings a pyramid needs (the resolved options without callbacks: they cross to workers). */
@@ -163,14 +164,25 @@ export async function estimateAtSize(
   let prev = 0;
   for (const { size: ls, scale } of pyramid(size)) {
     k = k === undefined ? initialKernel(ls) : resizeKernel(k, prev, ls, Math.SQRT2);
-    const plane = scale === 1
+    const scaled = scale === 1
       ? window
       : resizePlane(window, Math.max(8, Math.round(window.width * scale)), Math.max(8, Math.round(window.height * scale)));
+    const plane = levelWindow(scaled, opts.levelWindowSize, ls, saturation);
     k = alternate(buildLevel(plane, ls, saturation), k, ls, opts.iterations, opts.lambda, opts, scale === 1, scale);
     prev = ls;
     await onLevel?.();
   }
   return padKernel(k!, prev, workMax);
+}
+
+/**
+ * A level's plane cut to its most textured `field`-sized window when it is larger: coarse levels
+ * see the whole window scaled down, fine levels only as much as `field` allows.
+ */
+export function levelWindow(plane: Plane, field: number, kernelSize: number, saturation: number): Plane {
+  const side = fittedWindowSide(field, kernelSize);
+  if (plane.width <= side && plane.height <= side) return plane;
+  return cropPlane(plane, new TextureMap(plane, saturation).mostTextured(side, side));
 }
 
 /** Centres a size x size kernel in a larger odd square. */

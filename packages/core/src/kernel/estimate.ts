@@ -20,7 +20,6 @@
  * a dot with a faint streak (see guardVerdict). The result is centred on the midpoint of its support (option `centre`).
  */
 import { throwIfAborted } from '../errors.js';
-import { isRealFftSize } from '../fft/real.js';
 import { describeImage } from '../pixels/image.js';
 import type { PixelLayout } from '../pixels/image.js';
 import { luminancePlane, luminanceResized, resizePlane, srgbToLinear } from '../pixels/planes.js';
@@ -41,7 +40,7 @@ import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.j
 import { gridCell, padToCommonSide, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, REGION_MIN_GAIN, regionGridSide, widenedCell } from './regions.js';
 import type { KernelGrid } from './regions.js';
 import { spectralEvidence } from './spectral-evidence.js';
-import { cropPlane as crop, TextureMap } from './window.js';
+import { cropPlane as crop, fittedWindowSide, TextureMap } from './window.js';
 import type { Window } from './window.js';
 
 export type { CandidateScore };
@@ -361,7 +360,7 @@ async function refineUpToFullScale(run: Run, texture: TextureMap, kernel: Float6
   for (const s of refineScales(scale)) {
     throwIfAborted(opts.signal);
     const levelSize = s === 1 ? opts.maxSize : oddCeil(workMax * s / scale);
-    const side = fittedWindowSide(Math.min(1024, Math.round(opts.windowSize * s / scale)), levelSize);
+    const side = fittedWindowSide(Math.min(1024, Math.round(opts.levelWindowSize * s / scale)), levelSize);
     const w = Math.max(1, Math.round(layout.width * s)), h = Math.max(1, Math.round(layout.height * s));
     const refineSide = Math.min(side, w, h);
     const searchSide = Math.max(1, Math.round(refineSide * scale / s));
@@ -536,14 +535,4 @@ function isOwnKernel(
   if (!(selectionScore(mine) <= gain * selectionScore(photos) && mine.sparsity <= gain * photos.sparsity)) return false;
   const identity = blindScore(level, identityKernel(size), size, evidence.sigma);
   return 1 - mine.sparsity / identity.sparsity >= opts.minConfidence;
-}
-
-/**
- * The window side whose FFT field (window plus a kernel-wide bridge) is the largest square of at
- * most `field` px that the real FFT takes without padding: `field` itself for the default 512.
- */
-function fittedWindowSide(field: number, kernelSize: number): number {
-  let f = field;
-  while (f > kernelSize + 16 && !isRealFftSize(f, f)) f--;
-  return f - kernelSize;
 }

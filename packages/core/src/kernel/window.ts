@@ -3,6 +3,7 @@
  * information about it, so the estimator works on the most textured window that fits its FFT
  * field, and leaves saturated pixels out of the count.
  */
+import { isRealFftSize } from '../fft/real.js';
 import type { Plane } from '../pixels/planes.js';
 
 export interface Window {
@@ -74,4 +75,14 @@ export function cropPlane(plane: Plane, w: Window): Plane {
     data.set(plane.data.subarray(from, from + w.width), y * w.width);
   }
   return { width: w.width, height: w.height, data };
+}
+
+/**
+ * The window side whose FFT field (window plus a kernel-wide bridge) is the largest square of at
+ * most `field` px that the real FFT takes without padding: `field` itself for the default 512.
+ */
+export function fittedWindowSide(field: number, kernelSize: number): number {
+  let f = field;
+  while (f > kernelSize + 16 && !isRealFftSize(f, f)) f--;
+  return f - kernelSize;
 }

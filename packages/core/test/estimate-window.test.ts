@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+
+import { InvalidOptionError } from '../src/errors.js';
+import { levelWindow } from '../src/kernel/coarse-to-fine.js';
+import { DEFAULT_WINDOW, defaultMaxSize, resolveEstimateOptions, WIDE_WINDOW } from '../src/kernel/options.js';
+import { fittedWindowSide } from '../src/kernel/window.js';
+
+describe('the estimation window', () => {
+  it('is 512 up to a long side of 1210 px, and above it 1024 with 512 per level', () => {
+    // 1210 / 22 = 55 = maxWorkingSize: estimated at full scale; 1232 / 22 = 56, odd 57: downscaled.
+    expect(defaultMaxSize(1210, 800)).toBe(55);
+    expect(resolveEstimateOptions({}, 1210, 800)).toMatchObject({ windowSize: DEFAULT_WINDOW, levelWindowSize: DEFAULT_WINDOW });
+    expect(resolveEstimateOptions({}, 1232, 800)).toMatchObject({ maxSize: 57, windowSize: WIDE_WINDOW, levelWindowSize: DEFAULT_WINDOW });
+    expect([DEFAULT_WINDOW, WIDE_WINDOW]).toEqual([512, 1024]);
+    // The photo's size decides, not the sizes asked for.
+    expect(resolveEstimateOptions({ maxSize: 101 }, 1024, 683)).toMatchObject({ windowSize: 512, levelWindowSize: 512 });
+    expect(resolveEstimateOptions({ maxSize: 31 }, 2400, 1600)).toMatchObject({ windowSize: 1024, levelWindowSize: 512 });
+    // An explicit window bounds its levels; a level larger than the window is refused.
+    expect(resolveEstimateOptions({ windowSize: 256 }, 4000, 3000)).toMatchObject({ windowSize: 256, levelWindowSize: 256 });
+    expect(resolveEstimateOptions({ windowSize: 1024, levelWindowSize: 1024 }, 100, 100)).toMatchObject({ levelWindowSize: 1024 });
+    expect(() => resolveEstimateOptions({ windowSize: 512, levelWindowSize: 600 }, 100, 100)).toThrow(InvalidOptionError);
+    expect(() => resolveEstimateOptions({ levelWindowSize: 100 }, 100, 100)).toThrow(/levelWindowSize/);
+  });
+
+  it('cuts a pyramid level larger than its field to the most textured part, and leaves a smaller one whole', () => {
+    // 600x400, flat except for a checkerboard in the bottom-right 200x200: a 128 field with a 9 px
+    // kernel holds a 119 px window (fittedWindowSide), which must lie inside the checkerboard.
+    const width = 600, height = 400;
+    const data = new Float64Array(width * height).fill(0.5);
+    for (let y = 200; y < 400; y++) for (let x = 400; x < 600; x++) data[y * width + x] = ((x >> 2) + (y >> 2)) % 2 ? 0.8 : 0.2;
+    const plane = { width, height, data };
+    const side = fittedWindowSide(128, 9);
+    expect(side).toBe(119);
+    const cut = levelWindow(plane, 128, 9, 0.98);
+    expect([cut.width, cut.height]).toEqual([side, side]);
+    // Every sample of the cut is checkerboard (0.2 or 0.8), none of the flat 0.5.
+    expect(cut.data.every((v) => v === 0.2 || v === 0.8)).toBe(true);
+    const small = { width: 100, height: 80, data: new Float64Array(8000) };
+    expect(levelWindow(small, 128, 9, 0.98)).toBe(small);
+  });
+});
