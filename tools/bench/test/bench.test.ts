@@ -96,11 +96,16 @@ describe('inputs', () => {
     expect(values.size).toBeGreaterThan(100);
   });
 
-  it('draws the figure scene from the test chart plus text and shapes', async () => {
-    const scene = await figureScene(120, 90);
-    expect(scene.data.length).toBe(120 * 90 * 3);
-    expect(STRIP_W).toBeLessThanOrEqual(900);
-    expect(STRIP_H).toBeLessThanOrEqual(300);
+  it('draws the figure scene (a street over dead leaves) the same every time, at any 3:2 size', async () => {
+    const a = await figureScene(240, 160);
+    const b = await figureScene(240, 160);
+    expect(a).toMatchObject({ width: 240, height: 160, channels: 3 });
+    expect(a.data.length).toBe(240 * 160 * 3);
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+    expect(new Set(a.data).size).toBeGreaterThan(100);
+    // Hand-computed layout: 2400x1600 at 298 px wide is 199 px high; detail row 200, gaps 3, caption 30.
+    expect(STRIP_W).toBe(3 * 298 + 2 * 3);
+    expect(STRIP_H).toBe(199 + 3 + 200 + 30);
   });
 });
 
