@@ -14,8 +14,8 @@ import type { BlurGradients } from './kernel-update.js';
 import { l0Latent } from './latent.js';
 import type { LevelSpectra } from './latent.js';
 import { oddCeil } from './options.js';
-import { cropPlane, fittedWindowSide, TextureMap } from './window.js';
 import type { ResolvedEstimateOptions } from './options.js';
+import { cropPlane, fittedWindowSide, TextureMap } from './window.js';
 
 /** The numeric settings a pyramid needs (the resolved options without callbacks: they cross to workers). */
 export type PyramidSettings = Omit<ResolvedEstimateOptions, 'onProgress' | 'signal'>;
