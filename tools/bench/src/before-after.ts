@@ -81,10 +81,11 @@ function streetSvg(width: number, height: number): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 1200 800">${parts.join('')}</svg>`;
 }
 
-function rawToPng(img: RawImage): Promise<Buffer> {
+/** A project image as a sharp pipeline input (8-bit RGB, raw). */
+function rawSharp(img: RawImage): sharp.Sharp {
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width: img.width, height: img.height, channels: 3 },
-  }).png().toBuffer();
+  });
 }
 
 /**
@@ -92,10 +93,10 @@ function rawToPng(img: RawImage): Promise<Buffer> {
  * second dead-leaves field, greyscale, soft-light over everything as weathering grain.
  */
 export async function figureScene(width = SCENE_W, height = SCENE_H): Promise<RawImage> {
-  const bed = await sharp(await rawToPng(deadLeaves(width, height, 11))).modulate({ saturation: 0.45, hue: 40 }).linear(0.8, 10).png().toBuffer();
+  const bed = await rawSharp(deadLeaves(width, height, 11)).modulate({ saturation: 0.45, hue: 40 }).linear(0.8, 10).png().toBuffer();
   const keep = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${Math.round(height * 0.825)}" fill="#fff"/></svg>`;
   const street = await sharp(Buffer.from(streetSvg(width, height))).composite([{ input: Buffer.from(keep), blend: 'dest-in' }]).png().toBuffer();
-  const grain = await sharp(await rawToPng(deadLeaves(width, height, 12))).greyscale().ensureAlpha(0.35).png().toBuffer();
+  const grain = await rawSharp(deadLeaves(width, height, 12)).greyscale().ensureAlpha(0.35).png().toBuffer();
   const { data } = await sharp(bed)
     .composite([{ input: street }, { input: grain, blend: 'soft-light' }])
     .removeAlpha()
@@ -138,12 +139,8 @@ export async function writeBeforeAfter(deblurrer: Deblurrer, file: string): Prom
   const psnrBlurredAligned = psnrAligned(sharpImg, blurred);
   const psnrRestoredAligned = psnrAligned(sharpImg, restored);
   const estimated = used && !used.identity ? used.kernel : undefined;
-  const overview = (img: RawImage) => sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  }).resize(PANEL_W, OVERVIEW_H, { kernel: 'lanczos3' }).png().toBuffer();
-  const detail = (img: RawImage) => sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  }).extract({ left: DETAIL_X, top: DETAIL_Y, width: 2 * PANEL_W, height: 2 * DETAIL_H }).resize(PANEL_W, DETAIL_H, { kernel: 'lanczos3' }).png().toBuffer();
+  const overview = (img: RawImage) => rawSharp(img).resize(PANEL_W, OVERVIEW_H, { kernel: 'lanczos3' }).png().toBuffer();
+  const detail = (img: RawImage) => rawSharp(img).extract({ left: DETAIL_X, top: DETAIL_Y, width: 2 * PANEL_W, height: 2 * DETAIL_H }).resize(PANEL_W, DETAIL_H, { kernel: 'lanczos3' }).png().toBuffer();
   // Each kernel magnified to about 72 px (at most 4x), with its 1 px frame.
   const inset = async (k: BlurKernel) => {
     const scale = Math.max(1, Math.min(4, Math.floor(72 / k.width)));
