@@ -22,6 +22,8 @@ SERIES = {  # name in curve.jsonl -> (label, colour)
     "pnp4": ("HQS N=4, true kernel", (44, 160, 44)),
     "pnp1_wrong_kernel": ("HQS N=1, perturbed kernel", (255, 127, 14)),
     "denoise25": ("denoising, sigma 25/255", (148, 103, 189)),
+    "pnp1_core": ("one pass at core's 0.12, true kernel", (23, 190, 207)),
+    "pnp1_core_wrong_kernel": ("one pass at core's 0.12, perturbed", (214, 39, 40)),
     "blurry": ("blurry input", (127, 127, 127)),
 }
 W, H, LEFT, RIGHT, TOP, BOTTOM = 900, 520, 70, 250, 30, 60

@@ -72,6 +72,10 @@ def parse_args(argv=None):
     p.add_argument("--p-perturb", type=float, default=0.5,
                    help="--task prior: share of blurred crops whose data step is given a perturbed kernel "
                         "(a blind estimate's errors, perturb.py) instead of the true one")
+    p.add_argument("--p-one-pass", type=float, default=0.0,
+                   help="--task prior: share of blurred crops drawn at the default's operating point "
+                        "(one-pass PnP: z = the photo, σ_k its geometric mean with 49/255, λ 0.12) "
+                        "instead of any iteration of the loop")
     p.add_argument("--p-sharp", type=float, default=0.0,
                    help="share of crops left unblurred (noise and JPEG only), so sharp photos pass through")
     p.add_argument("--lr", type=float, default=2e-3)
@@ -235,7 +239,8 @@ def train(args) -> dict:
         # --p-jpeg and --p-nonuniform apply (defaults 0.2 and 0.2, as for the blur task); the blur
         # task's --blur-lengths, --inertia and --p-sharp do not (prior_data.py has its own ranges).
         sampler = PriorSampler(args.data, args.crop, seed=args.seed, p_jpeg=args.p_jpeg,
-                               p_nonuniform=args.p_nonuniform, p_perturb=args.p_perturb)
+                               p_nonuniform=args.p_nonuniform, p_perturb=args.p_perturb,
+                               p_one_pass=args.p_one_pass)
     else:
         sampler = BlurPairSampler(args.data[0], args.crop, seed=args.seed, lengths=tuple(args.blur_lengths),
                                   p_jpeg=args.p_jpeg, p_nonuniform=args.p_nonuniform, p_sharp=args.p_sharp,
@@ -284,7 +289,7 @@ def train(args) -> dict:
           f"{len(sampler.images)} training photos  batch {args.batch}x{args.crop}^2  "
           + (f"input: core's deconvolution, bank {args.bank}  " if args.bank else
              f"task prior: HQS data step on blurred photos + denoising, σ input, perturbed kernels "
-             f"{args.p_perturb:g}  " if args.task == "prior" else
+             f"{args.p_perturb:g}, one-pass share {args.p_one_pass:g}  " if args.task == "prior" else
              f"blur paths {args.blur_lengths[0]:g}-{args.blur_lengths[1]:g} px, "
              f"inertia {args.inertia[0]:g}-{args.inertia[1]:g}  "
              f"jpeg {args.p_jpeg:g} non-uniform {args.p_nonuniform:g} unblurred {args.p_sharp:g}  ") +

@@ -19,6 +19,10 @@ sample costs milliseconds of CPU.
    d. σ_k log-uniform between the noise level and 49/255, α_k = λ·σ_n²/σ_k² with λ log-uniform
       in [0.08, 0.3] around DPIR's 0.23 (one-pass inference uses 0.12: core's deconvolve/pnp.ts), and
       z = the blurry photo (the first iteration) or a smoothed, noisy truth (a later one).
+      A share ``p_one_pass`` of the blurred samples is instead drawn at the operating point of
+      what ``deblur()`` runs by default, one-pass PnP: z = the blurry photo, σ_k the geometric mean
+      of 49/255 and the noise level the pipeline measures (the true level with a log-normal error
+      of 20%, as core's estimate has), λ = 0.12 (core's ``PNP_ONE_PASS_WEIGHT``).
 """
 from __future__ import annotations
 
@@ -29,13 +33,15 @@ import torch
 
 from .blur import convolve, jpeg_roundtrip, linear_to_srgb, smooth_mask, srgb_to_linear, trajectory_kernel
 from .data import augment, list_images, load_rgb
-from .data_step import hqs_alpha, hqs_data_step
+from .data_step import dpir_sigmas, hqs_alpha, hqs_data_step
 from .perturb import perturb
 
 SIGMA_MAX = 50 / 255
 SIGMA_MIN_DENOISE = 0.5 / 255
 ALPHA_WEIGHTS = (0.08, 0.3)  # range of λ in α_k = λ·σ_n²/σ_k², drawn log-uniform
 SIGMA_START = 49 / 255
+ONE_PASS_WEIGHT = 0.12  # core's PNP_ONE_PASS_WEIGHT (deconvolve/pnp.ts)
+NOISE_ESTIMATE_ERROR = 0.2  # log-normal spread of the noise level the pipeline measures
 
 
 def _gaussian_blur(img: np.ndarray, s: float) -> np.ndarray:
@@ -53,7 +59,7 @@ class PriorSampler:
                  inertia_range: tuple[float, float] = (0.6, 0.995), max_noise: float = 0.05,
                  p_signal_noise: float = 0.3, p_jpeg: float = 0.3, p_linear: float = 0.3,
                  p_nonuniform: float = 0.2, p_clip: float = 0.1, p_perturb: float = 0.5,
-                 p_first_iteration: float = 0.6):
+                 p_first_iteration: float = 0.6, p_one_pass: float = 0.0):
         folders = [folders] if isinstance(folders, (str, Path)) else list(folders)
         self.images = [load_rgb(p) for f in folders for p in list_images(f)]
         self.max_kernel = 2 * int(np.ceil(lengths[1] / 2)) + 3
@@ -66,6 +72,7 @@ class PriorSampler:
         self.max_noise, self.p_signal_noise, self.p_jpeg = max_noise, p_signal_noise, p_jpeg
         self.p_linear, self.p_nonuniform, self.p_clip = p_linear, p_nonuniform, p_clip
         self.p_perturb, self.p_first_iteration = p_perturb, p_first_iteration
+        self.p_one_pass = p_one_pass
 
     def _region(self, side: int) -> np.ndarray:
         im = self.images[int(self.rng.integers(len(self.images)))]
@@ -126,7 +133,13 @@ class PriorSampler:
         sigma_eff = float(np.sqrt(var.mean()))
         # c. the kernel the data step is given.
         given = perturb(k, rng)[0] if rng.random() < self.p_perturb else k
-        # d. one HQS iteration at σ_k.
+        # d. one HQS iteration at σ_k: the default's one pass, or any iteration of the loop.
+        if self.p_one_pass and rng.random() < self.p_one_pass:  # no draw at 0: the old stream
+            measured = sigma_eff * float(np.exp(rng.normal(0, NOISE_ESTIMATE_ERROR)))
+            sigma_k = float(dpir_sigmas(measured, 1)[0])
+            alpha = hqs_alpha(measured, sigma_k, ONE_PASS_WEIGHT)
+            x = hqs_data_step(blurry.astype(np.float32), given, alpha, blurry)
+            return np.clip(x, -0.5, 1.5).astype(np.float32), sigma_k, sharp, blurry.astype(np.float32)
         lo = max(sigma_eff, 1 / 255)
         sigma_k = float(np.exp(rng.uniform(np.log(lo), np.log(max(SIGMA_START, lo)))))
         if rng.random() < self.p_first_iteration:

@@ -3,7 +3,9 @@
 Eight photos of a held-out folder (Kodak24), a 256² centre window each, blurred with a fixed,
 seeded project kernel (9 to 101 px), 1% noise. For each point of the curve: PSNR of the blurry
 window, of the HQS loop with N = 1 and N = 4 iterations given the true kernel, of N = 1 given a
-seeded perturbed kernel (perturb.py), and of pure denoising at σ = 25/255.
+seeded perturbed kernel (perturb.py), and of pure denoising at σ = 25/255; all at DPIR's λ 0.23,
+as the curve began. ``pnp1_core`` and ``pnp1_core_wrong_kernel`` are N = 1 at λ 0.12, the one
+pass that ``deblur()`` runs (core's ``PNP_ONE_PASS_WEIGHT``), logged from session 17 on.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .perturb import perturb
 LENGTHS = (9, 15, 25, 41, 61, 81, 25, 101)
 SIDE = 256
 NOISE = 0.01
+ONE_PASS_WEIGHT = 0.12  # core's PNP_ONE_PASS_WEIGHT (deconvolve/pnp.ts)
 BORDER = 16  # px left out of every PSNR
 
 
@@ -41,12 +44,12 @@ def run_network(model: torch.nn.Module, x: np.ndarray, sigma: float, guide: np.n
 
 
 def pnp_restore(model: torch.nn.Module, y: np.ndarray, kernel: np.ndarray, sigma_noise: float,
-                iterations: int) -> np.ndarray:
+                iterations: int, weight: float = 0.23) -> np.ndarray:
     """Plug-and-play HQS (DPIR, Algorithm 1): for σ_k from 49/255 down to the noise level,
     1. x_k = data step (y, kernel, α_k, z_{k-1});  2. z_k = SGENet-σ(x_k, σ_k).  z_0 = y."""
     z = y
     for sigma_k in dpir_sigmas(sigma_noise, iterations):
-        x = hqs_data_step(y, kernel, hqs_alpha(sigma_noise, float(sigma_k)), z)
+        x = hqs_data_step(y, kernel, hqs_alpha(sigma_noise, float(sigma_k), weight), z)
         z = run_network(model, np.clip(x, -0.5, 1.5), float(sigma_k), y)
     return np.clip(z, 0, 1)
 
@@ -78,7 +81,8 @@ class PriorValidation:
     def run(self, model: torch.nn.Module) -> dict:
         was_training = model.training
         model.eval()
-        rows = {"blurry": [], "pnp1": [], "pnp4": [], "pnp1_wrong_kernel": [], "denoise25": []}
+        rows = {"blurry": [], "pnp1": [], "pnp4": [], "pnp1_wrong_kernel": [], "denoise25": [],
+                "pnp1_core": [], "pnp1_core_wrong_kernel": []}
         for it in self.items:
             s = it["sharp"]
             rows["blurry"].append(psnr(it["blurry"], s))
@@ -86,5 +90,8 @@ class PriorValidation:
             rows["pnp4"].append(psnr(pnp_restore(model, it["blurry"], it["kernel"], NOISE, 4), s))
             rows["pnp1_wrong_kernel"].append(psnr(pnp_restore(model, it["blurry"], it["wrong"], NOISE, 1), s))
             rows["denoise25"].append(psnr(run_network(model, it["noisy"], 25 / 255, it["noisy"]), s))
+            one_pass = lambda k: pnp_restore(model, it["blurry"], k, NOISE, 1, ONE_PASS_WEIGHT)
+            rows["pnp1_core"].append(psnr(one_pass(it["kernel"]), s))
+            rows["pnp1_core_wrong_kernel"].append(psnr(one_pass(it["wrong"]), s))
         model.train(was_training)
         return {k: round(float(np.mean(v)), 3) for k, v in rows.items()}

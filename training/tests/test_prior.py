@@ -264,3 +264,24 @@ def test_prior_sample_input_is_aligned_with_its_target(tmp_path):
                   for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
         assert min(errors, key=errors.get) == (0, 0)
         assert errors[(0, 0)] < 0.005  # near the truth (what remains is the regularisation's smoothing)
+
+
+def test_one_pass_share_draws_the_defaults_operating_point(tmp_path):
+    """With ``p_one_pass`` 1 every blurred sample is core's one pass: σ_k is the geometric mean of
+    49/255 and a noise level within the estimate's error of the true one, and the input is the data
+    step at λ 0.12 from the blurry photo (recomputed here from the sample's own guide)."""
+    from PIL import Image
+    for i in range(2):
+        Image.fromarray((synthetic_image(200, 210, seed=i) * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
+    s = PriorSampler(tmp_path, 48, seed=5, p_denoise=0, lengths=(5, 15), max_noise=0.04, p_signal_noise=0,
+                     p_jpeg=0, p_linear=0, p_nonuniform=0, p_clip=0, p_perturb=0, p_one_pass=1.0)
+    for _ in range(6):
+        state = s.rng.bit_generator.state
+        x, sigma_k, sharp, guide = s.deconvolution_sample()
+        measured = sigma_k ** 2 / (49 / 255)  # σ_k = sqrt(49/255 · σ_measured)
+        assert 1e-3 - 1e-9 <= measured <= 49 / 255
+        # Replay the draw to read the kernel and the true noise level, then redo the data step.
+        s.rng.bit_generator.state = state
+        k = s._kernel()
+        np.testing.assert_allclose(
+            x, np.clip(hqs_data_step(guide, k, hqs_alpha(measured, sigma_k, 0.12), guide), -0.5, 1.5), atol=2e-5)
