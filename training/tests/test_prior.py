@@ -268,8 +268,8 @@ def test_prior_sample_input_is_aligned_with_its_target(tmp_path):
 
 def test_one_pass_share_draws_the_defaults_operating_point(tmp_path):
     """With ``p_one_pass`` 1 every blurred sample is core's one pass: σ_k is the geometric mean of
-    49/255 and a noise level within the estimate's error of the true one, and the input is the data
-    step at λ 0.12 from the blurry photo (recomputed here from the sample's own guide)."""
+    49/255 and a noise level (read back from σ_k), and the input is the data step at that level's
+    α with λ 0.12 and z = the blurry photo (recomputed here from the sample's own guide and kernel)."""
     from PIL import Image
     for i in range(2):
         Image.fromarray((synthetic_image(200, 210, seed=i) * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
