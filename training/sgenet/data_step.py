@@ -124,6 +124,9 @@ def dpir_sigmas(sigma_noise: float, iterations: int, sigma_start: float = 49 / 2
     return np.geomspace(start, end, iterations)
 
 
+ONE_PASS_WEIGHT = 0.12  # λ of one-pass PnP, what deblur() runs: core's PNP_ONE_PASS_WEIGHT (deconvolve/pnp.ts)
+
+
 def hqs_alpha(sigma_noise: float, sigma_k: float, weight: float = 0.23) -> float:
     """α_k = weight·σ_n²/σ_k² (DPIR's μ_k with λ = 0.23), floored so a noiseless photo stays stable."""
     return max(weight * max(sigma_noise, 1e-3) ** 2 / sigma_k ** 2, 1e-5)

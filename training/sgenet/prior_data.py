@@ -33,14 +33,13 @@ import torch
 
 from .blur import convolve, jpeg_roundtrip, linear_to_srgb, smooth_mask, srgb_to_linear, trajectory_kernel
 from .data import augment, list_images, load_rgb
-from .data_step import dpir_sigmas, hqs_alpha, hqs_data_step
+from .data_step import ONE_PASS_WEIGHT, dpir_sigmas, hqs_alpha, hqs_data_step
 from .perturb import perturb
 
 SIGMA_MAX = 50 / 255
 SIGMA_MIN_DENOISE = 0.5 / 255
 ALPHA_WEIGHTS = (0.08, 0.3)  # range of λ in α_k = λ·σ_n²/σ_k², drawn log-uniform
 SIGMA_START = 49 / 255
-ONE_PASS_WEIGHT = 0.12  # core's PNP_ONE_PASS_WEIGHT (deconvolve/pnp.ts)
 NOISE_ESTIMATE_ERROR = 0.2  # log-normal spread of the noise level the pipeline measures
 
 
@@ -135,20 +134,19 @@ class PriorSampler:
         given = perturb(k, rng)[0] if rng.random() < self.p_perturb else k
         # d. one HQS iteration at σ_k: the default's one pass, or any iteration of the loop.
         if self.p_one_pass and rng.random() < self.p_one_pass:  # no draw at 0: the old stream
-            measured = sigma_eff * float(np.exp(rng.normal(0, NOISE_ESTIMATE_ERROR)))
-            sigma_k = float(dpir_sigmas(measured, 1)[0])
-            alpha = hqs_alpha(measured, sigma_k, ONE_PASS_WEIGHT)
-            x = hqs_data_step(blurry.astype(np.float32), given, alpha, blurry)
-            return np.clip(x, -0.5, 1.5).astype(np.float32), sigma_k, sharp, blurry.astype(np.float32)
-        lo = max(sigma_eff, 1 / 255)
-        sigma_k = float(np.exp(rng.uniform(np.log(lo), np.log(max(SIGMA_START, lo)))))
-        if rng.random() < self.p_first_iteration:
-            z = blurry
+            sigma_n = sigma_eff * float(np.exp(rng.normal(0, NOISE_ESTIMATE_ERROR)))  # as core measures it
+            sigma_k, weight, z = float(dpir_sigmas(sigma_n, 1)[0]), ONE_PASS_WEIGHT, blurry
         else:
-            z = _gaussian_blur(sharp, float(rng.uniform(0.5, 1.5)))
-            z = z + rng.normal(0, 0.5 * sigma_k, z.shape).astype(np.float32)
-        weight = float(np.exp(rng.uniform(np.log(ALPHA_WEIGHTS[0]), np.log(ALPHA_WEIGHTS[1]))))
-        x = hqs_data_step(blurry.astype(np.float32), given, hqs_alpha(sigma_eff, sigma_k, weight), z)
+            sigma_n = sigma_eff
+            lo = max(sigma_eff, 1 / 255)
+            sigma_k = float(np.exp(rng.uniform(np.log(lo), np.log(max(SIGMA_START, lo)))))
+            if rng.random() < self.p_first_iteration:
+                z = blurry
+            else:
+                z = _gaussian_blur(sharp, float(rng.uniform(0.5, 1.5)))
+                z = z + rng.normal(0, 0.5 * sigma_k, z.shape).astype(np.float32)
+            weight = float(np.exp(rng.uniform(np.log(ALPHA_WEIGHTS[0]), np.log(ALPHA_WEIGHTS[1]))))
+        x = hqs_data_step(blurry.astype(np.float32), given, hqs_alpha(sigma_n, sigma_k, weight), z)
         return np.clip(x, -0.5, 1.5).astype(np.float32), sigma_k, sharp, blurry.astype(np.float32)
 
     def sample(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:

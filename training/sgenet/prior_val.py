@@ -17,13 +17,12 @@ import torch
 from .blur import convolve, trajectory_kernel
 from .configs import takes_guide
 from .data import list_images, load_rgb
-from .data_step import dpir_sigmas, hqs_alpha, hqs_data_step
+from .data_step import ONE_PASS_WEIGHT, dpir_sigmas, hqs_alpha, hqs_data_step
 from .perturb import perturb
 
 LENGTHS = (9, 15, 25, 41, 61, 81, 25, 101)
 SIDE = 256
 NOISE = 0.01
-ONE_PASS_WEIGHT = 0.12  # core's PNP_ONE_PASS_WEIGHT (deconvolve/pnp.ts)
 BORDER = 16  # px left out of every PSNR
 
 
