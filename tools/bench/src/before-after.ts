@@ -41,6 +41,11 @@ export const STRIP_H = OVERVIEW_H + GAP + DETAIL_H + CAPTION_H; // 432
 export const FIGURE_KERNEL = { length: 120, seed: 4 } as const;
 export const FIGURE_NOISE = 0.005;
 
+/** The figure's shake on a scene: `kernel` applied by core's `applyBlur` with the figure's noise and seed. */
+export function blurLikeFigure(scene: RawImage, kernel: BlurKernel): RawImage {
+  return applyBlur(scene, kernel, { noise: FIGURE_NOISE, seed: 1 });
+}
+
 /** The street front, in the drawing's units (1200x800), scaled to the output by the viewBox. */
 function streetSvg(width: number, height: number): string {
   // A fixed linear congruential sequence: the same street every time.
@@ -131,7 +136,7 @@ export interface BeforeAfterResult {
 export async function writeBeforeAfter(deblurrer: Deblurrer, file: string): Promise<BeforeAfterResult> {
   const sharpImg = await figureScene();
   const kernel = trajectoryKernel(FIGURE_KERNEL);
-  const blurred = applyBlur(sharpImg, kernel, { noise: FIGURE_NOISE, seed: 1 });
+  const blurred = blurLikeFigure(sharpImg, kernel);
   let used: KernelUsed | undefined;
   const restored = await deblurrer.deblur(blurred, { kernel: 'auto', onKernel: (u) => { used = u; } });
   const psnrBlurred = psnr(sharpImg, blurred);

@@ -15,9 +15,9 @@ import { parseArgs } from 'node:util';
 
 import { deconvolve, estimateKernel } from '@sgenet/core';
 import type { EstimateKernelOptions, RawImage } from '@sgenet/core';
-import { applyBlur, deadLeaves, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
+import { deadLeaves, psnrAligned, testChart, trajectoryKernel } from '@sgenet/core/synthetic';
 
-import { FIGURE_NOISE, figureScene, SCENE_H, SCENE_W } from './before-after.js';
+import { blurLikeFigure, figureScene, SCENE_H, SCENE_W } from './before-after.js';
 
 /** The paths measured: the figure's length and a longer one, four seeds each. */
 export const FIGURE_PATHS: readonly { length: number; seed: number }[] = [120, 150].flatMap((length) => [1, 2, 3, 4].map((seed) => ({ length, seed })));
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const path of FIGURE_PATHS) {
     const kernel = trajectoryKernel(path);
-    const blurry = applyBlur(scene, kernel, { noise: FIGURE_NOISE, seed: 1 });
+    const blurry = blurLikeFigure(scene, kernel);
     const started = performance.now();
     const found = await estimateKernel(blurry, estimate);
     const seconds = (performance.now() - started) / 1000;
