@@ -12,7 +12,10 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { BackendError, DisposedError, InvalidOptionError, MODEL_TENSORS, ModelError, guideOption, invalidOption, sigmaOption } from '@sgenet/core';
+import {
+  BackendError, DisposedError, InvalidOptionError, MODEL_TENSORS, ModelError, checkOptionNames, guideOption, invalidOption,
+  isPlainObject, oneOfOption, sigmaOption, threadsOption,
+} from '@sgenet/core';
 import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 import * as ort from 'onnxruntime-node';
 
@@ -26,8 +29,14 @@ export interface OrtBackendOptions {
   /** Intra-op threads. Default: `os.availableParallelism()`. */
   threads?: number;
   /** ONNX Runtime graph optimisation level. Default `'all'`. */
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  graphOptimizationLevel?: GraphOptimizationLevel;
 }
+
+/** The graph optimisation levels ONNX Runtime takes: the allowed values and their validator. */
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+
+const OPTION_NAMES = ['providers', 'threads', 'graphOptimizationLevel'] as const;
 
 function checkProviders(list: readonly string[]): OrtProvider[] {
   for (const p of list) {
@@ -114,10 +123,15 @@ class OrtSession implements Session {
 
 /** Creates the ONNX Runtime backend. */
 export function createBackend(options: OrtBackendOptions = {}): Backend {
+  if (!isPlainObject(options)) throw invalidOption('options', 'an object of ORT backend options', options);
+  checkOptionNames(options, OPTION_NAMES, 'ORT backend option');
+  if (options.providers !== undefined && !Array.isArray(options.providers)) {
+    throw invalidOption('providers', `a list of ${ORT_PROVIDERS.map((x) => `'${x}'`).join(', ')}`, options.providers);
+  }
   const defaults = {
     providers: checkProviders(options.providers ?? ORT_PROVIDERS),
-    threads: options.threads,
-    level: options.graphOptimizationLevel ?? 'all',
+    threads: threadsOption(options.threads),
+    level: oneOfOption('graphOptimizationLevel', options.graphOptimizationLevel, GRAPH_OPTIMIZATION_LEVELS) ?? 'all',
   };
   return {
     name: 'ort',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createDeblurrer,
+  InvalidOptionError,
   defaultModelPath,
   modelInfoFromBytes,
   readModelBytes,
@@ -88,6 +89,29 @@ describe('ORT backend with the shipped model', () => {
 
   it('rejects an unknown provider with a precise message', () => {
     expect(() => createBackend({ providers: ['tpu' as never] })).toThrow(/'cuda', 'cpu'/);
+  });
+
+  it('checks every backend option once, with typed errors that name it', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ memoryArena: false }, /ORT backend option/],
+      [{ threads: 0 }, /threads/],
+      [{ threads: 2.5 }, /threads/],
+      [{ graphOptimizationLevel: 'max' }, /'disabled', 'basic', 'extended', 'all'/],
+      [{ provider: ['cpu'] }, /ORT backend option/],
+      [{ providers: 'cpu' }, /providers/],
+    ];
+    for (const [options, message] of bad) {
+      let error: unknown;
+      try {
+        createBackend(options as never);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).code).toBe('ERR_SGENET_INVALID_OPTION');
+      expect((error as Error).message).toMatch(message);
+    }
+    expect(() => createBackend(null as never)).toThrow(InvalidOptionError);
   });
 
   it('fails with a typed error on a file that is not a model', async () => {
