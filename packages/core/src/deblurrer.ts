@@ -28,6 +28,15 @@ export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 export const DEFAULT_TILE_SIZE = 1024;
 
 /**
+ * Network tile side (px) for a noise-conditioned model (SGENet-σ, the learned prior): 768, unless
+ * the caller or the backend asks for less. Why: the prior runs after the kernel estimate and the
+ * data step, whose photo-sized buffers (a 16-bit copy of the deconvolved photo among them) share
+ * the process with the network's tiles; a 12 MP `deblur()` through the CLI peaked at 999 MiB
+ * with 1024 px tiles and 802 MiB with 768 (training log, session 18; the bar is 1 GB).
+ */
+export const PRIOR_TILE_SIZE = 768;
+
+/**
  * Which blur kernel the restoration deconvolves with before the network: `'auto'` estimates it
  * blind ({@link estimateKernel}), `'none'` skips deconvolution (the network alone), a
  * {@link BlurKernel} is the non-blind mode (a measured PSF), and a {@link KernelGrid} (an
@@ -179,7 +188,8 @@ export interface DeblurOptions {
   onKernel?: (used: KernelUsed) => void;
   /**
    * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default 1024, or
-   * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks).
+   * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks), and at
+   * most {@link PRIOR_TILE_SIZE} (768) for a noise-conditioned model.
    */
   tileSize?: number;
   /** Context (px) each tile reads beyond the part it writes. Default from the model metadata. */
@@ -334,13 +344,15 @@ function notify(hook: ((used: KernelUsed) => void) | undefined, used: KernelUsed
 }
 
 /**
- * Deconvolution tile side (px, FFT bridge included) before a learned prior: 768. The data step
- * then shares the process with a 16-bit copy of the photo and the network's tiles, and a 12 MP
- * photo peaked at 1359 MiB with the deconvolution's own default (2048) against 943 MiB at 768
- * (`pipeline-cost.js --model sgenet-s-sigma`, BENCHMARKS.md); the HQS data step is one FFT solve
- * per plane, so the extra overlap of smaller tiles costs little time.
+ * Deconvolution tile side (px, FFT bridge included) before a learned prior: 1536. Why not smaller:
+ * each tile reads 6 kernel sides of context, so at 768 a 61 px kernel forces 1,169 px fields that
+ * write 368 px cores, about 10 FFT samples per written pixel; at 1536 the core is 735 px and a
+ * 12 MP data step took 7.9 s instead of 15.1 s. Why not larger: the data step's memory grows with
+ * the square of the side, and at 1536 its peak (630 MiB for the process) stays under the
+ * network's that follows, where 2048 raised the whole call's peak by 160 MiB (training log,
+ * session 18).
  */
-export const PRIOR_DECONVOLUTION_TILE_SIZE = 768;
+export const PRIOR_DECONVOLUTION_TILE_SIZE = 1536;
 
 /**
  * The deconvolution a network runs after. A noise-conditioned network (SGENet-σ) is the learned
@@ -421,8 +433,9 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   const backend = await resolveBackend(options.backend ?? 'auto');
   const bytes = await readModelBytes(options.model ?? defaultModelPath());
   const info = modelInfoFromBytes(bytes);
-  const backendTileSize = integerOption(
-    'backend.preferredTileSize', backend.preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE,
+  const backendTileSize = Math.min(
+    integerOption('backend.preferredTileSize', backend.preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE),
+    info.sigmaInput ? PRIOR_TILE_SIZE : Number.POSITIVE_INFINITY,
   );
   const baseDefaults: ResolvedRunOptions = {
     ...PIPELINE_DEFAULTS,

@@ -22,6 +22,7 @@ export {
   kernelVerdict,
   minTileSizeFor,
   PRIOR_DECONVOLUTION_TILE_SIZE,
+  PRIOR_TILE_SIZE,
   EFFORTS,
   BEST_ITERATIONS,
 } from './deblurrer.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START,
-  PRIOR_DECONVOLUTION_TILE_SIZE, BEST_ITERATIONS, PNP_WEIGHT, InvalidOptionError, guideOption,
+  PRIOR_DECONVOLUTION_TILE_SIZE, PRIOR_TILE_SIZE, DEFAULT_TILE_SIZE, BEST_ITERATIONS, PNP_WEIGHT, InvalidOptionError, guideOption,
 } from '../src/index.js';
 import type { RawImage } from '../src/index.js';
 import { functionBackend, metadataModel, sigmaRecordingBackend } from './helpers.js';
@@ -150,13 +150,14 @@ describe('deblur() with a noise-conditioned model', () => {
     await d.dispose();
   });
 
-  it('deconvolves in 768 px tiles before the prior (bounded memory at 12 MP) unless the caller chose a tile size', async () => {
-    expect(PRIOR_DECONVOLUTION_TILE_SIZE).toBe(768);
+  it('deconvolves in 1536 px tiles before the prior (bounded memory at 12 MP) unless the caller chose a tile size', async () => {
+    expect(PRIOR_DECONVOLUTION_TILE_SIZE).toBe(1536);
     const d = await createDeblurrer({ model: SIGMA_MODEL, backend: sigmaRecordingBackend() });
-    // 1400 px wide, an 11 px kernel: bridge 19, overlap max(48, 6 x 11) = 66. At 768 px a tile
-    // writes at most 768 - 19 - 2 x 66 = 617 px, so the width takes ceil(1400 / 617) = 3 columns
-    // of one row; at the deconvolution's own default (2048) the photo is one tile.
-    const photo = shakenScene(kernel, 7, 1400, 64).blurry;
+    // 1600 px wide, an 11 px kernel: bridge 19, overlap max(48, 6 x 11) = 66. At 1536 px one tile
+    // reads at most 1536 - 19 = 1517 < 1600 px, so the width takes 2 columns of one row (each
+    // writing at most 1517 - 66 = 1451 px); at the deconvolution's own default (2048) the photo
+    // is one tile.
+    const photo = shakenScene(kernel, 7, 1600, 64).blurry;
     const tilesOf = async (deconvolution: { noise: number; tileSize?: number }): Promise<number> => {
       let total = 0;
       await d.deblur(photo, {
@@ -164,9 +165,33 @@ describe('deblur() with a noise-conditioned model', () => {
       });
       return total;
     };
-    expect(await tilesOf({ noise: 0.01 })).toBe(3);
+    expect(await tilesOf({ noise: 0.01 })).toBe(2);
     expect(await tilesOf({ noise: 0.01, tileSize: 2048 })).toBe(1);
     await d.dispose();
+  });
+
+  it('feeds a noise-conditioned model 768 px tiles by default (1024 for other models); a chosen or smaller backend tile wins', async () => {
+    expect(PRIOR_TILE_SIZE).toBe(768);
+    expect(DEFAULT_TILE_SIZE).toBe(1024);
+    // 1000 x 64 px, receptive field 16 (overlap 16): one 1024 px tile holds it; at 768 a tile
+    // writes at most 768 - 16 = 752 px on the first column, so the width takes 2 columns.
+    const photo = shakenScene(kernel, 9, 1000, 64).blurry;
+    const dims: number[][] = [];
+    const recording = () => functionBackend((input, d) => { dims.push([d[2], d[3]]); return new Float32Array(input); });
+    const tiles = async (model: Uint8Array, options: { tileSize?: number } = {}, backend = recording()): Promise<number[][]> => {
+      dims.length = 0;
+      const d = await createDeblurrer({ model, backend, ...options });
+      await d.deblur(photo, { kernel: 'none' });
+      await d.dispose();
+      return [...dims];
+    };
+    expect(await tiles(PLAIN_MODEL)).toEqual([[64, 1000]]);
+    const prior = await tiles(SIGMA_MODEL);
+    expect(prior).toHaveLength(2);
+    expect(Math.max(...prior.map(([, w]) => w!))).toBeLessThanOrEqual(768);
+    expect(await tiles(SIGMA_MODEL, { tileSize: 1024 })).toEqual([[64, 1000]]);
+    const small = Object.assign(recording(), { preferredTileSize: 512 });
+    expect(Math.max(...(await tiles(SIGMA_MODEL, {}, small)).map(([, w]) => w!))).toBeLessThanOrEqual(512);
   });
 
   it("effort 'best' runs the plug-and-play loop: 4 data steps, each pulled to the network's last estimate", async () => {

@@ -88,4 +88,23 @@ describe('worker threads (compiled package)', () => {
       await pool.close();
     }
   });
+
+  it('keeps a closed lease\'s workers for the next one, and stops them when it closes with retire', async () => {
+    const { WorkerPool } = (await import(new URL('../dist/parallel/pool.js', import.meta.url).href)) as typeof Pool;
+    const entry = new URL('./fixtures/throwing-worker.mjs', import.meta.url);
+    const thread: Task<null, number> = { name: 'test/thread', run: () => Promise.reject(new Error('runs on the worker')) };
+    const threadOfNewLease = async (close: { retire?: boolean }): Promise<number> => {
+      const pool = new WorkerPool(1, undefined, entry);
+      try {
+        return await pool.run(thread, null);
+      } finally {
+        await pool.close(close);
+      }
+    };
+    const first = await threadOfNewLease({});
+    // Kept as a spare: the next lease gets the same thread.
+    expect(await threadOfNewLease({ retire: true })).toBe(first);
+    // Retired: that thread stopped, so the next lease starts a new one.
+    expect(await threadOfNewLease({})).not.toBe(first);
+  });
 });

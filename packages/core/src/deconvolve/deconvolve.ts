@@ -14,12 +14,13 @@ import { allocateLike, describeImage, readTensor } from '../pixels/image.js';
 import type { PixelLayout } from '../pixels/image.js';
 import { runTiles } from '../tiling/run-tiles.js';
 import type { BlurKernel, ProgressCallback, RawImage } from '../types.js';
+import type { Tile } from '../tiling/plan.js';
 import { validateKernel, validateKernelGrid } from '../kernel/kernel-file.js';
 import { isKernelGrid } from '../kernel/regions.js';
 import type { KernelGrid } from '../kernel/regions.js';
 import { BufferShelf, passesFor } from './passes.js';
 import type { KernelField, Pass, PriorEstimate } from './passes.js';
-import { deconvolveTile } from './tile.js';
+import { deconvolveTile, tileCacheBytes, tileField } from './tile.js';
 import type { TileCache, TileSettings } from './tile.js';
 import { tileTask } from './tile-task.js';
 import { estimatePhotoNoise } from './noise.js';
@@ -144,8 +145,24 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
       write: pass.write,
     });
   } finally {
-    await pool?.close();
+    await pool?.close({ retire: retireWorkersAfter(plan.tiles[0]!, base.bridge) });
   }
+}
+
+/**
+ * Per-worker cache (tile.ts: the field, the OTF and two spectra) above which a pass stops its
+ * workers instead of keeping them warm for the next call: 64 MiB, fields of about 2 M samples
+ * (1450 px square). Why: an idle worker does not collect its garbage, so a spare would hold its
+ * dropped cache through the network stage that follows a deconvolution; at 12 MP with 1536 px
+ * tiles that kept a `deblur()` with SGENet-σ above 1 GB (training log, session 18). A fresh
+ * worker costs about a second of cold code on its first tile (parallel/pool.ts), small beside a
+ * pass whose fields are that large; smaller photos keep their warm workers.
+ */
+const RETIRE_CACHE_BYTES = 64 * 2 ** 20;
+
+function retireWorkersAfter(tile: Tile, bridge: number): boolean {
+  const { fw, fh } = tileField(tile.x.readLength, tile.y.readLength, bridge);
+  return tileCacheBytes(fw, fh) >= RETIRE_CACHE_BYTES;
 }
 
 /**

@@ -53,14 +53,23 @@ export function hqsSolve(
   y: Float64Array, z: Float64Array | undefined, w: number, h: number, kernelOtf: RealSpectrum, alpha: number,
 ): Float64Array {
   const s = new RealSpectrum(w, h).forward(y);
-  const zs = z ? new RealSpectrum(w, h).forward(z) : s;
+  hqsCombine(s, z && new RealSpectrum(w, h).forward(z), kernelOtf, alpha);
+  return s.inverse();
+}
+
+/**
+ * Eq. 7 in the frequency domain, in place on `s` = F(y): s ← (conj(K)·s + α·Z) / (|K|² + α), with
+ * Z = `zs` (F(z)) or, without it, s itself. The tiles call it on their cached spectra
+ * (deconvolve/tile.ts), so a data step allocates nothing per plane.
+ */
+export function hqsCombine(s: RealSpectrum, zs: RealSpectrum | undefined, kernelOtf: RealSpectrum, alpha: number): void {
+  const z = zs ?? s;
   for (let i = 0; i < s.re.length; i++) {
     const kr = kernelOtf.re[i]!, ki = kernelOtf.im[i]!, yr = s.re[i]!, yi = s.im[i]!;
     const den = kr * kr + ki * ki + alpha;
-    // zs is s itself without z: read Z before this bin of s is overwritten.
-    const zr = zs.re[i]!, zi = zs.im[i]!;
+    // Without zs, Z is s itself: read it before this bin of s is overwritten.
+    const zr = z.re[i]!, zi = z.im[i]!;
     s.re[i] = (kr * yr + ki * yi + alpha * zr) / den;
     s.im[i] = (kr * yi - ki * yr + alpha * zi) / den;
   }
-  return s.inverse();
 }

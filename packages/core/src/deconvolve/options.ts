@@ -53,7 +53,7 @@ export interface DeconvolveOptions {
   /** Wiener noise-to-signal ratio per unit noise variance, 0.01 to 1e5. Default 50. */
   nsr?: number;
   /**
-   * Side of a tile plus its FFT bridge, 256 to 4096. Default 2048 (768 for the learned prior's
+   * Side of a tile plus its FFT bridge, 256 to 4096. Default 2048 (1536 for the learned prior's
    * data step inside `deblur()`, `PRIOR_DECONVOLUTION_TILE_SIZE`): photos up to about 1.9k px a
    * side run as one field; memory grows with its square (about 220 MB per worker thread at 2048).
    * Larger tiles waste less work on the overlap: a 12 MP photo with a 65 px kernel took 53 s at

@@ -137,14 +137,16 @@ export class WorkerPool {
   /**
    * Ends the lease: idle workers go back to the spares (up to one per core), after dropping their
    * cache; busy ones (an aborted or failed call does not wait for them) and failed ones stop.
+   * With `retire`, every worker stops: what its lease cached is then freed now, where an idle
+   * spare would hold it until its own next garbage collection, which an idle thread does not run.
    */
-  async close(): Promise<void> {
+  async close({ retire = false }: { retire?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const { reject } of this.waiting.splice(0)) reject(new AbortError());
     const stopping: Promise<number>[] = [];
     for (const w of this.all) {
-      if (!this.idle.includes(w) || this.unusable.has(w) || this.spare.length >= availableParallelism()) {
+      if (retire || !this.idle.includes(w) || this.unusable.has(w) || this.spare.length >= availableParallelism()) {
         stopping.push(w.terminate());
         continue;
       }
