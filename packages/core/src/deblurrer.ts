@@ -32,7 +32,7 @@ export const DEFAULT_TILE_SIZE = 1024;
  * the caller or the backend asks for less. Why: the prior runs after the kernel estimate and the
  * data step, whose photo-sized buffers (a 16-bit copy of the deconvolved photo among them) share
  * the process with the network's tiles; a 12 MP `deblur()` through the CLI peaked at 999 MiB
- * with 1024 px tiles and 802 MiB with 768 (training log, session 18; the bar is 1 GB).
+ * with 1024 px tiles and 825 MiB with 768 (training log, session 18; the bar is 1 GB).
  */
 export const PRIOR_TILE_SIZE = 768;
 

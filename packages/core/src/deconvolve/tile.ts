@@ -133,8 +133,9 @@ export async function deconvolveTile(
 /**
  * The HQS data step (hqs.ts, eq. 7) on one plane's periodic field `y` (the tile cache's field),
  * in the cache's two spectra: F(y) first, which frees `y` to take the extended z (the prior's
- * plane, when there is one) and then the result. Nothing is allocated per plane: at 1536 px tiles
- * the three fields a plain solve would allocate are 60 MB of garbage per plane and thread.
+ * plane, when there is one) and then the result. Nothing is allocated per plane, where a plain
+ * solve (hqs.ts) allocates two to four fields and spectra: 40-80 MB per plane and thread at
+ * 1536 px tiles, garbage that an idle worker keeps.
  */
 function hqsPlane(
   y: Float64Array, zPlane: Float32Array | undefined, tw: number, th: number,

@@ -138,7 +138,8 @@ export class WorkerPool {
    * Ends the lease: idle workers go back to the spares (up to one per core), after dropping their
    * cache; busy ones (an aborted or failed call does not wait for them) and failed ones stop.
    * With `retire`, every worker stops: what its lease cached is then freed now, where an idle
-   * spare would hold it until its own next garbage collection, which an idle thread does not run.
+   * spare would hold it until its own next garbage collection, which an idle thread may not run
+   * for a long time (deconvolve/deconvolve.ts says when a pass retires its workers).
    */
   async close({ retire = false }: { retire?: boolean } = {}): Promise<void> {
     if (this.closed) return;
