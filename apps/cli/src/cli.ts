@@ -13,6 +13,7 @@ import {
   createDeblurrer,
   DEFAULT_TILE_SIZE,
   defaultModelPath,
+  defaultTileSizeFor,
   estimateKernel,
   InvalidImageError,
   kernelToJson,
@@ -123,14 +124,14 @@ interface PreparedModel {
 async function prepareModel(cmd: DeblurCommand): Promise<PreparedModel> {
   if (cmd.tileSize === undefined && cmd.overlap === undefined) return {};
   const bytes = await readModelBytes(cmd.model ?? defaultModelPath());
-  const { multiple } = modelInfoFromBytes(bytes);
+  const info = modelInfoFromBytes(bytes);
   let backend: Backend | undefined;
   let defaultTileSize = DEFAULT_TILE_SIZE;
   if (cmd.tileSize === undefined) {
     backend = await resolveBackend(cmd.backend ?? 'auto');
-    defaultTileSize = backend.preferredTileSize ?? DEFAULT_TILE_SIZE;
+    defaultTileSize = defaultTileSizeFor(backend.preferredTileSize, info);
   }
-  checkTiling(cmd, multiple, defaultTileSize);
+  checkTiling(cmd, info.multiple, defaultTileSize);
   return { bytes, backend };
 }
 

@@ -28,13 +28,26 @@ export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 export const DEFAULT_TILE_SIZE = 1024;
 
 /**
- * Network tile side (px) for a noise-conditioned model (SGENet-σ, the learned prior): 768, unless
- * the caller or the backend asks for less. Why: the prior runs after the kernel estimate and the
+ * Default network tile side (px) for a noise-conditioned model (SGENet-σ, the learned prior): 768,
+ * or the backend's preference if smaller; a caller's `tileSize` wins either way. Why: the prior runs after the kernel estimate and the
  * data step, whose photo-sized buffers (a 16-bit copy of the deconvolved photo among them) share
  * the process with the network's tiles; a 12 MP `deblur()` through the CLI peaked at 999 MiB
  * with 1024 px tiles and 825 MiB with 768 (training log, session 18; the bar is 1 GB).
  */
 export const PRIOR_TILE_SIZE = 768;
+
+/**
+ * The network tile side `deblur()` uses when the caller gives none: the backend's
+ * `preferredTileSize` (else {@link DEFAULT_TILE_SIZE}), at most {@link PRIOR_TILE_SIZE} for a
+ * noise-conditioned model. Front ends check a user's overlap against it (the CLI).
+ *
+ * @example
+ * defaultTileSizeFor(undefined, modelInfoFromBytes(bytes)); // 1024, or 768 for SGENet-σ
+ */
+export function defaultTileSizeFor(preferredTileSize: number | undefined, info: ModelInfo): number {
+  const preferred = integerOption('backend.preferredTileSize', preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE);
+  return info.sigmaInput ? Math.min(preferred, PRIOR_TILE_SIZE) : preferred;
+}
 
 /**
  * Which blur kernel the restoration deconvolves with before the network: `'auto'` estimates it
@@ -188,8 +201,8 @@ export interface DeblurOptions {
   onKernel?: (used: KernelUsed) => void;
   /**
    * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default 1024, or
-   * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks), and at
-   * most {@link PRIOR_TILE_SIZE} (768) for a noise-conditioned model.
+   * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks); for a
+   * noise-conditioned model the default is at most {@link PRIOR_TILE_SIZE} (768).
    */
   tileSize?: number;
   /** Context (px) each tile reads beyond the part it writes. Default from the model metadata. */
@@ -266,7 +279,8 @@ function resolveRunOptions(
   if (tileSize < minTileSizeFor(overlap, info.multiple)) {
     throw invalidOption(
       'tileSize',
-      `an integer of at least 3 x overlap + ${2 * info.multiple} (${minTileSizeFor(overlap, info.multiple)}) for overlap ${overlap}`,
+      `an integer of at least 3 x overlap + ${2 * info.multiple} (${minTileSizeFor(overlap, info.multiple)}) for overlap ${overlap}` +
+        (raw.tileSize === undefined ? ` (the default tile is too small for that overlap: pass tileSize too)` : ''),
       tileSize,
     );
   }
@@ -433,10 +447,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   const backend = await resolveBackend(options.backend ?? 'auto');
   const bytes = await readModelBytes(options.model ?? defaultModelPath());
   const info = modelInfoFromBytes(bytes);
-  const backendTileSize = Math.min(
-    integerOption('backend.preferredTileSize', backend.preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE),
-    info.sigmaInput ? PRIOR_TILE_SIZE : Number.POSITIVE_INFINITY,
-  );
+  const backendTileSize = defaultTileSizeFor(backend.preferredTileSize, info);
   const baseDefaults: ResolvedRunOptions = {
     ...PIPELINE_DEFAULTS,
     network: defaultNetworkAfterDeconvolution(info),
@@ -552,7 +563,8 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       const wideLayout: PixelLayout = { ...layout, maxValue: 65535 };
       const wide = (): RawImage => ({ data: new Uint16Array(layout.width * layout.height * layout.channels), width: layout.width, height: layout.height, channels: layout.channels });
       const networkInput = wide();
-      const stepOptions = priorDeconvolution(deconvolution, run, info);
+      // The network follows: a large pass's workers stop rather than hold its caches through it.
+      const stepOptions = { ...priorDeconvolution(deconvolution, run, info), retireWorkers: true };
       const loop = info.sigmaInput && run.effort === 'best' && stepOptions.method === 'hqs'
         && (layout.colorChannels !== 3 || stepOptions.color === 'rgb');
       if (!loop) {

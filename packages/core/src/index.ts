@@ -23,6 +23,7 @@ export {
   minTileSizeFor,
   PRIOR_DECONVOLUTION_TILE_SIZE,
   PRIOR_TILE_SIZE,
+  defaultTileSizeFor,
   EFFORTS,
   BEST_ITERATIONS,
 } from './deblurrer.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { deconvolve } from '../src/deconvolve/deconvolve.js';
+import { deconvolve, retireWorkersAfter } from '../src/deconvolve/deconvolve.js';
+import type { Tile } from '../src/tiling/plan.js';
 import { DEFAULT_CLIP_LEVEL } from '../src/pixels/clipped.js';
 import { estimateNoise, estimatePhotoNoise, JPEG_BLOCKINESS, jpegBlockiness } from '../src/deconvolve/noise.js';
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
@@ -184,5 +185,21 @@ describe('noise under JPEG compression', () => {
     expect(jpegAware / truth).toBeGreaterThan(0.6);
     expect(jpegAware / truth).toBeLessThan(1.5);
     expect(estimatePhotoNoise([grey], side, side)).toBe(estimateNoise([grey], side, side));
+  });
+});
+
+describe('retireWorkersAfter (a pass a network follows stops workers whose cache reaches 64 MiB)', () => {
+  const tile = (w: number, h: number): Tile => ({
+    x: { readStart: 0, readLength: w, coreStart: 0, coreEnd: w },
+    y: { readStart: 0, readLength: h, coreStart: 0, coreEnd: h },
+  } as Tile);
+  it('counts 32 bytes a field sample, once per distinct field size', () => {
+    // 768 + bridge 20 = 788 → even width whose half is 5-smooth: 800; height 800: 32 x 800 x 800 = 19.5 MiB.
+    expect(retireWorkersAfter([tile(768, 768), tile(768, 768)], 20)).toBe(false);
+    // 1536 + 69 = 1605 → 1620 wide (810 = 2·3⁴·5), 1620 high: 32 x 1620² = 80 MiB.
+    expect(retireWorkersAfter([tile(1536, 1536)], 69)).toBe(true);
+    // Two fields of 1200 + 0 → 1200 x 1200 (43.9 MiB) and 1200 x 1000 (36.6 MiB): 80.6 MiB together.
+    expect(retireWorkersAfter([tile(1200, 1200)], 0)).toBe(false);
+    expect(retireWorkersAfter([tile(1200, 1200), tile(1200, 1000), tile(1200, 1000)], 0)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START,
-  PRIOR_DECONVOLUTION_TILE_SIZE, PRIOR_TILE_SIZE, DEFAULT_TILE_SIZE, BEST_ITERATIONS, PNP_WEIGHT, InvalidOptionError, guideOption,
+  PRIOR_DECONVOLUTION_TILE_SIZE, PRIOR_TILE_SIZE, DEFAULT_TILE_SIZE, defaultTileSizeFor, BEST_ITERATIONS, PNP_WEIGHT, InvalidOptionError, guideOption,
 } from '../src/index.js';
 import type { RawImage } from '../src/index.js';
 import { functionBackend, metadataModel, sigmaRecordingBackend } from './helpers.js';
@@ -173,8 +173,11 @@ describe('deblur() with a noise-conditioned model', () => {
   it('feeds a noise-conditioned model 768 px tiles by default (1024 for other models); a chosen or smaller backend tile wins', async () => {
     expect(PRIOR_TILE_SIZE).toBe(768);
     expect(DEFAULT_TILE_SIZE).toBe(1024);
-    // 1000 x 64 px, receptive field 16 (overlap 16): one 1024 px tile holds it; at 768 a tile
-    // writes at most 768 - 16 = 752 px on the first column, so the width takes 2 columns.
+    expect(defaultTileSizeFor(undefined, modelInfoFromBytes(SIGMA_MODEL))).toBe(768);
+    expect(defaultTileSizeFor(512, modelInfoFromBytes(SIGMA_MODEL))).toBe(512);
+    expect(defaultTileSizeFor(undefined, modelInfoFromBytes(PLAIN_MODEL))).toBe(1024);
+    // 1000 x 64 px, receptive field 16 (default overlap 24): one 1024 px tile holds it; at 768 a
+    // tile reads at most 768 px, so the width takes 2 columns.
     const photo = shakenScene(kernel, 9, 1000, 64).blurry;
     const dims: number[][] = [];
     const recording = () => functionBackend((input, d) => { dims.push([d[2], d[3]]); return new Float32Array(input); });
@@ -192,6 +195,12 @@ describe('deblur() with a noise-conditioned model', () => {
     expect(await tiles(SIGMA_MODEL, { tileSize: 1024 })).toEqual([[64, 1000]]);
     const small = Object.assign(recording(), { preferredTileSize: 512 });
     expect(Math.max(...(await tiles(SIGMA_MODEL, {}, small)).map(([, w]) => w!))).toBeLessThanOrEqual(512);
+    // An overlap the default tile cannot hold is refused, saying the tile was the default.
+    await expect(createDeblurrer({ model: SIGMA_MODEL, backend: recording(), overlap: 300 })).rejects.toThrow(
+      /at least 3 x overlap \+ 16 \(916\) for overlap 300 \(the default tile is too small for that overlap: pass tileSize too\)/,
+    );
+    const d = await createDeblurrer({ model: SIGMA_MODEL, backend: recording(), overlap: 300, tileSize: 916 });
+    await d.dispose();
   });
 
   it("effort 'best' runs the plug-and-play loop: 4 data steps, each pulled to the network's last estimate", async () => {

@@ -144,7 +144,7 @@ export function createBackend(options: OrtBackendOptions = {}): Backend {
             '`ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --allow-scripts=onnxruntime-node` on a CUDA machine, or allow cpu',
         );
       }
-      const threads = loadOptions.threads ?? defaults.threads ?? availableParallelism();
+      const threads = threadsOption(loadOptions.threads) ?? defaults.threads ?? availableParallelism();
       const failures: string[] = [];
       for (const provider of providers) {
         const sessionOptions: ort.InferenceSession.SessionOptions = {

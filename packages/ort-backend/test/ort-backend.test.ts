@@ -91,7 +91,7 @@ describe('ORT backend with the shipped model', () => {
     expect(() => createBackend({ providers: ['tpu' as never] })).toThrow(/'cuda', 'cpu'/);
   });
 
-  it('checks every backend option once, with typed errors that name it', () => {
+  it('checks every backend option once, with typed errors that name it', async () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ memoryArena: false }, /ORT backend option/],
       [{ threads: 0 }, /threads/],
@@ -112,6 +112,7 @@ describe('ORT backend with the shipped model', () => {
       expect((error as Error).message).toMatch(message);
     }
     expect(() => createBackend(null as never)).toThrow(InvalidOptionError);
+    await expect(createBackend({ providers: ['cpu'] }).load(new Uint8Array(8), { threads: 0 })).rejects.toMatchObject({ code: 'ERR_SGENET_INVALID_OPTION' });
   });
 
   it('fails with a typed error on a file that is not a model', async () => {

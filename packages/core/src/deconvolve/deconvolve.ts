@@ -145,24 +145,32 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
       write: pass.write,
     });
   } finally {
-    await pool?.close({ retire: retireWorkersAfter(plan.tiles[0]!, base.bridge) });
+    await pool?.close({ retire: opts.retireWorkers === true && retireWorkersAfter(plan.tiles, base.bridge) });
   }
 }
 
 /**
- * Per-worker cache (tile.ts: the field, the OTF and two spectra) above which a pass stops its
- * workers instead of keeping them warm for the next call: 64 MiB, fields of about 2 M samples
- * (1450 px square). Why: an idle worker does not collect its garbage, so a spare would hold its
- * dropped cache through the network stage that follows a deconvolution; at 12 MP with 1536 px
- * tiles that kept a `deblur()` with SGENet-σ above 1 GB (training log, session 18). A fresh
- * worker costs about a second of cold code on its first tile (parallel/pool.ts), small beside a
- * pass whose fields are that large; smaller photos keep their warm workers.
+ * Per-worker cache (tile.ts: per field size, the field, the OTF and two spectra) above which a
+ * pass that a network follows (`retireWorkers`, set by `deblur()`) stops its workers instead of
+ * keeping them warm for the next call: 64 MiB, fields of about 2 M samples (1450 px square). Why:
+ * an idle worker does not collect its garbage, so a spare would hold its dropped cache through
+ * the network stage; at 12 MP with 1536 px tiles that kept a `deblur()` with SGENet-σ above 1 GB
+ * (training log, session 18). A fresh worker costs about a second of cold code on its first tile
+ * (parallel/pool.ts), small beside a pass whose fields are that large; a plain `deconvolve()`, and
+ * smaller photos, keep their warm workers.
  */
 const RETIRE_CACHE_BYTES = 64 * 2 ** 20;
 
-function retireWorkersAfter(tile: Tile, bridge: number): boolean {
-  const { fw, fh } = tileField(tile.x.readLength, tile.y.readLength, bridge);
-  return tileCacheBytes(fw, fh) >= RETIRE_CACHE_BYTES;
+/** Whether a worker's cache for `tiles` (one entry per distinct field size) reaches {@link RETIRE_CACHE_BYTES}. */
+export function retireWorkersAfter(tiles: readonly Tile[], bridge: number): boolean {
+  const fields = new Map<string, number>();
+  for (const t of tiles) {
+    const { fw, fh } = tileField(t.x.readLength, t.y.readLength, bridge);
+    fields.set(`${fw}x${fh}`, tileCacheBytes(fw, fh));
+  }
+  let bytes = 0;
+  for (const b of fields.values()) bytes += b;
+  return bytes >= RETIRE_CACHE_BYTES;
 }
 
 /**

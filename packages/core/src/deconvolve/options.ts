@@ -97,6 +97,11 @@ export interface ResolvedDeconvolveOptions {
   workers: number;
   onProgress: ProgressCallback | undefined;
   signal: AbortSignal | undefined;
+  /**
+   * Set by `deblur()` when a network follows in the same call (never by a caller): a pass with
+   * large per-worker caches then stops its workers when it ends (deconvolve.ts, `retireWorkersAfter`).
+   */
+  retireWorkers?: boolean;
 }
 
 const METHODS: readonly DeconvolutionMethod[] = ['hyper-laplacian', 'tv', 'wiener', 'hqs'];
