@@ -29,9 +29,9 @@ export const DEFAULT_TILE_SIZE = 1024;
 
 /**
  * Default network tile side (px) for a noise-conditioned model (SGENet-σ, the learned prior): 768,
- * or the backend's preference if smaller; a caller's `tileSize` wins either way. Why: the prior runs after the kernel estimate and the
- * data step, whose photo-sized buffers (a 16-bit copy of the deconvolved photo among them) share
- * the process with the network's tiles; a 12 MP `deblur()` through the CLI peaked at 999 MiB
+ * or the backend's preference if smaller; a caller's `tileSize` wins either way. Why: the prior
+ * runs after the kernel estimate and the data step, whose photo-sized buffers (a 16-bit copy of
+ * the deconvolved photo among them) share the process with the network's tiles; a 12 MP `deblur()` through the CLI peaked at 999 MiB
  * with 1024 px tiles and 825 MiB with 768 (training log, session 18; the bar is 1 GB).
  */
 export const PRIOR_TILE_SIZE = 768;

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 
 import {
   BackendError, DisposedError, InvalidOptionError, MODEL_TENSORS, ModelError, checkOptionNames, guideOption, invalidOption,
-  isPlainObject, oneOfOption, sigmaOption, threadsOption,
+  isOneOf, isPlainObject, oneOfOption, quotedList, sigmaOption, threadsOption,
 } from '@sgenet/core';
 import type { Backend, ImageTensorDims, LoadOptions, ModelSource, Session, SessionRunOptions } from '@sgenet/core';
 import * as ort from 'onnxruntime-node';
@@ -38,11 +38,11 @@ export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
 
 const OPTION_NAMES = ['providers', 'threads', 'graphOptimizationLevel'] as const;
 
-function checkProviders(list: readonly string[]): OrtProvider[] {
+function checkProviders(list: unknown): OrtProvider[] {
+  const expected = `a list of ${quotedList(ORT_PROVIDERS)}`;
+  if (!Array.isArray(list)) throw invalidOption('providers', expected, list);
   for (const p of list) {
-    if (!(ORT_PROVIDERS as readonly string[]).includes(p)) {
-      throw invalidOption('providers', `a list of ${ORT_PROVIDERS.map((x) => `'${x}'`).join(', ')}`, p);
-    }
+    if (!isOneOf(ORT_PROVIDERS, p)) throw invalidOption('providers', expected, p);
   }
   if (list.length === 0) throw new InvalidOptionError('providers must name at least one provider');
   return [...list] as OrtProvider[];
@@ -125,9 +125,6 @@ class OrtSession implements Session {
 export function createBackend(options: OrtBackendOptions = {}): Backend {
   if (!isPlainObject(options)) throw invalidOption('options', 'an object of ORT backend options', options);
   checkOptionNames(options, OPTION_NAMES, 'ORT backend option');
-  if (options.providers !== undefined && !Array.isArray(options.providers)) {
-    throw invalidOption('providers', `a list of ${ORT_PROVIDERS.map((x) => `'${x}'`).join(', ')}`, options.providers);
-  }
   const defaults = {
     providers: checkProviders(options.providers ?? ORT_PROVIDERS),
     threads: threadsOption(options.threads),
