@@ -131,8 +131,8 @@ Options:
   -m, --model FILE      deblur, worker: an SGENet ONNX model instead of the shipped default, or a
                         shipped model's name: sgenet-s (the default) or sgenet-s-sigma (the learned
                         prior: it runs after the deconvolution, at the noise level the pipeline sets)
-  -t, --tile N          tile size in pixels, 64-8192 (default 1024; 768 on tfjs and with
-                        sgenet-s-sigma), at least 3 x overlap + 2 x the model's size multiple
+  -t, --tile N          tile size in pixels, 64-8192 (default 1024; 896 with sgenet-s-sigma;
+                        768 on tfjs), at least 3 x overlap + 2 x the model's size multiple
                         (3 x overlap + 16 shipped)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)

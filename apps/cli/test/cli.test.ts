@@ -230,11 +230,11 @@ describe('sgenet deblur (the installed bin)', () => {
     expect(err.stderr).toMatch(/ERR_SGENET_INVALID_KERNEL/);
   });
 
-  it('checks --overlap against the learned prior\'s own default tile (768 px) before reading any photo', async () => {
+  it('checks --overlap against the learned prior\'s own default tile (896 px) before reading any photo', async () => {
     const err = await run(process.execPath, [BIN, 'deblur', 'missing.png', '-o', 'out.png', '--model', 'sgenet-s-sigma', '--overlap', '300'])
       .catch((e: { code: number; stderr: string }) => e);
     expect('code' in err && err.code).toBe(2);
-    expect(err.stderr).toMatch(/--overlap 300 needs a tile of at least 916 px.*default tile is 768 px: give --tile 916 or more/);
+    expect(err.stderr).toMatch(/--overlap 300 needs a tile of at least 916 px.*default tile is 896 px: give --tile 916 or more/);
   });
 
   it('exits 2 with the usage on a bad command line', async () => {

@@ -28,13 +28,15 @@ export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 export const DEFAULT_TILE_SIZE = 1024;
 
 /**
- * Default network tile side (px) for a noise-conditioned model (SGENet-σ, the learned prior): 768,
+ * Default network tile side (px) for a noise-conditioned model (SGENet-σ, the learned prior): 896,
  * or the backend's preference if smaller; a caller's `tileSize` wins either way. Why: the prior
  * runs after the kernel estimate and the data step, whose photo-sized buffers (a 16-bit copy of
- * the deconvolved photo among them) share the process with the network's tiles; a 12 MP `deblur()` through the CLI peaked at 999 MiB
- * with 1024 px tiles and 825 MiB with 768 (training log, session 18; the bar is 1 GB).
+ * the deconvolved photo among them) share the process with the network's tiles; a 12 MP `deblur()`
+ * through the CLI peaked at 999 MiB with 1024 px tiles and 890 MiB with 896 (the bar is 1 GB),
+ * while the network alone ran as fast at 896 as at 1024 (0.986x; at 768 it took 1.27x; training
+ * log, session 18).
  */
-export const PRIOR_TILE_SIZE = 768;
+export const PRIOR_TILE_SIZE = 896;
 
 /**
  * The network tile side `deblur()` uses when the caller gives none: the backend's
@@ -42,7 +44,7 @@ export const PRIOR_TILE_SIZE = 768;
  * noise-conditioned model. Front ends check a user's overlap against it (the CLI).
  *
  * @example
- * defaultTileSizeFor(undefined, modelInfoFromBytes(bytes)); // 1024, or 768 for SGENet-σ
+ * defaultTileSizeFor(undefined, modelInfoFromBytes(bytes)); // 1024, or 896 for SGENet-σ
  */
 export function defaultTileSizeFor(preferredTileSize: number | undefined, info: ModelInfo): number {
   const preferred = integerOption('backend.preferredTileSize', preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE);
@@ -202,7 +204,7 @@ export interface DeblurOptions {
   /**
    * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default 1024, or
    * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks); for a
-   * noise-conditioned model the default is at most {@link PRIOR_TILE_SIZE} (768).
+   * noise-conditioned model the default is at most {@link PRIOR_TILE_SIZE} (896).
    */
   tileSize?: number;
   /** Context (px) each tile reads beyond the part it writes. Default from the model metadata. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { deconvolve, retireWorkersAfter } from '../src/deconvolve/deconvolve.js';
+import { deconvolve, PASS_WORKER_BYTES, retireWorkersAfter, workersWithinMemory } from '../src/deconvolve/deconvolve.js';
 import type { Tile } from '../src/tiling/plan.js';
 import { DEFAULT_CLIP_LEVEL } from '../src/pixels/clipped.js';
 import { estimateNoise, estimatePhotoNoise, JPEG_BLOCKINESS, jpegBlockiness } from '../src/deconvolve/noise.js';
@@ -201,5 +201,26 @@ describe('retireWorkersAfter (a pass a network follows stops workers whose cache
     // Two fields of 1200 + 0 → 1200 x 1200 (43.9 MiB) and 1200 x 1000 (36.6 MiB): 80.6 MiB together.
     expect(retireWorkersAfter([tile(1200, 1200)], 0)).toBe(false);
     expect(retireWorkersAfter([tile(1200, 1200), tile(1200, 1000), tile(1200, 1000)], 0)).toBe(true);
+  });
+});
+
+describe('workersWithinMemory (a pass a network follows holds at most 512 MiB in its workers)', () => {
+  const tile = (w: number, h: number): Tile => ({
+    x: { readStart: 0, readLength: w, coreStart: 0, coreEnd: w },
+    y: { readStart: 0, readLength: h, coreStart: 0, coreEnd: h },
+  } as Tile);
+  it('divides 512 MiB by one worker\'s field caches plus its largest tensor', () => {
+    expect(PASS_WORKER_BYTES).toBe(536_870_912);
+    // A 2304 px tile at a 61 px kernel: reads 2235 px, bridge 69 → a 2304² field
+    // (1152 = 2^7·9): cache 32 x 2304² = 169,869,312 B; 3 planes of 2235² floats = 59,942,700 B.
+    // 536,870,912 / 229,812,012 = 2.34 → 2 workers.
+    expect(workersWithinMemory([tile(2235, 2235), tile(2235, 2235)], { bridge: 69, planes: 3 })).toBe(2);
+    // A later HQS step carries the prior's 3 planes too: 169,869,312 + 119,885,400 → 1 worker.
+    expect(workersWithinMemory([tile(2235, 2235)], { bridge: 69, planes: 3, withPrior: true })).toBe(1);
+    // 768 px tiles, bridge 20 → 800² fields: 20,480,000 + 7,077,888 B → 19 workers.
+    expect(workersWithinMemory([tile(768, 768)], { bridge: 20, planes: 3 })).toBe(19);
+    // Two field sizes add their caches: 1200² (46,080,000 B) and 1200 x 1000 (38,400,000 B), tensor
+    // of one grey plane and its clip mask, 2 x 4 x 1200² = 11,520,000 B → 536,870,912 / 96,000,000 → 5.
+    expect(workersWithinMemory([tile(1200, 1200), tile(1200, 1000)], { bridge: 0, planes: 1, withMask: true })).toBe(5);
   });
 });

@@ -170,14 +170,14 @@ describe('deblur() with a noise-conditioned model', () => {
     await d.dispose();
   });
 
-  it('feeds a noise-conditioned model 768 px tiles by default (1024 for other models); a chosen or smaller backend tile wins', async () => {
-    expect(PRIOR_TILE_SIZE).toBe(768);
+  it('feeds a noise-conditioned model 896 px tiles by default (1024 for other models); a chosen or smaller backend tile wins', async () => {
+    expect(PRIOR_TILE_SIZE).toBe(896);
     expect(DEFAULT_TILE_SIZE).toBe(1024);
-    expect(defaultTileSizeFor(undefined, modelInfoFromBytes(SIGMA_MODEL))).toBe(768);
+    expect(defaultTileSizeFor(undefined, modelInfoFromBytes(SIGMA_MODEL))).toBe(896);
     expect(defaultTileSizeFor(512, modelInfoFromBytes(SIGMA_MODEL))).toBe(512);
     expect(defaultTileSizeFor(undefined, modelInfoFromBytes(PLAIN_MODEL))).toBe(1024);
-    // 1000 x 64 px, receptive field 16 (default overlap 24): one 1024 px tile holds it; at 768 a
-    // tile reads at most 768 px, so the width takes 2 columns.
+    // 1000 x 64 px, receptive field 16 (default overlap 24): one 1024 px tile holds it; at 896 a
+    // tile reads at most 896 px, so the width takes 2 columns.
     const photo = shakenScene(kernel, 9, 1000, 64).blurry;
     const dims: number[][] = [];
     const recording = () => functionBackend((input, d) => { dims.push([d[2], d[3]]); return new Float32Array(input); });
@@ -191,7 +191,7 @@ describe('deblur() with a noise-conditioned model', () => {
     expect(await tiles(PLAIN_MODEL)).toEqual([[64, 1000]]);
     const prior = await tiles(SIGMA_MODEL);
     expect(prior).toHaveLength(2);
-    expect(Math.max(...prior.map(([, w]) => w!))).toBeLessThanOrEqual(768);
+    expect(Math.max(...prior.map(([, w]) => w!))).toBeLessThanOrEqual(896);
     expect(await tiles(SIGMA_MODEL, { tileSize: 1024 })).toEqual([[64, 1000]]);
     const small = Object.assign(recording(), { preferredTileSize: 512 });
     expect(Math.max(...(await tiles(SIGMA_MODEL, {}, small)).map(([, w]) => w!))).toBeLessThanOrEqual(512);

@@ -98,7 +98,10 @@ export async function deconvolveInto(
  */
 async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: ProgressCallback | undefined): Promise<void> {
   const { plan, settings: base } = pass;
-  const threads = threadsFor(plan.tiles.length * base.planes, opts.workers);
+  // Before a network (`retireWorkers`, set by deblur()) the process holds the network's tiles next:
+  // the pass's workers are capped by memory. A plain deconvolve() takes every core it may.
+  const cap = opts.retireWorkers === true ? workersWithinMemory(plan.tiles, base) : Infinity;
+  const threads = Math.min(threadsFor(plan.tiles.length * base.planes, opts.workers), cap);
   // A pool per pass: a worker caches the OTF of one kernel (tile.ts).
   const pool = threads > 1 ? new WorkerPool(threads, opts.signal) : undefined;
   // With fewer tiles than threads, each plane of a tile is a job of its own.
@@ -171,6 +174,35 @@ export function retireWorkersAfter(tiles: readonly Tile[], bridge: number): bool
   let bytes = 0;
   for (const b of fields.values()) bytes += b;
   return bytes >= RETIRE_CACHE_BYTES;
+}
+
+/**
+ * Memory the workers of a pass that a network follows (`retireWorkers`, set by `deblur()`) may
+ * hold together: 512 MiB. Each worker keeps its field cache (tile.ts, {@link tileCacheBytes}) and
+ * has a tile's tensor in flight (transferred, not copied); at the learned prior's 1536 px tiles
+ * that is about 100 MB a worker, so without a cap a 16-core machine would hold 1.6 GB in the data
+ * step of a `deblur()` whose bar is 1 GB, where 2 cores hold 200 MB. Fewer threads give the same
+ * result, later. A plain `deconvolve()` is not capped: it takes every core it may.
+ */
+export const PASS_WORKER_BYTES = 512 * 2 ** 20;
+
+/**
+ * How many workers a pass over `tiles` may run within {@link PASS_WORKER_BYTES}: one worker holds
+ * the caches of every distinct field size and the largest tile's tensor (4 bytes a sample and
+ * plane: the photo's planes, a prior's and a clip mask's). At least 1.
+ */
+export function workersWithinMemory(tiles: readonly Tile[], settings: Pick<TileSettings, 'bridge' | 'planes' | 'withPrior' | 'withMask'>): number {
+  const planes = settings.planes * (settings.withPrior ? 2 : 1) + (settings.withMask ? 1 : 0);
+  const fields = new Map<string, number>();
+  let tensor = 0;
+  for (const t of tiles) {
+    const { fw, fh } = tileField(t.x.readLength, t.y.readLength, settings.bridge);
+    fields.set(`${fw}x${fh}`, tileCacheBytes(fw, fh));
+    tensor = Math.max(tensor, 4 * planes * t.x.readLength * t.y.readLength);
+  }
+  let perWorker = tensor;
+  for (const b of fields.values()) perWorker += b;
+  return Math.max(1, Math.floor(PASS_WORKER_BYTES / perWorker));
 }
 
 /**

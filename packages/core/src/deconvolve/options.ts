@@ -98,8 +98,9 @@ export interface ResolvedDeconvolveOptions {
   onProgress: ProgressCallback | undefined;
   signal: AbortSignal | undefined;
   /**
-   * Set by `deblur()` when a network follows in the same call (never by a caller): a pass with
-   * large per-worker caches then stops its workers when it ends (deconvolve.ts, `retireWorkersAfter`).
+   * Set by `deblur()` when a network follows in the same call (never by a caller): a pass's
+   * workers are then capped by memory (deconvolve.ts, `workersWithinMemory`), and a pass with large
+   * per-worker caches stops its workers when it ends (`retireWorkersAfter`).
    */
   retireWorkers?: boolean;
 }
