@@ -129,20 +129,21 @@ Options:
   -d, --out-dir DIR     output folder; each output keeps its input's name
   -b, --backend NAME    ort (default) or tfjs
   -m, --model FILE      deblur, worker: an SGENet ONNX model instead of the shipped default, or a
-                        shipped model's name: sgenet-s (the default) or sgenet-s-sigma (the learned
-                        prior: it runs after the deconvolution, at the noise level the pipeline sets)
-  -t, --tile N          tile size in pixels, 64-8192 (default 1024; 896 with sgenet-s-sigma;
-                        768 on tfjs), at least 3 x overlap + 2 x the model's size multiple
+                        shipped model's name: sgenet-s-sigma (the default, the learned prior: it
+                        runs after the deconvolution, at the noise level the pipeline sets) or
+                        sgenet-s (v0.4.0, without a noise input)
+  -t, --tile N          tile size in pixels, 64-8192 (default 896; 1024 with sgenet-s; 768 on
+                        tfjs), at least 3 x overlap + 2 x the model's size multiple
                         (3 x overlap + 16 shipped)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)
   -k, --kernel K        deblur: auto (estimate the kernel and deconvolve, default), none (the
                         network alone) or a PSF file (PNG, or JSON as printed by sgenet kernel)
       --network         deblur: run the network after the deconvolution (the default with a
-                        noise-conditioned model, --model sgenet-s-sigma)
-      --no-network      deblur: deconvolution only (the default with sgenet-s)
+                        noise-conditioned model such as the default sgenet-s-sigma)
+      --no-network      deblur: deconvolution only (the default with --model sgenet-s)
       --effort E        deblur, enqueue: standard (default) or best: with sgenet-s-sigma (for
-                        enqueue, the worker's --model) and a kernel, 4 passes of the learned prior
+                        enqueue, the worker's model) and a kernel, 4 passes of the learned prior
                         instead of one, about 4x the time; better with a measured PSF (--kernel
                         FILE), worse with a wrong kernel
       --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout

@@ -119,7 +119,11 @@ async function loadInfo() {
     const info = await res.json();
     if (!res.ok) throw new Error(info.error?.message ?? res.statusText);
     els.modelInfo.textContent =
-      `Model ${info.model.name} ${info.model.version} on ${info.backend} (${info.provider}).` +
+      `Model ${info.model.name} ${info.model.version}` +
+      (info.model.withoutKernel && info.model.withoutKernel.name !== info.model.name
+        ? ` (without blur: ${info.model.withoutKernel.name} ${info.model.withoutKernel.version})`
+        : '') +
+      ` on ${info.backend} (${info.provider}).` +
       (info.model.placeholder ? ' These are placeholder weights: results improve once trained weights ship.' : '');
     els.limits.textContent =
       `JPEG, PNG, WebP, GIF, TIFF, AVIF · up to ${formatBytes(info.limits.maxBytes)} and ${(info.limits.maxPixels / 1e6).toFixed(0)} megapixels`;

@@ -211,6 +211,8 @@ export function createDemoApp(options: DemoOptions = {}): Demo {
           version: d.model.version,
           training: d.model.metadata.training ?? null,
           placeholder: isPlaceholder(d.model.metadata),
+          // The network that runs where no kernel is used (with the default pair, v0.4.0).
+          withoutKernel: { name: d.modelWithoutKernel.name, version: d.modelWithoutKernel.version },
         },
         backend: d.backend,
         provider: d.provider,

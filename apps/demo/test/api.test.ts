@@ -1,7 +1,7 @@
 import http from 'node:http';
 
 import {
-  CONFIDENT_KERNEL, createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION, estimateKernel, KERNEL_VERDICT_TEXT,
+  CONFIDENT_KERNEL, createDeblurrer, estimateKernel, KERNEL_VERDICT_TEXT,
 } from '@sgenet/core';
 import type { Deblurrer } from '@sgenet/core';
 import type { JobProgress } from '@sgenet/express';
@@ -42,7 +42,10 @@ describe('demo API', () => {
     const res = await request(demo.app).get('/api/info');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      model: { name: deblurrer.model.name, version: deblurrer.model.version },
+      model: {
+        name: deblurrer.model.name, version: deblurrer.model.version,
+        withoutKernel: { name: 'sgenet-s', version: deblurrer.modelWithoutKernel.version },
+      },
       backend: 'ort',
       limits: { tileSize: 128 },
     });
@@ -147,7 +150,9 @@ describe('demo API', () => {
       expect(report.verdict).toBe('none');
       expect(report.stages).toEqual(['kernel', 'network']);
     } else {
-      expect(report.stages).toEqual(DEFAULT_NETWORK_AFTER_DECONVOLUTION ? ['kernel', 'deconvolve', 'network'] : ['kernel', 'deconvolve']);
+      // The default model (SGENet-σ) runs after the deconvolution: the learned prior.
+      expect(deblurrer.networkAfterDeconvolution).toBe(true);
+      expect(report.stages).toEqual(['kernel', 'deconvolve', 'network']);
       expect(header).toBe(`${report.width}x${report.height}; confidence=${report.confidence.toFixed(2)}${report.regions ? `; regions=${report.regions.columns}x${report.regions.rows}` : ''}`);
       expect(report.verdict).toBe(report.confidence >= CONFIDENT_KERNEL ? 'confident' : 'uncertain');
     }

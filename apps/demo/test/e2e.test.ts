@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createDeblurrer, DEFAULT_NETWORK_AFTER_DECONVOLUTION } from '@sgenet/core';
+import { createDeblurrer } from '@sgenet/core';
 import { applyBlur, testChart, trajectoryKernel, twoRegionShake } from '@sgenet/core/synthetic';
 import type { Deblurrer } from '@sgenet/core';
 import { chromium } from 'playwright-core';
@@ -205,17 +205,17 @@ describe('demo in headless Chromium', () => {
     expectNonDecreasing(seen.bar);
     expect(seen.bar.at(-1)).toBe(100);
     // Each stage by name, in core's order; never the old "tile N of M" for all of them. The
-    // network runs after a deconvolution only if core's default says so.
+    // default model (SGENet-σ) runs the network after the deconvolution: its learned prior.
     const first = (prefix: string): number => seen.statuses.findIndex((t) => t.startsWith(prefix));
     expect(first('Estimating blur: step ')).toBeGreaterThanOrEqual(0);
     expect(first('Deconvolving: tile ')).toBeGreaterThan(first('Estimating blur: step '));
-    if (DEFAULT_NETWORK_AFTER_DECONVOLUTION) expect(first('Restoring: tile ')).toBeGreaterThan(first('Deconvolving: tile '));
-    else expect(first('Restoring')).toBe(-1);
+    expect(deblurrer!.networkAfterDeconvolution).toBe(true);
+    expect(first('Restoring: tile ')).toBeGreaterThan(first('Deconvolving: tile '));
     expect(seen.statuses.some((t) => t.startsWith('Deblurring'))).toBe(false);
     expect(await stageStatuses(page)).toEqual({
       kernel: 'done',
       deconvolve: 'done',
-      network: DEFAULT_NETWORK_AFTER_DECONVOLUTION ? 'done' : 'skipped',
+      network: 'done',
     });
     expect(await page.textContent('#kernel-caption')).toMatch(/^Blur found, (confident|uncertain) \(\d+x\d+ px kernel\)$/);
     expect(await page.textContent('#kernel-note')).toMatch(/^Confidence \d\.\d\d of 1: /);

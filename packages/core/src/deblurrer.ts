@@ -1,8 +1,8 @@
 import { resolveBackend } from './backend/resolve.js';
 import type { BackendChoice } from './backend/resolve.js';
 import { DisposedError, InvalidKernelError, throwIfAborted } from './errors.js';
-import { defaultModelPath, modelInfoFromBytes, readModelBytes } from './model/model-info.js';
-import type { ModelInfo } from './model/model-info.js';
+import { defaultModelPath, modelInfoFromBytes, readModelBytes, shippedModelPath } from './model/model-info.js';
+import type { ModelInfo, ShippedModel } from './model/model-info.js';
 import type { PixelLayout } from './pixels/image.js';
 import { allocateLike, describeImage, readTensor, writeRows } from './pixels/image.js';
 import { runTiles } from './tiling/run-tiles.js';
@@ -22,6 +22,7 @@ import { resolveDeconvolveOptions } from './deconvolve/options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './deconvolve/options.js';
 import type { BlurKernel } from './types.js';
 import { planTiles } from './tiling/plan.js';
+import type { TilePlan } from './tiling/plan.js';
 
 /** sharp's default `limitInputPixels`: 0x3FFF squared. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
@@ -139,16 +140,16 @@ export function describeKernelUsed(used: KernelUsed): string {
 }
 
 /**
- * The default kernel choice: `'auto'`, the blind estimate. It meets the shipping rule the model
- * card states (better than the network alone on the dev benchmark, sharp photos left as the
- * network alone leaves them, within the cost budget); the figures are in the model card and
- * BENCHMARKS.md, not here, so they cannot go stale. `'none'` is the network alone.
+ * The default kernel choice: `'auto'`, the blind estimate. It met the shipping rule written in the
+ * training log before its run (better than the network alone on the dev benchmark, sharp photos
+ * left as the network alone leaves them, within the cost budget); the figures are in the model
+ * card and BENCHMARKS.md, not here, so they cannot go stale. `'none'` is the network alone.
  */
 export const DEFAULT_KERNEL: 'auto' | 'none' = 'auto';
 /**
  * Whether a network without a noise input (v0.4.0 and earlier) runs after a deconvolution by
- * default: no. It was trained on blurry, not deconvolved, input; the dev benchmark decided (model
- * card). A noise-conditioned model (SGENet-σ, {@link ModelInfo.sigmaInput}) is the deconvolution's
+ * default: no. It was trained on blurry, not deconvolved, input; the dev benchmark decided
+ * (training log). A noise-conditioned model (SGENet-σ, {@link ModelInfo.sigmaInput}) is the deconvolution's
  * learned prior and runs after it by default: see {@link Deblurrer.networkAfterDeconvolution}.
  */
 export const DEFAULT_NETWORK_AFTER_DECONVOLUTION = false;
@@ -157,6 +158,18 @@ export const DEFAULT_NETWORK_AFTER_DECONVOLUTION = false;
 export function defaultNetworkAfterDeconvolution(info: ModelInfo): boolean {
   return info.sigmaInput || DEFAULT_NETWORK_AFTER_DECONVOLUTION;
 }
+
+/**
+ * The shipped model a default {@link Deblurrer} (no `model` given) runs where no kernel is used:
+ * `'sgenet-s'`, v0.4.0, trained for blind deblurring. Why not SGENet-σ there too: where the
+ * estimator finds no blur in a shaken photo, v0.4.0 still sharpens mild shake (+0.5 to +0.9 dB on
+ * 9 px paths over the project's chart) where SGENet-σ, a denoiser without a kernel, gains nothing.
+ * The trade: on sharp noisy photos SGENet-σ alone denoises better (+2.8 against +2.0 dB on
+ * Kodak24), but v0.4.0 keeps what the previous default did there, so the default never does less
+ * than before on a photo without a kernel (training log, session 19). Loaded on the first photo
+ * that needs it.
+ */
+export const NO_KERNEL_MODEL: ShippedModel = 'sgenet-s';
 
 /**
  * How hard `deblur()` works with a noise-conditioned model (SGENet-σ) once it has a kernel:
@@ -221,7 +234,11 @@ export interface DeblurOptions {
 export interface DeblurrerOptions extends DeblurOptions {
   /** A backend object, `'ort'`, `'tfjs'` or `'auto'` (default: ort if installed, else tfjs). */
   backend?: BackendChoice;
-  /** An ONNX file (path or bytes) following the SGENet export contract. Default: the shipped model. */
+  /**
+   * An ONNX file (path or bytes) following the SGENet export contract, or a shipped model's name;
+   * that one model then runs everywhere. Default: the shipped pair, SGENet-σ as the learned prior
+   * after a deconvolution and v0.4.0 where no kernel is used ({@link NO_KERNEL_MODEL}).
+   */
   model?: ModelSource;
   /** Execution providers to try, in order (backend specific, e.g. `['cuda', 'cpu']`). */
   providers?: readonly string[];
@@ -233,8 +250,13 @@ export interface DeblurrerOptions extends DeblurOptions {
 
 /** A loaded model ready to deblur images. Create with {@link createDeblurrer}. */
 export interface Deblurrer {
-  /** The model's metadata. */
+  /** The model's metadata: the network that runs after a deconvolution. */
   readonly model: ModelInfo;
+  /**
+   * The network that runs where no kernel is used (no blur found, or `kernel: 'none'`): with the
+   * default model, v0.4.0 ({@link NO_KERNEL_MODEL}); with a `model` given, that model itself.
+   */
+  readonly modelWithoutKernel: ModelInfo;
   /**
    * Whether `deblur` runs the network after a deconvolution when `network` is not given: the
    * `network` option of {@link createDeblurrer}, else {@link defaultNetworkAfterDeconvolution}.
@@ -449,43 +471,59 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   const backend = await resolveBackend(options.backend ?? 'auto');
   const bytes = await readModelBytes(options.model ?? defaultModelPath());
   const info = modelInfoFromBytes(bytes);
-  const backendTileSize = defaultTileSizeFor(backend.preferredTileSize, info);
-  const baseDefaults: ResolvedRunOptions = {
-    ...PIPELINE_DEFAULTS,
-    network: defaultNetworkAfterDeconvolution(info),
-    tileSize: backendTileSize,
-    overlap: Math.min(defaultOverlap(info), maxOverlapFor(backendTileSize, info)),
-    concurrency: 1,
-    onProgress: undefined,
-    signal: undefined,
+  const runOptions = {
+    kernel: options.kernel,
+    network: options.network,
+    effort: options.effort,
+    onKernel: options.onKernel,
+    estimation: options.estimation,
+    deconvolution: options.deconvolution,
+    tileSize: options.tileSize,
+    overlap: options.overlap,
+    concurrency: options.concurrency,
+    onProgress: options.onProgress,
+    signal: options.signal,
   };
-  const defaults = resolveRunOptions(
-    {
-      kernel: options.kernel,
-      network: options.network,
-      effort: options.effort,
-      onKernel: options.onKernel,
-      estimation: options.estimation,
-      deconvolution: options.deconvolution,
-      tileSize: options.tileSize,
-      overlap: options.overlap,
-      concurrency: options.concurrency,
-      onProgress: options.onProgress,
-      signal: options.signal,
-    },
-    baseDefaults,
-    info,
-    'options',
-  );
+  /** The run defaults for one model: its default tile and overlap, then the caller's options. */
+  const defaultsFor = (model: ModelInfo): ResolvedRunOptions => {
+    const backendTileSize = defaultTileSizeFor(backend.preferredTileSize, model);
+    const baseDefaults: ResolvedRunOptions = {
+      ...PIPELINE_DEFAULTS,
+      network: defaultNetworkAfterDeconvolution(model),
+      tileSize: backendTileSize,
+      overlap: Math.min(defaultOverlap(model), maxOverlapFor(backendTileSize, model)),
+      concurrency: 1,
+      onProgress: undefined,
+      signal: undefined,
+    };
+    return resolveRunOptions(runOptions, baseDefaults, model, 'options');
+  };
+  const defaults = defaultsFor(info);
+  // The default pair (NO_KERNEL_MODEL): the no-kernel network's bytes and options are checked now,
+  // its session is loaded on the first photo without a kernel.
+  const pairBytes = options.model === undefined ? await readModelBytes(shippedModelPath(NO_KERNEL_MODEL)) : undefined;
+  const pairInfo = pairBytes && modelInfoFromBytes(pairBytes);
+  const pairDefaults = pairInfo && defaultsFor(pairInfo);
   throwIfAborted(defaults.signal);
-  const session: Session = await backend.load(bytes, {
+  const sessionOptions = {
     ...(options.providers ? { providers: options.providers } : {}),
     ...(threads ? { threads } : {}),
-  });
+  };
+  const session: Session = await backend.load(bytes, sessionOptions);
+  let pairSession: Promise<Session> | undefined;
+  const loadPair = (): Promise<Session> => {
+    // One load for concurrent calls; a failed load is tried again by the next photo.
+    pairSession ??= backend.load(pairBytes!, sessionOptions).catch((error: unknown) => {
+      pairSession = undefined;
+      throw error;
+    });
+    return pairSession;
+  };
   let disposed = false;
 
   return {
     model: info,
+    modelWithoutKernel: pairInfo ?? info,
     networkAfterDeconvolution: defaults.network,
     backend: backend.name,
     provider: session.provider,
@@ -527,39 +565,48 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         await deconvolveInto(image, layout, kernel, deconvolution, output);
         return output;
       }
-      const plan = planTiles(layout.width, layout.height, {
-        tileSize: run.tileSize,
-        overlap: run.overlap,
-        multiple: info.multiple,
+      /** A network, its session and its tile plan for this photo. */
+      interface Network { info: ModelInfo; session: Session; plan: TilePlan }
+      const networkFor = (model: ModelInfo, modelSession: Session, options: ResolvedRunOptions): Network => ({
+        info: model,
+        session: modelSession,
+        plan: planTiles(layout.width, layout.height, { tileSize: options.tileSize, overlap: options.overlap, multiple: model.multiple }),
       });
       const runNetwork = (
-        input: RawImage, inLayout: PixelLayout, sigma: number | undefined, into: RawImage, intoLayout: PixelLayout,
+        net: Network, input: RawImage, inLayout: PixelLayout, sigma: number | undefined, into: RawImage, intoLayout: PixelLayout,
         onProgress = stageProgress('network'),
       ) =>
-        runTiles(plan, {
+        runTiles(net.plan, {
           concurrency: run.concurrency,
           signal: run.signal,
           onProgress,
           read: (tile) =>
             readTensor(input, inLayout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength),
-          infer: (tensor, tile) => session.run(tensor, [1, 3, tile.y.readLength, tile.x.readLength], {
-            ...(info.sigmaInput ? { sigma } : {}),
+          infer: (tensor, tile) => net.session.run(tensor, [1, 3, tile.y.readLength, tile.x.readLength], {
+            ...(net.info.sigmaInput ? { sigma } : {}),
             // A guided model sees the photo under the same tile: what it was trained with (the
             // blurry photo beside its deconvolution; the photo itself when there is no kernel).
             // Without a kernel the input is the photo: its tile is read once and serves as both.
-            ...(info.guideInput
+            ...(net.info.guideInput
               ? { guide: input === image ? tensor : readTensor(image, layout, tile.x.readStart, tile.y.readStart, tile.x.readLength, tile.y.readLength) }
               : {}),
           }),
           write: (acc, accRows, fromRow, rowCount, accFirstRow) =>
             writeRows(acc, accRows, fromRow, rowCount, accFirstRow, image, into, intoLayout),
         });
-      // Without a kernel a noise-conditioned network denoises at the photo's own noise level.
+      // Without a kernel: the default pair's no-kernel network (NO_KERNEL_MODEL), else the model;
+      // a noise-conditioned one denoises at the photo's own noise level.
       if (!kernel) {
-        const sigma = info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined;
-        await runNetwork(image, layout, sigma, output, layout);
+        if (disposed) throw new DisposedError('Deblurrer');
+        const net = pairInfo
+          ? networkFor(pairInfo, await loadPair(), resolveRunOptions(callOptions, pairDefaults!, pairInfo, 'deblur options'))
+          : networkFor(info, session, run);
+        if (disposed) throw new DisposedError('Deblurrer');
+        const sigma = net.info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined;
+        await runNetwork(net, image, layout, sigma, output, layout);
         return output;
       }
+      const prior = networkFor(info, session, run);
       // The network reads each deconvolution at 16 bits, whatever the input depth, so its detail
       // is not quantised away before the last stage.
       const wideLayout: PixelLayout = { ...layout, maxValue: 65535 };
@@ -572,7 +619,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       if (!loop) {
         // One pass: the data step, then the network at σ_1 of one-pass plug-and-play HQS (pnp.ts).
         const noise = await deconvolveInto(image, layout, kernel, stepOptions, networkInput, wideLayout);
-        await runNetwork(networkInput, wideLayout, info.sigmaInput ? pnpSigmas(noise, 1)[0]! : undefined, output, layout);
+        await runNetwork(prior, networkInput, wideLayout, info.sigmaInput ? pnpSigmas(noise, 1)[0]! : undefined, output, layout);
         return output;
       }
       // effort 'best': plug-and-play HQS (DPIR, Algorithm 1) over BEST_ITERATIONS noise levels σ_k,
@@ -592,7 +639,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         await deconvolveInto(image, layout, kernel, { ...step, onProgress: iteration('deconvolve', k) }, networkInput, wideLayout,
           k === 0 ? { alpha } : { alpha, prior: { image: estimate, layout: wideLayout } });
         const last = k === sigmas.length - 1;
-        await runNetwork(networkInput, wideLayout, sigmas[k]!, last ? output : estimate, last ? layout : wideLayout, iteration('network', k));
+        await runNetwork(prior, networkInput, wideLayout, sigmas[k]!, last ? output : estimate, last ? layout : wideLayout, iteration('network', k));
       }
       return output;
     },
@@ -600,6 +647,9 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       if (disposed) return;
       disposed = true;
       await session.dispose();
+      // The pair's session, if a photo loaded it (a failed load has nothing to free).
+      const pair = await pairSession?.catch(() => undefined);
+      await pair?.dispose();
     },
   };
 }

@@ -21,6 +21,7 @@ export {
   KERNEL_VERDICT_TEXT,
   kernelVerdict,
   minTileSizeFor,
+  NO_KERNEL_MODEL,
   PRIOR_DECONVOLUTION_TILE_SIZE,
   PRIOR_TILE_SIZE,
   defaultTileSizeFor,

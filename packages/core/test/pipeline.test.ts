@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
 
-import { createDeblurrer, deconvolve, DEFAULT_KERNEL, describeKernelUsed, estimateKernel, InvalidKernelError } from '../src/index.js';
+import { createDeblurrer, deconvolve, DEFAULT_KERNEL, DEFAULT_MODEL_FILE, describeKernelUsed, estimateKernel, InvalidKernelError, NO_KERNEL_MODEL } from '../src/index.js';
+import type { Backend, Session, SessionRunOptions } from '../src/index.js';
 import { twoRegionShake } from '../src/synthetic/index.js';
 import type { KernelUsed, Progress } from '../src/index.js';
 import { identityBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
 
 // The identity "model" makes the network stage exact, so each stage's contribution is visible.
+// These tests name v0.4.0 (`model: 'sgenet-s'`), a network without a noise input: the pipeline's
+// hyper-Laplacian path. The default pair (SGENet-σ after a deconvolution) is tested below.
 const kernel = polylineKernel([[-5, -2], [4, 3]], 13);
 
 describe('deblur() runs the three-stage pipeline', () => {
   it("kernel 'auto' equals estimateKernel then deconvolve, reporting each stage", async () => {
     const { blurry } = shakenScene(kernel, 3, 256, 224);
-    const d = await createDeblurrer({ backend: identityBackend() });
+    const d = await createDeblurrer({ model: 'sgenet-s', backend: identityBackend() });
     const stages: Progress['stage'][] = [];
     const used: KernelUsed[] = [];
     const out = await d.deblur(blurry, { kernel: 'auto', onProgress: (p) => stages.push(p.stage), onKernel: (u) => used.push(u) });
@@ -31,7 +34,7 @@ describe('deblur() runs the three-stage pipeline', () => {
   it("kernel 'auto' deconvolves each region with its own kernel where the estimate found a grid", async () => {
     // Left half one camera path, right half its mirror image (core's planted 2-region shake).
     const { blurry } = twoRegionShake();
-    const d = await createDeblurrer({ backend: identityBackend() });
+    const d = await createDeblurrer({ model: 'sgenet-s', backend: identityBackend() });
     const used: KernelUsed[] = [];
     const out = await d.deblur(blurry, { estimation: { regions: 'auto' }, onKernel: (u) => used.push(u) });
     const estimate = await estimateKernel(blurry, { regions: 'auto' });
@@ -50,7 +53,7 @@ describe('deblur() runs the three-stage pipeline', () => {
 
   it('a given PSF is the non-blind mode; network: true runs the network after the deconvolution', async () => {
     const { blurry } = shakenScene(kernel, 5, 192, 160);
-    const d = await createDeblurrer({ backend: identityBackend() });
+    const d = await createDeblurrer({ model: 'sgenet-s', backend: identityBackend() });
     const used: KernelUsed[] = [];
     const stages = new Set<Progress['stage']>();
     const nonBlind = await d.deblur(blurry, { kernel, onKernel: (u) => used.push(u) });
@@ -67,7 +70,7 @@ describe('deblur() runs the three-stage pipeline', () => {
 
   it("kernel 'none', and an identity estimate on a sharp photo (kernel 'auto', the default), leave the work to the network", async () => {
     const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 192, 160).blurry; // noise only
-    const d = await createDeblurrer({ backend: identityBackend() });
+    const d = await createDeblurrer({ model: 'sgenet-s', backend: identityBackend() });
     const noneStages = new Set<Progress['stage']>();
     expect((await d.deblur(sharp, { kernel: 'none', onProgress: (p) => noneStages.add(p.stage) })).data).toEqual(sharp.data);
     expect([...noneStages]).toEqual(['network']);
@@ -91,11 +94,104 @@ describe('deblur() runs the three-stage pipeline', () => {
 
   it('refuses a bad kernel option or one larger than the photo, with typed errors', async () => {
     const { blurry } = shakenScene(kernel, 7, 64, 48);
-    const d = await createDeblurrer({ backend: identityBackend() });
+    const d = await createDeblurrer({ model: 'sgenet-s', backend: identityBackend() });
     await expect(d.deblur(blurry, { kernel: { width: 1, height: 1, data: Float32Array.of(0) } })).rejects.toThrow(InvalidKernelError);
     await expect(d.deblur(blurry, { kernel: { width: 65, height: 1, data: new Float32Array(65).fill(1) } })).rejects.toThrow(/larger than the 64 x 48 photo/);
     await expect(d.deblur(blurry, { kernel: 'blind' as never })).rejects.toThrow(/'auto', 'none', a kernel \{ width, height, data \} or a kernel grid/);
     await expect(d.deblur(blurry, { kernel: 'auto', estimation: { maxSize: 2 } })).rejects.toThrow(/maxSize/);
+    await d.dispose();
+  });
+});
+
+/**
+ * A backend that records, per loaded session (in load order), the runs and whether each was fed a
+ * σ (a noise-conditioned model), and which sessions were disposed. Every "network" is the identity.
+ */
+function pairRecordingBackend() {
+  const sessions: { runs: number; sigmas: number; disposed: boolean }[] = [];
+  const backend: Backend = {
+    name: 'test',
+    async load(): Promise<Session> {
+      const record = { runs: 0, sigmas: 0, disposed: false };
+      sessions.push(record);
+      return {
+        provider: 'js',
+        async run(input: Float32Array, _dims, options?: SessionRunOptions) {
+          record.runs += 1;
+          if (options?.sigma !== undefined) record.sigmas += 1;
+          return new Float32Array(input);
+        },
+        async dispose() { record.disposed = true; },
+      };
+    },
+  };
+  return { backend, sessions };
+}
+
+describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where no kernel is used', () => {
+  it('runs SGENet-σ after the data step on a blurred photo, and loads v0.4.0 only for a photo without a kernel', async () => {
+    expect(DEFAULT_MODEL_FILE).toBe('sgenet-s-sigma.onnx');
+    expect(NO_KERNEL_MODEL).toBe('sgenet-s');
+    const { backend, sessions } = pairRecordingBackend();
+    const d = await createDeblurrer({ backend });
+    expect(d.model.sigmaInput).toBe(true);
+    expect(d.modelWithoutKernel.name).toBe('sgenet-s');
+    expect(d.modelWithoutKernel.sigmaInput).toBe(false);
+    expect(d.networkAfterDeconvolution).toBe(true);
+    expect(sessions).toHaveLength(1); // the pair's second session waits for a photo that needs it
+    // A given kernel: the data step, then SGENet-σ, fed σ on every tile.
+    const { blurry } = shakenScene(kernel, 5, 192, 160);
+    const stages = new Set<Progress['stage']>();
+    await d.deblur(blurry, { kernel, onProgress: (p) => stages.add(p.stage) });
+    expect([...stages]).toEqual(['deconvolve', 'network']);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.runs).toBeGreaterThan(0);
+    expect(sessions[0]!.sigmas).toBe(sessions[0]!.runs);
+    // No kernel: v0.4.0, loaded now, with no σ; the photo passes through the identity unchanged.
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 192, 160).blurry;
+    const before = sessions[0]!.runs;
+    expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0]!.runs).toBe(before);
+    expect(sessions[1]!.runs).toBeGreaterThan(0);
+    expect(sessions[1]!.sigmas).toBe(0);
+    // An identity estimate takes the same path, on the session already loaded.
+    const used: boolean[] = [];
+    await d.deblur(sharp, { onKernel: (u) => used.push(u.identity) });
+    expect(used).toEqual([true]);
+    expect(sessions).toHaveLength(2);
+    await d.dispose();
+    expect(sessions.map((r) => r.disposed)).toEqual([true, true]);
+    await d.dispose(); // idempotent
+  });
+
+  it('a model given runs everywhere: no second session', async () => {
+    const { backend, sessions } = pairRecordingBackend();
+    const d = await createDeblurrer({ model: 'sgenet-s-sigma', backend });
+    expect(d.modelWithoutKernel).toBe(d.model);
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    await d.deblur(sharp, { kernel: 'none' });
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.sigmas).toBe(sessions[0]!.runs); // SGENet-σ denoises at the photo's noise level
+    await d.dispose();
+    expect(sessions[0]!.disposed).toBe(true);
+  });
+
+  it('a load of the second model that fails is reported and tried again by the next photo', async () => {
+    let loads = 0;
+    const flaky: Backend = {
+      name: 'test',
+      async load(): Promise<Session> {
+        loads += 1;
+        if (loads === 2) throw new Error('out of memory');
+        return { provider: 'js', async run(input: Float32Array) { return new Float32Array(input); }, async dispose() {} };
+      },
+    };
+    const d = await createDeblurrer({ backend: flaky });
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    await expect(d.deblur(sharp, { kernel: 'none' })).rejects.toThrow('out of memory');
+    expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
+    expect(loads).toBe(3);
     await d.dispose();
   });
 });

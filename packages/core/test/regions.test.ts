@@ -55,7 +55,7 @@ describe('per-region deconvolution: seams', () => {
   it('deblur takes a grid as its kernel option, checked against the photo', async () => {
     const { blurry, left, right } = twoRegionScene();
     const grid: KernelGrid = { columns: 2, rows: 1, width: W, height: H, kernels: [left, right], own: [true, true], agreement: [1, 1] };
-    const d = await createDeblurrer({ backend: identityBackend() });
+    const d = await createDeblurrer({ model: 'sgenet-s', backend: identityBackend() });
     const used: KernelUsed[] = [];
     const out = await d.deblur(blurry, { kernel: grid, onKernel: (u) => used.push(u) });
     expect(used[0]).toMatchObject({ source: 'given', identity: false });

@@ -51,12 +51,19 @@ async function tiledAgainstUntiled(d: Deblurrer, image: RawImage): Promise<{ til
 }
 
 describe('ORT backend with the shipped model', () => {
-  it('reads the export contract metadata', async () => {
-    const info = modelInfoFromBytes(await readModelBytes(defaultModelPath()));
-    expect(info.name).toBe('sgenet-s');
-    expect(info.multiple).toBe(8);
-    expect(info.receptiveField).toBeGreaterThan(0);
-    expect(info.gflopPerMegapixel).toBeLessThanOrEqual(150);
+  it('reads the export contract metadata of both shipped models', async () => {
+    // The default: SGENet-σ, noise-conditioned and guided (the file holds sgenet-m-sigma-g).
+    const prior = modelInfoFromBytes(await readModelBytes(defaultModelPath()));
+    expect(prior.name).toBe('sgenet-m-sigma-g');
+    expect([prior.sigmaInput, prior.guideInput]).toEqual([true, true]);
+    const plain = modelInfoFromBytes(await readModelBytes(shippedModelPath('sgenet-s')));
+    expect(plain.name).toBe('sgenet-s');
+    expect([plain.sigmaInput, plain.guideInput]).toEqual([false, false]);
+    for (const info of [prior, plain]) {
+      expect(info.multiple).toBe(8);
+      expect(info.receptiveField).toBeGreaterThan(0);
+      expect(info.gflopPerMegapixel).toBeLessThanOrEqual(150);
+    }
   });
 
   it('loads with zero configuration and reports its provider', async () => {
@@ -66,8 +73,8 @@ describe('ORT backend with the shipped model', () => {
     await d.dispose();
   });
 
-  it('returns exactly what ONNX Runtime returns for the same tensor', async () => {
-    const bytes = await readModelBytes(defaultModelPath());
+  it('returns exactly what ONNX Runtime returns for the same tensor (v0.4.0)', async () => {
+    const bytes = await readModelBytes(shippedModelPath('sgenet-s'));
     const session = await createBackend({ providers: ['cpu'] }).load(bytes);
     const input = new Float32Array(3 * 48 * 64).map((_, i) => ((i * 2654435761) % 1000) / 1000);
     const ours = await session.run(input, [1, 3, 48, 64]);

@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { defaultModelPath, readModelBytes } from '@sgenet/core';
+import { readModelBytes, shippedModelPath } from '@sgenet/core';
 import { seededRandom } from '@sgenet/core/synthetic';
 import type { Backend, ImageTensorDims, Session } from '@sgenet/core';
 
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const dims: ImageTensorDims = [1, 3, size, size];
   const rand = seededRandom(1);
   const input = Float32Array.from({ length: 3 * size * size }, () => rand());
-  const model = await readModelBytes(defaultModelPath());
+  const model = await readModelBytes(shippedModelPath('sgenet-s'));
   const common = { bench: 'tfjs-vs-ort', model: 'sgenet-s', size: `${size}x${size}` };
 
   const ort = await (await loadOrt()).load(model, { threads: options.threads });

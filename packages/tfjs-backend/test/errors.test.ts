@@ -1,5 +1,5 @@
 /** Typed errors: unsupported ops, bad options, bad models, misuse of sessions. */
-import { SgenetError, defaultModelPath, readModelBytes } from '@sgenet/core';
+import { SgenetError, readModelBytes, shippedModelPath } from '@sgenet/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -75,14 +75,14 @@ describe('bad input', () => {
   });
 
   it('validates core\'s providers wish list', async () => {
-    const model = await readModelBytes(defaultModelPath());
+    const model = await readModelBytes(shippedModelPath('sgenet-s'));
     await expect(createBackend().load(model, { providers: ['cuda'] })).rejects.toMatchObject({
       code: 'ERR_SGENET_INVALID_OPTION',
     });
   });
 
   it('rejects a tensor whose length does not match its dims', async () => {
-    const session = await createBackend({ platform: 'cpu' }).load(await readModelBytes(defaultModelPath()));
+    const session = await createBackend({ platform: 'cpu' }).load(await readModelBytes(shippedModelPath('sgenet-s')));
     try {
       await expect(session.run(new Float32Array(10), [1, 3, 8, 8])).rejects.toMatchObject({
         code: 'ERR_SGENET_INVALID_OPTION',
@@ -93,7 +93,7 @@ describe('bad input', () => {
   });
 
   it('refuses to run after dispose', async () => {
-    const session = await createBackend({ platform: 'cpu' }).load(await readModelBytes(defaultModelPath()));
+    const session = await createBackend({ platform: 'cpu' }).load(await readModelBytes(shippedModelPath('sgenet-s')));
     await session.dispose();
     await session.dispose(); // idempotent
     await expect(session.run(randomData([1, 3, 8, 8], 1), [1, 3, 8, 8])).rejects.toMatchObject({

@@ -2,7 +2,7 @@
  * The shipped SGENet model on this backend vs ONNX Runtime, on random inputs of several sizes
  * (non-square, multiples of 8, and one tile-sized input), and its tensor bookkeeping.
  */
-import { defaultModelPath, readModelBytes, shippedModelPath } from '@sgenet/core';
+import { readModelBytes, shippedModelPath } from '@sgenet/core';
 import type { ImageTensorDims, Session } from '@sgenet/core';
 import { createBackend as createOrtBackend } from '@sgenet/ort-backend';
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,7 +21,7 @@ let model: Uint8Array;
 let reference: Session;
 
 beforeAll(async () => {
-  model = await readModelBytes(defaultModelPath());
+  model = await readModelBytes(shippedModelPath('sgenet-s'));
   reference = await createOrtBackend({ providers: ['cpu'] }).load(model, { threads: 1 });
 });
 

@@ -1,7 +1,7 @@
 /** Platform selection, and the backend as @sgenet/core uses it. */
 import { createRequire } from 'node:module';
 
-import { createDeblurrer, defaultModelPath, readModelBytes, resolveBackend } from '@sgenet/core';
+import { createDeblurrer, readModelBytes, resolveBackend, shippedModelPath } from '@sgenet/core';
 import { seededRandom } from '@sgenet/core/synthetic';
 import type { RawImage } from '@sgenet/core';
 import { createBackend as createOrtBackend } from '@sgenet/ort-backend';
@@ -23,7 +23,7 @@ const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensor
 
 let model: Uint8Array;
 beforeAll(async () => {
-  model = await readModelBytes(defaultModelPath());
+  model = await readModelBytes(shippedModelPath('sgenet-s'));
 });
 
 describe('platform selection', () => {

@@ -1,5 +1,5 @@
 /** The ONNX reader: graph structure, tensor encodings, attribute kinds (negative int64s included). */
-import { defaultModelPath, readModelBytes } from '@sgenet/core';
+import { readModelBytes, shippedModelPath } from '@sgenet/core';
 import { describe, expect, it } from 'vitest';
 
 import { parseOnnxModel } from '../src/index.js';
@@ -8,7 +8,7 @@ import { encodeModel } from './helpers/onnx-builder.js';
 
 describe('parseOnnxModel', () => {
   it('reads the shipped model: opset, inputs, outputs, initializers, metadata', async () => {
-    const model = parseOnnxModel(await readModelBytes(defaultModelPath()));
+    const model = parseOnnxModel(await readModelBytes(shippedModelPath('sgenet-s')));
     expect(model.opsets.get('')).toBe(17);
     expect(model.graph.inputs).toEqual([{ name: 'blurry', elemType: 1, dims: [1, 3, 'height', 'width'] }]);
     expect(model.graph.outputs.map((o) => o.name)).toEqual(['restored']);
@@ -62,7 +62,7 @@ describe('parseOnnxModel', () => {
 
   it('reads a model handed over as a Node Buffer (a view into a shared pool)', async () => {
     const { readFile } = await import('node:fs/promises');
-    const model = parseOnnxModel(await readFile(defaultModelPath()));
+    const model = parseOnnxModel(await readFile(shippedModelPath('sgenet-s')));
     expect(model.graph.initializers.size).toBeGreaterThan(0);
   });
 });

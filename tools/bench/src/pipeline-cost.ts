@@ -2,8 +2,11 @@
  * What `kernel: 'auto'` costs against the network alone on a large photo, in process: rounds of
  * `deblur(photo, { kernel: 'none' })` then `deblur(photo, { kernel: 'auto' })` on a project-made
  * scene (core's `deadLeaves`, blurred by a project camera path of about 65 px and noise σ 0.01),
- * each call's time split by stage from its progress events. The budget it checks (issue #15): a
- * 12 MP `deblur` with the kernel stages in at most 1.5x the network-only time. The ratio is taken
+ * each call's time split by stage from its progress events. The budget it checks (the learned-prior
+ * issue): a 12 MP default `deblur` (kernel, data step, SGENet-σ) in at most 2x the network-only
+ * time (it was 1.5x while the default ran no network after the deconvolution). With the default
+ * pair, `kernel: 'none'` runs v0.4.0; `--model sgenet-s-sigma` times SGENet-σ alone on both
+ * calls, the network the budget is about. The ratio is taken
  * within each round (the two calls back to back), and the median over rounds is reported. Never
  * a timed test: a report.
  *
@@ -101,7 +104,7 @@ export function pipelineCostTable(c: PipelineCost): Table {
     rows: c.rounds.map((r, i) => [String(i + 1), num(r.noneSeconds, 1), num(r.autoSeconds, 1), stage(r, 'kernel'), stage(r, 'deconvolve'),
       `${num(ratios[i]!, 2)}x`, num(r.peakRssMiB, 0)]),
     notes: [
-      `${c.trueKernel} px project path, ${c.estimatedKernel} px estimated; median ratio ${num(median(ratios), 2)}x (budget 1.5x).`,
+      `${c.trueKernel} px project path, ${c.estimatedKernel} px estimated; median ratio ${num(median(ratios), 2)}x (budget 2x).`,
       'Peak RSS is the process so far (both calls, sampled every 200 ms).',
     ],
   };

@@ -42,7 +42,7 @@ export function blindScoreNoise(window: Plane): number {
  * (it deconvolves little), which the re-blur residual catches: such a kernel explains the photo
  * worse. Measured on 48 items of the training bank (CBSD432 photos under project-made kernels,
  * not dev data): +1.73 dB aligned mean gain with kernel sizes [0.8, 1] x maxSize, against +1.58
- * for sparsity alone with [0.6, 1] (model card, "Choosing among kernel sizes").
+ * for sparsity alone with [0.6, 1] (training log, "Choosing among kernel sizes").
  */
 export function selectionScore(score: CandidateScore): number {
   return score.sparsity * score.residual;

@@ -9,7 +9,7 @@
  *
  * and the latent solve adds β ||S − u′||², approximating MᵀM by the identity as the paper's code
  * does, so it stays one FFT division. Here u shares the gradient step's β schedule (the paper nests
- * a second loop): a simplification, opt-in (`darkChannel` > 0), measured in the model card.
+ * a second loop): a simplification, opt-in (`darkChannel` > 0), measured in the training log.
  */
 
 /**

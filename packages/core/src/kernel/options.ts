@@ -70,7 +70,7 @@ export interface EstimateKernelOptions {
   /**
    * Peak share down to which a faint tail connected to the kernel is kept by the final cleanup,
    * 0 to 1 (≤ seedThreshold). Default: seedThreshold (no tails: 0.025 measured 0.2 dB lower on
-   * 16 dev pairs; see the model card).
+   * 16 dev pairs; see the training log).
    */
   tailThreshold?: number;
   /**
@@ -80,7 +80,7 @@ export interface EstimateKernelOptions {
   darkChannel?: number;
   /** Patch side of the dark channel in px of the estimation plane, odd, 3 to 101. Default 35 (the paper's). */
   darkChannelPatch?: number;
-  /** Estimate on linear-light luminance (sRGB decoded). Default false: see the model card. */
+  /** Estimate on linear-light luminance (sRGB decoded). Default false: see the training log. */
   linearLight?: boolean;
   /** Luminance (in [0, 1]) from which a pixel counts as saturated and is masked. Default 0.98. */
   saturation?: number;

@@ -39,8 +39,12 @@ export interface ModelInfo {
  */
 export const MODEL_TENSORS = { image: 'blurry', sigma: 'sigma', guide: 'guide', output: 'restored' } as const;
 
-/** File name of the model shipped inside this package. */
-export const DEFAULT_MODEL_FILE = 'sgenet-s.onnx';
+/**
+ * File name of the default model shipped inside this package: SGENet-σ (`sgenet-s-sigma.onnx`),
+ * the noise-conditioned learned prior of the deconvolution, which met the default's shipping rule
+ * on quality and on cost (model card; training log, session 19).
+ */
+export const DEFAULT_MODEL_FILE = 'sgenet-s-sigma.onnx';
 
 /** Absolute path of the shipped default model. */
 export function defaultModelPath(): string {
@@ -48,10 +52,10 @@ export function defaultModelPath(): string {
 }
 
 /**
- * The models shipped inside this package, by name: `'sgenet-s'` (v0.4.0, the default) and
- * `'sgenet-s-sigma'` (SGENet-σ, the noise-conditioned learned prior of the deconvolution; see the
- * model card). A `model` option naming one (`createDeblurrer({ model: 'sgenet-s-sigma' })`, the
- * CLI's `--model sgenet-s-sigma`) loads it.
+ * The models shipped inside this package, by name: `'sgenet-s-sigma'` (SGENet-σ, the default: the
+ * noise-conditioned learned prior of the deconvolution; see the model card) and `'sgenet-s'`
+ * (v0.4.0, the previous default, without a noise input). A `model` option naming one
+ * (`createDeblurrer({ model: 'sgenet-s' })`, the CLI's `--model sgenet-s`) loads it.
  */
 export const SHIPPED_MODELS = ['sgenet-s', 'sgenet-s-sigma'] as const;
 export type ShippedModel = (typeof SHIPPED_MODELS)[number];
