@@ -42,7 +42,8 @@ export const MODEL_TENSORS = { image: 'blurry', sigma: 'sigma', guide: 'guide', 
 /**
  * File name of the default model shipped inside this package: SGENet-σ (`sgenet-s-sigma.onnx`),
  * the noise-conditioned learned prior of the deconvolution, which met the default's shipping rule
- * on quality and on cost (model card; training log, session 19).
+ * on quality and on cost (model card; training log, session 19). `deblur()`'s default pairs it with
+ * v0.4.0 where no kernel is used (`NO_KERNEL_MODEL`).
  */
 export const DEFAULT_MODEL_FILE = 'sgenet-s-sigma.onnx';
 
