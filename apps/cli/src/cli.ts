@@ -173,7 +173,12 @@ async function runDeblur(cmd: DeblurCommand, io: CliIO): Promise<number> {
 
   let deblurrer: Deblurrer;
   try {
-    deblurrer = await createDeblurrer({ backend: prepared.backend ?? cmd.backend ?? 'auto', model: prepared.bytes ?? cmd.model });
+    // The bytes read for the tiling check stand for --model only: without it the default pair loads
+    // (a model given, even the default's own bytes, runs alone).
+    deblurrer = await createDeblurrer({
+      backend: prepared.backend ?? cmd.backend ?? 'auto',
+      ...(cmd.model === undefined ? {} : { model: prepared.bytes ?? cmd.model }),
+    });
   } catch (err) {
     io.stderr.write(`sgenet: cannot load the model: ${reasonOf(err)}\n`);
     return EXIT.failed;

@@ -123,6 +123,17 @@ describe('sgenet deblur (the installed bin)', () => {
     expect(psnr(viaOrt, blurred.get('street')!)).toBeLessThan(60);
   });
 
+  it('without --model the shipped pair runs, --tile or not: --kernel none gives v0.4.0 (sgenet-s), not SGENet-σ', async () => {
+    const out = (name: string) => join(dir, `pair-${name}.png`);
+    const street = join(dir, 'in', 'street.png');
+    await run(process.execPath, [BIN, 'deblur', street, '-o', out('tile'), '--kernel', 'none', '--tile', '512', '-q']);
+    await run(process.execPath, [BIN, 'deblur', street, '-o', out('plain'), '--kernel', 'none', '--tile', '512', '--model', 'sgenet-s', '-q']);
+    await run(process.execPath, [BIN, 'deblur', street, '-o', out('sigma'), '--kernel', 'none', '--tile', '512', '--model', 'sgenet-s-sigma', '-q']);
+    const [pair, plain, sigma] = await Promise.all(['tile', 'plain', 'sigma'].map((n) => readRgb(out(n))));
+    expect(pair.data).toEqual(plain.data);
+    expect(psnr(pair, sigma)).toBeLessThan(60);
+  });
+
   it('--model sgenet-s-sigma runs the shipped learned prior after the deconvolution: sharper than the blurry input, and not the deconvolution alone', async () => {
     const [prior, plain] = [join(dir, 'prior.png'), join(dir, 'plain.png')];
     await run(process.execPath, [BIN, 'deblur', join(dir, 'in', 'desk.png'), '-o', prior, '--model', 'sgenet-s-sigma', '-q']);

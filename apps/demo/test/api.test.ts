@@ -44,7 +44,7 @@ describe('demo API', () => {
     expect(res.body).toMatchObject({
       model: {
         name: deblurrer.model.name, version: deblurrer.model.version,
-        withoutKernel: { name: 'sgenet-s', version: deblurrer.modelWithoutKernel.version },
+        withoutKernel: { name: 'sgenet-s', version: '0.4.0' },
       },
       backend: 'ort',
       limits: { tileSize: 128 },

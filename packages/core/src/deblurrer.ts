@@ -166,8 +166,8 @@ export function defaultNetworkAfterDeconvolution(info: ModelInfo): boolean {
  * 9 px paths over the project's chart) where SGENet-σ, a denoiser without a kernel, gains nothing.
  * The trade: on sharp noisy photos SGENet-σ alone denoises better (+2.8 against +2.0 dB on
  * Kodak24), but v0.4.0 keeps what the previous default did there, so the default never does less
- * than before on a photo without a kernel (training log, session 19). Loaded on the first photo
- * that needs it.
+ * than before on a photo without a kernel (training log, session 19). Loaded while a photo
+ * needs it, freed after.
  */
 export const NO_KERNEL_MODEL: ShippedModel = 'sgenet-s';
 
@@ -250,7 +250,10 @@ export interface DeblurrerOptions extends DeblurOptions {
 
 /** A loaded model ready to deblur images. Create with {@link createDeblurrer}. */
 export interface Deblurrer {
-  /** The model's metadata: the network that runs after a deconvolution. */
+  /**
+   * The model's metadata: the `model` given, else SGENet-σ, the network that runs after a
+   * deconvolution in the default pair.
+   */
   readonly model: ModelInfo;
   /**
    * The network that runs where no kernel is used (no blur found, or `kernel: 'none'`): with the
@@ -456,7 +459,7 @@ export function defaultOverlap(info: ModelInfo): number {
  * @example
  * ```ts
  * import { createDeblurrer } from '@sgenet/core';
- * const deblurrer = await createDeblurrer();          // shipped model, ort (or tfjs) backend
+ * const deblurrer = await createDeblurrer();          // the shipped pair, ort (or tfjs) backend
  * const sharp = await deblurrer.deblur({ data, width, height, channels: 3 });
  * await deblurrer.dispose();
  * ```
@@ -500,7 +503,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   };
   const defaults = defaultsFor(info);
   // The default pair (NO_KERNEL_MODEL): the no-kernel network's bytes and options are checked now,
-  // its session is loaded on the first photo without a kernel.
+  // its session is loaded while a photo without a kernel needs it.
   const pairBytes = options.model === undefined ? await readModelBytes(shippedModelPath(NO_KERNEL_MODEL)) : undefined;
   const pairInfo = pairBytes && modelInfoFromBytes(pairBytes);
   const pairDefaults = pairInfo && defaultsFor(pairInfo);
@@ -510,14 +513,27 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     ...(threads ? { threads } : {}),
   };
   const session: Session = await backend.load(bytes, sessionOptions);
+  // The pair's session lives while photos use it: ONNX Runtime's CPU arena never shrinks, so a
+  // session kept warm would hold v0.4.0's tile memory through every SGENet-σ photo after it; a
+  // 12 MP batch of a sharp then a blurred photo peaked at 1.36 GB through the CLI that way
+  // (training log, session 19). A reload costs a fraction of a second.
   let pairSession: Promise<Session> | undefined;
-  const loadPair = (): Promise<Session> => {
+  let pairUsers = 0;
+  const acquirePair = (): Promise<Session> => {
+    pairUsers += 1;
     // One load for concurrent calls; a failed load is tried again by the next photo.
     pairSession ??= backend.load(pairBytes!, sessionOptions).catch((error: unknown) => {
       pairSession = undefined;
       throw error;
     });
     return pairSession;
+  };
+  const releasePair = async (): Promise<void> => {
+    pairUsers -= 1;
+    if (pairUsers > 0 || !pairSession) return;
+    const loaded = pairSession;
+    pairSession = undefined;
+    await (await loaded.catch(() => undefined))?.dispose();
   };
   let disposed = false;
 
@@ -529,7 +545,13 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     provider: session.provider,
     async deblur(image: RawImage, callOptions?: DeblurOptions): Promise<RawImage> {
       if (disposed) throw new DisposedError('Deblurrer');
-      const run = resolveRunOptions(callOptions, defaults, info, 'deblur options');
+      // With the pair, `kernel: 'none'` runs v0.4.0 only: the call is checked against its defaults
+      // (its own default tile), not against SGENet-σ's.
+      const noneWithPair = pairInfo !== undefined
+        && ((isPlainObject(callOptions) ? callOptions.kernel : undefined) ?? defaults.kernel) === 'none';
+      const run = noneWithPair
+        ? resolveRunOptions(callOptions, pairDefaults!, pairInfo, 'deblur options')
+        : resolveRunOptions(callOptions, defaults, info, 'deblur options');
       const layout = describeImage(image, maxPixels);
       throwIfAborted(run.signal);
       const stageProgress = (stage: Stage): ProgressCallback | undefined =>
@@ -598,12 +620,21 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       // a noise-conditioned one denoises at the photo's own noise level.
       if (!kernel) {
         if (disposed) throw new DisposedError('Deblurrer');
-        const net = pairInfo
-          ? networkFor(pairInfo, await loadPair(), resolveRunOptions(callOptions, pairDefaults!, pairInfo, 'deblur options'))
-          : networkFor(info, session, run);
-        if (disposed) throw new DisposedError('Deblurrer');
-        const sigma = net.info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined;
-        await runNetwork(net, image, layout, sigma, output, layout);
+        // The pair's options are checked before its model is loaded (an identity estimate reaches
+        // here with options checked against SGENet-σ's defaults).
+        const pairRun = pairInfo && (noneWithPair ? run : resolveRunOptions(callOptions, pairDefaults!, pairInfo, 'deblur options'));
+        if (!pairInfo) {
+          await runNetwork(networkFor(info, session, run), image, layout, info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined, output, layout);
+          return output;
+        }
+        try {
+          const net = networkFor(pairInfo, await acquirePair(), pairRun!);
+          if (disposed) throw new DisposedError('Deblurrer');
+          throwIfAborted(run.signal);
+          await runNetwork(net, image, layout, undefined, output, layout);
+        } finally {
+          await releasePair();
+        }
         return output;
       }
       const prior = networkFor(info, session, run);
@@ -646,10 +677,14 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
-      await session.dispose();
-      // The pair's session, if a photo loaded it (a failed load has nothing to free).
-      const pair = await pairSession?.catch(() => undefined);
-      await pair?.dispose();
+      try {
+        await session.dispose();
+      } finally {
+        // The pair's session, if a photo is loading or using it (a failed load frees nothing).
+        const pair = pairSession;
+        pairSession = undefined;
+        await (await pair?.catch(() => undefined))?.dispose();
+      }
     },
   };
 }

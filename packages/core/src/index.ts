@@ -1,7 +1,7 @@
 /**
  * @sgenet/core: SGENet motion deblurring for Node.js.
  *
- * `createDeblurrer()` loads the shipped SGENet model on the best installed backend and returns a
+ * `createDeblurrer()` loads the shipped SGENet models on the best installed backend and returns a
  * deblurrer for raw pixels; adapters (`@sgenet/sharp`, `@sgenet/express`) build on it. Synthetic
  * test material (camera-shake kernels, test scenes, PSNR) is at `@sgenet/core/synthetic`.
  *

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createDeblurrer, deconvolve, DEFAULT_KERNEL, DEFAULT_MODEL_FILE, describeKernelUsed, estimateKernel, InvalidKernelError, NO_KERNEL_MODEL } from '../src/index.js';
+import { createDeblurrer, deconvolve, DEFAULT_KERNEL, DEFAULT_MODEL_FILE, describeKernelUsed, DisposedError, estimateKernel, InvalidKernelError, NO_KERNEL_MODEL } from '../src/index.js';
 import type { Backend, Session, SessionRunOptions } from '../src/index.js';
 import { twoRegionShake } from '../src/synthetic/index.js';
 import type { KernelUsed, Progress } from '../src/index.js';
@@ -129,7 +129,7 @@ function pairRecordingBackend() {
 }
 
 describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where no kernel is used', () => {
-  it('runs SGENet-σ after the data step on a blurred photo, and loads v0.4.0 only for a photo without a kernel', async () => {
+  it('runs SGENet-σ after the data step on a blurred photo, and loads v0.4.0 only while a photo without a kernel needs it', async () => {
     expect(DEFAULT_MODEL_FILE).toBe('sgenet-s-sigma.onnx');
     expect(NO_KERNEL_MODEL).toBe('sgenet-s');
     const { backend, sessions } = pairRecordingBackend();
@@ -155,13 +155,17 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     expect(sessions[0]!.runs).toBe(before);
     expect(sessions[1]!.runs).toBeGreaterThan(0);
     expect(sessions[1]!.sigmas).toBe(0);
-    // An identity estimate takes the same path, on the session already loaded.
+    // Freed once the photo is done (its arena would otherwise stay through SGENet-σ's photos).
+    expect(sessions[1]!.disposed).toBe(true);
+    // An identity estimate takes the same path, on a session loaded again.
     const used: boolean[] = [];
     await d.deblur(sharp, { onKernel: (u) => used.push(u.identity) });
     expect(used).toEqual([true]);
-    expect(sessions).toHaveLength(2);
+    expect(sessions).toHaveLength(3);
+    expect(sessions[2]!.sigmas).toBe(0);
+    expect(sessions[0]!.disposed).toBe(false);
     await d.dispose();
-    expect(sessions.map((r) => r.disposed)).toEqual([true, true]);
+    expect(sessions.map((r) => r.disposed)).toEqual([true, true, true]);
     await d.dispose(); // idempotent
   });
 
@@ -192,6 +196,47 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     await expect(d.deblur(sharp, { kernel: 'none' })).rejects.toThrow('out of memory');
     expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
     expect(loads).toBe(3);
+    await d.dispose();
+  });
+  it('loads the second model once for concurrent photos, and frees it when disposed during the load', async () => {
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const { backend, sessions } = pairRecordingBackend();
+    const d = await createDeblurrer({ backend });
+    await Promise.all([d.deblur(sharp, { kernel: 'none' }), d.deblur(sharp, { kernel: 'none' })]);
+    expect(sessions).toHaveLength(2);
+    expect(sessions[1]!.disposed).toBe(true); // freed when the last of them finished
+    await d.dispose();
+    // A load still pending when dispose() runs: the session it brings is freed, the photo rejects.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const freed: boolean[] = [];
+    let loads = 0;
+    const slow: Backend = {
+      name: 'test',
+      async load(): Promise<Session> {
+        loads += 1;
+        if (loads === 2) await gate;
+        const at = freed.push(false) - 1;
+        return { provider: 'js', async run(input: Float32Array) { return new Float32Array(input); }, async dispose() { freed[at] = true; } };
+      },
+    };
+    const e = await createDeblurrer({ backend: slow });
+    const pending = e.deblur(sharp, { kernel: 'none' });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the second load has started
+    const disposing = e.dispose();
+    release();
+    await disposing;
+    await expect(pending).rejects.toThrow(DisposedError);
+    expect(freed).toEqual([true, true]);
+  });
+
+  it("checks a kernel: 'none' call against v0.4.0's own default tile (1024 px), not SGENet-σ's (896)", async () => {
+    const { backend } = pairRecordingBackend();
+    const d = await createDeblurrer({ backend });
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    // overlap 300 needs a 916 px tile: v0.4.0's 1024 holds it, SGENet-σ's 896 does not.
+    expect((await d.deblur(sharp, { kernel: 'none', overlap: 300 })).data).toEqual(sharp.data);
+    await expect(d.deblur(sharp, { kernel: 'auto', overlap: 300 })).rejects.toThrow(/for overlap 300/);
     await d.dispose();
   });
 });

@@ -75,7 +75,11 @@ export interface DeconvolveOptions {
    * clipped pixel take two solves and two refills per splitting step (about 3x the FFTs).
    */
   clipLevel?: number | false;
-  /** Worker threads for the tiles, 1 to 16. Default: up to the cores available (one tile each). */
+  /**
+   * Worker threads for the tiles, 1 to 16. Default: up to the cores available (one tile each).
+   * Inside `deblur()`, before a network, fewer may run: the pass's workers are capped at 512 MiB
+   * together (deconvolve.ts, `PASS_WORKER_BYTES`).
+   */
   workers?: number;
   /** Called after every tile with `{ done, total }`. */
   onProgress?: ProgressCallback;
