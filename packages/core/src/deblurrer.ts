@@ -504,9 +504,12 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   const defaults = defaultsFor(info);
   // The default pair (NO_KERNEL_MODEL): the no-kernel network's bytes and options are checked now,
   // its session is loaded while a photo without a kernel needs it.
-  const pairBytes = options.model === undefined ? await readModelBytes(shippedModelPath(NO_KERNEL_MODEL)) : undefined;
-  const pairInfo = pairBytes && modelInfoFromBytes(pairBytes);
-  const pairDefaults = pairInfo && defaultsFor(pairInfo);
+  const noKernelModel = async () => {
+    const pairBytes = await readModelBytes(shippedModelPath(NO_KERNEL_MODEL));
+    const pairInfo = modelInfoFromBytes(pairBytes);
+    return { bytes: pairBytes, info: pairInfo, defaults: defaultsFor(pairInfo) };
+  };
+  const pair = options.model === undefined ? await noKernelModel() : undefined;
   throwIfAborted(defaults.signal);
   const sessionOptions = {
     ...(options.providers ? { providers: options.providers } : {}),
@@ -519,10 +522,10 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   // (training log, session 19). A reload costs a fraction of a second.
   let pairSession: Promise<Session> | undefined;
   let pairUsers = 0;
-  const acquirePair = (): Promise<Session> => {
+  const acquirePair = (pairBytes: Uint8Array): Promise<Session> => {
     pairUsers += 1;
     // One load for concurrent calls; a failed load is tried again by the next photo.
-    pairSession ??= backend.load(pairBytes!, sessionOptions).catch((error: unknown) => {
+    pairSession ??= backend.load(pairBytes, sessionOptions).catch((error: unknown) => {
       pairSession = undefined;
       throw error;
     });
@@ -539,7 +542,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
 
   return {
     model: info,
-    modelWithoutKernel: pairInfo ?? info,
+    modelWithoutKernel: pair?.info ?? info,
     networkAfterDeconvolution: defaults.network,
     backend: backend.name,
     provider: session.provider,
@@ -547,10 +550,10 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       if (disposed) throw new DisposedError('Deblurrer');
       // With the pair, `kernel: 'none'` runs v0.4.0 only: the call is checked against its defaults
       // (its own default tile), not against SGENet-σ's.
-      const noneWithPair = pairInfo !== undefined
+      const noneWithPair = pair !== undefined
         && ((isPlainObject(callOptions) ? callOptions.kernel : undefined) ?? defaults.kernel) === 'none';
       const run = noneWithPair
-        ? resolveRunOptions(callOptions, pairDefaults!, pairInfo, 'deblur options')
+        ? resolveRunOptions(callOptions, pair.defaults, pair.info, 'deblur options')
         : resolveRunOptions(callOptions, defaults, info, 'deblur options');
       const layout = describeImage(image, maxPixels);
       throwIfAborted(run.signal);
@@ -620,15 +623,15 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       // a noise-conditioned one denoises at the photo's own noise level.
       if (!kernel) {
         if (disposed) throw new DisposedError('Deblurrer');
-        // The pair's options are checked before its model is loaded (an identity estimate reaches
-        // here with options checked against SGENet-σ's defaults).
-        const pairRun = pairInfo && (noneWithPair ? run : resolveRunOptions(callOptions, pairDefaults!, pairInfo, 'deblur options'));
-        if (!pairInfo) {
+        if (!pair) {
           await runNetwork(networkFor(info, session, run), image, layout, info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined, output, layout);
           return output;
         }
+        // The pair's options are checked before its model is loaded (an identity estimate reaches
+        // here with options checked against SGENet-σ's defaults).
+        const pairRun = noneWithPair ? run : resolveRunOptions(callOptions, pair.defaults, pair.info, 'deblur options');
         try {
-          const net = networkFor(pairInfo, await acquirePair(), pairRun!);
+          const net = networkFor(pair.info, await acquirePair(pair.bytes), pairRun);
           if (disposed) throw new DisposedError('Deblurrer');
           throwIfAborted(run.signal);
           await runNetwork(net, image, layout, undefined, output, layout);

@@ -188,11 +188,13 @@ describe('noise under JPEG compression', () => {
   });
 });
 
+/** A tile that reads `w` x `h` px (only the read lengths matter to the worker budgets). */
+const tile = (w: number, h: number): Tile => ({
+  x: { readStart: 0, readLength: w, coreStart: 0, coreEnd: w },
+  y: { readStart: 0, readLength: h, coreStart: 0, coreEnd: h },
+} as Tile);
+
 describe('retireWorkersAfter (a pass a network follows stops workers whose cache reaches 64 MiB)', () => {
-  const tile = (w: number, h: number): Tile => ({
-    x: { readStart: 0, readLength: w, coreStart: 0, coreEnd: w },
-    y: { readStart: 0, readLength: h, coreStart: 0, coreEnd: h },
-  } as Tile);
   it('counts 32 bytes a field sample, once per distinct field size', () => {
     // 768 + bridge 20 = 788 → even width whose half is 5-smooth: 800; height 800: 32 x 800 x 800 = 19.5 MiB.
     expect(retireWorkersAfter([tile(768, 768), tile(768, 768)], 20)).toBe(false);
@@ -205,10 +207,6 @@ describe('retireWorkersAfter (a pass a network follows stops workers whose cache
 });
 
 describe('workersWithinMemory (a pass a network follows holds at most 512 MiB in its workers)', () => {
-  const tile = (w: number, h: number): Tile => ({
-    x: { readStart: 0, readLength: w, coreStart: 0, coreEnd: w },
-    y: { readStart: 0, readLength: h, coreStart: 0, coreEnd: h },
-  } as Tile);
   it('divides 512 MiB by one worker\'s field caches plus its largest tensor', () => {
     expect(PASS_WORKER_BYTES).toBe(536_870_912);
     // A 2304 px tile at a 61 px kernel: reads 2235 px, bridge 69 → a 2304² field

@@ -164,8 +164,8 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
  */
 const RETIRE_CACHE_BYTES = 64 * 2 ** 20;
 
-/** Whether a worker's cache for `tiles` (one entry per distinct field size) reaches {@link RETIRE_CACHE_BYTES}. */
-export function retireWorkersAfter(tiles: readonly Tile[], bridge: number): boolean {
+/** Bytes of one worker's tile cache (tile.ts) after a pass over `tiles`: one entry per distinct field size. */
+function workerCacheBytes(tiles: readonly Tile[], bridge: number): number {
   const fields = new Map<string, number>();
   for (const t of tiles) {
     const { fw, fh } = tileField(t.x.readLength, t.y.readLength, bridge);
@@ -173,7 +173,12 @@ export function retireWorkersAfter(tiles: readonly Tile[], bridge: number): bool
   }
   let bytes = 0;
   for (const b of fields.values()) bytes += b;
-  return bytes >= RETIRE_CACHE_BYTES;
+  return bytes;
+}
+
+/** Whether a worker's cache for `tiles` (one entry per distinct field size) reaches {@link RETIRE_CACHE_BYTES}. */
+export function retireWorkersAfter(tiles: readonly Tile[], bridge: number): boolean {
+  return workerCacheBytes(tiles, bridge) >= RETIRE_CACHE_BYTES;
 }
 
 /**
@@ -193,16 +198,9 @@ export const PASS_WORKER_BYTES = 512 * 2 ** 20;
  */
 export function workersWithinMemory(tiles: readonly Tile[], settings: Pick<TileSettings, 'bridge' | 'planes' | 'withPrior' | 'withMask'>): number {
   const planes = settings.planes * (settings.withPrior ? 2 : 1) + (settings.withMask ? 1 : 0);
-  const fields = new Map<string, number>();
   let tensor = 0;
-  for (const t of tiles) {
-    const { fw, fh } = tileField(t.x.readLength, t.y.readLength, settings.bridge);
-    fields.set(`${fw}x${fh}`, tileCacheBytes(fw, fh));
-    tensor = Math.max(tensor, 4 * planes * t.x.readLength * t.y.readLength);
-  }
-  let perWorker = tensor;
-  for (const b of fields.values()) perWorker += b;
-  return Math.max(1, Math.floor(PASS_WORKER_BYTES / perWorker));
+  for (const t of tiles) tensor = Math.max(tensor, 4 * planes * t.x.readLength * t.y.readLength);
+  return Math.max(1, Math.floor(PASS_WORKER_BYTES / (workerCacheBytes(tiles, settings.bridge) + tensor)));
 }
 
 /**
