@@ -6,6 +6,8 @@ import type { ModelInfo, ShippedModel } from './model/model-info.js';
 import type { PixelLayout } from './pixels/image.js';
 import { allocateLike, describeImage, readTensor, writeRows } from './pixels/image.js';
 import { runTiles } from './tiling/run-tiles.js';
+import { SessionSlot } from './session-slot.js';
+import { retireSpareWorkers } from './parallel/pool.js';
 import type { ModelSource, ProgressCallback, RawImage, Session, Stage } from './types.js';
 import { booleanOption, functionOption, integerOption, invalidOption, isPlainObject, oneOfOption, signalOption } from './validate.js';
 import { estimateKernel } from './kernel/estimate.js';
@@ -26,31 +28,48 @@ import type { TilePlan } from './tiling/plan.js';
 
 /** sharp's default `limitInputPixels`: 0x3FFF squared. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
-export const DEFAULT_TILE_SIZE = 1024;
+/**
+ * Default network tile side (px) for every model: 896, or the backend's `preferredTileSize` if
+ * smaller (768 on tfjs); a caller's `tileSize` wins either way. Memory grows with its square and
+ * the pipeline's photo-sized buffers share the process with it: a 12 MP `deblur()` through the
+ * CLI peaked at 999 MiB with 1024 px tiles and 890 MiB with 896 after a deconvolution (training
+ * log, session 18), and a sharp 12 MP photo, where v0.4.0 runs alone after the estimate, at
+ * 1140 MiB with 1024 against 936 with 896 (a probe, session 20); the bar is 1 GB. The networks run about as
+ * fast at 896 as at 1024 (SGENet-σ 0.986x; at 768 it took 1.27x).
+ */
+export const DEFAULT_TILE_SIZE = 896;
 
 /**
- * Default network tile side (px) for a noise-conditioned model (SGENet-σ, the learned prior): 896,
- * or the backend's preference if smaller; a caller's `tileSize` wins either way. Why: the prior
- * runs after the kernel estimate and the data step, whose photo-sized buffers (a 16-bit copy of
- * the deconvolved photo among them) share the process with the network's tiles; a 12 MP `deblur()`
- * through the CLI peaked at 999 MiB with 1024 px tiles and 890 MiB with 896 (the bar is 1 GB),
- * while the network alone ran as fast at 896 as at 1024 (0.986x; at 768 it took 1.27x; training
- * log, session 18).
+ * @deprecated Every model now defaults to {@link DEFAULT_TILE_SIZE} (896), which this equals.
  */
-export const PRIOR_TILE_SIZE = 896;
+export const PRIOR_TILE_SIZE = DEFAULT_TILE_SIZE;
 
 /**
  * The network tile side `deblur()` uses when the caller gives none: the backend's
- * `preferredTileSize` (else {@link DEFAULT_TILE_SIZE}), at most {@link PRIOR_TILE_SIZE} for a
- * noise-conditioned model. Front ends check a user's overlap against it (the CLI).
+ * `preferredTileSize`, at most {@link DEFAULT_TILE_SIZE}. Front ends check a user's overlap
+ * against it (the CLI). The model does not change it today; it is taken so that one may.
  *
  * @example
- * defaultTileSizeFor(undefined, modelInfoFromBytes(bytes)); // 1024, or 896 for SGENet-σ
+ * defaultTileSizeFor(undefined, modelInfoFromBytes(bytes)); // 896
+ * defaultTileSizeFor(768, modelInfoFromBytes(bytes)); // 768 (tfjs)
  */
-export function defaultTileSizeFor(preferredTileSize: number | undefined, info: ModelInfo): number {
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- public signature: a model may get its own default again
+export function defaultTileSizeFor(preferredTileSize: number | undefined, _info: ModelInfo): number {
   const preferred = integerOption('backend.preferredTileSize', preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE);
-  return info.sigmaInput ? Math.min(preferred, PRIOR_TILE_SIZE) : preferred;
+  return Math.min(preferred, DEFAULT_TILE_SIZE);
 }
+
+/**
+ * Photos of this many pixels or more (3 MP) free what sits idle between photos: they start with
+ * no idle session loaded, and the estimate's spare worker threads stop before a network that no
+ * deconvolution follows. A session kept warm holds ONNX Runtime's arena, the largest tile's
+ * working set, through the kernel estimate and the data step of the next photo, and an idle
+ * worker keeps its garbage; at 12 MP both sat under the photo-sized buffers of the next stage (a
+ * blurred-then-sharp batch peaked 0.2 GB higher, a sharp photo alone up to 0.25 GB; training log,
+ * session 20). Reloading a session costs 0.10-0.15 s, a fresh worker about a second of cold code:
+ * small beside the pipeline at 3 MP and more; smaller photos keep both warm.
+ */
+export const FREE_IDLE_PIXELS = 3_000_000;
 
 /**
  * Which blur kernel the restoration deconvolves with before the network: `'auto'` estimates it
@@ -167,7 +186,8 @@ export function defaultNetworkAfterDeconvolution(info: ModelInfo): boolean {
  * The trade: on sharp noisy photos SGENet-σ alone denoises better (+2.8 against +2.0 dB on
  * Kodak24), but v0.4.0 keeps what the previous default did there, so the default never does less
  * than before on a photo without a kernel (training log, session 19). Loaded while a photo
- * needs it, freed after.
+ * needs it, freed after; SGENet-σ's idle session is freed meanwhile (one warm session at a time:
+ * `SessionSlot`), and loaded again by the next photo with a kernel.
  */
 export const NO_KERNEL_MODEL: ShippedModel = 'sgenet-s';
 
@@ -215,9 +235,9 @@ export interface DeblurOptions {
    */
   onKernel?: (used: KernelUsed) => void;
   /**
-   * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default 1024, or
-   * the backend's `preferredTileSize` (768 on tfjs, whose WebAssembly heap never shrinks); for a
-   * noise-conditioned model the default is at most {@link PRIOR_TILE_SIZE} (896).
+   * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default
+   * {@link DEFAULT_TILE_SIZE} (896), or the backend's `preferredTileSize` if smaller (768 on tfjs,
+   * whose WebAssembly heap never shrinks).
    */
   tileSize?: number;
   /** Context (px) each tile reads beyond the part it writes. Default from the model metadata. */
@@ -516,29 +536,25 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     ...(threads ? { threads } : {}),
   };
   const session: Session = await backend.load(bytes, sessionOptions);
-  // The pair's session lives while photos use it: ONNX Runtime's CPU arena never shrinks, so a
-  // session kept warm would hold v0.4.0's tile memory through every SGENet-σ photo after it; a
-  // 12 MP batch of a sharp then a blurred photo peaked at 1.36 GB through the CLI that way
-  // (training log, session 19). A reload costs a fraction of a second.
-  let pairSession: Promise<Session> | undefined;
-  let pairUsers = 0;
-  const acquirePair = (pairBytes: Uint8Array): Promise<Session> => {
-    pairUsers += 1;
-    // One load for concurrent calls; a failed load is tried again by the next photo.
-    pairSession ??= backend.load(pairBytes, sessionOptions).catch((error: unknown) => {
-      pairSession = undefined;
-      throw error;
-    });
-    return pairSession;
-  };
-  const releasePair = async (): Promise<void> => {
-    pairUsers -= 1;
-    if (pairUsers > 0 || !pairSession) return;
-    const loaded = pairSession;
-    pairSession = undefined;
-    await (await loaded.catch(() => undefined))?.dispose();
-  };
   let disposed = false;
+  // Every model's session lives in a slot. With the pair, one warm session at a time: a photo
+  // without a kernel frees SGENet-σ's idle session before v0.4.0 runs and v0.4.0's after it, so
+  // a process serving both kinds of photo never holds both arenas (a 12 MP blurred-then-sharp
+  // batch: 1487 MiB through the CLI with both kept, 902 MiB so; training log, session 20).
+  const main = new SessionSlot(() => backend.load(bytes, sessionOptions), session);
+  const noKernel = pair && new SessionSlot(() => backend.load(pair.bytes, sessionOptions));
+  /** Runs `use` on a slot's session, acquired for the call and released after, even on failure. */
+  const withSession = async <T>(slot: SessionSlot, use: (s: Session) => Promise<T>): Promise<T> => {
+    // Checked before the acquire: a slot never loads after dispose() (it would be left loaded).
+    if (disposed) throw new DisposedError('Deblurrer');
+    try {
+      const acquired = await slot.acquire();
+      if (disposed) throw new DisposedError('Deblurrer');
+      return await use(acquired);
+    } finally {
+      slot.release();
+    }
+  };
 
   return {
     model: info,
@@ -557,6 +573,10 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         : resolveRunOptions(callOptions, defaults, info, 'deblur options');
       const layout = describeImage(image, maxPixels);
       throwIfAborted(run.signal);
+      if (layout.width * layout.height >= FREE_IDLE_PIXELS) {
+        await main.freeIfIdle();
+        await noKernel?.freeIfIdle();
+      }
       const stageProgress = (stage: Stage): ProgressCallback | undefined =>
         run.onProgress && ((p) => run.onProgress!({ done: p.done, total: p.total, stage }));
       let kernel: KernelField | undefined;
@@ -623,24 +643,28 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       // a noise-conditioned one denoises at the photo's own noise level.
       if (!kernel) {
         if (disposed) throw new DisposedError('Deblurrer');
-        if (!pair) {
-          await runNetwork(networkFor(info, session, run), image, layout, info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined, output, layout);
+        // The estimate's spare workers hold its garbage; no deconvolution will lease them now.
+        if (layout.width * layout.height >= FREE_IDLE_PIXELS) await retireSpareWorkers();
+        if (!pair || !noKernel) {
+          await withSession(main, (s) =>
+            runNetwork(networkFor(info, s, run), image, layout, info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined, output, layout));
           return output;
         }
         // The pair's options are checked before its model is loaded (an identity estimate reaches
         // here with options checked against SGENet-σ's defaults).
         const pairRun = noneWithPair ? run : resolveRunOptions(callOptions, pair.defaults, pair.info, 'deblur options');
+        // One warm session: SGENet-σ's goes first if no photo is using it, v0.4.0's after this photo.
+        await main.freeIfIdle();
         try {
-          const net = networkFor(pair.info, await acquirePair(pair.bytes), pairRun);
-          if (disposed) throw new DisposedError('Deblurrer');
-          throwIfAborted(run.signal);
-          await runNetwork(net, image, layout, undefined, output, layout);
+          await withSession(noKernel, async (s) => {
+            throwIfAborted(run.signal);
+            await runNetwork(networkFor(pair.info, s, pairRun), image, layout, undefined, output, layout);
+          });
         } finally {
-          await releasePair();
+          await noKernel.freeIfIdle();
         }
         return output;
       }
-      const prior = networkFor(info, session, run);
       // The network reads each deconvolution at 16 bits, whatever the input depth, so its detail
       // is not quantised away before the last stage.
       const wideLayout: PixelLayout = { ...layout, maxValue: 65535 };
@@ -653,7 +677,8 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       if (!loop) {
         // One pass: the data step, then the network at σ_1 of one-pass plug-and-play HQS (pnp.ts).
         const noise = await deconvolveInto(image, layout, kernel, stepOptions, networkInput, wideLayout);
-        await runNetwork(prior, networkInput, wideLayout, info.sigmaInput ? pnpSigmas(noise, 1)[0]! : undefined, output, layout);
+        await withSession(main, (s) =>
+          runNetwork(networkFor(info, s, run), networkInput, wideLayout, info.sigmaInput ? pnpSigmas(noise, 1)[0]! : undefined, output, layout));
         return output;
       }
       // effort 'best': plug-and-play HQS (DPIR, Algorithm 1) over BEST_ITERATIONS noise levels σ_k,
@@ -668,25 +693,26 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       // Progress counts every iteration's tiles: done runs from 0 to N x a pass's tiles per stage.
       const iteration = (stage: Stage, k: number): ProgressCallback | undefined =>
         run.onProgress && ((p) => run.onProgress!({ done: k * p.total + p.done, total: sigmas.length * p.total, stage }));
-      for (let k = 0; k < sigmas.length; k++) {
-        const alpha = hqsAlpha(noise, sigmas[k]!, PNP_WEIGHT);
-        await deconvolveInto(image, layout, kernel, { ...step, onProgress: iteration('deconvolve', k) }, networkInput, wideLayout,
-          k === 0 ? { alpha } : { alpha, prior: { image: estimate, layout: wideLayout } });
-        const last = k === sigmas.length - 1;
-        await runNetwork(prior, networkInput, wideLayout, sigmas[k]!, last ? output : estimate, last ? layout : wideLayout, iteration('network', k));
-      }
+      await withSession(main, async (s) => {
+        const prior = networkFor(info, s, run);
+        for (let k = 0; k < sigmas.length; k++) {
+          const alpha = hqsAlpha(noise, sigmas[k]!, PNP_WEIGHT);
+          await deconvolveInto(image, layout, kernel, { ...step, onProgress: iteration('deconvolve', k) }, networkInput, wideLayout,
+            k === 0 ? { alpha } : { alpha, prior: { image: estimate, layout: wideLayout } });
+          const last = k === sigmas.length - 1;
+          await runNetwork(prior, networkInput, wideLayout, sigmas[k]!, last ? output : estimate, last ? layout : wideLayout, iteration('network', k));
+        }
+      });
       return output;
     },
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
+      // Both slots, whatever photo is using them, even if the first fails to free.
       try {
-        await session.dispose();
+        await main.dispose();
       } finally {
-        // The pair's session, if a photo is loading or using it (a failed load frees nothing).
-        const pair = pairSession;
-        pairSession = undefined;
-        await (await pair?.catch(() => undefined))?.dispose();
+        await noKernel?.dispose();
       }
     },
   };

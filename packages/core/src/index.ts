@@ -16,6 +16,7 @@ export {
   DEFAULT_NETWORK_AFTER_DECONVOLUTION,
   defaultNetworkAfterDeconvolution,
   DEFAULT_TILE_SIZE,
+  FREE_IDLE_PIXELS,
   describeKernelUsed,
   CONFIDENT_KERNEL,
   KERNEL_VERDICT_TEXT,

@@ -78,7 +78,7 @@ describe("the backend's preferred tile size", () => {
     expect(await countTiles(explicit)).toBe(1);
   });
 
-  it('falls back to 1024 px tiles without one, and rejects a bad one', async () => {
+  it('falls back to DEFAULT_TILE_SIZE (896 px) without one, and rejects a bad one', async () => {
     const d = await createDeblurrer({ kernel: 'none', backend: identityBackend(), overlap: 8 });
     expect(await countTiles(d)).toBe(1);
     await expect(createDeblurrer({ kernel: 'none', backend: { ...identityBackend(), preferredTileSize: 10 } }))

@@ -170,12 +170,13 @@ describe('deblur() with a noise-conditioned model', () => {
     await d.dispose();
   });
 
-  it('feeds a noise-conditioned model 896 px tiles by default (1024 for other models); a chosen or smaller backend tile wins', async () => {
-    expect(PRIOR_TILE_SIZE).toBe(896);
-    expect(DEFAULT_TILE_SIZE).toBe(1024);
+  it('feeds every model 896 px tiles by default; a chosen or smaller backend tile wins', async () => {
+    expect(DEFAULT_TILE_SIZE).toBe(896);
+    expect(PRIOR_TILE_SIZE).toBe(DEFAULT_TILE_SIZE);
     expect(defaultTileSizeFor(undefined, modelInfoFromBytes(SIGMA_MODEL))).toBe(896);
     expect(defaultTileSizeFor(512, modelInfoFromBytes(SIGMA_MODEL))).toBe(512);
-    expect(defaultTileSizeFor(undefined, modelInfoFromBytes(PLAIN_MODEL))).toBe(1024);
+    expect(defaultTileSizeFor(undefined, modelInfoFromBytes(PLAIN_MODEL))).toBe(896);
+    expect(defaultTileSizeFor(2048, modelInfoFromBytes(PLAIN_MODEL))).toBe(896);
     // 1000 x 64 px, receptive field 16 (default overlap 24): one 1024 px tile holds it; at 896 a
     // tile reads at most 896 px, so the width takes 2 columns.
     const photo = shakenScene(kernel, 9, 1000, 64).blurry;
@@ -188,10 +189,11 @@ describe('deblur() with a noise-conditioned model', () => {
       await d.dispose();
       return [...dims];
     };
-    expect(await tiles(PLAIN_MODEL)).toEqual([[64, 1000]]);
-    const prior = await tiles(SIGMA_MODEL);
-    expect(prior).toHaveLength(2);
-    expect(Math.max(...prior.map(([, w]) => w!))).toBeLessThanOrEqual(896);
+    for (const model of [PLAIN_MODEL, SIGMA_MODEL]) {
+      const dims = await tiles(model);
+      expect(dims).toHaveLength(2);
+      expect(Math.max(...dims.map(([, w]) => w!))).toBeLessThanOrEqual(896);
+    }
     expect(await tiles(SIGMA_MODEL, { tileSize: 1024 })).toEqual([[64, 1000]]);
     const small = Object.assign(recording(), { preferredTileSize: 512 });
     expect(Math.max(...(await tiles(SIGMA_MODEL, {}, small)).map(([, w]) => w!))).toBeLessThanOrEqual(512);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createDeblurrer, deconvolve, DEFAULT_KERNEL, DEFAULT_MODEL_FILE, describeKernelUsed, DisposedError, estimateKernel, InvalidKernelError, NO_KERNEL_MODEL } from '../src/index.js';
+import { createDeblurrer, deconvolve, DEFAULT_KERNEL, DEFAULT_MODEL_FILE, describeKernelUsed, DisposedError, estimateKernel, FREE_IDLE_PIXELS, InvalidKernelError, NO_KERNEL_MODEL } from '../src/index.js';
 import type { Backend, Session, SessionRunOptions } from '../src/index.js';
 import { twoRegionShake } from '../src/synthetic/index.js';
 import type { KernelUsed, Progress } from '../src/index.js';
@@ -108,11 +108,12 @@ describe('deblur() runs the three-stage pipeline', () => {
  * σ (a noise-conditioned model), and which sessions were disposed. Every "network" is the identity.
  */
 function pairRecordingBackend() {
-  const sessions: { runs: number; sigmas: number; disposed: boolean }[] = [];
+  const sessions: { runs: number; sigmas: number; disposed: boolean; liveAtLoad: number }[] = [];
   const backend: Backend = {
     name: 'test',
     async load(): Promise<Session> {
-      const record = { runs: 0, sigmas: 0, disposed: false };
+      // How many sessions were alive when this one was loaded: one warm session at a time.
+      const record = { runs: 0, sigmas: 0, disposed: false, liveAtLoad: sessions.filter((r) => !r.disposed).length };
       sessions.push(record);
       return {
         provider: 'js',
@@ -155,18 +156,84 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     expect(sessions[0]!.runs).toBe(before);
     expect(sessions[1]!.runs).toBeGreaterThan(0);
     expect(sessions[1]!.sigmas).toBe(0);
-    // Freed once the photo is done (its arena would otherwise stay through SGENet-σ's photos).
-    expect(sessions[1]!.disposed).toBe(true);
+    // One warm session at a time: SGENet-σ's idle session was freed before v0.4.0's was loaded,
+    // and v0.4.0's once the photo was done (each arena would otherwise stay through the other's photos).
+    expect(sessions[1]!.liveAtLoad).toBe(0);
+    expect(sessions.map((r) => r.disposed)).toEqual([true, true]);
     // An identity estimate takes the same path, on a session loaded again.
     const used: boolean[] = [];
     await d.deblur(sharp, { onKernel: (u) => used.push(u.identity) });
     expect(used).toEqual([true]);
     expect(sessions).toHaveLength(3);
     expect(sessions[2]!.sigmas).toBe(0);
-    expect(sessions[0]!.disposed).toBe(false);
+    expect(sessions[2]!.liveAtLoad).toBe(0);
+    // The next blurred photo loads SGENet-σ again, and keeps it warm.
+    await d.deblur(blurry, { kernel });
+    expect(sessions).toHaveLength(4);
+    expect(sessions[3]!.sigmas).toBe(sessions[3]!.runs);
+    expect(sessions[3]!.runs).toBeGreaterThan(0);
+    expect(sessions[3]!.disposed).toBe(false);
+    await d.deblur(blurry, { kernel });
+    expect(sessions).toHaveLength(4);
+    expect(Math.max(...sessions.map((r) => r.liveAtLoad))).toBe(0);
     await d.dispose();
-    expect(sessions.map((r) => r.disposed)).toEqual([true, true, true]);
+    expect(sessions.map((r) => r.disposed)).toEqual([true, true, true, true]);
     await d.dispose(); // idempotent
+  });
+
+  it('keeps SGENet-σ loaded while a photo still uses it, when a photo without a kernel comes meanwhile', async () => {
+    let release!: () => void;
+    let started!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const running = new Promise<void>((resolve) => { started = resolve; });
+    const freed: boolean[] = [];
+    const backend: Backend = {
+      name: 'test',
+      async load(): Promise<Session> {
+        const at = freed.push(false) - 1;
+        return {
+          provider: 'js',
+          // The first session is SGENet-σ (loaded by createDeblurrer): its first tile waits.
+          async run(input: Float32Array) { if (at === 0) { started(); await gate; } return new Float32Array(input); },
+          async dispose() { freed[at] = true; },
+        };
+      },
+    };
+    const d = await createDeblurrer({ backend });
+    const { blurry } = shakenScene(kernel, 5, 96, 64);
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const blurred = d.deblur(blurry, { kernel });
+    await running; // SGENet-σ's first tile is running
+    expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
+    expect(freed).toEqual([false, true]);
+    release();
+    await blurred;
+    expect(freed).toEqual([false, true]);
+    await d.dispose();
+    expect(freed).toEqual([true, true]);
+  });
+
+  it('starts a photo of 3 MP or more with no idle session loaded, and keeps sessions warm between smaller ones', async () => {
+    const { backend, sessions } = pairRecordingBackend();
+    const d = await createDeblurrer({ model: 'sgenet-s', backend });
+    const small = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    await d.deblur(small, { kernel: 'none' });
+    await d.deblur(small, { kernel: 'none' });
+    expect(sessions).toHaveLength(1);
+    // 2000 x 1500 px is FREE_IDLE_PIXELS: the warm session is freed before the photo
+    // starts, and loaded again when its network runs (alone: nothing else was alive).
+    expect(2000 * 1500).toBe(FREE_IDLE_PIXELS);
+    const large = { data: new Uint8Array(2000 * 1500 * 3).fill(90), width: 2000, height: 1500, channels: 3 as const };
+    const restored = await d.deblur(large, { kernel: 'none' });
+    expect(restored.data.every((v) => v === 90)).toBe(true); // the identity network, unchanged
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0]!.disposed).toBe(true);
+    expect(sessions[1]!.liveAtLoad).toBe(0);
+    expect(sessions[1]!.runs).toBeGreaterThan(1);
+    await d.deblur(small, { kernel: 'none' });
+    expect(sessions).toHaveLength(2); // warm again for the small one
+    await d.dispose();
+    expect(sessions.map((r) => r.disposed)).toEqual([true, true]);
   });
 
   it('a model given runs everywhere: no second session', async () => {
@@ -230,13 +297,21 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     expect(freed).toEqual([true, true]);
   });
 
-  it("checks a kernel: 'none' call against v0.4.0's own default tile (1024 px), not SGENet-σ's (896)", async () => {
-    const { backend } = pairRecordingBackend();
+  it("runs a kernel: 'none' photo on v0.4.0's own defaults (its overlap, 120 px), not SGENet-σ's (96 px)", async () => {
+    const { backend, sessions } = pairRecordingBackend();
     const d = await createDeblurrer({ backend });
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
-    // overlap 300 needs a 916 px tile: v0.4.0's 1024 holds it, SGENet-σ's 896 does not.
-    expect((await d.deblur(sharp, { kernel: 'none', overlap: 300 })).data).toEqual(sharp.data);
-    await expect(d.deblur(sharp, { kernel: 'auto', overlap: 300 })).rejects.toThrow(/for overlap 300/);
-    await d.dispose();
+    const wide = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 1304, 64).blurry;
+    // 896 px tiles write cores of at most 896 - 2 x 120 - 2 x 8 = 640 px with v0.4.0's overlap:
+    // 3 tiles across 1304 px; SGENet-σ's 96 px would give 688 px cores, 2 tiles.
+    await d.deblur(wide, { kernel: 'none' });
+    expect(sessions[1]!.runs).toBe(3);
+    const alone = pairRecordingBackend();
+    const sigma = await createDeblurrer({ backend: alone.backend, model: 'sgenet-s-sigma' });
+    await sigma.deblur(wide, { kernel: 'none' });
+    expect(alone.sessions[0]!.runs).toBe(2);
+    // An overlap no default tile holds is refused either way, before any model is loaded.
+    await expect(d.deblur(wide, { kernel: 'none', overlap: 300 })).rejects.toThrow(/\(916\) for overlap 300/);
+    expect(sessions).toHaveLength(2);
+    await Promise.all([d.dispose(), sigma.dispose()]);
   });
 });

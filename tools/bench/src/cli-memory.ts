@@ -7,6 +7,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { DEFAULT_TILE_SIZE } from '@sgenet/core';
+
 import { sizeFor, sizeOf } from './images.js';
 import type { ImageSize } from './images.js';
 import type { Table } from './report.js';
@@ -117,7 +119,7 @@ export function memoryTable(rows: readonly MemoryRow[], budgetApplies: boolean):
       r.result && budgetApplies ? verdict(r.result.peakRssMiB <= RSS_BUDGET_MIB) : '–',
     ]),
     notes: [
-      '`sgenet deblur photo.png -o out.png --backend B -q` (default tile 1024) under `/usr/bin/time -v`, "Maximum resident set size" of the whole process: ' +
+      `\`sgenet deblur photo.png -o out.png --backend B -q\` (default tile ${DEFAULT_TILE_SIZE}) under \`/usr/bin/time -v\`, "Maximum resident set size" of the whole process: ` +
         'Node, the model session, PNG decode/encode and the tiles. 1 GB = 10^9 bytes = 954 MiB.' +
         (budgetApplies ? '' : ' Quick run: the image is smaller than the 12 MP of the budget, so no verdict.'),
     ],
@@ -211,7 +213,7 @@ export function growthTable(rows: readonly GrowthRow[], modelWork?: (width: numb
       'Each size is one `sgenet deblur photo.png -o out.png --backend ort -q` process under `/usr/bin/time -v` ' +
         '(wall time includes Node start-up, model load and PNG decode/encode). Ratios are against the first size; ' +
         `"at most linear" means time × and RSS × ≤ pixels × (with ${Math.round((LINEAR_TOLERANCE - 1) * 100)}% allowance for timing noise). ` +
-        '"model work ×" = pixels the default tile plan (tile 1024, overlap from the receptive field) feeds to the model, relative to the first size: ' +
+        `"model work ×" = pixels the default tile plan (tile ${DEFAULT_TILE_SIZE}, overlap from the receptive field) feeds to the model, relative to the first size: ` +
         'where it exceeds pixels ×, tile overlap makes the model\'s work grow faster than the image.',
     ],
   };

@@ -160,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
   await section('speed', 'Speed', true, [
     how('tools/bench/src/speed.ts, ceiling.ts, onnx-writer.ts, images.ts'),
     `Images: photo-like scenes generated in memory (SVG street scene rendered by sharp, plus noise), 4:3, sizes ${opts.speedSizes.join(', ')} MP. ` +
-      `Timed: one \`deblurrer.deblur(image)\` call (pixels → tensors → model → pixels, default tile 1024) after one warm-up inference; median of ${opts.runs} runs up to 4 MP and ${opts.runsLarge} above.`,
+      `Timed: one \`deblurrer.deblur(image)\` call (pixels → tensors → model → pixels, default tile ${DEFAULT_TILE_SIZE}) after one warm-up inference; median of ${opts.runs} runs up to 4 MP and ${opts.runsLarge} above.`,
     `ORT: \`createDeblurrer({ backend: 'ort', providers: ['cpu'] })\`, ${opts.threads ?? 'all available'} intra-op threads. tfjs: \`@sgenet/tfjs-backend\` \`createBackend({ platform: '${opts.tfjsPlatform}' })\` on the same image, cancelled after ${opts.tfjsBudgetSeconds} s per run.`,
     'Conv ceiling: a one-node ONNX model (Conv 3x3, 64→64 channels, 512x512, 19.33 GFLOP) encoded in code (tools/bench/src/onnx-writer.ts) and run on ONNX Runtime CPU with the backend\'s session options; ' +
       `median of ${opts.ceilingRuns} runs after a warm-up, measured before and after the model runs; the higher is the ceiling.`,

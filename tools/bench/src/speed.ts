@@ -136,7 +136,7 @@ export function speedTable(
   }
   table.notes!.push(
     'GFLOP/s = model GFLOP per MP (metadata) × image MP / median time: useful work only, so tile overlap counts as overhead (this is the budget\'s number). ' +
-      '"incl. overlap" counts every pixel the default tile plan (tile 1024) feeds to the model, i.e. the engine\'s own throughput, with its share of the ceiling in brackets. ' +
+      `"incl. overlap" counts every pixel the default tile plan (tile ${DEFAULT_TILE_SIZE}) feeds to the model, i.e. the engine's own throughput, with its share of the ceiling in brackets. ` +
       '"time vs ORT" > 1 means slower than ONNX Runtime on the same image.',
   );
   table.notes!.push(...notes.lines(), ...extraNotes);
