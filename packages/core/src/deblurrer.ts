@@ -29,13 +29,13 @@ import type { TilePlan } from './tiling/plan.js';
 /** sharp's default `limitInputPixels`: 0x3FFF squared. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 /**
- * Default network tile side (px) for every model: 896, or the backend's `preferredTileSize` if
- * smaller (768 on tfjs); a caller's `tileSize` wins either way. Memory grows with its square and
+ * Default network tile side (px) for every model: 896, unless the backend states its own
+ * `preferredTileSize` (768 on tfjs); a caller's `tileSize` wins either way. Memory grows with its square and
  * the pipeline's photo-sized buffers share the process with it: a 12 MP `deblur()` through the
  * CLI peaked at 999 MiB with 1024 px tiles and 890 MiB with 896 after a deconvolution (training
  * log, session 18), and a sharp 12 MP photo, where v0.4.0 runs alone after the estimate, at
- * 1140 MiB with 1024 against 936 with 896 (a probe, session 20); the bar is 1 GB. The networks run about as
- * fast at 896 as at 1024 (SGENet-σ 0.986x; at 768 it took 1.27x).
+ * 1140 MiB with 1024 against 936 with 896 (a probe, session 20); the bar is 1 GB. At 896 SGENet-σ
+ * takes 0.986x its time at 1024 and v0.4.0 1.08x (at 768 SGENet-σ took 1.27x).
  */
 export const DEFAULT_TILE_SIZE = 896;
 
@@ -46,8 +46,9 @@ export const PRIOR_TILE_SIZE = DEFAULT_TILE_SIZE;
 
 /**
  * The network tile side `deblur()` uses when the caller gives none: the backend's
- * `preferredTileSize`, at most {@link DEFAULT_TILE_SIZE}. Front ends check a user's overlap
- * against it (the CLI). The model does not change it today; it is taken so that one may.
+ * `preferredTileSize` (a backend that states one vouches for its memory), else
+ * {@link DEFAULT_TILE_SIZE}. Front ends check a user's overlap against it (the CLI). The model
+ * does not change it today; it is taken so that one may.
  *
  * @example
  * defaultTileSizeFor(undefined, modelInfoFromBytes(bytes)); // 896
@@ -55,14 +56,13 @@ export const PRIOR_TILE_SIZE = DEFAULT_TILE_SIZE;
  */
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- public signature: a model may get its own default again
 export function defaultTileSizeFor(preferredTileSize: number | undefined, _info: ModelInfo): number {
-  const preferred = integerOption('backend.preferredTileSize', preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE);
-  return Math.min(preferred, DEFAULT_TILE_SIZE);
+  return integerOption('backend.preferredTileSize', preferredTileSize, 64, 8192, DEFAULT_TILE_SIZE);
 }
 
 /**
  * Photos of this many pixels or more (3 MP) free what sits idle between photos: they start with
  * no idle session loaded, and the estimate's spare worker threads stop before a network that no
- * deconvolution follows. A session kept warm holds ONNX Runtime's arena, the largest tile's
+ * deconvolution precedes. A session kept warm holds ONNX Runtime's arena, the largest tile's
  * working set, through the kernel estimate and the data step of the next photo, and an idle
  * worker keeps its garbage; at 12 MP both sat under the photo-sized buffers of the next stage (a
  * blurred-then-sharp batch peaked 0.2 GB higher, a sharp photo alone up to 0.25 GB; training log,
@@ -236,8 +236,8 @@ export interface DeblurOptions {
   onKernel?: (used: KernelUsed) => void;
   /**
    * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default
-   * {@link DEFAULT_TILE_SIZE} (896), or the backend's `preferredTileSize` if smaller (768 on tfjs,
-   * whose WebAssembly heap never shrinks).
+   * {@link DEFAULT_TILE_SIZE} (896), or the backend's own `preferredTileSize` (768 on tfjs, whose
+   * WebAssembly heap never shrinks).
    */
   tileSize?: number;
   /** Context (px) each tile reads beyond the part it writes. Default from the model metadata. */
@@ -290,7 +290,7 @@ export interface Deblurrer {
   readonly provider: string;
   /** Deblurs one image. Resolves with a new image of the same size, channels and bit depth. */
   deblur(image: RawImage, options?: DeblurOptions): Promise<RawImage>;
-  /** Frees the backend session. */
+  /** Frees the backend sessions (both models' with the default pair), even those a photo is using. */
   dispose(): Promise<void>;
 }
 
@@ -539,8 +539,9 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   let disposed = false;
   // Every model's session lives in a slot. With the pair, one warm session at a time: a photo
   // without a kernel frees SGENet-σ's idle session before v0.4.0 runs and v0.4.0's after it, so
-  // a process serving both kinds of photo never holds both arenas (a 12 MP blurred-then-sharp
-  // batch: 1487 MiB through the CLI with both kept, 902 MiB so; training log, session 20).
+  // a process serving both kinds of photo one at a time never holds both arenas (concurrent
+  // photos may: a session in use is never freed). With FREE_IDLE_PIXELS and 896 px tiles, a 12 MP
+  // blurred-then-sharp batch went from 1487 to 902 MiB through the CLI (training log, session 20).
   const main = new SessionSlot(() => backend.load(bytes, sessionOptions), session);
   const noKernel = pair && new SessionSlot(() => backend.load(pair.bytes, sessionOptions));
   /** Runs `use` on a slot's session, acquired for the call and released after, even on failure. */
@@ -573,10 +574,8 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         : resolveRunOptions(callOptions, defaults, info, 'deblur options');
       const layout = describeImage(image, maxPixels);
       throwIfAborted(run.signal);
-      if (layout.width * layout.height >= FREE_IDLE_PIXELS) {
-        await main.freeIfIdle();
-        await noKernel?.freeIfIdle();
-      }
+      // (v0.4.0's session is already freed after each photo that used it.)
+      if (layout.width * layout.height >= FREE_IDLE_PIXELS) await main.freeIfIdle();
       const stageProgress = (stage: Stage): ProgressCallback | undefined =>
         run.onProgress && ((p) => run.onProgress!({ done: p.done, total: p.total, stage }));
       let kernel: KernelField | undefined;

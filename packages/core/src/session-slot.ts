@@ -4,7 +4,7 @@
  *
  * Why a deblurrer frees sessions at all: ONNX Runtime's CPU arena only grows while its session
  * lives, so a session kept warm holds the largest tile's memory through every photo that runs the
- * other model of the default pair (a 12 MP blurred-then-sharp batch peaked at 1.52 GB through the
+ * other model of the default pair (a 12 MP blurred-then-sharp batch peaked at 1487 MiB through the
  * CLI with both warm; training log, session 20). A reload costs 0.10-0.15 s.
  */
 import type { Session } from './types.js';
@@ -33,10 +33,14 @@ export class SessionSlot {
    */
   acquire(): Promise<Session> {
     this.users += 1;
-    this.session ??= this.load().catch((error: unknown) => {
-      this.session = undefined;
-      throw error;
-    });
+    if (!this.session) {
+      const loading: Promise<Session> = this.load().catch((error: unknown) => {
+        // Forgotten only if it is still this slot's load (not one started after a free).
+        if (this.session === loading) this.session = undefined;
+        throw error;
+      });
+      this.session = loading;
+    }
     return this.session;
   }
 
@@ -45,10 +49,13 @@ export class SessionSlot {
     this.users -= 1;
   }
 
-  /** Frees the session if no photo uses it (a failed load frees nothing). */
+  /**
+   * Frees the session if no photo uses it (a failed load frees nothing). Never rejects: a session
+   * that fails to free is dropped all the same, and the photo that asked goes on.
+   */
   async freeIfIdle(): Promise<void> {
     if (this.users > 0) return;
-    await this.dispose();
+    await this.dispose().catch(() => undefined);
   }
 
   /** Frees the session, whoever uses it: the deblurrer's `dispose`. */

@@ -74,8 +74,7 @@ export interface Backend {
   readonly name: string;
   /**
    * Default tile side (px) when the caller sets no `tileSize`: the largest tile this backend runs
-   * within the memory budget (a 12 MP photo in at most 1 GB); core uses it only when it is smaller than
-   * `DEFAULT_TILE_SIZE` (896), which is also the default when it is omitted.
+   * within the memory budget (a 12 MP photo in at most 1 GB). Omitted: `DEFAULT_TILE_SIZE` (896).
    */
   readonly preferredTileSize?: number;
   load(model: ModelSource, options?: LoadOptions): Promise<Session>;

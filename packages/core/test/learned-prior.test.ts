@@ -170,13 +170,13 @@ describe('deblur() with a noise-conditioned model', () => {
     await d.dispose();
   });
 
-  it('feeds every model 896 px tiles by default; a chosen or smaller backend tile wins', async () => {
+  it("feeds every model 896 px tiles by default; a chosen tile or the backend's own wins", async () => {
     expect(DEFAULT_TILE_SIZE).toBe(896);
     expect(PRIOR_TILE_SIZE).toBe(DEFAULT_TILE_SIZE);
     expect(defaultTileSizeFor(undefined, modelInfoFromBytes(SIGMA_MODEL))).toBe(896);
     expect(defaultTileSizeFor(512, modelInfoFromBytes(SIGMA_MODEL))).toBe(512);
     expect(defaultTileSizeFor(undefined, modelInfoFromBytes(PLAIN_MODEL))).toBe(896);
-    expect(defaultTileSizeFor(2048, modelInfoFromBytes(PLAIN_MODEL))).toBe(896);
+    expect(defaultTileSizeFor(2048, modelInfoFromBytes(SIGMA_MODEL))).toBe(2048); // a backend vouches for its own
     // 1000 x 64 px, receptive field 16 (default overlap 24): one 1024 px tile holds it; at 896 a
     // tile reads at most 896 px, so the width takes 2 columns.
     const photo = shakenScene(kernel, 9, 1000, 64).blurry;

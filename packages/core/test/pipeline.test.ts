@@ -236,6 +236,37 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     expect(sessions.map((r) => r.disposed)).toEqual([true, true]);
   });
 
+  it('releases SGENet-σ when a photo is aborted during its network, so the next photo can free it', async () => {
+    const { backend, sessions } = pairRecordingBackend();
+    const d = await createDeblurrer({ backend });
+    const { blurry } = shakenScene(kernel, 5, 192, 160);
+    const controller = new AbortController();
+    // Aborted after the network's first tile: the call rejects between tiles.
+    await expect(d.deblur(blurry, {
+      kernel, tileSize: 128, signal: controller.signal,
+      onProgress: (p) => { if (p.stage === 'network') controller.abort(); },
+    })).rejects.toThrow(/abort/i);
+    expect(sessions[0]!.runs).toBeGreaterThan(0);
+    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    await d.deblur(sharp, { kernel: 'none' });
+    expect(sessions[0]!.disposed).toBe(true); // idle again after the abort: freed for v0.4.0
+    expect(sessions[1]!.liveAtLoad).toBe(0);
+    await d.dispose();
+  });
+
+  it('with the pair, a photo of 3 MP or more frees the idle SGENet-σ session before it starts', async () => {
+    const { backend, sessions } = pairRecordingBackend();
+    const d = await createDeblurrer({ backend });
+    const large = { data: new Uint8Array(2000 * 1500 * 3).fill(90), width: 2000, height: 1500, channels: 3 as const };
+    const used: boolean[] = [];
+    // A flat photo: the estimate is the identity, so v0.4.0 runs, on a process with nothing else loaded.
+    await d.deblur(large, { onKernel: (u) => used.push(u.identity) });
+    expect(used).toEqual([true]);
+    expect(sessions.map((r) => r.disposed)).toEqual([true, true]);
+    expect(sessions[1]!.liveAtLoad).toBe(0);
+    await d.dispose();
+  });
+
   it('a model given runs everywhere: no second session', async () => {
     const { backend, sessions } = pairRecordingBackend();
     const d = await createDeblurrer({ model: 'sgenet-s-sigma', backend });

@@ -94,7 +94,7 @@ describe('with @sgenet/core', () => {
   it("is what core's resolver returns for backend: 'tfjs'", async () => {
     const backend = await resolveBackend('tfjs');
     expect(backend.name).toBe('tfjs');
-    // Smaller tiles than ORT's 1024: the WebAssembly heap keeps the largest tile's working set.
+    // Smaller tiles than ORT's 896: the WebAssembly heap keeps the largest tile's working set.
     expect(backend.preferredTileSize).toBe(TFJS_TILE_SIZE);
     expect(TFJS_TILE_SIZE).toBe(768);
   });

@@ -34,6 +34,8 @@ export function threadsFor(jobs: number, limit: number): number {
 /** Started workers no pool holds, per worker entry, ready for the next lease (at most one per core). */
 const spares = new Map<string, Worker[]>();
 let leases = 0;
+/** Pools constructed and not yet closed, in this thread. */
+let openPools = 0;
 
 function sparesOf(entry: URL): Worker[] {
   let list = spares.get(entry.href);
@@ -66,10 +68,13 @@ function errorFromWorker(data: SerializedError): SgenetError {
  * dropped is freed now: an idle thread may not collect its garbage for a long time. `deblur()`
  * calls it before a network that no deconvolution precedes on a large photo (the estimate's
  * workers would otherwise hold their windows' garbage through the network: a sharp 12 MP photo
- * peaked at 990 MB through the CLI so, 712-836 MB with them stopped; training log, session 20).
- * The next lease starts fresh workers (about a second of cold code on their first task).
+ * peaked at 967 MiB through the CLI so, 695-816 MiB with them stopped; training log, session
+ * 20). Nothing is stopped while any pool is open: another photo is working, its workers would be
+ * given back warm when it closes, and the next lease would start cold ones for nothing. The next
+ * lease after a retire starts fresh workers (about a second of cold code on their first task).
  */
 export async function retireSpareWorkers(entry: URL = WORKER): Promise<void> {
+  if (openPools > 0) return;
   await Promise.all(sparesOf(entry).splice(0).map((w) => w.terminate()));
 }
 
@@ -88,6 +93,7 @@ export class WorkerPool {
    * module that calls `serveTasks`). An abort of `signal` rejects the tasks in flight.
    */
   constructor(size: number, private readonly signal?: AbortSignal, entry: URL = WORKER) {
+    openPools += 1;
     this.spare = sparesOf(entry);
     for (let i = 0; i < size; i++) {
       const w = this.spare.pop() ?? startWorker(entry);
@@ -156,6 +162,7 @@ export class WorkerPool {
   async close({ retire = false }: { retire?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    openPools -= 1;
     for (const { reject } of this.waiting.splice(0)) reject(new AbortError());
     const stopping: Promise<number>[] = [];
     for (const w of this.all) {
