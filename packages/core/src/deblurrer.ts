@@ -522,19 +522,19 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     return resolveRunOptions(runOptions, baseDefaults, model, 'options');
   };
   const defaults = defaultsFor(info);
+  const sessionOptions = {
+    ...(options.providers ? { providers: options.providers } : {}),
+    ...(threads ? { threads } : {}),
+  };
   // The default pair (NO_KERNEL_MODEL): the no-kernel network's bytes and options are checked now,
   // its session is loaded while a photo without a kernel needs it.
   const noKernelModel = async () => {
     const pairBytes = await readModelBytes(shippedModelPath(NO_KERNEL_MODEL));
     const pairInfo = modelInfoFromBytes(pairBytes);
-    return { bytes: pairBytes, info: pairInfo, defaults: defaultsFor(pairInfo) };
+    return { info: pairInfo, defaults: defaultsFor(pairInfo), slot: new SessionSlot(() => backend.load(pairBytes, sessionOptions)) };
   };
   const pair = options.model === undefined ? await noKernelModel() : undefined;
   throwIfAborted(defaults.signal);
-  const sessionOptions = {
-    ...(options.providers ? { providers: options.providers } : {}),
-    ...(threads ? { threads } : {}),
-  };
   const session: Session = await backend.load(bytes, sessionOptions);
   let disposed = false;
   // Every model's session lives in a slot. With the pair, one warm session at a time: a photo
@@ -543,7 +543,6 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
   // photos may: a session in use is never freed). With FREE_IDLE_PIXELS and 896 px tiles, a 12 MP
   // blurred-then-sharp batch went from 1487 to 902 MiB through the CLI (training log, session 20).
   const main = new SessionSlot(() => backend.load(bytes, sessionOptions), session);
-  const noKernel = pair && new SessionSlot(() => backend.load(pair.bytes, sessionOptions));
   /** Runs `use` on a slot's session, acquired for the call and released after, even on failure. */
   const withSession = async <T>(slot: SessionSlot, use: (s: Session) => Promise<T>): Promise<T> => {
     // Checked before the acquire: a slot never loads after dispose() (it would be left loaded).
@@ -566,7 +565,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
     async deblur(image: RawImage, callOptions?: DeblurOptions): Promise<RawImage> {
       if (disposed) throw new DisposedError('Deblurrer');
       // With the pair, `kernel: 'none'` runs v0.4.0 only: the call is checked against its defaults
-      // (its own default tile), not against SGENet-σ's.
+      // (its own overlap), not against SGENet-σ's.
       const noneWithPair = pair !== undefined
         && ((isPlainObject(callOptions) ? callOptions.kernel : undefined) ?? defaults.kernel) === 'none';
       const run = noneWithPair
@@ -574,8 +573,9 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         : resolveRunOptions(callOptions, defaults, info, 'deblur options');
       const layout = describeImage(image, maxPixels);
       throwIfAborted(run.signal);
+      const large = layout.width * layout.height >= FREE_IDLE_PIXELS;
       // (v0.4.0's session is already freed after each photo that used it.)
-      if (layout.width * layout.height >= FREE_IDLE_PIXELS) await main.freeIfIdle();
+      if (large) await main.freeIfIdle();
       const stageProgress = (stage: Stage): ProgressCallback | undefined =>
         run.onProgress && ((p) => run.onProgress!({ done: p.done, total: p.total, stage }));
       let kernel: KernelField | undefined;
@@ -643,8 +643,8 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       if (!kernel) {
         if (disposed) throw new DisposedError('Deblurrer');
         // The estimate's spare workers hold its garbage; no deconvolution will lease them now.
-        if (layout.width * layout.height >= FREE_IDLE_PIXELS) await retireSpareWorkers();
-        if (!pair || !noKernel) {
+        if (large) await retireSpareWorkers();
+        if (!pair) {
           await withSession(main, (s) =>
             runNetwork(networkFor(info, s, run), image, layout, info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined, output, layout));
           return output;
@@ -655,12 +655,12 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         // One warm session: SGENet-σ's goes first if no photo is using it, v0.4.0's after this photo.
         await main.freeIfIdle();
         try {
-          await withSession(noKernel, async (s) => {
+          await withSession(pair.slot, async (s) => {
             throwIfAborted(run.signal);
             await runNetwork(networkFor(pair.info, s, pairRun), image, layout, undefined, output, layout);
           });
         } finally {
-          await noKernel.freeIfIdle();
+          await pair.slot.freeIfIdle();
         }
         return output;
       }
@@ -711,7 +711,7 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       try {
         await main.dispose();
       } finally {
-        await noKernel?.dispose();
+        await pair?.slot.dispose();
       }
     },
   };

@@ -22,11 +22,6 @@ export class SessionSlot {
     if (loaded) this.session = Promise.resolve(loaded);
   }
 
-  /** Whether a session is loaded or loading now. */
-  get held(): boolean {
-    return this.session !== undefined;
-  }
-
   /**
    * The session, loaded if it is not: one load for photos that ask at the same time, and a failed
    * load is tried again by the next photo. Pair every call with {@link release}, also on failure.

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { createDeblurrer, deconvolve, DEFAULT_KERNEL, DEFAULT_MODEL_FILE, describeKernelUsed, DisposedError, estimateKernel, FREE_IDLE_PIXELS, InvalidKernelError, NO_KERNEL_MODEL } from '../src/index.js';
-import type { Backend, Session, SessionRunOptions } from '../src/index.js';
+import type { Backend, BlurKernel, Session, SessionRunOptions } from '../src/index.js';
 import { twoRegionShake } from '../src/synthetic/index.js';
 import type { KernelUsed, Progress } from '../src/index.js';
 import { identityBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
+
+/** The identity kernel: shakenScene with it gives a sharp photo with noise only. */
+const IDENTITY: BlurKernel = { width: 1, height: 1, data: Float32Array.of(1) };
 
 // The identity "model" makes the network stage exact, so each stage's contribution is visible.
 // These tests name v0.4.0 (`model: 'sgenet-s'`), a network without a noise input: the pipeline's
@@ -69,7 +72,7 @@ describe('deblur() runs the three-stage pipeline', () => {
   });
 
   it("kernel 'none', and an identity estimate on a sharp photo (kernel 'auto', the default), leave the work to the network", async () => {
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 192, 160).blurry; // noise only
+    const sharp = shakenScene(IDENTITY, 6, 192, 160).blurry; // noise only
     const d = await createDeblurrer({ model: 'sgenet-s', backend: identityBackend() });
     const noneStages = new Set<Progress['stage']>();
     expect((await d.deblur(sharp, { kernel: 'none', onProgress: (p) => noneStages.add(p.stage) })).data).toEqual(sharp.data);
@@ -149,7 +152,7 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     expect(sessions[0]!.runs).toBeGreaterThan(0);
     expect(sessions[0]!.sigmas).toBe(sessions[0]!.runs);
     // No kernel: v0.4.0, loaded now, with no σ; the photo passes through the identity unchanged.
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 192, 160).blurry;
+    const sharp = shakenScene(IDENTITY, 6, 192, 160).blurry;
     const before = sessions[0]!.runs;
     expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
     expect(sessions).toHaveLength(2);
@@ -201,7 +204,7 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     };
     const d = await createDeblurrer({ backend });
     const { blurry } = shakenScene(kernel, 5, 96, 64);
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const sharp = shakenScene(IDENTITY, 6, 96, 64).blurry;
     const blurred = d.deblur(blurry, { kernel });
     await running; // SGENet-σ's first tile is running
     expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
@@ -216,7 +219,7 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
   it('starts a photo of 3 MP or more with no idle session loaded, and keeps sessions warm between smaller ones', async () => {
     const { backend, sessions } = pairRecordingBackend();
     const d = await createDeblurrer({ model: 'sgenet-s', backend });
-    const small = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const small = shakenScene(IDENTITY, 6, 96, 64).blurry;
     await d.deblur(small, { kernel: 'none' });
     await d.deblur(small, { kernel: 'none' });
     expect(sessions).toHaveLength(1);
@@ -247,7 +250,7 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
       onProgress: (p) => { if (p.stage === 'network') controller.abort(); },
     })).rejects.toThrow(/abort/i);
     expect(sessions[0]!.runs).toBeGreaterThan(0);
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const sharp = shakenScene(IDENTITY, 6, 96, 64).blurry;
     await d.deblur(sharp, { kernel: 'none' });
     expect(sessions[0]!.disposed).toBe(true); // idle again after the abort: freed for v0.4.0
     expect(sessions[1]!.liveAtLoad).toBe(0);
@@ -271,7 +274,7 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
     const { backend, sessions } = pairRecordingBackend();
     const d = await createDeblurrer({ model: 'sgenet-s-sigma', backend });
     expect(d.modelWithoutKernel).toBe(d.model);
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const sharp = shakenScene(IDENTITY, 6, 96, 64).blurry;
     await d.deblur(sharp, { kernel: 'none' });
     expect(sessions).toHaveLength(1);
     expect(sessions[0]!.sigmas).toBe(sessions[0]!.runs); // SGENet-σ denoises at the photo's noise level
@@ -290,14 +293,14 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
       },
     };
     const d = await createDeblurrer({ backend: flaky });
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const sharp = shakenScene(IDENTITY, 6, 96, 64).blurry;
     await expect(d.deblur(sharp, { kernel: 'none' })).rejects.toThrow('out of memory');
     expect((await d.deblur(sharp, { kernel: 'none' })).data).toEqual(sharp.data);
     expect(loads).toBe(3);
     await d.dispose();
   });
   it('loads the second model once for concurrent photos, and frees it when disposed during the load', async () => {
-    const sharp = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 96, 64).blurry;
+    const sharp = shakenScene(IDENTITY, 6, 96, 64).blurry;
     const { backend, sessions } = pairRecordingBackend();
     const d = await createDeblurrer({ backend });
     await Promise.all([d.deblur(sharp, { kernel: 'none' }), d.deblur(sharp, { kernel: 'none' })]);
@@ -331,7 +334,7 @@ describe('the default model pair: SGENet-σ after a deconvolution, v0.4.0 where 
   it("runs a kernel: 'none' photo on v0.4.0's own defaults (its overlap, 120 px), not SGENet-σ's (96 px)", async () => {
     const { backend, sessions } = pairRecordingBackend();
     const d = await createDeblurrer({ backend });
-    const wide = shakenScene({ width: 1, height: 1, data: Float32Array.of(1) }, 6, 1304, 64).blurry;
+    const wide = shakenScene(IDENTITY, 6, 1304, 64).blurry;
     // 896 px tiles write cores of at most 896 - 2 x 120 - 2 x 8 = 640 px with v0.4.0's overlap:
     // 3 tiles across 1304 px; SGENet-σ's 96 px would give 688 px cores, 2 tiles.
     await d.deblur(wide, { kernel: 'none' });
