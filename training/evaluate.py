@@ -70,6 +70,8 @@ def parse_args(argv=None):
                    help="the model deblur() loads in the restoration run (default: the shipped one)")
     p.add_argument("--restoration-methods", metavar="A,B",
                    help="score only these restoration methods (default: all that apply to the model)")
+    p.add_argument("--estimate-options", metavar="JSON",
+                   help="estimateKernel() options of the *_est methods, e.g. '{\"maxSize\": 101}' (default: none)")
     p.add_argument("--wrong-kernel-seed", type=int, default=2026,
                    help="seed of the recorded perturbation of each pair's kernel (sgenet/perturb.py)")
     p.add_argument("--allow-missing", action="store_true",
@@ -229,7 +231,7 @@ def write_wrong_kernels(path: Path, kernels_path: Path, n_pairs: int, n_kernels:
 
 
 def run_restoration(work: Path, data: Path, kernels: Path, n: int, shards: int, methods: list,
-                    model: str | None = None, wrong: Path | None = None) -> dict:
+                    model: str | None = None, wrong: Path | None = None, estimate: str | None = None) -> dict:
     """Writes the blurry pairs into work/pairs, runs the Node restoration over them (resumable) and
     returns {stem: record} with the records the Node script wrote."""
     import subprocess
@@ -254,6 +256,8 @@ def run_restoration(work: Path, data: Path, kernels: Path, n: int, shards: int, 
         cmd += ["--model", str(Path(model).resolve())]
     if wrong:
         cmd += ["--wrong-kernels", str(wrong)]
+    if estimate:
+        cmd += ["--estimate", estimate]
     print("restoration: " + " ".join(cmd) + f" --shard i/{shards}", flush=True)
     procs = [subprocess.Popen(cmd + ["--shard", f"{i}/{shards}"]) for i in range(shards)]
     codes = [p.wait() for p in procs]
@@ -378,7 +382,7 @@ def evaluate(args) -> dict:
             print(f"perturbed kernels (seed {args.wrong_kernel_seed}): " + ", ".join(
                 f"{k} {kinds[:n].count(k)}" for k in sorted(set(kinds[:n]))), flush=True)
         records = run_restoration(Path(args.restoration), data, kernels, n, args.node_shards, chosen,
-                                  args.restoration_model, wrong)
+                                  args.restoration_model, wrong, args.estimate_options)
         for name, label in every.items():
             if name not in chosen:
                 continue

@@ -19,7 +19,7 @@
  * kernel (the non-uniform group: the centre kernel); the misses; the error ratio (Levin et al.
  * 2009: aligned squared error with the estimate over that with the true kernel).
  *
- *   node tools/bench/dist/hard-set.js [--per-group 6] [--groups large,jpeg] [--json FILE]
+ *   node tools/bench/dist/hard-set.js [--per-group 6] [--from 0] [--groups large,jpeg] [--json FILE]
  *
  * Never a test: a report. Blur is applied by FFT in linear or gamma-encoded light as the group says.
  */
@@ -215,11 +215,15 @@ export interface HardResult {
   seconds: number;
 }
 
-export async function runHardSet(opts: { groups?: readonly HardGroup[]; perGroup?: number; estimate?: EstimateKernelOptions;
+/**
+ * Runs photos `from` to `perGroup` − 1 of each group (`from` > 0: photos a rule read from are left
+ * out, for a held-out check).
+ */
+export async function runHardSet(opts: { groups?: readonly HardGroup[]; perGroup?: number; from?: number; estimate?: EstimateKernelOptions;
   onCase?: (r: HardResult) => void; } = {}): Promise<HardResult[]> {
   const results: HardResult[] = [];
   for (const group of opts.groups ?? HARD_GROUPS) {
-    for (let index = 0; index < (opts.perGroup ?? 6); index++) {
+    for (let index = opts.from ?? 0; index < (opts.perGroup ?? 6); index++) {
       const c = await makeCase(group, index);
       const t = performance.now();
       const e = await estimateKernel(c.blurry, opts.estimate);
@@ -279,12 +283,13 @@ export function hardSetTables(results: HardResult[]): Table[] {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { 'per-group': { type: 'string' }, groups: { type: 'string' }, json: { type: 'string' }, estimate: { type: 'string' } } });
+  const { values } = parseArgs({ options: { 'per-group': { type: 'string' }, from: { type: 'string' }, groups: { type: 'string' }, json: { type: 'string' }, estimate: { type: 'string' } } });
   const groups = (values.groups?.split(',') ?? [...HARD_GROUPS]) as HardGroup[];
   for (const g of groups) if (!HARD_GROUPS.includes(g)) throw new Error(`--groups: ${g} is not one of ${HARD_GROUPS.join(', ')}`);
   const results = await runHardSet({
     groups,
     perGroup: values['per-group'] ? Number(values['per-group']) : 6,
+    from: values.from ? Number(values.from) : 0,
     ...(values.estimate ? { estimate: JSON.parse(values.estimate) as EstimateKernelOptions } : {}),
     onCase: (r) => process.stderr.write(`${r.group} #${r.index}: ${r.trueSide} px -> ${r.identity ? 'identity' : `${r.foundSide} px`} ` +
       `c=${r.confidence.toFixed(2)}; aligned blurry ${r.blurry.aligned.toFixed(2)} est ${r.estimated.aligned.toFixed(2)} true ${r.trueKernel.aligned.toFixed(2)} dB (${r.seconds.toFixed(1)} s)\n`),

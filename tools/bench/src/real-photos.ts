@@ -59,6 +59,8 @@ export interface RealResult {
   kernelWidth: number;
   kernelHeight: number;
   confidence: number;
+  /** The kernel sides the returned kernel was chosen among (the larger ladder's, when it was kept). */
+  sizesTried: number[];
   seconds: number;
   /** Best NCC against the reference over shifts and a 180° turn; undefined without a reference. */
   ncc: number | undefined;
@@ -212,7 +214,7 @@ export async function runRealPhotos(opts: RunOptions = {}): Promise<RealResult[]
       const ncc = photo.reference && !estimate.identity ? kernelNcc(k, await readKernel(photo.reference)) : photo.reference ? 0 : undefined;
       const r: RealResult = {
         photo, width: image.width, height: image.height, identity: estimate.identity,
-        kernelWidth: k.width, kernelHeight: k.height, confidence: estimate.confidence, seconds, ncc,
+        kernelWidth: k.width, kernelHeight: k.height, confidence: estimate.confidence, sizesTried: estimate.scores.candidates.map((c) => c.size), seconds, ncc,
         grid: estimate.grid ? `${estimate.grid.columns}x${estimate.grid.rows}, ${estimate.grid.own.filter(Boolean).length} own` : undefined,
       };
       results.push(r);

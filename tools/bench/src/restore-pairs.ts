@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import {
   createDeblurrer, deconvolve, estimateKernel, kernelToJson, validateKernel,
 } from '@sgenet/core';
-import type { BlurKernel, DeconvolveOptions, RawImage } from '@sgenet/core';
+import type { BlurKernel, DeconvolveOptions, EstimateKernelOptions, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
 export const METHODS = ['wiener_true', 'ours_true', 'wiener_est', 'ours_est', 'ours_est_network', 'pipeline', 'network'] as const;
@@ -68,6 +68,9 @@ async function main(): Promise<void> {
       // Options of every deconvolve() call (JSON), e.g. '{"clipLevel":0.98}' for a run to compare
       // against; the deblur() methods (pipeline, ours_est_network, prior_*) keep their own.
       deconvolution: { type: 'string', default: '{}' },
+      // Options of the estimateKernel() call behind the *_est methods (JSON), e.g.
+      // '{"maxSize":101}' for an estimator setting to compare against the defaults.
+      estimate: { type: 'string', default: '{}' },
     },
   });
   const { pairs, kernels: kernelFile, out: outDir } = values;
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
   const manifest = JSON.parse(await readFile(join(pairs, 'manifest.json'), 'utf8')) as { entries: Entry[] };
   const kernels = loadKernels(JSON.parse(await readFile(kernelFile, 'utf8')));
   const dopts = JSON.parse(values.deconvolution) as DeconvolveOptions;
+  const eopts = JSON.parse(values.estimate) as EstimateKernelOptions;
   await mkdir(outDir, { recursive: true });
   const wrongKernels = values['wrong-kernels'] ? loadKernels(JSON.parse(await readFile(values['wrong-kernels'], 'utf8'))) : undefined;
   if (['ours_wrong', 'prior_wrong'].some((m) => methods.has(m)) && !wrongKernels) throw new Error('ours_wrong/prior_wrong need --wrong-kernels FILE');
@@ -104,7 +108,7 @@ async function main(): Promise<void> {
       estimate = { kernel: validateKernel(earlier.estimated, 'the recorded estimate'), confidence: earlier.confidence!, identity: earlier.identity! };
     } else if (ESTIMATE_METHODS.some((m) => methods.has(m))) {
       const t0 = performance.now();
-      estimate = await estimateKernel(blurry);
+      estimate = await estimateKernel(blurry, eopts);
       timings.estimate = (performance.now() - t0) / 1000;
     }
     const kernel = estimate?.kernel;

@@ -1,7 +1,10 @@
 /** The harder synthetic set's building blocks against direct computations. */
 import { describe, expect, it } from 'vitest';
 
-import { blurPlane, kernelInRange, rotateKernel } from '../src/hard-set.js';
+import { trajectoryKernel } from '@sgenet/core/synthetic';
+
+import { blurPlane, kernelInRange, rotateKernel, runHardSet } from '../src/hard-set.js';
+import { LARGE_PATH, SMALL_PATH } from '../src/kernel-cost.js';
 
 describe('hard set', () => {
   it('blurs by FFT exactly as a direct convolution with a reflected border', () => {
@@ -39,5 +42,14 @@ describe('hard set', () => {
       expect(k.width).toBeGreaterThanOrEqual(lo);
       expect(k.width).toBeLessThanOrEqual(hi);
     }
+  });
+  it('runs photos from --from on, so a held-out check leaves out the photos a rule was read from', async () => {
+    const results = await runHardSet({ groups: ['small'], perGroup: 2, from: 1 });
+    expect(results.map((r) => [r.group, r.index])).toEqual([['small', 1]]);
+  }, 120_000);
+
+  it('plants a 13 px path for the kernel cost, and a 95 px one for its 75-101 px case', () => {
+    expect(trajectoryKernel(SMALL_PATH).width).toBe(13);
+    expect(trajectoryKernel(LARGE_PATH).width).toBe(95);
   });
 });
