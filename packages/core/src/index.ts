@@ -35,7 +35,7 @@ export type { CandidateScore, KernelEstimate } from './kernel/estimate.js';
 export type { KernelKeptBy } from './kernel/guard.js';
 export { BLIND_SCORE_MIN_NOISE } from './kernel/blind-score.js';
 export {
-  DEFAULT_MAX_WORKING_SIZE, DEFAULT_MIN_CONFIDENCE, DEFAULT_WINDOW, defaultMaxSize, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPECTRAL_PEAK_ALLOWANCE,
+  DEFAULT_MAX_WORKING_SIZE, DEFAULT_MIN_CONFIDENCE, DEFAULT_WINDOW, defaultMaxSize, LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_SIZE_SHARES, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, QUIET_MIN_SPECTRAL_EVIDENCE, SPECTRAL_PEAK_ALLOWANCE,
   SPREAD_TAPS, WIDE_WINDOW,
 } from './kernel/options.js';
 export { AGREEMENT_SHIFT, kernelAgreement } from './kernel/agreement.js';

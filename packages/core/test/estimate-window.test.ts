@@ -5,6 +5,17 @@ import { levelWindow } from '../src/kernel/coarse-to-fine.js';
 import { DEFAULT_WINDOW, defaultMaxSize, resolveEstimateOptions, WIDE_WINDOW } from '../src/kernel/options.js';
 import { fittedWindowSide } from '../src/kernel/window.js';
 
+describe('startSize', () => {
+  it('defaults to maxSize (one ladder), and is refused above it or even', () => {
+    expect(resolveEstimateOptions({}, 768, 512)).toMatchObject({ maxSize: 35, startSize: 35 });
+    expect(resolveEstimateOptions({ maxSize: 101 }, 768, 512)).toMatchObject({ maxSize: 101, startSize: 101 });
+    expect(resolveEstimateOptions({ maxSize: 101, startSize: 35 }, 768, 512)).toMatchObject({ maxSize: 101, startSize: 35 });
+    expect(() => resolveEstimateOptions({ startSize: 37 }, 768, 512)).toThrow(InvalidOptionError);
+    expect(() => resolveEstimateOptions({ maxSize: 101, startSize: 34 }, 768, 512)).toThrow(/startSize/);
+    expect(() => resolveEstimateOptions({ maxSize: 101, startSize: 3 }, 768, 512)).toThrow(/startSize/);
+  });
+});
+
 describe('the estimation window', () => {
   it('is 512 up to a long side of 1210 px, and above it 1024 with 512 per level', () => {
     // 1210 / 22 = 55 = maxWorkingSize: estimated at full scale; 1232 / 22 = 56, odd 57: downscaled.

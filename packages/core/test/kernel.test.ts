@@ -150,6 +150,36 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(kernelNcc(estimate.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.85);
   }, 240_000); // about 5 s alone; minutes when the suite shares the 2 cores
 
+  it('goes past startSize to maxSize only when the start kernel fills its support: a planted 69 px path on a 768x512 scene', async () => {
+    // One scene and one path, not a rate (the harder set's large group, training log session 21).
+    const kernel = trajectoryKernel({ length: 170, seed: 6 });
+    expect(kernel.width).toBe(69);
+    const { blurry } = shakenScene(kernel, 7, 768, 512);
+    const steps: Progress[] = [];
+    const large = await estimateKernel(blurry, { maxSize: 101, startSize: 35, onProgress: (p) => steps.push(p) });
+    // The larger ladder ran and was kept: three sizes (LARGE_SIZE_SHARES of 101 at the 55 px working scale).
+    expect(large.scores.candidates.map((c) => c.size)).toEqual([29, 45, 55]);
+    expect(large.identity).toBe(false);
+    expect(large.width).toBeGreaterThan(35);
+    expect(kernelNcc(large.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.8);
+    expect(steps.at(-1)!.done).toBe(steps.at(-1)!.total);
+    // Without the room to grow, the same photo keeps the start ladder's two sizes.
+    const capped = await estimateKernel(blurry, { maxSize: 35 });
+    expect(capped.scores.candidates.map((c) => c.size)).toEqual([29, 35]);
+    expect(kernelNcc(capped.kernel, kernel, 10)).toBeLessThan(kernelNcc(large.kernel, kernel, 10) - 0.1);
+    // A short path does not fill its support: one ladder, the same kernel as with maxSize 35,
+    // and the progress total reached by the steps the second ladder did not run.
+    const short = shakenScene(TEST_KERNELS[3]!.kernel, 5, 768, 512).blurry;
+    const few: Progress[] = [];
+    const small = await estimateKernel(short, { maxSize: 101, startSize: 35, onProgress: (p) => few.push(p) });
+    expect(small.scores.candidates.map((c) => c.size)).toEqual([29, 35]);
+    expect(small.kernel.data).toEqual((await estimateKernel(short, { maxSize: 35 })).kernel.data);
+    expect(few.at(-1)!.done).toBe(few.at(-1)!.total);
+    expect(few.every((p, i) => i === 0 || p.done === few[i - 1]!.done + 1)).toBe(true);
+    await expect(estimateKernel(short, { maxSize: 35, startSize: 37 })).rejects.toThrow(InvalidOptionError);
+    await expect(estimateKernel(short, { maxSize: 101, startSize: 34 })).rejects.toThrow(/startSize/);
+  }, 240_000);
+
   it('with maxIterations, alternates until a large kernel settles: a planted 51 px path recovered where 5 alternations per level are not enough', async () => {
     // One scene and one path, not a rate (ten 39-55 px paths: NCC 0.65 -> 0.81 on average,
     // training log, session 13). The default, a fixed 5 per level, stops before the path settles.

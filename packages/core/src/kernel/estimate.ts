@@ -35,7 +35,7 @@ import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
-import { oddCeil, resolveEstimateOptions } from './options.js';
+import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_SIZE_SHARES, oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import { gridCell, padToCommonSide, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, REGION_MIN_GAIN, regionGridSide, widenedCell } from './regions.js';
 import type { KernelGrid } from './regions.js';
@@ -102,7 +102,10 @@ export interface KernelEstimate {
    * a quiet camera path on its `spectralEvidence`); null when the identity was returned.
    */
   keptBy: KernelKeptBy | null;
-  /** The blind scores behind the choice: each kernel size tried, and the identity. */
+  /**
+   * The blind scores behind the choice: each kernel size tried, and the identity (with
+   * `startSize`, those of the ladder whose kernel was returned).
+   */
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
   /**
    * Per-region kernels, present only when the shake is found to vary over the photo (option
@@ -165,28 +168,35 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //   4. select   the lowest selection score, and the confidence against the identity
   //   5. refine   up to full scale, ×√2 per level, when step 1 planned it (the photo was
   //               estimated downscaled)
+  //   5b. larger  with `startSize` below `maxSize`, steps 1 to 5 ran for the start sizes; when
+  //               that kernel fills its support, they run again for LARGE_SIZE_SHARES x maxSize,
+  //               whose kernel is kept on its confidence and the guard's verdict (progress: both
+  //               ladders are counted, and what did not run is reported at the end)
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
   //               sizes' agreement, the photo's spectrum), else the kernel centred and trimmed
   //   7. regions  per-region kernels where the photo's kernel is found and the plan has a grid:
   //               each cell runs its own pyramid in its own window, and keeps its own kernel
   //               where four tests say the shake differs there (regions.ts; progress: a
   //               pyramid's steps per cell, and one per cell for a refinement)
-  const plan = planEstimation(opts, layout);
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
-  const run: Run = { image, layout, opts, plan, saturation, step: progressStep(opts, progressTotal(plan)) };
-  const window = workingWindow(run);
-  const scored = await scoreCandidates(run, window);
-  const { best, confidence } = await selectCandidate(run, scored);
-  const refined = plan.refine
-    ? await refineUpToFullScale(run, window.texture, best.kernel)
-    : { kernel: best.kernel, size: plan.workMax };
-  if (plan.refine) await run.step();
-  const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
-  // Measured on the working plane with the working-scale kernel (the refined kernel differs by
-  // its finer detail, which the spectrum's bands do not resolve): work done once, on what exists.
-  const spectral = spectralEvidence(window.work, best.kernel, plan.workMax);
-  const guarded = guardAndCentre(refined.kernel, refined.size, { confidence, agreement, spectral }, opts);
-  const grid = await estimateRegions(run, window, best.kernel, best.score.size, guarded);
+  const startOpts = opts.startSize < opts.maxSize ? { ...opts, maxSize: opts.startSize } : opts;
+  const largeOpts = startOpts === opts ? undefined : { ...opts, sizeShares: [...LARGE_SIZE_SHARES] };
+  const startPlan = planEstimation(startOpts, layout);
+  const largePlan = largeOpts && planEstimation(largeOpts, layout);
+  const progress = progressStep(opts, progressTotal(startPlan) + (largePlan ? progressTotal(largePlan) : 0));
+  const start = await estimateLadder({ image, layout, opts: startOpts, plan: startPlan, saturation, step: progress.step });
+  const large = largeOpts && largePlan && fillsSupport(start)
+    ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step })
+    : undefined;
+  const kept = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
+  // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
+  // the estimator returned before it looked further (real/toy and the harder set's low light
+  // #11 lost their kernel so; training log, session 21).
+  const { ladder: chosen, agreement, spectral, guarded } = kept && !kept.guarded.identity ? kept : guardLadder(start, opts);
+  const { window, best, confidence } = chosen;
+  const grid = await estimateRegions(chosen.run, window, best.kernel, best.score.size, guarded);
+  // The ladder not run planned steps that never came: the progress still reaches its total.
+  await progress.finish();
   return {
     kernel: guarded.kernel,
     width: guarded.kernel.width,
@@ -198,7 +208,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     sizeAgreement: agreement,
     spectralEvidence: spectral,
     keptBy: guarded.keptBy,
-    scores: { identity: scored.identity, candidates: scored.candidates.map((c) => c.score) },
+    scores: { identity: chosen.scored.identity, candidates: chosen.scored.candidates.map((c) => c.score) },
     ...(grid ? { grid } : {}),
   };
 }
@@ -267,14 +277,67 @@ interface Run {
   step: () => Promise<void>;
 }
 
-function progressStep(opts: ResolvedEstimateOptions, total: number): () => Promise<void> {
+/** Reports one progress step per `step()`; `finish()` reports what is left of `total`. */
+function progressStep(opts: ResolvedEstimateOptions, total: number): { step: () => Promise<void>; finish: () => Promise<void> } {
   let done = 0;
-  return async () => {
+  const step = async () => {
     done++;
     opts.onProgress?.({ done, total });
     await nextTick();
     throwIfAborted(opts.signal);
   };
+  return { step, finish: async () => { while (done < total) await step(); } };
+}
+
+/** Steps 2 to 5 for one ladder of kernel sizes: what the later steps choose from and read. */
+interface Ladder {
+  run: Run;
+  window: WorkingWindow;
+  scored: { identity: CandidateScore; candidates: ScoredCandidate[] };
+  best: ScoredCandidate;
+  confidence: number;
+  /** The chosen kernel at full scale, centred in a `size` square. */
+  refined: { kernel: Float64Array; size: number };
+}
+
+async function estimateLadder(run: Run): Promise<Ladder> {
+  const window = workingWindow(run);
+  const scored = await scoreCandidates(run, window);
+  const { best, confidence } = await selectCandidate(run, scored);
+  const refined = run.plan.refine
+    ? await refineUpToFullScale(run, window.texture, best.kernel)
+    : { kernel: best.kernel, size: run.plan.workMax };
+  if (run.plan.refine) await run.step();
+  return { run, window, scored, best, confidence, refined };
+}
+
+/**
+ * Step 6 for one ladder: the other sizes' agreement, the spectral evidence and the guard's
+ * verdict on its kernel.
+ */
+function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: Ladder; agreement: number; spectral: number; guarded: ReturnType<typeof guardAndCentre> } {
+  const { window, scored, best, confidence, refined, run: { plan } } = ladder;
+  const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
+  // Measured on the working plane with the working-scale kernel (the refined kernel differs by
+  // its finer detail, which the spectrum's bands do not resolve): work done once, on what exists.
+  const spectral = spectralEvidence(window.work, best.kernel, plan.workMax);
+  const guarded = guardAndCentre(refined.kernel, refined.size, { confidence, agreement, spectral }, opts);
+  return { ladder, agreement, spectral, guarded };
+}
+
+/**
+ * Step 5b: whether the start ladder's kernel fills its support, its side (trimmed around its
+ * support's midpoint) within 2 px of the candidate's: a kernel perhaps cut off by its support, so
+ * the camera path may be longer. Not proof: a 23-29 px kernel fills a 25 or 31 px candidate
+ * without being truncated (13 of the dev benchmark's 192 pairs), where the larger ladder's lower
+ * confidence keeps the start's kernel (LARGE_LADDER_CONFIDENCE_MARGIN; training log, session 21).
+ */
+function fillsSupport({ best, run: { plan } }: Ladder): boolean {
+  // Measured at the working scale, where the candidate's side is known, centred on the support's
+  // midpoint as the returned kernel is.
+  const k = best.kernel, size = plan.workMax;
+  const side = trimKernel(centreKernel(k, size, supportMidpoint(k, size)), size).size;
+  return side >= best.score.size - 2;
 }
 
 /**

@@ -43,6 +43,20 @@ export interface EstimateKernelOptions {
    * 12 MP better or equal on 3 of 3 at about the same time (BENCHMARKS.md, "Cost of the kernel stages").
    */
   maxWorkingSize?: number;
+  /**
+   * Kernel side the estimator starts from, odd, 5 to `maxSize`. Default `maxSize`: one ladder of
+   * sizes. When smaller, the sizes `sizeShares` x this are estimated first, and only when the
+   * kernel picked fills its support (a truncated kernel: its side within 2 px of the candidate's)
+   * the sizes {@link LARGE_SIZE_SHARES} x `maxSize` are estimated too; their kernel is returned
+   * when their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's and
+   * the guard accepts it. Opt-in, for photos that may hold long shake:
+   * `{ maxSize: 101, startSize: defaultMaxSize(width, height) }` costs nothing more where the start
+   * kernel does not fill its support, and on the harder set's 51-101 px group lifts the aligned
+   * gain from −0.52 to +2.01 dB; on real photos it finds long kernels that agree better with the
+   * published ones (NCC median 0.83 → 0.90), but made one of them visibly worse, so it is not
+   * the default (BENCHMARKS.md, "Long shake on small photos").
+   */
+  startSize?: number;
   /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
   lambda?: number;
   /** Kernel/latent alternations per pyramid level, 1 to 20. Default 5. */
@@ -153,6 +167,7 @@ export interface ResolvedEstimateOptions {
   windowSize: number;
   levelWindowSize: number;
   maxWorkingSize: number;
+  startSize: number;
   lambda: number;
   iterations: number;
   maxIterations: number;
@@ -249,6 +264,26 @@ function regionsOption(value: unknown): RegionsChoice {
   return value as RegionsChoice;
 }
 
+/** `sizeShares`' default. */
+export const DEFAULT_SIZE_SHARES: readonly number[] = [0.8, 1];
+
+/**
+ * The kernel sizes tried up to `maxSize` when the start size's kernel fills its support, as
+ * shares of `maxSize`: a third, smaller size lets the blind score pick a 53-65 px kernel where
+ * the two large ones are wrong (training log, session 20: the harder set's medium group +4.72 dB
+ * aligned with it, +3.94 without).
+ */
+export const LARGE_SIZE_SHARES: readonly number[] = [0.5, 0.8, 1];
+
+/**
+ * How much lower than the start ladder's confidence the larger ladder's may be and still have its
+ * kernel returned: 0.065, read from 22 photos before it was used. On the 13 dev pairs whose 23-31
+ * px kernels fill a 25 or 31 px candidate without being truncated, the larger ladder's confidence
+ * was 0.07 to 0.17 lower (8 of them lost, up to 5.9 dB); on 8 of the 9 harder-set photos it
+ * improved (long paths), −0.06 to +0.05 from the start's (the ninth −0.14; training log, session 21).
+ */
+export const LARGE_LADDER_CONFIDENCE_MARGIN = 0.065;
+
 /** `maxWorkingSize`'s default: kernels up to 55 px are estimated at full scale. */
 export const DEFAULT_MAX_WORKING_SIZE = 55;
 
@@ -265,7 +300,7 @@ export const DEFAULT_WINDOW = 512;
  */
 export const WIDE_WINDOW = 1024;
 
-/** The default `maxSize` for a photo of this size. */
+/** The default `maxSize` for a photo of this size: the long side / 22, between 31 and 101. */
 export function defaultMaxSize(width: number, height: number): number {
   return Math.min(101, Math.max(31, oddCeil(Math.max(width, height) / 22)));
 }
@@ -275,7 +310,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
   if (!isPlainObject(raw)) throw invalidOption('estimateKernel options', 'an object', raw);
   const maxSize = integerOption('maxSize', raw.maxSize, 5, 255, defaultMaxSize(width, height));
   if (maxSize % 2 === 0) throw invalidOption('maxSize', 'an odd integer between 5 and 255', maxSize);
-  let sizeShares = [0.8, 1];
+  let sizeShares = [...DEFAULT_SIZE_SHARES];
   if (raw.sizeShares !== undefined) {
     const s = raw.sizeShares;
     if (!Array.isArray(s) || s.length < 1 || s.length > 6 || !s.every((v) => typeof v === 'number' && v >= 0.2 && v <= 1)) {
@@ -284,6 +319,8 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     sizeShares = [...(s as number[])];
   }
   const maxWorkingSize = integerOption('maxWorkingSize', raw.maxWorkingSize, 15, 101, DEFAULT_MAX_WORKING_SIZE);
+  const startSize = integerOption('startSize', raw.startSize, 5, maxSize, maxSize);
+  if (startSize % 2 === 0) throw invalidOption('startSize', `an odd integer between 5 and ${maxSize}`, startSize);
   // A large photo gets the wide window: its coarse levels see the whole working plane (up to
   // 1024 px), its finer ones their most textured 512 (`WIDE_WINDOW`).
   const large = defaultMaxSize(width, height) > DEFAULT_MAX_WORKING_SIZE;
@@ -301,6 +338,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     windowSize,
     levelWindowSize: integerOption('levelWindowSize', raw.levelWindowSize, 128, windowSize, Math.min(windowSize, DEFAULT_WINDOW)),
     maxWorkingSize,
+    startSize,
     lambda: numberOption('lambda', raw.lambda, 1e-4, 0.1, 2e-3),
     iterations,
     maxIterations: integerOption('maxIterations', raw.maxIterations, iterations, 40, iterations),
