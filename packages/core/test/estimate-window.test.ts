@@ -10,7 +10,11 @@ describe('startSize', () => {
     expect(resolveEstimateOptions({}, 768, 512)).toMatchObject({ maxSize: 35, startSize: 35 });
     expect(resolveEstimateOptions({ maxSize: 101 }, 768, 512)).toMatchObject({ maxSize: 101, startSize: 101 });
     expect(resolveEstimateOptions({ maxSize: 101, startSize: 35 }, 768, 512)).toMatchObject({ maxSize: 101, startSize: 35 });
-    expect(() => resolveEstimateOptions({ startSize: 37 }, 768, 512)).toThrow(InvalidOptionError);
+    // Above a maxSize the photo's size chose (35 here), it is lowered to it; above an explicit one, refused.
+    expect(resolveEstimateOptions({ startSize: 41 }, 768, 512)).toMatchObject({ maxSize: 35, startSize: 35 });
+    expect(resolveEstimateOptions({ startSize: 41 }, 2400, 1600)).toMatchObject({ maxSize: 101, startSize: 41 });
+    expect(() => resolveEstimateOptions({ maxSize: 35, startSize: 37 }, 768, 512)).toThrow(InvalidOptionError);
+    expect(() => resolveEstimateOptions({ startSize: 40 }, 768, 512)).toThrow(/startSize/);
     expect(() => resolveEstimateOptions({ maxSize: 101, startSize: 34 }, 768, 512)).toThrow(/startSize/);
     expect(() => resolveEstimateOptions({ maxSize: 101, startSize: 3 }, 768, 512)).toThrow(/startSize/);
   });

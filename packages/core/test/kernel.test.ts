@@ -162,6 +162,8 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(large.identity).toBe(false);
     expect(large.width).toBeGreaterThan(35);
     expect(kernelNcc(large.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.8);
+    expect(large.largerLadder).toEqual({ confidence: large.confidence, kept: true });
+    expect(steps.every((p, i) => p.done === i + 1 && p.total === steps.at(-1)!.total)).toBe(true);
     expect(steps.at(-1)!.done).toBe(steps.at(-1)!.total);
     // Without the room to grow, the same photo keeps the start ladder's two sizes.
     const capped = await estimateKernel(blurry, { maxSize: 35 });
@@ -172,10 +174,11 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     const short = shakenScene(TEST_KERNELS[3]!.kernel, 5, 768, 512).blurry;
     const few: Progress[] = [];
     const small = await estimateKernel(short, { maxSize: 101, startSize: 35, onProgress: (p) => few.push(p) });
+    expect(small.largerLadder).toBeUndefined();
     expect(small.scores.candidates.map((c) => c.size)).toEqual([29, 35]);
     expect(small.kernel.data).toEqual((await estimateKernel(short, { maxSize: 35 })).kernel.data);
     expect(few.at(-1)!.done).toBe(few.at(-1)!.total);
-    expect(few.every((p, i) => i === 0 || p.done === few[i - 1]!.done + 1)).toBe(true);
+    expect(few.every((p, i) => p.done === i + 1 && p.total === few.at(-1)!.total)).toBe(true);
     await expect(estimateKernel(short, { maxSize: 35, startSize: 37 })).rejects.toThrow(InvalidOptionError);
     await expect(estimateKernel(short, { maxSize: 101, startSize: 34 })).rejects.toThrow(/startSize/);
   }, 240_000);

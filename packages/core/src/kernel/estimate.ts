@@ -11,7 +11,8 @@
  *       k ← cleanup(k); λ ← max(λ / 1.1, 1e-4)   (cleanup.ts)
  *     k ← centred on its centre of mass, magnified to the next level
  *
- * It runs once per kernel size in `sizeShares` (on parallel worker threads) and keeps the kernel
+ * It runs once per kernel size in `sizeShares` (on parallel worker threads; with `startSize`, a
+ * second ladder of sizes only when the first one's kernel fills its support) and keeps the kernel
  * with the lowest blind score: the normalised sparsity ||∇x||₁/||∇x||₂ of the window deconvolved
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
  * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
@@ -103,6 +104,13 @@ export interface KernelEstimate {
    */
   keptBy: KernelKeptBy | null;
   /**
+   * Present only when the larger ladder of `startSize` ran (the start kernel filled its
+   * support): that ladder's confidence, and whether its kernel was returned (kept on its
+   * confidence and the guard's verdict). `confidence`, `sizeAgreement`, `spectralEvidence` and
+   * `scores` are those of the ladder whose kernel was returned.
+   */
+  largerLadder?: { confidence: number; kept: boolean };
+  /**
    * The blind scores behind the choice: each kernel size tried, and the identity (with
    * `startSize`, those of the ladder whose kernel was returned).
    */
@@ -185,6 +193,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const largePlan = largeOpts && planEstimation(largeOpts, layout);
   const progress = progressStep(opts, progressTotal(startPlan) + (largePlan ? progressTotal(largePlan) : 0));
   const start = await estimateLadder({ image, layout, opts: startOpts, plan: startPlan, saturation, step: progress.step });
+  throwIfAborted(opts.signal);
   const large = largeOpts && largePlan && fillsSupport(start)
     ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step })
     : undefined;
@@ -196,7 +205,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const { window, best, confidence } = chosen;
   const grid = await estimateRegions(chosen.run, window, best.kernel, best.score.size, guarded);
   // The ladder not run planned steps that never came: the progress still reaches its total.
-  await progress.finish();
+  progress.finish();
   return {
     kernel: guarded.kernel,
     width: guarded.kernel.width,
@@ -209,6 +218,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     spectralEvidence: spectral,
     keptBy: guarded.keptBy,
     scores: { identity: chosen.scored.identity, candidates: chosen.scored.candidates.map((c) => c.score) },
+    ...(large ? { largerLadder: { confidence: large.confidence, kept: chosen === large } } : {}),
     ...(grid ? { grid } : {}),
   };
 }
@@ -265,7 +275,7 @@ function regionSteps(plan: EstimationPlan): { pyramids: number; refinements: num
   };
 }
 
-/** One call's state, shared by its steps. */
+/** One ladder's state (one per call without `startSize`), shared by its steps. */
 interface Run {
   image: RawImage;
   layout: PixelLayout;
@@ -277,8 +287,11 @@ interface Run {
   step: () => Promise<void>;
 }
 
-/** Reports one progress step per `step()`; `finish()` reports what is left of `total`. */
-function progressStep(opts: ResolvedEstimateOptions, total: number): { step: () => Promise<void>; finish: () => Promise<void> } {
+/**
+ * Reports one progress step per `step()`, then yields and honours an abort; `finish()` reports
+ * what is left of `total` at once (the estimate is done: an abort no longer rejects it).
+ */
+function progressStep(opts: ResolvedEstimateOptions, total: number): { step: () => Promise<void>; finish: () => void } {
   let done = 0;
   const step = async () => {
     done++;
@@ -286,7 +299,7 @@ function progressStep(opts: ResolvedEstimateOptions, total: number): { step: () 
     await nextTick();
     throwIfAborted(opts.signal);
   };
-  return { step, finish: async () => { while (done < total) await step(); } };
+  return { step, finish: () => { while (done < total) opts.onProgress?.({ done: ++done, total }); } };
 }
 
 /** Steps 2 to 5 for one ladder of kernel sizes: what the later steps choose from and read. */
@@ -334,7 +347,7 @@ function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: L
  */
 function fillsSupport({ best, run: { plan } }: Ladder): boolean {
   // Measured at the working scale, where the candidate's side is known, centred on the support's
-  // midpoint as the returned kernel is.
+  // midpoint (whatever `centre` asks: the support's extent is what may be cut off).
   const k = best.kernel, size = plan.workMax;
   const side = trimKernel(centreKernel(k, size, supportMidpoint(k, size)), size).size;
   return side >= best.score.size - 2;

@@ -46,15 +46,17 @@ export interface EstimateKernelOptions {
   /**
    * Kernel side the estimator starts from, odd, 5 to `maxSize`. Default `maxSize`: one ladder of
    * sizes. When smaller, the sizes `sizeShares` x this are estimated first, and only when the
-   * kernel picked fills its support (a truncated kernel: its side within 2 px of the candidate's)
-   * the sizes {@link LARGE_SIZE_SHARES} x `maxSize` are estimated too; their kernel is returned
+   * kernel picked fills its support (perhaps truncated: its side within 2 px of the candidate's,
+   * at the working scale) the sizes {@link LARGE_SIZE_SHARES} x `maxSize` (not `sizeShares`) are
+   * estimated too (`KernelEstimate.largerLadder` then says so); their kernel is returned
    * when their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's and
    * the guard accepts it. Opt-in, for photos that may hold long shake:
    * `{ maxSize: 101, startSize: defaultMaxSize(width, height) }` costs nothing more where the start
    * kernel does not fill its support, and on the harder set's 51-101 px group lifts the aligned
    * gain from −0.52 to +2.01 dB; on real photos it finds long kernels that agree better with the
    * published ones (NCC median 0.83 → 0.90), but made one of them visibly worse, so it is not
-   * the default (BENCHMARKS.md, "Long shake on small photos").
+   * the default (BENCHMARKS.md, "Long shake on small photos"). Above a defaulted `maxSize` (a
+   * small photo) it is lowered to it: one ladder.
    */
   startSize?: number;
   /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
@@ -319,7 +321,9 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     sizeShares = [...(s as number[])];
   }
   const maxWorkingSize = integerOption('maxWorkingSize', raw.maxWorkingSize, 15, 101, DEFAULT_MAX_WORKING_SIZE);
-  const startSize = integerOption('startSize', raw.startSize, 5, maxSize, maxSize);
+  // Above a maxSize the photo's size chose, startSize is lowered to it; above an explicit one, refused.
+  const lowered = raw.maxSize === undefined && Number.isInteger(raw.startSize) && (raw.startSize as number) % 2 === 1 && (raw.startSize as number) > maxSize;
+  const startSize = integerOption('startSize', lowered ? maxSize : raw.startSize, 5, maxSize, maxSize);
   if (startSize % 2 === 0) throw invalidOption('startSize', `an odd integer between 5 and ${maxSize}`, startSize);
   // A large photo gets the wide window: its coarse levels see the whole working plane (up to
   // 1024 px), its finer ones their most textured 512 (`WIDE_WINDOW`).
