@@ -348,9 +348,7 @@ function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: L
 function fillsSupport({ best, run: { plan } }: Ladder): boolean {
   // Measured at the working scale, where the candidate's side is known, centred on the support's
   // midpoint (whatever `centre` asks: the support's extent is what may be cut off).
-  const k = best.kernel, size = plan.workMax;
-  const side = trimKernel(centreKernel(k, size, supportMidpoint(k, size)), size).size;
-  return side >= best.score.size - 2;
+  return supportCentred(best.kernel, plan.workMax).size >= best.score.size - 2;
 }
 
 /**
@@ -511,7 +509,12 @@ function guardAndCentre(
 
 /** A kernel centred as `centre` asks (its support's midpoint, or its mass) and trimmed to its support. */
 function centredAsAsked(kernel: Float64Array, size: number, opts: ResolvedEstimateOptions): { data: Float64Array; size: number } {
-  return trimKernel(opts.centre === 'support' ? centreKernel(kernel, size, supportMidpoint(kernel, size)) : centreKernel(kernel, size), size);
+  return opts.centre === 'support' ? supportCentred(kernel, size) : trimKernel(centreKernel(kernel, size), size);
+}
+
+/** A kernel centred on the midpoint of its support and trimmed to it. */
+function supportCentred(kernel: Float64Array, size: number): { data: Float64Array; size: number } {
+  return trimKernel(centreKernel(kernel, size, supportMidpoint(kernel, size)), size);
 }
 
 function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {

@@ -266,9 +266,6 @@ function regionsOption(value: unknown): RegionsChoice {
   return value as RegionsChoice;
 }
 
-/** `sizeShares`' default. */
-export const DEFAULT_SIZE_SHARES: readonly number[] = [0.8, 1];
-
 /**
  * The kernel sizes tried up to `maxSize` when the start size's kernel fills its support, as
  * shares of `maxSize`: a third, smaller size lets the blind score pick a 53-65 px kernel where
@@ -312,7 +309,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
   if (!isPlainObject(raw)) throw invalidOption('estimateKernel options', 'an object', raw);
   const maxSize = integerOption('maxSize', raw.maxSize, 5, 255, defaultMaxSize(width, height));
   if (maxSize % 2 === 0) throw invalidOption('maxSize', 'an odd integer between 5 and 255', maxSize);
-  let sizeShares = [...DEFAULT_SIZE_SHARES];
+  let sizeShares = [0.8, 1];
   if (raw.sizeShares !== undefined) {
     const s = raw.sizeShares;
     if (!Array.isArray(s) || s.length < 1 || s.length > 6 || !s.every((v) => typeof v === 'number' && v >= 0.2 && v <= 1)) {
