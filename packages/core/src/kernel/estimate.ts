@@ -33,10 +33,10 @@ import { alternate, buildLevel } from './coarse-to-fine.js';
 import type { Level } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates, runPyramids } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
-import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
+import { effectiveTaps, guardVerdict, isNearIdentity, pathWidth, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
-import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_SIZE_SHARES, oddCeil, resolveEstimateOptions } from './options.js';
+import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import { gridCell, padToCommonSide, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, REGION_MIN_GAIN, regionGridSide, widenedCell } from './regions.js';
 import type { KernelGrid } from './regions.js';
@@ -105,11 +105,13 @@ export interface KernelEstimate {
   keptBy: KernelKeptBy | null;
   /**
    * Present only when the larger ladder of `startSize` ran (the start kernel filled its
-   * support): that ladder's confidence, and whether its kernel was returned (kept on its
-   * confidence and the guard's verdict). `confidence`, `sizeAgreement`, `spectralEvidence` and
-   * `scores` are those of the ladder whose kernel was returned.
+   * support): that ladder's confidence; when that confidence was high
+   * enough and the guard accepted its kernel, the kernel's `pathWidth` (effective taps / side, at
+   * most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether its kernel was returned.
+   * `confidence`, `sizeAgreement`, `spectralEvidence` and `scores` are those of the ladder whose
+   * kernel was returned.
    */
-  largerLadder?: { confidence: number; kept: boolean };
+  largerLadder?: { confidence: number; pathWidth?: number; kept: boolean };
   /**
    * The blind scores behind the choice: each kernel size tried, and the identity (with
    * `startSize`, those of the ladder whose kernel was returned).
@@ -177,9 +179,10 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //   5. refine   up to full scale, ×√2 per level, when step 1 planned it (the photo was
   //               estimated downscaled)
   //   5b. larger  with `startSize` below `maxSize`, steps 1 to 5 ran for the start sizes; when
-  //               that kernel fills its support, they run again for LARGE_SIZE_SHARES x maxSize,
-  //               whose kernel is kept on its confidence and the guard's verdict (progress: both
-  //               ladders are counted, and what did not run is reported at the end)
+  //               that kernel fills its support, they run again for LARGE_SIZE_SHARES x maxSize
+  //               (progress: both ladders are counted, and what did not run is reported at the end)
+  //   5c. compare the larger ladder's kernel is kept on its confidence, the guard's verdict and
+  //               its path width (a camera path, not a cloud); else the start's is guarded
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
   //               sizes' agreement, the photo's spectrum), else the kernel centred and trimmed
   //   7. regions  per-region kernels where the photo's kernel is found and the plan has a grid:
@@ -197,11 +200,14 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const large = largeOpts && largePlan && fillsSupport(start)
     ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step })
     : undefined;
-  const kept = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
+  const candidate = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
+  const width = candidate && !candidate.guarded.identity ? pathWidth(candidate.guarded.kernel.data, candidate.guarded.kernel.width) : undefined;
   // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
   // the estimator returned before it looked further (real/toy and the harder set's low light
-  // #11 lost their kernel so; training log, session 21).
-  const { ladder: chosen, agreement, spectral, guarded } = kept && !kept.guarded.identity ? kept : guardLadder(start, opts);
+  // #11 lost their kernel so; training log, session 21); so does one whose kernel is a cloud, not
+  // a path (LARGE_LADDER_MAX_PATH_WIDTH).
+  const kept = width !== undefined && width <= LARGE_LADDER_MAX_PATH_WIDTH ? candidate : undefined;
+  const { ladder: chosen, agreement, spectral, guarded } = kept ?? guardLadder(start, opts);
   const { window, best, confidence } = chosen;
   const grid = await estimateRegions(chosen.run, window, best.kernel, best.score.size, guarded);
   // The ladder not run planned steps that never came: the progress still reaches its total.
@@ -218,7 +224,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     spectralEvidence: spectral,
     keptBy: guarded.keptBy,
     scores: { identity: chosen.scored.identity, candidates: chosen.scored.candidates.map((c) => c.score) },
-    ...(large ? { largerLadder: { confidence: large.confidence, kept: chosen === large } } : {}),
+    ...(large ? { largerLadder: { confidence: large.confidence, ...(width !== undefined ? { pathWidth: width } : {}), kept: chosen === large } } : {}),
     ...(grid ? { grid } : {}),
   };
 }
@@ -299,7 +305,8 @@ function progressStep(opts: ResolvedEstimateOptions, total: number): { step: () 
     await nextTick();
     throwIfAborted(opts.signal);
   };
-  return { step, finish: () => { while (done < total) opts.onProgress?.({ done: ++done, total }); } };
+  // `done` counts apart from the call: `onProgress?.(…)` skips its arguments without a listener.
+  return { step, finish: () => { while (done < total) { done++; opts.onProgress?.({ done, total }); } } };
 }
 
 /** Steps 2 to 5 for one ladder of kernel sizes: what the later steps choose from and read. */

@@ -48,15 +48,18 @@ export interface EstimateKernelOptions {
    * sizes. When smaller, the sizes `sizeShares` x this are estimated first, and only when the
    * kernel picked fills its support (perhaps truncated: its side within 2 px of the candidate's,
    * at the working scale) the sizes {@link LARGE_SIZE_SHARES} x `maxSize` (not `sizeShares`) are
-   * estimated too (`KernelEstimate.largerLadder` then says so); their kernel is returned
-   * when their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's and
-   * the guard accepts it. Opt-in, for photos that may hold long shake:
-   * `{ maxSize: 101, startSize: defaultMaxSize(width, height) }` costs nothing more where the start
-   * kernel does not fill its support, and on the harder set's 51-101 px group lifts the aligned
-   * gain from −0.52 to +2.01 dB; on real photos it finds long kernels that agree better with the
-   * published ones (NCC median 0.83 → 0.90), but made one of them visibly worse, so it is not
-   * the default (BENCHMARKS.md, "Long shake on small photos"). Above a defaulted `maxSize` (a
-   * small photo) it is lowered to it: one ladder.
+   * estimated too (`KernelEstimate.largerLadder` then says so). Their kernel is returned when
+   * their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's, the
+   * guard accepts it, and it is a path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH});
+   * else the start's kernel is guarded as it would be alone. Opt-in, for photos that may hold
+   * long shake: `{ maxSize: 101, startSize: defaultMaxSize(width, height) }` costs nothing more
+   * where the start kernel does not fill its support, and on the harder set's 51-101 px group
+   * lifts the aligned gain over blurry from −0.53 / 0.15 / −0.09 dB to +2.24 / +1.68 / +1.45 dB
+   * (photos #0-#7 / #8-#15 / #16-#23); on real photos it finds long kernels that agree better
+   * with the published ones (NCC median 0.83 → 0.90), but a few restorations ring where today's
+   * are soft (real/real_img2, real-kohler/Blurry3_8), so it is not the default (BENCHMARKS.md,
+   * "Long shake on small photos"). Above a defaulted `maxSize` (a small photo) it is lowered to
+   * it: one ladder.
    */
   startSize?: number;
   /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
@@ -282,6 +285,16 @@ export const LARGE_SIZE_SHARES: readonly number[] = [0.5, 0.8, 1];
  * improved (long paths), −0.06 to +0.05 from the start's (the ninth −0.14; training log, session 21).
  */
 export const LARGE_LADDER_CONFIDENCE_MARGIN = 0.065;
+
+/**
+ * The widest path the larger ladder may return, in px: its kernel's effective taps (1 / Σp²) over
+ * its side, the mean width of a path as long as the kernel is wide. A camera path is a thin
+ * curve: 1.6 to 5.9 on 43 of the 46 photos whose larger-ladder kernel was probed (real/wall 4.6,
+ * real/0015_blur65 5.9, the harder set's 95 px path 3.0). The other three are clouds, failed
+ * estimates that ring: real-kohler/Blurry1_8 11.9, Blurry1_10 13.1, the harder set's large #0
+ * 13.9 (−1.84 dB). Read from those 46 photos before it was used (training log, session 22).
+ */
+export const LARGE_LADDER_MAX_PATH_WIDTH = 8;
 
 /** `maxWorkingSize`'s default: kernels up to 55 px are estimated at full scale. */
 export const DEFAULT_MAX_WORKING_SIZE = 55;
