@@ -4,7 +4,7 @@ import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/error
 import { estimateKernel } from '../src/kernel/estimate.js';
 import { BLIND_SCORE_MIN_NOISE, blindScoreNoise } from '../src/kernel/blind-score.js';
 import { LARGE_LADDER_MAX_PATH_WIDTH, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from '../src/kernel/options.js';
-import { pathWidth } from '../src/kernel/guard.js';
+import { effectiveTaps } from '../src/kernel/guard.js';
 import { kernelAgreement } from '../src/kernel/agreement.js';
 import { darkChannelStep } from '../src/kernel/dark-channel.js';
 import { centreKernel, centreOfMass, cleanupKernel, resizeKernel, supportMidpoint } from '../src/kernel/cleanup.js';
@@ -189,6 +189,9 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     await expect(estimateKernel(short, { maxSize: 35, startSize: 37 })).rejects.toThrow(InvalidOptionError);
     await expect(estimateKernel(short, { maxSize: 101, startSize: 34 })).rejects.toThrow(/startSize/);
   }, 240_000);
+
+  // The path width the larger ladder is judged on (LARGE_LADDER_MAX_PATH_WIDTH): effective taps / side.
+  const pathWidth = (k: ArrayLike<number>, side: number) => effectiveTaps(k) / side;
 
   it('measures the path width of a kernel: a thin planted camera path is under LARGE_LADDER_MAX_PATH_WIDTH, the same path blurred into a cloud is over it', () => {
     // Independent truth: a 1 px line is 1 px wide, a uniform disc of diameter d about 0.79 d.

@@ -33,7 +33,7 @@ import { alternate, buildLevel } from './coarse-to-fine.js';
 import type { Level } from './coarse-to-fine.js';
 import { candidateSteps, runCandidates, runPyramids } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
-import { effectiveTaps, guardVerdict, isNearIdentity, pathWidth, peakDominance } from './guard.js';
+import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
 import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, resolveEstimateOptions } from './options.js';
@@ -201,7 +201,8 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step })
     : undefined;
   const candidate = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
-  const width = candidate && !candidate.guarded.identity ? pathWidth(candidate.guarded.kernel.data, candidate.guarded.kernel.width) : undefined;
+  // The path width from the guard's own count of effective taps (trimming moves no mass).
+  const width = candidate && !candidate.guarded.identity ? candidate.guarded.effectiveTaps / candidate.guarded.kernel.width : undefined;
   // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
   // the estimator returned before it looked further (real/toy and the harder set's low light
   // #11 lost their kernel so; training log, session 21); so does one whose kernel is a cloud, not

@@ -62,15 +62,6 @@ export function effectiveTaps(k: ArrayLike<number>): number {
 }
 
 /**
- * Effective taps / side: the mean width in px of a path as long as the kernel is wide (a 1 px
- * line across it: 1; a disc of diameter d: about 0.79 d). Camera shake is a thin path; a spread
- * cloud is not (LARGE_LADDER_MAX_PATH_WIDTH).
- */
-export function pathWidth(k: ArrayLike<number>, side: number): number {
-  return effectiveTaps(k) / side;
-}
-
-/**
  * Brightest tap x side / mass. Deconvolving a sharp photo with a dot-plus-streak kernel puts a
  * ghost beside every edge (-19 and -20 dB on the two Kodak photos where it happened), so such a
  * kernel is not trusted: every estimate on the 192 dev pairs stayed at 2.2 or below.

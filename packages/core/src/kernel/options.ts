@@ -288,8 +288,8 @@ export const LARGE_LADDER_CONFIDENCE_MARGIN = 0.065;
 
 /**
  * The widest path the larger ladder may return, in px: its kernel's effective taps (1 / Σp²) over
- * its side, the mean width of a path as long as the kernel is wide. A camera path is a thin
- * curve: 1.6 to 5.9 on 43 of the 46 photos whose larger-ladder kernel was probed (real/wall 4.6,
+ * its side, the mean width of a path as long as the kernel is wide (a 1 px line across it: 1; a
+ * disc of diameter d: about 0.79 d). A camera path is a thin curve: 1.6 to 5.9 on 43 of the 46 photos whose larger-ladder kernel was probed (real/wall 4.6,
  * real/0015_blur65 5.9, the harder set's 95 px path 3.0). The other three are clouds, failed
  * estimates that ring: real-kohler/Blurry1_8 11.9, Blurry1_10 13.1, the harder set's large #0
  * 13.9 (−1.84 dB). Read from those 46 photos before it was used (training log, session 22).
