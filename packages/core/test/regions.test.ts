@@ -113,12 +113,31 @@ describe('per-region kernels (non-uniform shake)', () => {
     expect(small.grid).toBeUndefined();
   }, 240_000);
 
+  it('on a 3x3 grid estimates the corners first: the planted 2-region shake keeps its outer columns per region', async () => {
+    const { left, right, uniform, blurry } = twoRegionScene();
+    const estimate = await estimateKernel(blurry, { regions: 3 });
+    const grid = estimate.grid!;
+    expect(grid).toBeDefined();
+    expect([grid.columns, grid.rows]).toEqual([3, 3]);
+    // Columns 0 and 2 lie wholly in one half each (x < 256, x >= 512; the shakes meet at 384).
+    // The photo's kernel is one of the two paths, so the corners of the other half disagree with
+    // it, every cell is estimated, and the far column keeps its own path.
+    for (const i of [0, 3, 6]) expect(kernelNcc(grid.kernels[i]!, left)).toBeGreaterThanOrEqual(0.85);
+    for (const i of [2, 5, 8]) expect(kernelNcc(grid.kernels[i]!, right)).toBeGreaterThanOrEqual(0.85);
+    const farColumn = [0, 3, 6].every((i) => grid.own[i]) ? [0, 3, 6] : [2, 5, 8];
+    expect(farColumn.every((i) => grid.own[i])).toBe(true);
+    // Uniform shake: the four corners find the photo's kernel, so no grid.
+    expect((await estimateKernel(uniform, { regions: 3 })).grid).toBeUndefined();
+  }, 240_000);
+
   it('reports progress to its total with a grid planned, whether or not a grid is kept', async () => {
     const { uniform, blurry } = twoRegionScene();
     // Uniform: no grid kept; two regions: a grid kept; maxSize 61 > maxWorkingSize 55 plans a
     // refinement, so each kept cell is refined up to full scale too.
     for (const [photo, options, kept] of [
       [uniform, { regions: 2 }, false], [blurry, { regions: 2 }, true], [blurry, { regions: 2, maxSize: 61 }, true],
+      // 3x3: uniform shake stops after the four corners; the 2-region shake runs every cell.
+      [uniform, { regions: 3 }, false], [blurry, { regions: 3 }, true],
     ] as const) {
       const seen: { done: number; total: number }[] = [];
       const estimate = await estimateKernel(photo, { ...options, onProgress: (p) => seen.push(p) });

@@ -5,6 +5,7 @@
 import type { Task } from '../parallel/tasks.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
+import { estimateAtSize } from './coarse-to-fine.js';
 import type { PyramidSettings } from './coarse-to-fine.js';
 
 /** One kernel size of the estimator: the window's plane and what `estimateCandidate` needs. */
@@ -18,16 +19,19 @@ export interface CandidateJob {
   saturation: number;
   /** Noise σ of the window: the blind score's deconvolution weight. */
   sigma: number;
+  /** False: the kernel alone, no blind score (per-region cells score their own way). */
+  scored: boolean;
 }
 
-/** One scored kernel size; a progress ping after every pyramid level. */
-export const candidateTask: Task<CandidateJob, ScoredCandidate> = {
+/** One kernel size, scored when asked; a progress ping after every pyramid level. */
+export const candidateTask: Task<CandidateJob, Pick<ScoredCandidate, 'kernel'> & Partial<Pick<ScoredCandidate, 'score'>>> = {
   name: 'kernel/candidate',
   async run(j, context) {
-    const candidate = await estimateCandidate(
-      { width: j.width, height: j.height, data: j.data }, j.size, j.workMax, j.settings, j.saturation, j.sigma,
-      () => context.progress(),
-    );
+    const window = { width: j.width, height: j.height, data: j.data };
+    const onLevel = () => context.progress();
+    const candidate = j.scored
+      ? await estimateCandidate(window, j.size, j.workMax, j.settings, j.saturation, j.sigma, onLevel)
+      : { kernel: await estimateAtSize(window, j.size, j.workMax, j.settings, j.saturation, onLevel) };
     return { result: candidate, transfer: [candidate.kernel.buffer as ArrayBuffer] };
   },
 };

@@ -8,7 +8,7 @@ import { threadsFor, WorkerPool } from '../parallel/pool.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
 import { candidateTask } from './candidate-task.js';
-import { pyramid } from './coarse-to-fine.js';
+import { estimateAtSize, pyramid } from './coarse-to-fine.js';
 import type { Level, PyramidSettings } from './coarse-to-fine.js';
 import type { ResolvedEstimateOptions } from './options.js';
 
@@ -43,37 +43,64 @@ export async function runCandidates(
   scoreLevel: Level,
   step: () => Promise<void>,
 ): Promise<ScoredCandidate[]> {
-  return runPyramids(sizes.map((size) => ({ window, size, sigma, scoreLevel })), workMax, opts, saturation, step);
+  const jobs = sizes.map((size) => ({ window, size, sigma, scoreLevel }));
+  // Every job is scored, so every result has its score.
+  return await runPyramids(jobs, workMax, opts, saturation, step, true) as ScoredCandidate[];
+}
+
+/**
+ * One kernel of the photo's chosen `size` per cell window (per-region kernels, estimate.ts step 7),
+ * in the order given, unscored: the cells' tests score the kernels that can change the answer
+ * themselves, on the cell's own terms, so a blind score per pyramid would be work thrown away (a
+ * full hyper-Laplacian deconvolution of each cell's window). `step` as {@link runCandidates}.
+ */
+export async function runCellPyramids(
+  windows: readonly { window: Plane; sigma: number }[],
+  size: number,
+  workMax: number,
+  opts: ResolvedEstimateOptions,
+  saturation: number,
+  step: () => Promise<void>,
+): Promise<Float64Array[]> {
+  const found = await runPyramids(windows.map((w) => ({ ...w, size })), workMax, opts, saturation, step, false);
+  return found.map((p) => p.kernel);
 }
 
 /** One independent pyramid: a window, the kernel side to estimate on it, its noise σ, and (on this thread) its scoring level. */
-export interface PyramidJob {
+interface PyramidJob {
   window: Plane;
   size: number;
   sigma: number;
   scoreLevel?: Level;
 }
 
+/** A pyramid's kernel, and its blind score when one was asked for. */
+type Pyramid = Pick<ScoredCandidate, 'kernel'> & Partial<Pick<ScoredCandidate, 'score'>>;
+
 /**
  * Independent pyramids (kernel sizes of one window, or one size on several windows: per-region
- * kernels), each estimated coarse to fine and scored on its own window, in the order given: on
- * worker threads when there are several and more than one core, else one after the other here.
- * `step` runs once per job as it starts here or as its result arrives, and after every level.
+ * kernels), each estimated coarse to fine and, when `scored`, scored on its own window, in the
+ * order given: on worker threads when there are several and more than one core, else one after
+ * the other here. `step` runs once per job as it starts here or as its result arrives, and after
+ * every level.
  */
-export async function runPyramids(
+async function runPyramids(
   jobs: readonly PyramidJob[],
   workMax: number,
   opts: ResolvedEstimateOptions,
   saturation: number,
   step: () => Promise<void>,
-): Promise<ScoredCandidate[]> {
+  scored: boolean,
+): Promise<Pyramid[]> {
   const settings = settingsOf(opts);
   const threads = threadsFor(jobs.length, opts.workers);
   if (threads <= 1) {
-    const out: ScoredCandidate[] = [];
+    const out: Pyramid[] = [];
     for (const job of jobs) {
       await step(); // let the caller's identity score run first, as it does beside the workers
-      out.push(await estimateCandidate(job.window, job.size, workMax, settings, saturation, job.sigma, step, job.scoreLevel));
+      out.push(scored
+        ? await estimateCandidate(job.window, job.size, workMax, settings, saturation, job.sigma, step, job.scoreLevel)
+        : { kernel: await estimateAtSize(job.window, job.size, workMax, settings, saturation, step) });
     }
     return out;
   }
@@ -91,7 +118,7 @@ export async function runPyramids(
   try {
     const out = await Promise.all(jobs.map(({ window, size, sigma }) => pool.run(
       candidateTask,
-      { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation, sigma },
+      { width: window.width, height: window.height, data: window.data, size, workMax, settings, saturation, sigma, scored },
       [], onLevel,
     ).then((c) => { onLevel(); return c; }))).catch((err: unknown) => { throw failure ?? err; });
     await pending;

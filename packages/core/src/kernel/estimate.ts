@@ -31,14 +31,16 @@ import { blindScore, blindScoreNoise, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
 import type { Level } from './coarse-to-fine.js';
-import { candidateSteps, runCandidates, runPyramids } from './candidates.js';
+import { candidateSteps, runCandidates, runCellPyramids } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
 import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
-import { gridCell, padToCommonSide, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, REGION_MIN_GAIN, regionGridSide, widenedCell } from './regions.js';
+import {
+  gridCell, padToCommonSide, REGION_LEVEL_WINDOW, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, REGION_MIN_GAIN, regionGridSide, widenedCell,
+} from './regions.js';
 import type { KernelGrid } from './regions.js';
 import { spectralEvidence } from './spectral-evidence.js';
 import { cropPlane as crop, fittedWindowSide, TextureMap } from './window.js';
@@ -430,10 +432,15 @@ function sizeAgreement(best: ScoredCandidate, candidates: ScoredCandidate[], wor
  * Step 5 (one progress step, reported by the driver): the working-scale kernel magnified and refined level by level up
  * to full scale (the pyramid continued, ×√2 per level), each level in a window of the same scene:
  * the most textured one, found on the working plane and read at that level's resolution (only
- * that window: a 12 MP luminance is 96 MB).
+ * that window: a 12 MP luminance is 96 MB). For a cell of step 7, the window is searched within
+ * the cell's bounds and sized by the cells' smaller level window.
  */
-async function refineUpToFullScale(run: Run, texture: TextureMap, kernel: Float64Array, bounds?: Window): Promise<{ kernel: Float64Array; size: number }> {
+async function refineUpToFullScale(
+  run: Run, texture: TextureMap, kernel: Float64Array, cell?: { bounds: Window; levelWindowSize: number },
+): Promise<{ kernel: Float64Array; size: number }> {
   const { image, layout, opts, plan: { scale, workMax }, saturation } = run;
+  const bounds = cell?.bounds;
+  const levelWindowSize = cell?.levelWindowSize ?? opts.levelWindowSize;
   // The pyramid goes on above the working scale: one level per factor of √2 up to the photo's
   // own scale (a 101 px kernel estimated at 55 px is magnified 1.84x: two levels, not one jump).
   let k = kernel;
@@ -442,7 +449,7 @@ async function refineUpToFullScale(run: Run, texture: TextureMap, kernel: Float6
   for (const s of refineScales(scale)) {
     throwIfAborted(opts.signal);
     const levelSize = s === 1 ? opts.maxSize : oddCeil(workMax * s / scale);
-    const side = fittedWindowSide(Math.min(1024, Math.round(opts.levelWindowSize * s / scale)), levelSize);
+    const side = fittedWindowSide(Math.min(1024, Math.round(levelWindowSize * s / scale)), levelSize);
     const w = Math.max(1, Math.round(layout.width * s)), h = Math.max(1, Math.round(layout.height * s));
     const refineSide = Math.min(side, w, h);
     const searchSide = Math.max(1, Math.round(refineSide * scale / s));
@@ -531,10 +538,11 @@ function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {
 
 /**
  * Step 7 (regions.ts; progress as `regionSteps` counts): each cell of the plan's grid runs an
- * independent pyramid at the photo's chosen size in its own window, widened into its neighbours,
- * and keeps its own kernel where the four tests of {@link isOwnKernel} pass; a kept kernel is
- * refined up to full scale in that window as the photo's was. Undefined without a grid: the
- * photo's kernel is the identity, the plan has none, or no cell keeps its own.
+ * independent pyramid at the photo's chosen size in its own window, widened into its neighbours
+ * (the four corners first; the others only when a corner disagrees with the photo's kernel), and
+ * keeps its own kernel where the four tests of {@link isOwnKernel} pass; a kept kernel is refined
+ * up to full scale in that window as the photo's was. Undefined without a grid: the photo's
+ * kernel is the identity, the plan has none, or no cell keeps its own.
  */
 async function estimateRegions(
   run: Run, { work, texture }: WorkingWindow, photoKernel: Float64Array, photoSize: number, photo: { kernel: BlurKernel; identity: boolean },
@@ -550,29 +558,47 @@ async function estimateRegions(
     await finishSteps();
     return undefined;
   }
-  // 1. Each cell's window, widened into its neighbours, and its noise σ (work done once: the
-  //    pyramids and every score below read them).
+  // 1. Each cell's window, widened into its neighbours, and its noise σ (work done once per cell:
+  //    its pyramid and every score below read them).
   const side = fittedWindowSide(opts.windowSize, workMax);
-  const windows = [];
-  for (let row = 0; row < n; row++) {
-    for (let column = 0; column < n; column++) {
-      const bounds = widenedCell(gridCell(column, row, n, n, work.width, work.height), work.width, work.height);
-      const plane = crop(work, texture.mostTextured(side, side, bounds));
-      windows.push({ bounds, plane, sigma: blindScoreNoise(plane) });
-    }
+  const windowOf = (i: number) => {
+    const bounds = widenedCell(gridCell(i % n, Math.floor(i / n), n, n, work.width, work.height), work.width, work.height);
+    const plane = crop(work, texture.mostTextured(side, side, bounds));
+    return { bounds, window: plane, sigma: blindScoreNoise(plane) };
+  };
+  // 2. An independent pyramid per cell at the photo's chosen size (on worker threads; a cell
+  //    refined from the photo's kernel stays in its basin: two shakes 60° apart, agreement 0.9),
+  //    its fine levels on windows of at most REGION_LEVEL_WINDOW. The corners first: shake that
+  //    varies over a frame (a small rotation plus translation) varies smoothly, most between its
+  //    corners, so where all four corners find the photo's kernel the shake is uniform and the
+  //    other cells are not estimated (work done only where it can change the answer: 4 pyramids
+  //    of 9 on a 3x3 grid).
+  const cellOpts = { ...opts, levelWindowSize: Math.min(opts.levelWindowSize, REGION_LEVEL_WINDOW) };
+  const cellCount = n * n;
+  const corners = [...new Set([0, n - 1, cellCount - n, cellCount - 1])];
+  const windows = new Array<ReturnType<typeof windowOf>>(cellCount);
+  const found = new Array<Float64Array>(cellCount);
+  const estimateCells = async (cells: readonly number[]) => {
+    for (const i of cells) windows[i] = windowOf(i);
+    const kernels = await runCellPyramids(cells.map((i) => windows[i]!), photoSize, workMax, cellOpts, saturation, step);
+    cells.forEach((i, j) => { found[i] = kernels[j]!; });
+  };
+  await estimateCells(corners);
+  if (corners.every((i) => kernelAgreement(found[i]!, photoKernel, workMax) >= REGION_MAX_AGREEMENT)) {
+    await finishSteps();
+    return undefined;
   }
-  // 2. An independent pyramid per cell at the photo's chosen size (on worker threads): a cell
-  //    refined from the photo's kernel stays in its basin (two shakes 60° apart: agreement 0.9).
-  const found = await runPyramids(windows.map((w) => ({ window: w.plane, size: photoSize, sigma: w.sigma })), workMax, opts, saturation, step);
+  const rest = Array.from({ length: cellCount }, (_, i) => i).filter((i) => !corners.includes(i));
+  if (rest.length > 0) await estimateCells(rest);
   await finishSteps(planned.refinements);
   // 3. The four tests per cell.
   const cells = windows.map((w, i) => {
-    const own = found[i]!.kernel;
+    const own = found[i]!;
     const agreement = kernelAgreement(own, photoKernel, workMax);
-    const corroboration = Math.max(...gridNeighbours(i, n).map((j) => kernelAgreement(own, found[j]!.kernel, workMax)));
+    const corroboration = Math.max(...gridNeighbours(i, n).map((j) => kernelAgreement(own, found[j]!, workMax)));
     const evidence = { agreement, corroboration, sigma: w.sigma };
     throwIfAborted(opts.signal);
-    return { own: isOwnKernel(buildLevel(w.plane, workMax, saturation), own, photoKernel, evidence, opts, workMax) ? own : undefined, agreement, bounds: w.bounds };
+    return { own: isOwnKernel(buildLevel(w.window, workMax, saturation), own, photoKernel, evidence, opts, workMax) ? own : undefined, agreement, bounds: w.bounds };
   });
   if (!cells.some((c) => c.own)) {
     await finishSteps();
@@ -582,7 +608,7 @@ async function estimateRegions(
   for (const cell of cells) {
     if (!cell.own) kernels.push(photo.kernel);
     else {
-      const full = refine ? await refineUpToFullScale(run, texture, cell.own, cell.bounds) : { kernel: cell.own, size: workMax };
+      const full = refine ? await refineUpToFullScale(run, texture, cell.own, { bounds: cell.bounds, levelWindowSize: cellOpts.levelWindowSize }) : { kernel: cell.own, size: workMax };
       kernels.push(asBlurKernel(centredAsAsked(full.kernel, full.size, opts)));
     }
     if (refine) await step();

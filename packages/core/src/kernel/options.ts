@@ -150,9 +150,10 @@ export interface EstimateKernelOptions {
    * `'off'` (default): one kernel for the photo. `'auto'`: a 3x3 or 2x2 grid where the cells are
    * large enough to estimate from (at least 256 px and 4 kernel sides on the estimation plane),
    * none on smaller photos; 2, 3 or 4: that grid, whenever its cells are 2 kernel sides or more.
-   * About 3x the estimation time with a 3x3 grid; off by default because on the real recorded
-   * shake measured (BENCHMARKS.md) no cell's own kernel passed the tests that keep it. Sharp
-   * photos (the identity) never get a grid.
+   * 1.5-2.6x the estimation time with a 3x3 grid (the four corners first; the other cells only
+   * where a corner disagrees with the photo's kernel); off by default because on the real recorded
+   * shake measured (BENCHMARKS.md) a cell kept its own kernel on 2 photos of 48, with no visible
+   * change. Sharp photos (the identity) never get a grid.
    */
   regions?: RegionsChoice;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
