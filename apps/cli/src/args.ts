@@ -149,7 +149,7 @@ Options:
       --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255 (default long side / 22)
       --regions R       kernel, deblur: per-region kernels for shake that varies over the photo:
                         off (default), auto (a 3x3 or 2x2 grid where the photo is large enough),
-                        2, 3 or 4; 1.5-2.6x the estimation time
+                        2, 3 or 4; 1.3-2.9x the estimation time
       --redis URL       worker, enqueue: redis://[user:pass@]host[:port][/db] (rediss:// for TLS)
       --queue NAME      worker, enqueue: queue name (default sgenet-deblur)
       --root DIR        worker, enqueue: the shared folder job paths are relative to (default .)

@@ -23,8 +23,11 @@ export interface CandidateJob {
   scored: boolean;
 }
 
+/** A pyramid's kernel, and its blind score when one was asked for. */
+export type Pyramid = Pick<ScoredCandidate, 'kernel'> & Partial<Pick<ScoredCandidate, 'score'>>;
+
 /** One kernel size, scored when asked; a progress ping after every pyramid level. */
-export const candidateTask: Task<CandidateJob, Pick<ScoredCandidate, 'kernel'> & Partial<Pick<ScoredCandidate, 'score'>>> = {
+export const candidateTask: Task<CandidateJob, Pyramid> = {
   name: 'kernel/candidate',
   async run(j, context) {
     const window = { width: j.width, height: j.height, data: j.data };

@@ -8,6 +8,7 @@ import { threadsFor, WorkerPool } from '../parallel/pool.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
 import { candidateTask } from './candidate-task.js';
+import type { Pyramid } from './candidate-task.js';
 import { estimateAtSize, pyramid } from './coarse-to-fine.js';
 import type { Level, PyramidSettings } from './coarse-to-fine.js';
 import type { ResolvedEstimateOptions } from './options.js';
@@ -43,9 +44,7 @@ export async function runCandidates(
   scoreLevel: Level,
   step: () => Promise<void>,
 ): Promise<ScoredCandidate[]> {
-  const jobs = sizes.map((size) => ({ window, size, sigma, scoreLevel }));
-  // Every job is scored, so every result has its score.
-  return await runPyramids(jobs, workMax, opts, saturation, step, true) as ScoredCandidate[];
+  return runPyramids(sizes.map((size) => ({ window, size, sigma, scoreLevel })), workMax, opts, saturation, step, true);
 }
 
 /**
@@ -74,9 +73,6 @@ interface PyramidJob {
   scoreLevel?: Level;
 }
 
-/** A pyramid's kernel, and its blind score when one was asked for. */
-type Pyramid = Pick<ScoredCandidate, 'kernel'> & Partial<Pick<ScoredCandidate, 'score'>>;
-
 /**
  * Independent pyramids (kernel sizes of one window, or one size on several windows: per-region
  * kernels), each estimated coarse to fine and, when `scored`, scored on its own window, in the
@@ -84,6 +80,12 @@ type Pyramid = Pick<ScoredCandidate, 'kernel'> & Partial<Pick<ScoredCandidate, '
  * the other here. `step` runs once per job as it starts here or as its result arrives, and after
  * every level.
  */
+async function runPyramids(
+  jobs: readonly PyramidJob[], workMax: number, opts: ResolvedEstimateOptions, saturation: number, step: () => Promise<void>, scored: true,
+): Promise<ScoredCandidate[]>;
+async function runPyramids(
+  jobs: readonly PyramidJob[], workMax: number, opts: ResolvedEstimateOptions, saturation: number, step: () => Promise<void>, scored: false,
+): Promise<Pyramid[]>;
 async function runPyramids(
   jobs: readonly PyramidJob[],
   workMax: number,

@@ -188,9 +188,10 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
   //               sizes' agreement, the photo's spectrum), else the kernel centred and trimmed
   //   7. regions  per-region kernels where the photo's kernel is found and the plan has a grid:
-  //               each cell runs its own pyramid in its own window, and keeps its own kernel
-  //               where four tests say the shake differs there (regions.ts; progress: a
-  //               pyramid's steps per cell, and one per cell for a refinement)
+  //               each cell runs its own pyramid in its own window (the corners first; the
+  //               others only when a corner disagrees), and keeps its own kernel where four
+  //               tests say the shake differs there (regions.ts; progress: a pyramid's steps
+  //               per cell, and one per cell for a refinement, padded for cells not run)
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
   const startOpts = opts.startSize < opts.maxSize ? { ...opts, maxSize: opts.startSize } : opts;
   const largeOpts = startOpts === opts ? undefined : { ...opts, sizeShares: [...LARGE_SIZE_SHARES] };
@@ -272,9 +273,9 @@ function progressTotal(plan: EstimationPlan): number {
 
 /**
  * Step 7's progress steps: a pyramid per cell at the largest size tried (the size chosen may be
- * smaller; step 7 then reports the rest when its pyramids are done), and with a refinement
- * planned one per cell for its refinement up to full scale (reported for every cell, refined or
- * not), so the total is reached.
+ * smaller, and where the corners agree with the photo's kernel the other cells do not run; step 7
+ * then reports the rest at once), and with a refinement planned one per cell for its refinement
+ * up to full scale (reported for every cell, refined or not), so the total is reached.
  */
 function regionSteps(plan: EstimationPlan): { pyramids: number; refinements: number } {
   const cells = plan.regions * plan.regions;

@@ -32,7 +32,8 @@ export interface EstimateKernelOptions {
    * Largest field side a pyramid level works on, 128 to `windowSize`: a level whose scaled window
    * is larger works on its most textured part of this size, so coarse levels see the whole window
    * and fine ones, which cost the most, a part of it. Also sizes the refinement's windows above
-   * the working scale. Default 512 (or `windowSize`, if smaller).
+   * the working scale. Default 512 (or `windowSize`, if smaller). Per-region cells (`regions`)
+   * use at most 256 (`REGION_LEVEL_WINDOW`).
    */
   levelWindowSize?: number;
   /**
@@ -150,10 +151,11 @@ export interface EstimateKernelOptions {
    * `'off'` (default): one kernel for the photo. `'auto'`: a 3x3 or 2x2 grid where the cells are
    * large enough to estimate from (at least 256 px and 4 kernel sides on the estimation plane),
    * none on smaller photos; 2, 3 or 4: that grid, whenever its cells are 2 kernel sides or more.
-   * 1.5-2.6x the estimation time with a 3x3 grid (the four corners first; the other cells only
-   * where a corner disagrees with the photo's kernel); off by default because on the real recorded
-   * shake measured (BENCHMARKS.md) a cell kept its own kernel on 2 photos of 48, with no visible
-   * change. Sharp photos (the identity) never get a grid.
+   * 1.3-2.9x the estimation time (measured at 800x800 and 12 MP; the four corner cells run
+   * first, and on a 3x3 or 4x4 grid the others only where a corner disagrees with the photo's
+   * kernel, so shake that differs only away from the corners is not looked for); off by default
+   * because on the real recorded shake measured (BENCHMARKS.md) a cell kept its own kernel on 2
+   * photos of 48, with no visible change. Sharp photos (the identity) never get a grid.
    */
   regions?: RegionsChoice;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
