@@ -1,7 +1,7 @@
 /**
  * The worker-thread entry of @sgenet/core (parallel/pool.ts starts it): serves the two CPU-heavy
- * units that parallelise cleanly, one scored kernel size of the estimator and one tile of the
- * deconvolution. The pool and the worker's message loop (parallel/) know tasks only by name; this
+ * units that parallelise cleanly, one kernel size of the estimator (scored, or a per-region cell's
+ * unscored) and one tile of the deconvolution. The pool and the worker's message loop (parallel/) know tasks only by name; this
  * is where the layers above them register theirs.
  */
 import { candidateTask } from './kernel/candidate-task.js';

@@ -33,7 +33,7 @@ export interface EstimateKernelOptions {
    * is larger works on its most textured part of this size, so coarse levels see the whole window
    * and fine ones, which cost the most, a part of it. Also sizes the refinement's windows above
    * the working scale. Default 512 (or `windowSize`, if smaller). Per-region cells (`regions`)
-   * use at most 256 (`REGION_LEVEL_WINDOW`).
+   * use at most 256.
    */
   levelWindowSize?: number;
   /**
