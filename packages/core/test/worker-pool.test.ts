@@ -55,6 +55,22 @@ describe('worker threads (compiled package)', () => {
     expect(Array.from(again.kernel.data)).toEqual(Array.from(here.kernel.data));
   });
 
+  it('per-region kernels on workers (cell pyramids, cell tests) equal those run here', async () => {
+    const core = (await import(DIST.href)) as typeof Core;
+    const synthetic = (await import(SYNTHETIC.href)) as typeof Synthetic;
+    const { blurry } = synthetic.twoRegionShake();
+    const here = await core.estimateKernel(blurry, { regions: 2, workers: 1 });
+    const leased = await core.estimateKernel(blurry, { regions: 2, workers: 2 });
+    // A grid was kept, so the cells' tests ran (on the workers in the second call).
+    expect(here.grid?.own.some(Boolean)).toBe(true);
+    expect(leased.grid?.own).toEqual(here.grid?.own);
+    leased.grid!.kernels.forEach((k, i) => {
+      const h = here.grid!.kernels[i]!;
+      expect(k.width).toBe(h.width);
+      expect(k.data.every((v, j) => v === h.data[j])).toBe(true);
+    });
+  }, 240_000);
+
   it('a task\'s error keeps its class, code and fields across the thread', async () => {
     const { WorkerPool } = (await import(new URL('../dist/parallel/pool.js', import.meta.url).href)) as typeof Pool;
     const errors = (await import(new URL('../dist/errors.js', import.meta.url).href)) as typeof Errors;

@@ -4,10 +4,13 @@
  * paths compute the same numbers in the same order, so the result does not depend on the path.
  */
 import type { Plane } from '../pixels/planes.js';
+import { throwIfAborted } from '../errors.js';
 import { threadsFor, WorkerPool } from '../parallel/pool.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
 import { candidateTask } from './candidate-task.js';
+import { cellTestTask, windowPrefersOwnKernel } from './cell-task.js';
+import type { CellTestJob } from './cell-task.js';
 import type { Pyramid } from './candidate-task.js';
 import { estimateAtSize, pyramid } from './coarse-to-fine.js';
 import type { Level, PyramidSettings } from './coarse-to-fine.js';
@@ -63,6 +66,27 @@ export async function runCellPyramids(
 ): Promise<Float64Array[]> {
   const found = await runPyramids(windows.map((w) => ({ ...w, size })), workMax, opts, saturation, step, false);
   return found.map((p) => p.kernel);
+}
+
+/**
+ * Tests 3 and 4 of per-region cells (cell-task.ts), one result per job in the order given: on
+ * worker threads when there are several jobs and more than one core, else here, one after the
+ * other (an abort is honoured between cells).
+ */
+export async function runCellTests(jobs: readonly CellTestJob[], opts: ResolvedEstimateOptions): Promise<boolean[]> {
+  const threads = threadsFor(jobs.length, opts.workers);
+  if (threads <= 1) {
+    return jobs.map((job) => {
+      throwIfAborted(opts.signal);
+      return windowPrefersOwnKernel(job);
+    });
+  }
+  const pool = new WorkerPool(threads, opts.signal);
+  try {
+    return await Promise.all(jobs.map((job) => pool.run(cellTestTask, job)));
+  } finally {
+    await pool.close();
+  }
 }
 
 /** One independent pyramid: a window, the kernel side to estimate on it, its noise σ, and (on this thread) its scoring level. */

@@ -30,8 +30,7 @@ import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './c
 import { blindScore, blindScoreNoise, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { alternate, buildLevel } from './coarse-to-fine.js';
-import type { Level } from './coarse-to-fine.js';
-import { candidateSteps, runCandidates, runCellPyramids } from './candidates.js';
+import { candidateSteps, runCandidates, runCellPyramids, runCellTests } from './candidates.js';
 import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
@@ -39,7 +38,7 @@ import type { Evidence } from './guard.js';
 import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import {
-  gridCell, padToCommonSide, REGION_LEVEL_WINDOW, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, REGION_MIN_GAIN, regionGridSide, widenedCell,
+  gridCell, padToCommonSide, REGION_LEVEL_WINDOW, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, regionGridSide, widenedCell,
 } from './regions.js';
 import type { KernelGrid } from './regions.js';
 import { spectralEvidence } from './spectral-evidence.js';
@@ -541,7 +540,7 @@ function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {
  * Step 7 (regions.ts; progress as `regionSteps` counts): each cell of the plan's grid runs an
  * independent pyramid at the photo's chosen size in its own window, widened into its neighbours
  * (the four corners first; the others only when a corner disagrees with the photo's kernel), and
- * keeps its own kernel where the four tests of {@link isOwnKernel} pass; a kept kernel is refined
+ * keeps its own kernel where the four tests pass ({@link passesCheapTests}, cell-task.ts); a kept kernel is refined
  * up to full scale in that window as the photo's was. Undefined without a grid: the photo's
  * kernel is the identity, the plan has none, or no cell keeps its own.
  */
@@ -592,15 +591,23 @@ async function estimateRegions(
   const rest = Array.from({ length: cellCount }, (_, i) => i).filter((i) => !corners.includes(i));
   if (rest.length > 0) await estimateCells(rest);
   await finishSteps(planned.refinements);
-  // 3. The four tests per cell.
-  const cells = windows.map((w, i) => {
+  // 3. The four tests per cell: the two cheap ones here, the blind scores (three deconvolutions
+  //    of the cell's window) only for the cells that pass them, on worker threads.
+  const cheap = windows.map((w, i) => {
     const own = found[i]!;
     const agreement = kernelAgreement(own, photoKernel, workMax);
     const corroboration = Math.max(...gridNeighbours(i, n).map((j) => kernelAgreement(own, found[j]!, workMax)));
-    const evidence = { agreement, corroboration, sigma: w.sigma };
-    throwIfAborted(opts.signal);
-    return { own: isOwnKernel(buildLevel(w.window, workMax, saturation), own, photoKernel, evidence, opts, workMax) ? own : undefined, agreement, bounds: w.bounds };
+    return { own, agreement, bounds: w.bounds, passed: passesCheapTests(own, { agreement, corroboration }, workMax) };
   });
+  const tested = cheap.filter((c) => c.passed);
+  const verdicts = await runCellTests(tested.map((c) => {
+    const w = windows[cheap.indexOf(c)]!;
+    return {
+      width: w.window.width, height: w.window.height, data: w.window.data, own: c.own, photoKernel, size: workMax,
+      saturation, sigma: w.sigma, minConfidence: opts.minConfidence,
+    };
+  }), opts);
+  const cells = cheap.map((c) => ({ own: c.passed && verdicts[tested.indexOf(c)] ? c.own : undefined, agreement: c.agreement, bounds: c.bounds }));
   if (!cells.some((c) => c.own)) {
     await finishSteps();
     return undefined;
@@ -630,23 +637,13 @@ function gridNeighbours(i: number, n: number): number[] {
 }
 
 /**
- * Step 7's four tests of a cell's own kernel (regions.ts): it disagrees with the photo's
- * (agreement below {@link REGION_MAX_AGREEMENT}); a neighbouring cell's own pyramid found the
- * same path (agreement {@link REGION_MIN_CORROBORATION} or more); the cell's window prefers it by
- * {@link REGION_MIN_GAIN} on both measures of the blind score, the sparsity of its deconvolution
- * and the selection score; and it is blur (at least `minConfidence` of the identity's sparsity
- * removed, not within a tap of a dot). The blind scores run only for a cell that passes the first
- * two: work done only where it can change the answer.
+ * Step 7's two cheap tests of a cell's own kernel (regions.ts): it disagrees with the photo's
+ * (agreement below {@link REGION_MAX_AGREEMENT}) and a neighbouring cell's own pyramid found the
+ * same path (agreement {@link REGION_MIN_CORROBORATION} or more), and it is not within a tap of a
+ * dot. Tests 3 and 4, the blind scores (cell-task.ts: the cell's window prefers it by
+ * REGION_MIN_GAIN on both measures, and it is blur), run only for a cell that passes these: work
+ * done only where it can change the answer.
  */
-function isOwnKernel(
-  level: Level, own: Float64Array, photoKernel: Float64Array,
-  evidence: { agreement: number; corroboration: number; sigma: number }, opts: ResolvedEstimateOptions, size: number,
-): boolean {
-  if (evidence.agreement >= REGION_MAX_AGREEMENT || evidence.corroboration < REGION_MIN_CORROBORATION || isNearIdentity(own, size)) return false;
-  const mine = blindScore(level, own, size, evidence.sigma);
-  const photos = blindScore(level, photoKernel, size, evidence.sigma);
-  const gain = 1 - REGION_MIN_GAIN;
-  if (!(selectionScore(mine) <= gain * selectionScore(photos) && mine.sparsity <= gain * photos.sparsity)) return false;
-  const identity = blindScore(level, identityKernel(size), size, evidence.sigma);
-  return 1 - mine.sparsity / identity.sparsity >= opts.minConfidence;
+function passesCheapTests(own: Float64Array, evidence: { agreement: number; corroboration: number }, size: number): boolean {
+  return evidence.agreement < REGION_MAX_AGREEMENT && evidence.corroboration >= REGION_MIN_CORROBORATION && !isNearIdentity(own, size);
 }
