@@ -61,8 +61,9 @@ describe('worker threads (compiled package)', () => {
     const { blurry } = synthetic.twoRegionShake();
     const here = await core.estimateKernel(blurry, { regions: 2, workers: 1 });
     const leased = await core.estimateKernel(blurry, { regions: 2, workers: 2 });
-    // A grid was kept, so the cells' tests ran (on the workers in the second call).
-    expect(here.grid?.own.some(Boolean)).toBe(true);
+    // Two cells kept their own kernels, so at least two cells were tested: on two workers in the
+    // second call (on a machine of one core, on this thread in both).
+    expect(here.grid!.own.filter(Boolean).length).toBeGreaterThanOrEqual(2);
     expect(leased.grid?.own).toEqual(here.grid?.own);
     leased.grid!.kernels.forEach((k, i) => {
       const h = here.grid!.kernels[i]!;

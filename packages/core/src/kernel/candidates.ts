@@ -74,6 +74,8 @@ export async function runCellPyramids(
  * other (an abort is honoured between cells).
  */
 export async function runCellTests(jobs: readonly CellTestJob[], opts: ResolvedEstimateOptions): Promise<boolean[]> {
+  // The pool hears an abort only as it happens: one that came before this call stops it here.
+  throwIfAborted(opts.signal);
   const threads = threadsFor(jobs.length, opts.workers);
   if (threads <= 1) {
     return jobs.map((job) => {
