@@ -5,16 +5,21 @@
  * estimation ≤ 5 s for a 1 MP photo on the 2-core machine. Never a timed test: a report.
  *
  *   node tools/bench/dist/kernel-cost.js [--runs 5] [--estimate JSON] [--large-path]
+ *     [--size WxH] [--path LENGTH,SEED] [--two-region]
  *
  * `--large-path` plants a 95 px camera path ({@link LARGE_PATH}) instead of the 13 px one: the
  * 75-101 px case, where the estimator goes past its start size (issue 26 asks for it separately).
+ * `--size` sets the scene (default 1155x866), `--path` the camera path (`trajectoryKernel`'s
+ * length and seed), and `--two-region` blurs the left half by the path and the right half by its
+ * mirror image (shake that differs by region; with `--estimate '{"regions":"auto"}'` the
+ * per-region cost at 12 MP: `--size 4000x3000 --path 90,3`).
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
 import { deconvolve, estimateKernel } from '@sgenet/core';
 import type { EstimateKernelOptions } from '@sgenet/core';
-import { applyBlur, deadLeaves, psnrAligned, trajectoryKernel } from '@sgenet/core/synthetic';
+import { applyBlur, applyBlurGrid, deadLeaves, mirroredKernel, psnrAligned, trajectoryKernel } from '@sgenet/core/synthetic';
 
 import type { Table } from './report.js';
 import { num, renderText } from './report.js';
@@ -30,6 +35,10 @@ export interface KernelCost {
   deconvolutionSeconds: number[];
   blurryAligned: number;
   restoredAligned: number;
+  /** `'two-region'`: the left half under the path, the right under its mirror. */
+  shake: 'uniform' | 'two-region';
+  /** The grid the estimate kept (`columns x rows`, cells with their own kernel), if any. */
+  grid?: { columns: number; rows: number; own: number };
 }
 
 /** The default camera path: 13 px. */
@@ -43,11 +52,15 @@ export const LARGE_PATH = { length: 300, seed: 1002 } as const;
  */
 export async function measureKernelCost(
   runs = 5, width = 1155, height = 866, estimate?: EstimateKernelOptions, path: { length: number; seed: number } = SMALL_PATH,
+  shake: 'uniform' | 'two-region' = 'uniform',
 ): Promise<KernelCost> {
   if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new RangeError(`Expected an integer between 1 and 50 for runs but received ${runs}`);
   const sharp = deadLeaves(width, height, 11);
   const kernel = trajectoryKernel(path);
-  const blurry = applyBlur(sharp, kernel, { noise: 0.01, seed: 3 });
+  const blurry = shake === 'uniform'
+    ? applyBlur(sharp, kernel, { noise: 0.01, seed: 3 })
+    : applyBlurGrid(sharp, { columns: 2, rows: 1, kernels: [kernel, mirroredKernel(kernel)] }, { noise: 0.01, seed: 3 });
+  let grid: KernelCost['grid'];
   const estimationSeconds: number[] = [];
   const deconvolutionSeconds: number[] = [];
   let estimatedKernel = 0;
@@ -57,14 +70,15 @@ export async function measureKernelCost(
     const found = await estimateKernel(blurry, estimate);
     estimationSeconds.push((performance.now() - t) / 1000);
     t = performance.now();
-    const restored = await deconvolve(blurry, found.kernel);
+    const restored = await deconvolve(blurry, found.grid ?? found.kernel);
     deconvolutionSeconds.push((performance.now() - t) / 1000);
     estimatedKernel = found.width;
+    grid = found.grid && { columns: found.grid.columns, rows: found.grid.rows, own: found.grid.own.filter(Boolean).length };
     restoredAligned = psnrAligned(restored, sharp);
   }
   return {
     width, height, trueKernel: kernel.width, estimatedKernel, runs, estimationSeconds, deconvolutionSeconds,
-    blurryAligned: psnrAligned(blurry, sharp), restoredAligned,
+    blurryAligned: psnrAligned(blurry, sharp), restoredAligned, shake, ...(grid ? { grid } : {}),
   };
 }
 
@@ -78,12 +92,27 @@ export function kernelCostTable(c: KernelCost): Table {
       ['estimation (`estimateKernel`)', num(median(c.estimationSeconds), 2), list(c.estimationSeconds)],
       ['deconvolution (`deconvolve`)', num(median(c.deconvolutionSeconds), 2), list(c.deconvolutionSeconds)],
     ],
-    notes: [`${c.trueKernel} px project kernel, ${c.estimatedKernel} px estimated; aligned PSNR blurry ${num(c.blurryAligned, 2)} dB, deconvolved ${num(c.restoredAligned, 2)} dB.`],
+    notes: [
+      `${c.trueKernel} px project kernel${c.shake === 'two-region' ? ' left, its mirror image right' : ''}, ${c.estimatedKernel} px estimated` +
+        `${c.grid ? ` with a ${c.grid.columns}x${c.grid.rows} grid (${c.grid.own} cells with their own kernel)` : ''}; ` +
+        `aligned PSNR blurry ${num(c.blurryAligned, 2)} dB, deconvolved ${num(c.restoredAligned, 2)} dB.`,
+    ],
   };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, estimate: { type: 'string' }, 'large-path': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '5' }, estimate: { type: 'string' }, 'large-path': { type: 'boolean' },
+      size: { type: 'string', default: '1155x866' }, path: { type: 'string' }, 'two-region': { type: 'boolean' },
+    },
+  });
   const estimate = values.estimate ? JSON.parse(values.estimate) as EstimateKernelOptions : undefined;
-  console.log(renderText(kernelCostTable(await measureKernelCost(Number(values.runs), 1155, 866, estimate, values['large-path'] ? LARGE_PATH : SMALL_PATH))));
+  const size = /^(\d+)x(\d+)$/.exec(values.size);
+  if (!size) throw new RangeError(`--size: expected WxH, e.g. 4000x3000, but received ${values.size}`);
+  const custom = values.path === undefined ? undefined : /^(\d+),(\d+)$/.exec(values.path);
+  if (custom === null) throw new RangeError(`--path: expected LENGTH,SEED, e.g. 90,3, but received ${values.path}`);
+  const path = custom ? { length: Number(custom[1]), seed: Number(custom[2]) } : values['large-path'] ? LARGE_PATH : SMALL_PATH;
+  const cost = await measureKernelCost(Number(values.runs), Number(size[1]), Number(size[2]), estimate, path, values['two-region'] ? 'two-region' : 'uniform');
+  console.log(renderText(kernelCostTable(cost)));
 }
