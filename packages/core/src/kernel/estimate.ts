@@ -540,9 +540,9 @@ function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {
  * Step 7 (regions.ts; progress as `regionSteps` counts): each cell of the plan's grid runs an
  * independent pyramid at the photo's chosen size in its own window, widened into its neighbours
  * (the four corners first; the others only when a corner disagrees with the photo's kernel), and
- * keeps its own kernel where the four tests pass ({@link passesCheapTests}, cell-task.ts); a kept kernel is refined
- * up to full scale in that window as the photo's was. Undefined without a grid: the photo's
- * kernel is the identity, the plan has none, or no cell keeps its own.
+ * keeps its own kernel where the four tests pass ({@link passesCheapTests}, cell-task.ts); a kept
+ * kernel is refined up to full scale in that window as the photo's was. Undefined without a grid:
+ * the photo's kernel is the identity, the plan has none, or no cell keeps its own.
  */
 async function estimateRegions(
   run: Run, { work, texture }: WorkingWindow, photoKernel: Float64Array, photoSize: number, photo: { kernel: BlurKernel; identity: boolean },
@@ -578,13 +578,19 @@ async function estimateRegions(
   const corners = [...new Set([0, n - 1, cellCount - n, cellCount - 1])];
   const windows = new Array<ReturnType<typeof windowOf>>(cellCount);
   const found = new Array<Float64Array>(cellCount);
+  // Each cell's agreement with the photo's kernel, measured once: the corners' decide whether the
+  // others run, and every cell's is test 1 and the grid's `agreement`.
+  const agreements = new Array<number>(cellCount);
   const estimateCells = async (cells: readonly number[]) => {
     for (const i of cells) windows[i] = windowOf(i);
     const kernels = await runCellPyramids(cells.map((i) => windows[i]!), photoSize, workMax, cellOpts, saturation, step);
-    cells.forEach((i, j) => { found[i] = kernels[j]!; });
+    cells.forEach((i, j) => {
+      found[i] = kernels[j]!;
+      agreements[i] = kernelAgreement(kernels[j]!, photoKernel, workMax);
+    });
   };
   await estimateCells(corners);
-  if (corners.every((i) => kernelAgreement(found[i]!, photoKernel, workMax) >= REGION_MAX_AGREEMENT)) {
+  if (corners.every((i) => agreements[i]! >= REGION_MAX_AGREEMENT)) {
     await finishSteps();
     return undefined;
   }
@@ -595,19 +601,17 @@ async function estimateRegions(
   //    of the cell's window) only for the cells that pass them, on worker threads.
   const cheap = windows.map((w, i) => {
     const own = found[i]!;
-    const agreement = kernelAgreement(own, photoKernel, workMax);
+    const agreement = agreements[i]!;
     const corroboration = Math.max(...gridNeighbours(i, n).map((j) => kernelAgreement(own, found[j]!, workMax)));
-    return { own, agreement, bounds: w.bounds, passed: passesCheapTests(own, { agreement, corroboration }, workMax) };
+    return { own, agreement, w, passed: passesCheapTests(own, { agreement, corroboration }, workMax) };
   });
   const tested = cheap.filter((c) => c.passed);
-  const verdicts = await runCellTests(tested.map((c) => {
-    const w = windows[cheap.indexOf(c)]!;
-    return {
-      width: w.window.width, height: w.window.height, data: w.window.data, own: c.own, photoKernel, size: workMax,
-      saturation, sigma: w.sigma, minConfidence: opts.minConfidence,
-    };
-  }), opts);
-  const cells = cheap.map((c) => ({ own: c.passed && verdicts[tested.indexOf(c)] ? c.own : undefined, agreement: c.agreement, bounds: c.bounds }));
+  const verdicts = await runCellTests(tested.map(({ own, w }) => ({
+    width: w.window.width, height: w.window.height, data: w.window.data, own, photoKernel, size: workMax,
+    saturation, sigma: w.sigma, minConfidence: opts.minConfidence,
+  })), opts);
+  const kept = new Set(tested.filter((_, j) => verdicts[j]));
+  const cells = cheap.map((c) => ({ own: kept.has(c) ? c.own : undefined, agreement: c.agreement, bounds: c.w.bounds }));
   if (!cells.some((c) => c.own)) {
     await finishSteps();
     return undefined;
@@ -616,7 +620,9 @@ async function estimateRegions(
   for (const cell of cells) {
     if (!cell.own) kernels.push(photo.kernel);
     else {
-      const full = refine ? await refineUpToFullScale(run, texture, cell.own, { bounds: cell.bounds, levelWindowSize: cellOpts.levelWindowSize }) : { kernel: cell.own, size: workMax };
+      const full = refine
+        ? await refineUpToFullScale(run, texture, cell.own, { bounds: cell.bounds, levelWindowSize: cellOpts.levelWindowSize })
+        : { kernel: cell.own, size: workMax };
       kernels.push(asBlurKernel(centredAsAsked(full.kernel, full.size, opts)));
     }
     if (refine) await step();
