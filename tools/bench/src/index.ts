@@ -112,15 +112,28 @@ async function main(argv: string[]): Promise<number> {
     return result;
   }
 
+  // The report to update is read before anything is measured: a missing one is a usage error, not
+  // an hour's run lost at the end.
+  let previous: string | undefined;
+  if (opts.update) {
+    previous = await readFile(opts.out, 'utf8').catch(() => undefined);
+    if (previous === undefined) {
+      process.stderr.write(`bench: --update: no report at ${opts.out} to update; run once without --update\n`);
+      return 2;
+    }
+  }
+
   log(`sgenet benchmark — ${command}${opts.quick ? ' (QUICK: small sizes only, not the committed numbers)' : ''}`);
 
   // ---------------------------------------------------------------------------- header
   let header: Table | undefined;
+  let measuredIn: string | undefined;
   let gflopPerMp: number | undefined;
   let modelInfo: ModelInfo | undefined;
   try {
     const [machine, model] = await Promise.all([machineInfo(), shippedModel()]);
     header = headerTable(machine, model, opts.quick);
+    measuredIn = `${machine.date}, repository ${machine.git}, model ${model.info.name} ${model.info.version}`;
     gflopPerMp = model.info.gflopPerMegapixel;
     modelInfo = model.info;
     log(`\n${renderText(header)}`);
@@ -477,6 +490,8 @@ async function main(argv: string[]): Promise<number> {
       command, quick: opts.quick, header, budgets: budgetTable, sections, totalSeconds,
       readmeLink: rel(join(REPO_ROOT, 'tools', 'bench', 'README.md')),
       ...(analysis ? { analysis } : {}),
+      ...(measuredIn ? { measured: measuredIn } : {}),
+      ...(previous !== undefined ? { previous } : {}),
     }));
     log(`\nwrote ${opts.out}`);
   } catch (err) {

@@ -10,6 +10,12 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const SECTION_IDS = ['ceiling', 'speed', 'tfjs', 'tiling', 'memory', 'growth', 'figure', 'moderate', 'fft', 'kernel-cost', 'real-photos', 'hard-set', 'queue', 'quality'] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
+/**
+ * Parts of other sections, not sections of their own: the conv ceiling and the tfjs rows of
+ * speed (and of memory). `--skip` turns them off; `--only` leaves them on.
+ */
+const PARTS: readonly SectionId[] = ['ceiling', 'tfjs'];
+
 export interface BenchOptions {
   quick: boolean;
   /** Timed runs per image up to 4 MP (median reported). */
@@ -44,6 +50,8 @@ export interface BenchOptions {
   figuresDir: string;
   /** Exit 3 when a performance budget is missed (default: report only). */
   strict: boolean;
+  /** Keep the existing report's sections this run skips (`--update`), instead of marking them skipped. */
+  update: boolean;
   help: boolean;
 }
 
@@ -65,6 +73,10 @@ Options:
                         with --quick, giving it turns the quality section back on
   --python EXE          Python for training/evaluate.py (default python3)
   --skip LIST           comma-separated sections to skip: ${SECTION_IDS.join(', ')}
+  --only LIST           run only these sections (the others are skipped; ceiling and tfjs,
+                        parts of speed and memory, stay on unless --skip is used instead)
+  --update              rewrite the existing report in place: the sections this run skips keep
+                        their text and the date of the run that measured them
   --out FILE            markdown report (default BENCHMARKS.md at the repository root)
   --figures DIR         figures folder (default docs/figures)
   --strict              exit 3 when a performance budget is missed
@@ -104,6 +116,8 @@ export function parseOptions(argv: string[]): BenchOptions {
         'quality-limit': { type: 'string' },
         python: { type: 'string' },
         skip: { type: 'string' },
+        only: { type: 'string' },
+        update: { type: 'boolean', default: false },
         out: { type: 'string' },
         figures: { type: 'string' },
         strict: { type: 'boolean', default: false },
@@ -114,13 +128,19 @@ export function parseOptions(argv: string[]): BenchOptions {
     throw new UsageError((err as Error).message);
   }
   const quick = values.quick ?? false;
-  const skip = new Set<SectionId>();
-  for (const s of (values.skip ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
-    if (!(SECTION_IDS as readonly string[]).includes(s)) {
-      throw new UsageError(`--skip: unknown section "${s}" (known: ${SECTION_IDS.join(', ')})`);
+  const sectionList = (flag: string, raw: string | undefined): SectionId[] => {
+    const ids = (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    for (const s of ids) {
+      if (!(SECTION_IDS as readonly string[]).includes(s)) {
+        throw new UsageError(`--${flag}: unknown section "${s}" (known: ${SECTION_IDS.join(', ')})`);
+      }
     }
-    skip.add(s as SectionId);
-  }
+    return ids as SectionId[];
+  };
+  if (values.only !== undefined && values.skip !== undefined) throw new UsageError('give --only or --skip, not both');
+  const only = values.only === undefined ? undefined : new Set(sectionList('only', values.only));
+  if (only?.size === 0) throw new UsageError('--only needs at least one section');
+  const skip = new Set<SectionId>(only ? SECTION_IDS.filter((s) => !only.has(s) && !PARTS.includes(s)) : sectionList('skip', values.skip));
   const qualityLimit = positiveInt('quality-limit', values['quality-limit'], 0, 0);
   if (quick && values['quality-limit'] === undefined) skip.add('quality');
   const tileSize = positiveInt('tile', values.tile, quick ? 768 : DEFAULT_TILE_SIZE, 64);
@@ -151,6 +171,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     out,
     figuresDir,
     strict: values.strict ?? false,
+    update: values.update ?? false,
     help: values.help ?? false,
   };
 }

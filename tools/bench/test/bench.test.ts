@@ -11,6 +11,8 @@ import { figureScene, STRIP_H, STRIP_W } from '../src/before-after.js';
 import { growthVerdicts } from '../src/cli-memory.js';
 import type { GrowthRow } from '../src/cli-memory.js';
 import { sizeFor, syntheticPhoto } from '../src/images.js';
+import { blockMarker, renderReport, reportBlocks, tableRows } from '../src/markdown.js';
+import type { ReportInput } from '../src/markdown.js';
 import { buildConvModel } from '../src/onnx-writer.js';
 import { parseOptions, UsageError } from '../src/options.js';
 import { parseQuality, psnrPerKernelSvg } from '../src/quality.js';
@@ -201,9 +203,82 @@ describe('options', () => {
     expect(o.figuresDir).toMatch(/docs[\\/]figures$/);
   });
 
+  it('--only skips every other section; --update is off unless asked', () => {
+    const o = parseOptions(['--only', 'speed,tiling', '--update']);
+    expect(o.update).toBe(true);
+    expect(['speed', 'tiling', 'ceiling', 'tfjs'].some((s) => o.skip.has(s as never))).toBe(false);
+    expect(['memory', 'growth', 'quality', 'real-photos'].every((s) => o.skip.has(s as never))).toBe(true);
+    expect(parseOptions([]).update).toBe(false);
+    expect(() => parseOptions(['--only', 'speed', '--skip', 'tiling'])).toThrow(/not both/);
+    expect(() => parseOptions(['--only', 'nope'])).toThrow(/unknown section/);
+    expect(() => parseOptions(['--only', ','])).toThrow(/at least one/);
+  });
+
   it('rejects bad values', () => {
     expect(() => parseOptions(['--runs', '0'])).toThrow(UsageError);
     expect(() => parseOptions(['--skip', 'nope'])).toThrow(/unknown section/);
     expect(() => parseOptions(['--bogus'])).toThrow(UsageError);
+  });
+});
+
+describe('report update (--update)', () => {
+  const budgets = (rows: string[][]) => ({ title: 'Budgets', columns: ['budget', 'measured', 'verdict'], rows });
+  const section = (id: string, title: string, status: 'ok' | 'skipped', value: string) => ({
+    id, title, required: true, status, method: [`how ${id}`],
+    tables: status === 'ok' ? [{ title: `${title} table`, columns: ['k', 'v'], rows: [['x', value]] }] : [],
+    ...(status === 'skipped' ? { reason: `--skip ${id}` } : {}),
+  });
+  const input = (over: Partial<ReportInput>): ReportInput => ({
+    command: 'npm run bench', quick: false, header: { title: 'Machine and model', columns: ['item', 'value'], rows: [['Date (UTC)', 'D']] },
+    budgets: budgets([]), sections: [], totalSeconds: 60, readmeLink: 'tools/bench/README.md', ...over,
+  });
+
+  it('finds each block by its marker and reads a table back, escaped pipes included', () => {
+    const md = ['# T', 'preamble', blockMarker('a'), '## A', '', '| h | i |', '|:---|---:|', '| x \\| y | 1 |', '', '', blockMarker('b'), '## B'].join('\n');
+    const blocks = reportBlocks(md);
+    expect([...blocks.keys()]).toEqual(['a', 'b']);
+    expect(blocks.get('a')).toBe([blockMarker('a'), '## A', '', '| h | i |', '|:---|---:|', '| x \\| y | 1 |'].join('\n'));
+    expect(tableRows(blocks.get('a')!)).toEqual([['x | y', '1']]);
+  });
+
+  it('keeps the sections and budget rows a run skipped, with their own date, and replaces the ones it measured', () => {
+    const first = renderReport(input({
+      measured: '2026-01-01T00:00:00Z, repository aaa',
+      budgets: budgets([['speed budget', 'old speed', '✓ pass'], ['memory budget', 'old memory', '✗ miss']]),
+      sections: [section('speed', 'Speed', 'ok', 'old-speed'), section('memory', 'Peak memory', 'ok', 'old-memory')],
+      analysis: '## Analysis\n\nwritten by a person, once',
+    }));
+    const second = renderReport(input({
+      measured: '2026-02-02T00:00:00Z, repository bbb',
+      budgets: budgets([['speed budget', 'new speed', '✓ pass']]),
+      sections: [section('speed', 'Speed', 'ok', 'new-speed'), section('memory', 'Peak memory', 'skipped', ''), section('queue', 'Job queue', 'skipped', '')],
+      analysis: '## Analysis\n\nwritten by a person, once',
+      previous: first,
+    }));
+    const blocks = reportBlocks(second);
+    expect(blocks.get('speed')).toContain('new-speed');
+    expect(blocks.get('speed')).toContain('_Measured in the run of 2026-02-02T00:00:00Z, repository bbb._');
+    // The skipped section is the first run's block, byte for byte.
+    expect(blocks.get('memory')).toBe(reportBlocks(first).get('memory'));
+    expect(blocks.get('memory')).toContain('2026-01-01T00:00:00Z');
+    // A section never measured is left out, not listed as skipped.
+    expect(blocks.has('queue')).toBe(false);
+    expect(second).not.toContain('_Skipped');
+    expect(tableRows(blocks.get('budgets')!)).toEqual([['speed budget', 'new speed', '✓ pass'], ['memory budget', 'old memory', '✗ miss']]);
+    expect(tableRows(blocks.get('header')!)).toContainEqual(['Sections measured in this run', 'Speed']);
+    expect(second.match(/written by a person, once/g)).toHaveLength(1);
+    // Updating again with nothing new changes nothing but the header and the run line.
+    const third = renderReport(input({
+      measured: '2026-03-03T00:00:00Z, repository ccc', budgets: budgets([]),
+      sections: [section('speed', 'Speed', 'skipped', ''), section('memory', 'Peak memory', 'skipped', '')],
+      analysis: '## Analysis\n\nwritten by a person, once', previous: second,
+    }));
+    expect(reportBlocks(third).get('speed')).toBe(blocks.get('speed'));
+    expect(reportBlocks(third).get('budgets')).toBe(blocks.get('budgets'));
+  });
+
+  it('without a previous report lists a skipped section as skipped', () => {
+    const md = renderReport(input({ sections: [section('queue', 'Job queue', 'skipped', '')] }));
+    expect(reportBlocks(md).get('queue')).toContain('_Skipped: --skip queue_');
   });
 });
