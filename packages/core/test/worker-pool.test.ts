@@ -55,21 +55,25 @@ describe('worker threads (compiled package)', () => {
     expect(Array.from(again.kernel.data)).toEqual(Array.from(here.kernel.data));
   });
 
-  it('per-region kernels on workers (cell pyramids, cell tests) equal those run here', async () => {
+  it('per-region kernels on workers (cell pyramids, cell tests, refinements) equal those run here', async () => {
     const core = (await import(DIST.href)) as typeof Core;
     const synthetic = (await import(SYNTHETIC.href)) as typeof Synthetic;
     const { blurry } = synthetic.twoRegionShake();
-    const here = await core.estimateKernel(blurry, { regions: 2, workers: 1 });
-    const leased = await core.estimateKernel(blurry, { regions: 2, workers: 2 });
-    // Two cells kept their own kernels, so at least two cells were tested: on two workers in the
-    // second call (on a machine of one core, on this thread in both).
-    expect(here.grid!.own.filter(Boolean).length).toBeGreaterThanOrEqual(2);
-    expect(leased.grid?.own).toEqual(here.grid?.own);
-    leased.grid!.kernels.forEach((k, i) => {
-      const h = here.grid!.kernels[i]!;
-      expect(k.width).toBe(h.width);
-      expect(k.data.every((v, j) => v === h.data[j])).toBe(true);
-    });
+    // At full scale, then estimated at a working size of 31 px and refined up to the photo's own
+    // scale (the kept cells' refinements then run on the workers too).
+    for (const scale of [{}, { maxWorkingSize: 31 }]) {
+      const here = await core.estimateKernel(blurry, { regions: 2, workers: 1, ...scale });
+      const leased = await core.estimateKernel(blurry, { regions: 2, workers: 2, ...scale });
+      // Two cells kept their own kernels, so at least two cells were tested (and refined): on two
+      // workers in the second call (on a machine of one core, on this thread in both).
+      expect(here.grid!.own.filter(Boolean).length).toBeGreaterThanOrEqual(2);
+      expect(leased.grid?.own).toEqual(here.grid?.own);
+      leased.grid!.kernels.forEach((k, i) => {
+        const h = here.grid!.kernels[i]!;
+        expect(k.width).toBe(h.width);
+        expect(k.data.every((v, j) => v === h.data[j])).toBe(true);
+      });
+    }
   }, 240_000);
 
   it('a task\'s error keeps its class, code and fields across the thread', async () => {

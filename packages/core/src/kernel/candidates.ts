@@ -15,8 +15,10 @@ import type { Pyramid } from './candidate-task.js';
 import { estimateAtSize, pyramid } from './coarse-to-fine.js';
 import type { Level, PyramidSettings } from './coarse-to-fine.js';
 import type { ResolvedEstimateOptions } from './options.js';
+import { refineTask, refineThroughLevels } from './refine-task.js';
+import type { Refined, RefineJob } from './refine-task.js';
 
-function settingsOf(opts: ResolvedEstimateOptions): PyramidSettings {
+export function settingsOf(opts: ResolvedEstimateOptions): PyramidSettings {
   const settings: Partial<ResolvedEstimateOptions> = { ...opts };
   delete settings.onProgress;
   delete settings.signal;
@@ -86,6 +88,33 @@ export async function runCellTests(jobs: readonly CellTestJob[], opts: ResolvedE
   const pool = new WorkerPool(threads, opts.signal);
   try {
     return await Promise.all(jobs.map((job) => pool.run(cellTestTask, job)));
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * The refinements up to full scale of the per-region cells that keep their own kernels
+ * (refine-task.ts), one result per job in the order given: on worker threads when there are
+ * several jobs and more than one core, else here, one after the other (an abort is honoured
+ * between levels). `step` runs once per job as its result arrives.
+ */
+export async function runRefinements(jobs: readonly RefineJob[], opts: ResolvedEstimateOptions, step: () => Promise<void>): Promise<Refined[]> {
+  throwIfAborted(opts.signal);
+  const threads = threadsFor(jobs.length, opts.workers);
+  if (threads <= 1) {
+    const out: Refined[] = [];
+    for (const job of jobs) {
+      out.push(await refineThroughLevels(job, () => throwIfAborted(opts.signal)));
+      await step();
+    }
+    return out;
+  }
+  const pool = new WorkerPool(threads, opts.signal);
+  try {
+    const out = await Promise.all(jobs.map((job) => pool.run(refineTask, job)));
+    for (let i = 0; i < out.length; i++) await step();
+    return out;
   } finally {
     await pool.close();
   }

@@ -26,11 +26,13 @@ import type { PixelLayout } from '../pixels/image.js';
 import { luminancePlane, luminanceResized, resizePlane, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel, RawImage } from '../types.js';
-import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
+import { centreKernel, identityKernel, supportMidpoint } from './cleanup.js';
 import { blindScore, blindScoreNoise, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
-import { alternate, buildLevel } from './coarse-to-fine.js';
-import { candidateSteps, runCandidates, runCellPyramids, runCellTests } from './candidates.js';
+import { buildLevel } from './coarse-to-fine.js';
+import { candidateSteps, runCandidates, runCellPyramids, runCellTests, runRefinements, settingsOf } from './candidates.js';
+import { refineThroughLevels } from './refine-task.js';
+import type { Refined, RefineJob, RefineLevel } from './refine-task.js';
 import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
@@ -128,12 +130,6 @@ export interface KernelEstimate {
 
 /** Largest photo the estimator accepts, in pixels (sharp's default limit). */
 const MAX_PIXELS = 0x3fff * 0x3fff;
-
-/**
- * Kernel/latent alternations per refinement level above the working scale (planted 93-95 px
- * kernels on a 0.7 MP scene: 2 per level reached NCC 0.76-0.87, 3 reached 0.87-0.92).
- */
-const REFINE_ITERATIONS = 3;
 
 /** Cuts zero margins symmetrically, keeping the centre tap in the centre. */
 function trimKernel(k: Float64Array, size: number): { data: Float64Array; size: number } {
@@ -430,22 +426,29 @@ function sizeAgreement(best: ScoredCandidate, candidates: ScoredCandidate[], wor
 
 /**
  * Step 5 (one progress step, reported by the driver): the working-scale kernel magnified and refined level by level up
- * to full scale (the pyramid continued, ×√2 per level), each level in a window of the same scene:
- * the most textured one, found on the working plane and read at that level's resolution (only
- * that window: a 12 MP luminance is 96 MB). For a cell of step 7, the window is searched within
- * the cell's bounds and sized by the cells' smaller level window.
+ * to full scale (the pyramid continued, ×√2 per level; refine-task.ts), on this thread.
  */
-async function refineUpToFullScale(
-  run: Run, texture: TextureMap, kernel: Float64Array, cell?: { bounds: Window; levelWindowSize: number },
-): Promise<{ kernel: Float64Array; size: number }> {
+async function refineUpToFullScale(run: Run, texture: TextureMap, kernel: Float64Array): Promise<Refined> {
+  return refineThroughLevels(refineJob(run, texture, kernel), async () => {
+    await nextTick();
+    throwIfAborted(run.opts.signal);
+  });
+}
+
+/**
+ * What a refinement up to full scale needs: the kernel and, per level, a window of the same
+ * scene, the most textured one, found on the working plane and read at that level's resolution
+ * (only that window: a 12 MP luminance is 96 MB). For a cell of step 7, the window is searched
+ * within the cell's bounds and sized by the cells' smaller level window. The windows are read
+ * here (the photo stays on this thread); the levels can then run anywhere.
+ */
+function refineJob(run: Run, texture: TextureMap, kernel: Float64Array, cell?: { bounds: Window; levelWindowSize: number }): RefineJob {
   const { image, layout, opts, plan: { scale, workMax }, saturation } = run;
   const bounds = cell?.bounds;
   const levelWindowSize = cell?.levelWindowSize ?? opts.levelWindowSize;
   // The pyramid goes on above the working scale: one level per factor of √2 up to the photo's
   // own scale (a 101 px kernel estimated at 55 px is magnified 1.84x: two levels, not one jump).
-  let k = kernel;
-  let size = workMax;
-  let at = scale;
+  const levels: RefineLevel[] = [];
   for (const s of refineScales(scale)) {
     throwIfAborted(opts.signal);
     const levelSize = s === 1 ? opts.maxSize : oddCeil(workMax * s / scale);
@@ -461,15 +464,9 @@ async function refineUpToFullScale(
         // With options far from the defaults the window's area at full scale outgrows this level's
         // whole plane; then the plane (built in strips) is the smaller read.
         : crop(luminanceResized(image, layout, w, h, opts.linearLight), window);
-    const level = buildLevel(plane, levelSize, saturation);
-    const magnified = resizeKernel(k, size, levelSize, s / at);
-    // The last argument is the level's scale against the estimation plane (the dark-channel patch).
-    k = alternate(level, magnified, levelSize, REFINE_ITERATIONS, opts.lambda / 2, opts, false, s / scale);
-    size = levelSize;
-    at = s;
-    await nextTick();
+    levels.push({ ...plane, levelSize, scale: s });
   }
-  return { kernel: k, size };
+  return { levels, kernel, size: workMax, workScale: scale, settings: settingsOf(opts), saturation };
 }
 
 /**
@@ -541,7 +538,8 @@ function asBlurKernel(k: { data: Float64Array; size: number }): BlurKernel {
  * independent pyramid at the photo's chosen size in its own window, widened into its neighbours
  * (the four corners first; the others only when a corner disagrees with the photo's kernel), and
  * keeps its own kernel where the four tests pass ({@link passesCheapTests}, cell-task.ts); a kept
- * kernel is refined up to full scale in that window as the photo's was. Undefined without a grid:
+ * kernel is refined up to full scale in that window as the photo's was (refine-task.ts; on
+ * worker threads, as the pyramids and the tests are). Undefined without a grid:
  * the photo's kernel is the identity, the plan has none, or no cell keeps its own.
  */
 async function estimateRegions(
@@ -616,17 +614,19 @@ async function estimateRegions(
     await finishSteps();
     return undefined;
   }
-  const kernels: BlurKernel[] = [];
-  for (const cell of cells) {
-    if (!cell.own) kernels.push(photo.kernel);
-    else {
-      const full = refine
-        ? await refineUpToFullScale(run, texture, cell.own, { bounds: cell.bounds, levelWindowSize: cellOpts.levelWindowSize })
-        : { kernel: cell.own, size: workMax };
-      kernels.push(asBlurKernel(centredAsAsked(full.kernel, full.size, opts)));
-    }
-    if (refine) await step();
-  }
+  // 4. Each kept kernel refined up to full scale in its cell's window, as the photo's was (on
+  //    worker threads; the windows are read here, where the photo is).
+  const keptCells = cells.flatMap((c) => (c.own ? [{ own: c.own, bounds: c.bounds }] : []));
+  const refined = refine
+    ? await runRefinements(keptCells.map((c) => refineJob(run, texture, c.own, { bounds: c.bounds, levelWindowSize: cellOpts.levelWindowSize })), opts, step)
+    : keptCells.map((c) => ({ kernel: c.own, size: workMax }));
+  let next = 0;
+  const kernels = cells.map((c) => {
+    if (!c.own) return photo.kernel;
+    const full = refined[next++]!;
+    return asBlurKernel(centredAsAsked(full.kernel, full.size, opts));
+  });
+  await finishSteps();
   return {
     columns: n, rows: n, width: layout.width, height: layout.height,
     kernels: padToCommonSide(kernels),
