@@ -32,10 +32,14 @@ export function isGlibc(): boolean {
  * glibc, when neither the variable nor a glibc tunable for the threshold is set already (the
  * child has it, so it never relaunches again) and {@link NO_RELAUNCH_VARIABLE} is not set.
  */
-export function relaunchEnvironment(argv: readonly string[], env: NodeJS.ProcessEnv, glibc = isGlibc()): NodeJS.ProcessEnv | undefined {
-  if (!glibc || argv[0] !== 'deblur') return undefined;
+export function relaunchEnvironment(
+  argv: readonly string[], env: NodeJS.ProcessEnv, glibc: () => boolean = isGlibc,
+): NodeJS.ProcessEnv | undefined {
+  if (argv[0] !== 'deblur') return undefined;
   if (env.MALLOC_MMAP_THRESHOLD_ !== undefined || env[NO_RELAUNCH_VARIABLE] !== undefined) return undefined;
   if (env.GLIBC_TUNABLES?.includes('glibc.malloc.mmap_threshold') === true) return undefined;
+  // Asked last: the process report behind it is the one cost of this decision.
+  if (!glibc()) return undefined;
   return { ...env, MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD) };
 }
 
@@ -50,7 +54,17 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 export function relaunch(script: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...argv], { stdio: 'inherit', env });
+    // The launcher's Node flags go on, but not an inspector's: its port is the launcher's (to
+    // debug the command itself, set SGENET_NO_RELAUNCH).
+    const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(process.execPath, [...flags, script, ...argv], { stdio: 'inherit', env });
+    } catch {
+      // spawn() throws for some failures (ENOMEM, E2BIG) instead of emitting 'error'.
+      resolve(undefined);
+      return;
+    }
     const forward = (signal: NodeJS.Signals) => () => {
       child.kill(signal);
     };

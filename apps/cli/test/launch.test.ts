@@ -31,16 +31,22 @@ const alive = (pid: number) => {
 
 describe('sgenet deblur in a child with glibc malloc settings', () => {
   it('relaunches deblur only, on glibc only, once, and not when asked not to', () => {
-    const env = relaunchEnvironment(['deblur', 'a.jpg', '-o', 'b.png'], { PATH: '/bin' }, true);
+    const glibc = () => true;
+    const env = relaunchEnvironment(['deblur', 'a.jpg', '-o', 'b.png'], { PATH: '/bin' }, glibc);
     expect(env).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD) });
     // The child has the variable: it runs the command itself.
-    expect(relaunchEnvironment(['deblur', 'a.jpg'], env!, true)).toBeUndefined();
-    expect(relaunchEnvironment(['deblur', 'a.jpg'], { MALLOC_MMAP_THRESHOLD_: '65536' }, true)).toBeUndefined();
-    expect(relaunchEnvironment(['deblur', 'a.jpg'], { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4194304' }, true)).toBeUndefined();
-    expect(relaunchEnvironment(['deblur', 'a.jpg'], { [NO_RELAUNCH_VARIABLE]: '1' }, true)).toBeUndefined();
-    for (const command of ['kernel', 'worker', 'enqueue', '--help']) expect(relaunchEnvironment([command], {}, true)).toBeUndefined();
-    expect(relaunchEnvironment(['deblur', 'a.jpg'], {}, false)).toBeUndefined();
-    expect(relaunchEnvironment([], {}, true)).toBeUndefined();
+    expect(relaunchEnvironment(['deblur', 'a.jpg'], env!, glibc)).toBeUndefined();
+    expect(relaunchEnvironment(['deblur', 'a.jpg'], { MALLOC_MMAP_THRESHOLD_: '65536' }, glibc)).toBeUndefined();
+    expect(relaunchEnvironment(['deblur', 'a.jpg'], { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4194304' }, glibc)).toBeUndefined();
+    expect(relaunchEnvironment(['deblur', 'a.jpg'], { [NO_RELAUNCH_VARIABLE]: '1' }, glibc)).toBeUndefined();
+    // Other commands do not even ask whether this is glibc.
+    const asked: string[] = [];
+    for (const command of ['kernel', 'worker', 'enqueue', '--help']) {
+      expect(relaunchEnvironment([command], {}, () => { asked.push(command); return true; })).toBeUndefined();
+    }
+    expect(asked).toEqual([]);
+    expect(relaunchEnvironment(['deblur', 'a.jpg'], {}, () => false)).toBeUndefined();
+    expect(relaunchEnvironment([], {}, glibc)).toBeUndefined();
   });
 
   it('knows glibc from the process report (this CI machine: Debian, glibc)', () => {

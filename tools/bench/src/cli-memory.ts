@@ -119,8 +119,9 @@ export function memoryTable(rows: readonly MemoryRow[], budgetApplies: boolean):
       r.result && budgetApplies ? verdict(r.result.peakRssMiB <= RSS_BUDGET_MIB) : '–',
     ]),
     notes: [
-      `\`sgenet deblur photo.png -o out.png --backend B -q\` (default tile ${DEFAULT_TILE_SIZE}) under \`/usr/bin/time -v\`, "Maximum resident set size" of the whole process: ` +
-        'Node, the model session, PNG decode/encode and the tiles. 1 GB = 10^9 bytes = 954 MiB.' +
+      `\`sgenet deblur photo.png -o out.png --backend B -q\` (default tile ${DEFAULT_TILE_SIZE}) under \`/usr/bin/time -v\`, "Maximum resident set size": ` +
+        'Node, the model session, PNG decode/encode and the tiles, in the child `sgenet deblur` runs in on glibc (the larger process; ' +
+        'its launcher holds about 45 MiB more, apps/cli/README.md, "Memory"). 1 GB = 10^9 bytes = 954 MiB.' +
         (budgetApplies ? '' : ' Quick run: the image is smaller than the 12 MP of the budget, so no verdict.'),
     ],
   };

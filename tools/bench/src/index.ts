@@ -23,7 +23,7 @@ import {
 } from './cli-memory.js';
 import type { GrowthRow, MemoryRow } from './cli-memory.js';
 import { headerTable, machineInfo, shippedModel } from './env.js';
-import { renderReport } from './markdown.js';
+import { renderReport, reportBlocks } from './markdown.js';
 import { parseOptions, REPO_ROOT, USAGE, UsageError } from './options.js';
 import type { BenchOptions, SectionId } from './options.js';
 import { psnrPerKernelSvg, qualityPrerequisite, qualityTable, RESTORATION_WORK, runQuality } from './quality.js';
@@ -116,9 +116,15 @@ async function main(argv: string[]): Promise<number> {
   // an hour's run lost at the end.
   let previous: string | undefined;
   if (opts.update) {
-    previous = await readFile(opts.out, 'utf8').catch(() => undefined);
+    previous = (await readFile(opts.out, 'utf8').catch(() => undefined))?.replace(/\r\n/g, '\n');
     if (previous === undefined) {
       process.stderr.write(`bench: --update: no report at ${opts.out} to update; run once without --update\n`);
+      return 2;
+    }
+    // A report without markers (another file, or one written before them) has no blocks to keep:
+    // updating it would drop every section this run skips.
+    if (!reportBlocks(previous).has('budgets')) {
+      process.stderr.write(`bench: --update: ${opts.out} has no <!-- bench:… --> blocks to keep; run once without --update\n`);
       return 2;
     }
   }

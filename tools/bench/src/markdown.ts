@@ -94,9 +94,11 @@ export function renderReport(r: ReportInput): string {
     'kept from the run that did (its section says when).'), '');
   if (r.analysis) out.push(blockMarker('analysis'), r.analysis.trimEnd(), '');
   for (const s of r.sections) {
-    const old = s.status === 'skipped' ? previous?.get(s.id) : undefined;
+    const old = s.status !== 'ok' ? previous?.get(s.id) : undefined;
     if (old !== undefined) {
-      out.push(old, '');
+      // A section that failed this time keeps the last good measurement, saying so under its title.
+      out.push(s.status === 'failed' ? withFailure(old, `**This section failed in the run of ${r.measured ?? 'this date'}:** ` +
+        `${s.reason ?? 'unknown error'}. What follows is the previous run's.`) : old, '');
       continue;
     }
     // Updating a report, a section neither measured now nor before is left out, not listed as skipped.
@@ -132,6 +134,14 @@ export function renderReport(r: ReportInput): string {
     '',
   );
   return out.join('\n');
+}
+
+/** A kept block with a line inserted under its title (the block's marker and `## ` heading). */
+function withFailure(block: string, line: string): string {
+  const lines = block.split('\n');
+  const title = lines.findIndex((l) => l.startsWith('## '));
+  lines.splice(title + 1, 0, '', line);
+  return lines.join('\n');
 }
 
 /**

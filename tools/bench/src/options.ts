@@ -140,6 +140,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (values.only !== undefined && values.skip !== undefined) throw new UsageError('give --only or --skip, not both');
   const only = values.only === undefined ? undefined : new Set(sectionList('only', values.only));
   if (only?.size === 0) throw new UsageError('--only needs at least one section');
+  if (only && [...only].every((s) => PARTS.includes(s))) {
+    throw new UsageError(`--only: ${[...only].join(', ')} ${only.size === 1 ? 'is a part' : 'are parts'} of speed and memory; name those sections`);
+  }
   const skip = new Set<SectionId>(only ? SECTION_IDS.filter((s) => !only.has(s) && !PARTS.includes(s)) : sectionList('skip', values.skip));
   const qualityLimit = positiveInt('quality-limit', values['quality-limit'], 0, 0);
   if (quick && values['quality-limit'] === undefined) skip.add('quality');

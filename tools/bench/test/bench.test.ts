@@ -212,6 +212,7 @@ describe('options', () => {
     expect(() => parseOptions(['--only', 'speed', '--skip', 'tiling'])).toThrow(/not both/);
     expect(() => parseOptions(['--only', 'nope'])).toThrow(/unknown section/);
     expect(() => parseOptions(['--only', ','])).toThrow(/at least one/);
+    expect(() => parseOptions(['--only', 'ceiling'])).toThrow(/part of speed and memory/);
   });
 
   it('rejects bad values', () => {
@@ -275,6 +276,17 @@ describe('report update (--update)', () => {
     }));
     expect(reportBlocks(third).get('speed')).toBe(blocks.get('speed'));
     expect(reportBlocks(third).get('budgets')).toBe(blocks.get('budgets'));
+  });
+
+  it('keeps the last good block of a section that failed, saying so under its title', () => {
+    const first = renderReport(input({ measured: 'D1', sections: [section('memory', 'Peak memory', 'ok', 'good-memory')] }));
+    const failed = { ...section('memory', 'Peak memory', 'skipped', ''), status: 'failed' as const, reason: 'GNU time is missing' };
+    const second = reportBlocks(renderReport(input({ measured: 'D2', sections: [failed], previous: first })));
+    const block = second.get('memory')!;
+    expect(block).toContain('good-memory');
+    expect(block).toContain('_Measured in the run of D1._');
+    expect(block.split('\n').slice(0, 4)).toEqual([blockMarker('memory'), '## Peak memory', '',
+      '**This section failed in the run of D2:** GNU time is missing. What follows is the previous run\'s.']);
   });
 
   it('without a previous report lists a skipped section as skipped', () => {
