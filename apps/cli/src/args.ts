@@ -132,7 +132,7 @@ Options:
                         pair (sgenet-s-sigma, the learned prior, after the deconvolution at the
                         noise level the pipeline sets; sgenet-s, v0.4.0, where no blur is found),
                         or one shipped model's name: sgenet-s-sigma or sgenet-s
-  -t, --tile N          tile size in pixels, 64-8192 (default 896; 768 on tfjs), at least
+  -t, --tile N          tile size in pixels, 64-8192 (default 896; 640 on tfjs), at least
                         3 x overlap + 2 x the model's size multiple (3 x overlap + 16 shipped)
       --overlap N       context around each tile in pixels, 0-1024 (default from the model)
   -f, --format FMT      png, jpeg or webp (default: the input's format, else png)

@@ -30,7 +30,7 @@ import type { TilePlan } from './tiling/plan.js';
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 /**
  * Default network tile side (px) for every model: 896, unless the backend states its own
- * `preferredTileSize` (768 on tfjs); a caller's `tileSize` wins either way. Memory grows with its square and
+ * `preferredTileSize` (640 on tfjs); a caller's `tileSize` wins either way. Memory grows with its square and
  * the pipeline's photo-sized buffers share the process with it: a 12 MP `deblur()` through the
  * CLI peaked at 999 MiB with 1024 px tiles and 890 MiB with 896 after a deconvolution (training
  * log, session 18), and a sharp 12 MP photo, where v0.4.0 runs alone after the estimate, at
@@ -52,7 +52,7 @@ export const PRIOR_TILE_SIZE = DEFAULT_TILE_SIZE;
  *
  * @example
  * defaultTileSizeFor(undefined, modelInfoFromBytes(bytes)); // 896
- * defaultTileSizeFor(768, modelInfoFromBytes(bytes)); // 768 (tfjs)
+ * defaultTileSizeFor(640, modelInfoFromBytes(bytes)); // 640 (tfjs)
  */
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- public signature: a model may get its own default again
 export function defaultTileSizeFor(preferredTileSize: number | undefined, _info: ModelInfo): number {
@@ -236,7 +236,7 @@ export interface DeblurOptions {
   onKernel?: (used: KernelUsed) => void;
   /**
    * Largest tile side fed to the model, 64 to 8192. Memory grows with its square. Default
-   * {@link DEFAULT_TILE_SIZE} (896), or the backend's own `preferredTileSize` (768 on tfjs, whose
+   * {@link DEFAULT_TILE_SIZE} (896), or the backend's own `preferredTileSize` (640 on tfjs, whose
    * WebAssembly heap never shrinks).
    */
   tileSize?: number;

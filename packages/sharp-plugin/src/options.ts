@@ -48,7 +48,7 @@ export interface DeblurSharpOptions {
   deconvolution?: DeblurOptions['deconvolution'];
   /** Receives the kernel the restoration used (see `DeblurOptions.onKernel` of `@sgenet/core`). */
   onKernel?: DeblurOptions['onKernel'];
-  /** Largest tile side fed to the model, 64 to 8192 (default 896, 768 on tfjs). Memory grows with its square. */
+  /** Largest tile side fed to the model, 64 to 8192 (default 896, 640 on tfjs). Memory grows with its square. */
   tileSize?: number;
   /** Context (px) each tile reads beyond what it writes, 0 to 1024. Default from the model. */
   overlap?: number;

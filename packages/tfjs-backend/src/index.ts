@@ -31,12 +31,14 @@ export type { HostTensor } from './runtime/host-tensor.js';
 export const SUPPORTED_OPS: readonly string[] = Object.freeze(Object.keys(OPS).sort());
 
 /**
- * Default tile side on tfjs. The WebAssembly heap grows to the largest tile's working set and never
- * shrinks, so tfjs takes smaller tiles than ORT. Peak RSS of the CLI on a 4000x3000 photo: 1091 MiB
- * with 1024 px tiles (over the 1 GB budget), 752 MiB with 768, 600 MiB with 512; 512 px tiles
- * would read ~20% more pixels than 768 (each tile re-reads its overlap).
+ * Default tile side on tfjs: 640. The WebAssembly heap grows to the largest tile's working set
+ * and never shrinks, so tfjs takes smaller tiles than ORT. `sgenet deblur --backend tfjs` on the
+ * benchmark's 12 MP photo (the whole pipeline, SGENet-σ): peak RSS 1027 MiB with 768 px tiles,
+ * over the 1 GB budget, 788 MiB with 512. Smaller tiles cost more than their re-read overlap on
+ * tfjs: a 2 MP `deblur()` took 1.21x the time of 768 px tiles at 640 and 1.54x at 512 (training
+ * log, session 24).
  */
-export const TFJS_TILE_SIZE = 768;
+export const TFJS_TILE_SIZE = 640;
 
 /** Options of {@link createBackend}. */
 export interface TfjsBackendOptions {

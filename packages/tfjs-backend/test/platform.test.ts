@@ -96,7 +96,7 @@ describe('with @sgenet/core', () => {
     expect(backend.name).toBe('tfjs');
     // Smaller tiles than ORT's 896: the WebAssembly heap keeps the largest tile's working set.
     expect(backend.preferredTileSize).toBe(TFJS_TILE_SIZE);
-    expect(TFJS_TILE_SIZE).toBe(768);
+    expect(TFJS_TILE_SIZE).toBe(640);
   });
 
   it('deblurs an image through createDeblurrer like the ort backend does', async () => {
