@@ -6,6 +6,7 @@
 import type { Plane } from '../pixels/planes.js';
 import { throwIfAborted } from '../errors.js';
 import { threadsFor, WorkerPool } from '../parallel/pool.js';
+import type { Task } from '../parallel/tasks.js';
 import { estimateCandidate } from './blind-score.js';
 import type { ScoredCandidate } from './blind-score.js';
 import { candidateTask } from './candidate-task.js';
@@ -71,49 +72,51 @@ export async function runCellPyramids(
 }
 
 /**
- * Tests 3 and 4 of per-region cells (cell-task.ts), one result per job in the order given: on
- * worker threads when there are several jobs and more than one core, else here, one after the
- * other (an abort is honoured between cells).
+ * Tests 3 and 4 of per-region cells (cell-task.ts), one result per job in the order given (see
+ * {@link runEach}).
  */
-export async function runCellTests(jobs: readonly CellTestJob[], opts: ResolvedEstimateOptions): Promise<boolean[]> {
-  // The pool hears an abort only as it happens: one that came before this call stops it here.
-  throwIfAborted(opts.signal);
-  const threads = threadsFor(jobs.length, opts.workers);
-  if (threads <= 1) {
-    return jobs.map((job) => {
-      throwIfAborted(opts.signal);
-      return windowPrefersOwnKernel(job);
-    });
-  }
-  const pool = new WorkerPool(threads, opts.signal);
-  try {
-    return await Promise.all(jobs.map((job) => pool.run(cellTestTask, job)));
-  } finally {
-    await pool.close();
-  }
+export function runCellTests(jobs: readonly CellTestJob[], opts: ResolvedEstimateOptions): Promise<boolean[]> {
+  return runEach(cellTestTask, windowPrefersOwnKernel, jobs, opts);
 }
 
 /**
  * The refinements up to full scale of the per-region cells that keep their own kernels
- * (refine-task.ts), one result per job in the order given: on worker threads when there are
- * several jobs and more than one core, else here, one after the other (an abort is honoured
- * between levels). `step` runs once per job as its result arrives.
+ * (refine-task.ts), one result per job in the order given (see {@link runEach}; here, the event
+ * loop turns and an abort is honoured between levels). `step` runs once per job.
  */
-export async function runRefinements(jobs: readonly RefineJob[], opts: ResolvedEstimateOptions, step: () => Promise<void>): Promise<Refined[]> {
+export function runRefinements(jobs: readonly RefineJob[], opts: ResolvedEstimateOptions, step: () => Promise<void>): Promise<Refined[]> {
+  const betweenLevels = async () => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    throwIfAborted(opts.signal);
+  };
+  return runEach(refineTask, (job) => refineThroughLevels(job, betweenLevels), jobs, opts, step);
+}
+
+/**
+ * Independent jobs of one task, one result per job in the order given: on worker threads when
+ * there are several jobs and more than one core, else here by `here`, one after the other. An
+ * abort that came before the call stops it at once (the pool hears one only as it happens); here,
+ * one is also honoured between jobs. `done` runs once per job: here after it, on the workers once
+ * all results are in.
+ */
+async function runEach<J, R>(
+  task: Task<J, R>, here: (job: J) => R | Promise<R>, jobs: readonly J[], opts: ResolvedEstimateOptions, done?: () => Promise<void>,
+): Promise<R[]> {
   throwIfAborted(opts.signal);
   const threads = threadsFor(jobs.length, opts.workers);
   if (threads <= 1) {
-    const out: Refined[] = [];
+    const out: R[] = [];
     for (const job of jobs) {
-      out.push(await refineThroughLevels(job, () => throwIfAborted(opts.signal)));
-      await step();
+      throwIfAborted(opts.signal);
+      out.push(await here(job));
+      await done?.();
     }
     return out;
   }
   const pool = new WorkerPool(threads, opts.signal);
   try {
-    const out = await Promise.all(jobs.map((job) => pool.run(refineTask, job)));
-    for (let i = 0; i < out.length; i++) await step();
+    const out = await Promise.all(jobs.map((job) => pool.run(task, job)));
+    for (let i = 0; i < out.length; i++) await done?.();
     return out;
   } finally {
     await pool.close();

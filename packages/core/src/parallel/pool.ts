@@ -2,7 +2,7 @@
  * A small pool of worker threads that run named tasks (tasks.ts): both cores of a 2-core machine
  * work on one photo. The pool knows tasks by name only; a worker entry registers them
  * (`serveTasks`), by default the package's own (src/worker.ts: the estimator's kernel sizes, the
- * per-region cells' pyramids and tests, and the deconvolution's tiles). Payloads are plain data;
+ * per-region cells' pyramids, tests and refinements, and the deconvolution's tiles). Payloads are plain data;
  * results come back transferred, and a task's error comes back as the same `SgenetError` subclass
  * with its `code`. When the compiled worker is
  * absent (the sources run untranspiled, as in unit tests) or one thread is asked for, callers run

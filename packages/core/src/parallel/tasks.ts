@@ -1,8 +1,8 @@
 /**
  * What runs on a worker thread: named tasks. The pool (pool.ts) and the worker's message loop
  * (worker-host.ts) know tasks only by this interface and their names; the modules that own the
- * work define them (kernel/candidate-task.ts, kernel/cell-task.ts, deconvolve/tile-task.ts) and
- * the worker entry (src/worker.ts) registers them with `serveTasks`. Payloads, results and
+ * work define them (kernel/candidate-task.ts, kernel/cell-task.ts, kernel/refine-task.ts,
+ * deconvolve/tile-task.ts) and the worker entry (src/worker.ts) registers them with `serveTasks`. Payloads, results and
  * progress cross the thread as structured clones; buffers named in `transfer` move instead of
  * being copied.
  */
