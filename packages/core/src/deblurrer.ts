@@ -18,7 +18,7 @@ import { isKernelGrid } from './kernel/regions.js';
 import type { KernelGrid } from './kernel/regions.js';
 import type { KernelKeptBy } from './kernel/guard.js';
 import type { KernelField } from './deconvolve/passes.js';
-import { deconvolveInto, resolveNoise } from './deconvolve/deconvolve.js';
+import { deconvolveInto, regularisationNoise, resolveNoise } from './deconvolve/deconvolve.js';
 import { hqsAlpha, pnpSigmas, PNP_WEIGHT } from './deconvolve/pnp.js';
 import { resolveDeconvolveOptions } from './deconvolve/options.js';
 import type { DeconvolveOptions, ResolvedDeconvolveOptions } from './deconvolve/options.js';
@@ -681,11 +681,11 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
         return output;
       }
       // effort 'best': plug-and-play HQS (DPIR, Algorithm 1) over BEST_ITERATIONS noise levels σ_k,
-      // log-spaced from 49/255 to the photo's noise σ_n, with z_0 = y; for k = 1 … N:
+      // log-spaced from 49/255 to the noise σ_n it regularises with, with z_0 = y; for k = 1 … N:
       //   1. x_k = data step (y, kernel, α_k = λσ_n²/σ_k², z_{k-1})
       //   2. z_k = SGENet-σ(x_k, σ_k)
       // Work done once: the noise level (every step uses the same), the two 16-bit buffers.
-      const noise = resolveNoise(stepOptions.noise, image, layout);
+      const noise = regularisationNoise(stepOptions, image, layout);
       const step = { ...stepOptions, noise };
       const sigmas = pnpSigmas(noise, BEST_ITERATIONS);
       const estimate = wide();

@@ -57,6 +57,7 @@ export { centreOfMass, supportMidpoint } from './kernel/cleanup.js';
 export { deconvolve } from './deconvolve/deconvolve.js';
 export { hqsDataStep, hqsFieldSize } from './deconvolve/hqs.js';
 export { hqsAlpha, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START, PNP_WEIGHT } from './deconvolve/pnp.js';
+export { DEFAULT_NOISE_FLOOR } from './deconvolve/options.js';
 export type { DeconvolutionColor, DeconvolutionMethod, DeconvolveOptions } from './deconvolve/options.js';
 export { estimateNoise } from './deconvolve/noise.js';
 export { DEFAULT_CLIP_LEVEL } from './pixels/clipped.js';

@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
 import {
   createDeblurrer, deconvolve, hqsAlpha, hqsDataStep, ModelError, modelInfoFromBytes, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START,
   PRIOR_DECONVOLUTION_TILE_SIZE, PRIOR_TILE_SIZE, DEFAULT_TILE_SIZE, defaultTileSizeFor, BEST_ITERATIONS, PNP_WEIGHT, InvalidOptionError, guideOption,
+  DEFAULT_NOISE_FLOOR, estimateNoise,
 } from '../src/index.js';
 import type { RawImage } from '../src/index.js';
 import { functionBackend, metadataModel, sigmaRecordingBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
+import { applyBlur, deadLeaves } from '../src/synthetic/index.js';
 
 const SIGMA_MODEL = metadataModel({ name: 'sgenet-test-sigma', multiple: '8', receptive_field: '16', sigma_input: 'true' });
 const PLAIN_MODEL = metadataModel({ name: 'sgenet-test', multiple: '8', receptive_field: '16' });
@@ -100,6 +102,47 @@ describe('deblur() with a noise-conditioned model', () => {
     for (let i = 0; i < out.data.length; i++) max = Math.max(max, Math.abs(out.data[i]! - step.data[i]!));
     expect(max).toBeLessThanOrEqual(1);
     await d.dispose();
+  });
+
+  it('regularises a near-noiseless photo at the model-error floor, a noisier one at its own noise; the network without a kernel at its own', async () => {
+    // Independent truth: the photo's own σ as estimateNoise reads its planes (the same estimate
+    // photoNoise makes: this scene has no JPEG grid), and pnpSigmas by hand-computed values above.
+    const clean = applyBlur(deadLeaves(128, 96, 6), kernel, { noise: 0.001, seed: 6 });
+    const planes = [0, 1, 2].map((c) => Float32Array.from({ length: 128 * 96 }, (_, i) => clean.data[i * 3 + c]! / 255));
+    const own = estimateNoise(planes, 128, 96);
+    expect(own).toBeLessThan(DEFAULT_NOISE_FLOOR);
+    const backend = sigmaRecordingBackend();
+    const d = await createDeblurrer({ model: SIGMA_MODEL, backend });
+    await d.deblur(clean, { kernel });
+    expect(backend.sigmas).toEqual([pnpSigmas(DEFAULT_NOISE_FLOOR, 1)[0]]);
+    backend.sigmas.length = 0;
+    await d.deblur(clean, { kernel, deconvolution: { noiseFloor: 0 } });
+    expect(backend.sigmas[0]).toBeLessThan(pnpSigmas(DEFAULT_NOISE_FLOOR, 1)[0]!);
+    backend.sigmas.length = 0;
+    await d.deblur(clean, { kernel: 'none' });
+    expect(backend.sigmas[0]).toBeLessThan(DEFAULT_NOISE_FLOOR);
+    backend.sigmas.length = 0;
+    // The 'best' loop starts from the same σ_n: its last level is the floor.
+    await d.deblur(clean, { kernel, effort: 'best', deconvolution: { color: 'rgb' } });
+    expect(backend.sigmas.at(-1)).toBeCloseTo(DEFAULT_NOISE_FLOOR, 12);
+    backend.sigmas.length = 0;
+    // A photo noisier than the floor is regularised at its own σ, as with no floor.
+    const noisy = applyBlur(deadLeaves(128, 96, 6), kernel, { noise: 0.03, seed: 6 });
+    await d.deblur(noisy, { kernel });
+    await d.deblur(noisy, { kernel, deconvolution: { noiseFloor: 0 } });
+    expect(backend.sigmas[0]).toBeGreaterThan(pnpSigmas(DEFAULT_NOISE_FLOOR, 1)[0]!);
+    expect(backend.sigmas[0]).toBe(backend.sigmas[1]);
+    await d.dispose();
+    // The hyper-Laplacian alike: the default equals σ = the floor given by hand; a number given is not floored.
+    const byFloor = await deconvolve(clean, kernel);
+    const byHand = await deconvolve(clean, kernel, { noise: DEFAULT_NOISE_FLOOR });
+    expect(byFloor.data.every((v, i) => v === byHand.data[i])).toBe(true);
+    const given = await deconvolve(clean, kernel, { noise: 0.001 });
+    expect(given.data.every((v, i) => v === byHand.data[i])).toBe(false);
+    expect((await deconvolve(clean, kernel, { noise: 0.001, noiseFloor: 0.04 })).data.every((v, i) => v === given.data[i])).toBe(true);
+    for (const bad of [-0.01, 0.06, Number.NaN, '2/255']) {
+      await expect(deconvolve(clean, kernel, { noiseFloor: bad as number })).rejects.toBeInstanceOf(InvalidOptionError);
+    }
   });
 
   it("denoises at the photo's noise level without a kernel; a chosen method is kept; network: false skips it", async () => {

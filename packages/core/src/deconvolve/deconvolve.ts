@@ -52,12 +52,22 @@ export function photoNoise(image: RawImage, layout: PixelLayout): number {
 }
 
 /**
- * The noise σ a deconvolution of this photo regularises with: the caller's `noise`, or with
- * `'auto'` the photo's own (photoNoise). Every stage that needs it (each data step, a network
- * conditioned on σ) resolves it here, so they all agree.
+ * The photo's noise σ: the caller's `noise`, or with `'auto'` the photo's own (photoNoise). A
+ * network without a kernel denoises at it; a deconvolution floors it (regularisationNoise).
  */
 export function resolveNoise(noise: number | 'auto', image: RawImage, layout: PixelLayout): number {
   return noise === 'auto' ? photoNoise(image, layout) : noise;
+}
+
+/**
+ * The noise σ a deconvolution regularises with: the caller's `noise`, or with `'auto'` the
+ * photo's own (photoNoise) but never below `noiseFloor`, the blur model's error on real capture
+ * (options.ts, DEFAULT_NOISE_FLOOR). Every stage of a deconvolution (each data step, the network
+ * after it at σ_1) resolves it here, so they all agree; the network without a kernel has no model
+ * error to allow for and runs at resolveNoise's σ.
+ */
+export function regularisationNoise(opts: Pick<ResolvedDeconvolveOptions, 'noise' | 'noiseFloor'>, image: RawImage, layout: PixelLayout): number {
+  return opts.noise === 'auto' ? Math.max(photoNoise(image, layout), opts.noiseFloor) : opts.noise;
 }
 
 /**
@@ -74,7 +84,7 @@ export async function deconvolveInto(
   targetLayout: PixelLayout = layout,
   later?: LaterHqsStep,
 ): Promise<number> {
-  const sigma = resolveNoise(opts.noise, image, layout);
+  const sigma = regularisationNoise(opts, image, layout);
   const common = {
     method: opts.method, alpha: opts.alpha, lambda: opts.weight / (sigma * sigma), nsr: opts.nsr * sigma * sigma,
     // One-pass plug-and-play: the data step at σ_1, the level the prior then runs at (pnp.ts);
