@@ -100,9 +100,9 @@ export interface CaptureResult {
   noise: number;
   quality: number | null;
   blurry: number;
-  /** Aligned PSNR per kind and floor (`${kind}@${floor}`); absent where the kind has no kernel. */
+  /** Aligned PSNR per kind and floor (`${kind}@${floorKey(floor)}`); absent where the kind has no kernel. */
   deblur: Record<string, number>;
-  /** The hyper-Laplacian with the true kernel, per floor. */
+  /** The hyper-Laplacian with the true kernel, per floor (`floorKey(floor)`). */
   hyperLaplacian: Record<string, number>;
 }
 
@@ -138,10 +138,10 @@ export async function runCaptureLike(opts: CaptureOptions): Promise<CaptureResul
           const kernel = given[kind];
           if (!kernel) continue;
           for (const floor of opts.floors) {
-            r.deblur[`${kind}@${floor}`] = psnrAligned(await deblurrer.deblur(blurry, { kernel, deconvolution: { noiseFloor: floor } }), photo);
+            r.deblur[`${kind}@${floorKey(floor)}`] = psnrAligned(await deblurrer.deblur(blurry, { kernel, deconvolution: { noiseFloor: floor } }), photo);
           }
         }
-        for (const floor of opts.floors) r.hyperLaplacian[String(floor)] = psnrAligned(await deconvolve(blurry, kernels[k]!, { noiseFloor: floor }), photo);
+        for (const floor of opts.floors) r.hyperLaplacian[floorKey(floor)] = psnrAligned(await deconvolve(blurry, kernels[k]!, { noiseFloor: floor }), photo);
         results.push(r);
         opts.onPair?.(r);
       }
@@ -152,6 +152,9 @@ export async function runCaptureLike(opts: CaptureOptions): Promise<CaptureResul
   return results;
 }
 
+/** A floor as the reports name it: in 1/255 units, two decimals ("1.50"). */
+export const floorKey = (floor: number): string => (floor * 255).toFixed(2);
+
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
 
 /** Mean aligned PSNR per kind and floor, the gain over blurry, and how many pairs end below blurry. */
@@ -160,18 +163,18 @@ export function captureTables(results: CaptureResult[], floors: readonly number[
   const blurryMean = mean(results.map((r) => r.blurry));
   for (const kind of ['true', 'wrong', 'est'] as const) {
     for (const floor of floors) {
-      const key = `${kind}@${floor}`;
+      const key = `${kind}@${floorKey(floor)}`;
       const scored = results.filter((r) => r.deblur[key] !== undefined);
       if (scored.length === 0) continue;
       const v = scored.map((r) => r.deblur[key]!);
-      rows.push([`deblur(), ${kind === 'true' ? 'true' : kind === 'wrong' ? 'perturbed' : 'estimated'} kernel`, num(floor * 255, 2), String(scored.length),
+      rows.push([`deblur(), ${kind === 'true' ? 'true' : kind === 'wrong' ? 'perturbed' : 'estimated'} kernel`, floorKey(floor), String(scored.length),
         num(mean(v), 2), num(mean(scored.map((r) => r.deblur[key]! - r.blurry)), 2), String(scored.filter((r) => r.deblur[key]! < r.blurry).length)]);
     }
   }
   for (const floor of floors) {
-    const v = results.map((r) => r.hyperLaplacian[String(floor)]!);
-    rows.push(['hyper-Laplacian, true kernel', num(floor * 255, 2), String(results.length), num(mean(v), 2), num(mean(results.map((r) => r.hyperLaplacian[String(floor)]! - r.blurry)), 2),
-      String(results.filter((r) => r.hyperLaplacian[String(floor)]! < r.blurry).length)]);
+    const v = results.map((r) => r.hyperLaplacian[floorKey(floor)]!);
+    rows.push(['hyper-Laplacian, true kernel', floorKey(floor), String(results.length), num(mean(v), 2), num(mean(results.map((r) => r.hyperLaplacian[floorKey(floor)]! - r.blurry)), 2),
+      String(results.filter((r) => r.hyperLaplacian[floorKey(floor)]! < r.blurry).length)]);
   }
   return [{
     title: `Capture-like pairs (${results.length}; blurry ${num(blurryMean, 2)} dB aligned)`,
@@ -198,7 +201,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     floors,
     ...(values['wrong-kernels'] ? { wrongKernels: levinKernels(JSON.parse(await readFile(values['wrong-kernels'], 'utf8'))) } : {}),
     onPair: (r) => process.stderr.write(`${r.pair} (noise ${num(r.noise * 255, 2)}/255, JPEG ${r.quality ?? '-'}): blurry ${num(r.blurry, 2)} ` +
-      Object.entries(r.deblur).map(([k, v]) => `${k} ${num(v, 2)}`).join(' ') + '\n'),
+      Object.entries(r.deblur).map(([k, v]) => `${k} ${num(v, 2)}`).join(' ') + ' (kind@floor/255)' + '\n'),
   });
   for (const t of captureTables(results, floors)) console.log(renderText(t));
   if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));
