@@ -14,6 +14,7 @@ import type { RawImage } from '../src/index.js';
 import { functionBackend, metadataModel, sigmaRecordingBackend } from './helpers.js';
 import { polylineKernel, shakenScene } from './kernel-helpers.js';
 import { applyBlur, deadLeaves } from '../src/synthetic/index.js';
+import { estimatePhotoNoise } from '../src/deconvolve/noise.js';
 
 const SIGMA_MODEL = metadataModel({ name: 'sgenet-test-sigma', multiple: '8', receptive_field: '16', sigma_input: 'true' });
 const PLAIN_MODEL = metadataModel({ name: 'sgenet-test', multiple: '8', receptive_field: '16' });
@@ -105,11 +106,13 @@ describe('deblur() with a noise-conditioned model', () => {
   });
 
   it('regularises a near-noiseless photo at the model-error floor, a noisier one at its own noise; the network without a kernel at its own', async () => {
-    // Independent truth: the photo's own σ as estimateNoise reads its planes (the same estimate
-    // photoNoise makes: this scene has no JPEG grid), and pnpSigmas by hand-computed values above.
+    // Independent truth: the photo's own σ as estimateNoise reads its planes (estimatePhotoNoise,
+    // which photoNoise runs, reads the same: this scene has no JPEG grid), and pnpSigmas by the
+    // hand-computed values above.
+    const planesOf = (img: RawImage) => [0, 1, 2].map((c) => Float32Array.from({ length: 128 * 96 }, (_, i) => img.data[i * 3 + c]! / 255));
     const clean = applyBlur(deadLeaves(128, 96, 6), kernel, { noise: 0.001, seed: 6 });
-    const planes = [0, 1, 2].map((c) => Float32Array.from({ length: 128 * 96 }, (_, i) => clean.data[i * 3 + c]! / 255));
-    const own = estimateNoise(planes, 128, 96);
+    const own = estimateNoise(planesOf(clean), 128, 96);
+    expect(estimatePhotoNoise(planesOf(clean), 128, 96)).toBe(own);
     expect(own).toBeLessThan(DEFAULT_NOISE_FLOOR);
     const backend = sigmaRecordingBackend();
     const d = await createDeblurrer({ model: SIGMA_MODEL, backend });
@@ -117,21 +120,28 @@ describe('deblur() with a noise-conditioned model', () => {
     expect(backend.sigmas).toEqual([pnpSigmas(DEFAULT_NOISE_FLOOR, 1)[0]]);
     backend.sigmas.length = 0;
     await d.deblur(clean, { kernel, deconvolution: { noiseFloor: 0 } });
-    expect(backend.sigmas[0]).toBeLessThan(pnpSigmas(DEFAULT_NOISE_FLOOR, 1)[0]!);
+    expect(backend.sigmas.length).toBe(1);
+    expect(backend.sigmas[0]).toBeCloseTo(pnpSigmas(own, 1)[0]!, 9);
     backend.sigmas.length = 0;
     await d.deblur(clean, { kernel: 'none' });
-    expect(backend.sigmas[0]).toBeLessThan(DEFAULT_NOISE_FLOOR);
+    expect(backend.sigmas.length).toBe(1);
+    expect(backend.sigmas[0]).toBeCloseTo(own, 9);
     backend.sigmas.length = 0;
-    // The 'best' loop starts from the same σ_n: its last level is the floor.
+    // The 'best' loop starts from the same σ_n: from 49/255 down to the floor.
     await d.deblur(clean, { kernel, effort: 'best', deconvolution: { color: 'rgb' } });
+    expect(backend.sigmas.length).toBe(BEST_ITERATIONS);
+    expect(backend.sigmas[0]).toBeCloseTo(PNP_SIGMA_START, 12);
     expect(backend.sigmas.at(-1)).toBeCloseTo(DEFAULT_NOISE_FLOOR, 12);
     backend.sigmas.length = 0;
     // A photo noisier than the floor is regularised at its own σ, as with no floor.
     const noisy = applyBlur(deadLeaves(128, 96, 6), kernel, { noise: 0.03, seed: 6 });
+    const noisyOwn = estimateNoise(planesOf(noisy), 128, 96);
+    expect(noisyOwn).toBeGreaterThan(DEFAULT_NOISE_FLOOR);
     await d.deblur(noisy, { kernel });
     await d.deblur(noisy, { kernel, deconvolution: { noiseFloor: 0 } });
-    expect(backend.sigmas[0]).toBeGreaterThan(pnpSigmas(DEFAULT_NOISE_FLOOR, 1)[0]!);
-    expect(backend.sigmas[0]).toBe(backend.sigmas[1]);
+    expect(backend.sigmas.length).toBe(2);
+    expect(backend.sigmas[0]).toBeCloseTo(pnpSigmas(noisyOwn, 1)[0]!, 9);
+    expect(backend.sigmas[1]).toBe(backend.sigmas[0]);
     await d.dispose();
     // The hyper-Laplacian alike: the default equals σ = the floor given by hand; a number given is not floored.
     const byFloor = await deconvolve(clean, kernel);
@@ -140,7 +150,10 @@ describe('deblur() with a noise-conditioned model', () => {
     const given = await deconvolve(clean, kernel, { noise: 0.001 });
     expect(given.data.every((v, i) => v === byHand.data[i])).toBe(false);
     expect((await deconvolve(clean, kernel, { noise: 0.001, noiseFloor: 0.04 })).data.every((v, i) => v === given.data[i])).toBe(true);
+    // The range's ends are accepted; anything else is refused by name.
+    for (const ok of [0, 0.05]) await expect(deconvolve(clean, kernel, { noiseFloor: ok })).resolves.toBeDefined();
     for (const bad of [-0.01, 0.06, Number.NaN, '2/255']) {
+      await expect(deconvolve(clean, kernel, { noiseFloor: bad as number })).rejects.toThrow(/noiseFloor/);
       await expect(deconvolve(clean, kernel, { noiseFloor: bad as number })).rejects.toBeInstanceOf(InvalidOptionError);
     }
   });

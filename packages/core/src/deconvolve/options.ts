@@ -57,7 +57,8 @@ export interface DeconvolveOptions {
   /**
    * Noise σ of the photo in [0, 1] units (0.0005 to 0.2), or `'auto'` (default) to estimate it
    * (on a photo showing JPEG's 8x8 grid, also at half resolution, where the JPEG has not erased
-   * it). The data weight is λ = `weight` / σ² and the Wiener NSR is `nsr` x σ².
+   * it), then regularise with at least `noiseFloor`. The data weight is λ = `weight` / σ² and the
+   * Wiener NSR is `nsr` x σ².
    */
   noise?: number | 'auto';
   /**

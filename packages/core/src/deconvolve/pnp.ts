@@ -24,7 +24,8 @@ export const PNP_ONE_PASS_WEIGHT = 0.12;
 const SIGMA_FLOOR = 1e-3;
 
 /**
- * σ_1 … σ_N: log-spaced from {@link PNP_SIGMA_START} down to the photo's noise level; one
+ * σ_1 … σ_N: log-spaced from {@link PNP_SIGMA_START} down to `noise`, the level the data step
+ * regularises with (deconvolve.ts, `regularisationNoise`: the photo's, at least `noiseFloor`); one
  * iteration uses their geometric mean.
  */
 export function pnpSigmas(noise: number, iterations: number): number[] {
