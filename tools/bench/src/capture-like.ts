@@ -5,14 +5,18 @@
  * then gamma-encoded), a real photo reads as 0.3-2.2/255 of noise, and most are JPEGs. Per pair,
  * seeded: blur in linear light, Gaussian noise of 0.25, 0.5 or 1 per 255, JPEG quality 80-95.
  *
- * Per pair, `deblur()` (the default model) with the true kernel, with the dev benchmark's recorded
- * perturbation of it (`--wrong-kernels`, written by training/evaluate.py), and with the blind
- * estimate, once per deconvolution noise floor asked (`deconvolution.noiseFloor`), and the
- * hyper-Laplacian `deconvolve()` with the true kernel: PSNR shift-aligned (best integer shift
- * within ±5 px, 5 px border left out).
+ * Per pair, `deblur()` (the default model) as a user runs it (`kernel: 'auto'`: the blind estimate,
+ * or the network alone where it falls back to the identity), and given a kernel: the true one, the
+ * dev benchmark's recorded perturbation of it (`--wrong-kernels`, written by training/evaluate.py)
+ * and the blind estimate where it is not the identity; each once per deconvolution noise floor
+ * asked (`deconvolution.noiseFloor`); and the hyper-Laplacian `deconvolve()` with the true kernel:
+ * PSNR shift-aligned (best integer shift within ±5 px, 5 px border left out).
  *
  *   node tools/bench/dist/capture-like.js [--images 1,3,5] [--kernel-offsets 0,4] [--seed 1000]
- *       [--floors 0,0.00588] [--wrong-kernels FILE] [--json FILE]
+ *       [--floors 0,0.0058823529] [--wrong-kernels FILE] [--json FILE]
+ *
+ * `--floors` takes σ in [0, 1] units (default 0 and core's DEFAULT_NOISE_FLOOR); reports name
+ * them in 1/255 units.
  *
  * Pair (image i, kernel (i + offset) mod 8) is the dev benchmark's pair (i − 1)·8 + kernel, whose
  * perturbed kernel it takes from `--wrong-kernels`. Never a test: a report. Reads the photos and
@@ -93,12 +97,16 @@ function levinKernels(json: unknown): BlurKernel[] {
   return list.map((k) => ({ width: k.size[1], height: k.size[0], data: Float32Array.from(k.data) }));
 }
 
-export type CaptureKind = 'true' | 'wrong' | 'est';
+/** `auto`: `deblur()` as a user runs it; the others: `deblur()` given that kernel. */
+export type CaptureKind = 'auto' | 'true' | 'wrong' | 'est';
+export const CAPTURE_KINDS: readonly CaptureKind[] = ['auto', 'true', 'wrong', 'est'];
 
 export interface CaptureResult {
   pair: string;
   noise: number;
   quality: number | null;
+  /** Whether the blind estimate fell back to the identity. */
+  identity: boolean;
   blurry: number;
   /** Aligned PSNR per kind and floor (`${kind}@${floorKey(floor)}`); absent where the kind has no kernel. */
   deblur: Record<string, number>;
@@ -130,15 +138,28 @@ export async function runCaptureLike(opts: CaptureOptions): Promise<CaptureResul
         const settings = captureSettings(opts.seed + pairIndex);
         const blurry = await captureBlur(photo, kernels[k]!, settings, opts.seed + pairIndex + 7919);
         const estimate = await estimateKernel(blurry);
-        const given: Record<CaptureKind, BlurKernel | KernelGrid | undefined> = {
+        // The estimate is made once and handed to every kind that needs it: `auto` is what
+        // `deblur()` does with it (its own estimate is the same: estimation is deterministic).
+        const given: Record<CaptureKind, BlurKernel | KernelGrid | 'none' | undefined> = {
+          auto: estimate.identity ? 'none' : estimate.grid ?? estimate.kernel,
           true: kernels[k], wrong: opts.wrongKernels?.[pairIndex], est: estimate.identity ? undefined : estimate.grid ?? estimate.kernel,
         };
-        const r: CaptureResult = { pair: `${name}_k${k + 1}`, noise: settings.noise, quality: settings.quality, blurry: psnrAligned(blurry, photo), deblur: {}, hyperLaplacian: {} };
-        for (const kind of ['true', 'wrong', 'est'] as const) {
+        const r: CaptureResult = {
+          pair: `${name}_k${k + 1}`, noise: settings.noise, quality: settings.quality, identity: estimate.identity,
+          blurry: psnrAligned(blurry, photo), deblur: {}, hyperLaplacian: {},
+        };
+        for (const kind of CAPTURE_KINDS) {
           const kernel = given[kind];
           if (!kernel) continue;
           for (const floor of opts.floors) {
-            r.deblur[`${kind}@${floorKey(floor)}`] = psnrAligned(await deblurrer.deblur(blurry, { kernel, deconvolution: { noiseFloor: floor } }), photo);
+            // Work done once: on an identity fallback `auto` is the network alone, which no floor
+            // touches; elsewhere `est` is the same call as `auto`.
+            const score = kind === 'auto' && kernel === 'none' && floor !== opts.floors[0]
+              ? r.deblur[`auto@${floorKey(opts.floors[0]!)}`]!
+              : kind === 'est'
+                ? r.deblur[`auto@${floorKey(floor)}`]!
+                : psnrAligned(await deblurrer.deblur(blurry, { kernel, deconvolution: { noiseFloor: floor } }), photo);
+            r.deblur[`${kind}@${floorKey(floor)}`] = score;
           }
         }
         for (const floor of opts.floors) r.hyperLaplacian[floorKey(floor)] = psnrAligned(await deconvolve(blurry, kernels[k]!, { noiseFloor: floor }), photo);
@@ -161,13 +182,16 @@ const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1,
 export function captureTables(results: CaptureResult[], floors: readonly number[]): Table[] {
   const rows: string[][] = [];
   const blurryMean = mean(results.map((r) => r.blurry));
-  for (const kind of ['true', 'wrong', 'est'] as const) {
+  const label: Record<CaptureKind, string> = {
+    auto: "deblur(), kernel 'auto' (the default)", true: 'deblur(), true kernel', wrong: 'deblur(), perturbed kernel', est: 'deblur(), estimated kernel (not the identity)',
+  };
+  for (const kind of CAPTURE_KINDS) {
     for (const floor of floors) {
       const key = `${kind}@${floorKey(floor)}`;
       const scored = results.filter((r) => r.deblur[key] !== undefined);
       if (scored.length === 0) continue;
       const v = scored.map((r) => r.deblur[key]!);
-      rows.push([`deblur(), ${kind === 'true' ? 'true' : kind === 'wrong' ? 'perturbed' : 'estimated'} kernel`, floorKey(floor), String(scored.length),
+      rows.push([label[kind], floorKey(floor), String(scored.length),
         num(mean(v), 2), num(mean(scored.map((r) => r.deblur[key]! - r.blurry)), 2), String(scored.filter((r) => r.deblur[key]! < r.blurry).length)]);
     }
   }
@@ -177,7 +201,7 @@ export function captureTables(results: CaptureResult[], floors: readonly number[
       String(results.filter((r) => r.hyperLaplacian[floorKey(floor)]! < r.blurry).length)]);
   }
   return [{
-    title: `Capture-like pairs (${results.length}; blurry ${num(blurryMean, 2)} dB aligned)`,
+    title: `Capture-like pairs (${results.length}; blurry ${num(blurryMean, 2)} dB aligned; the estimate the identity on ${results.filter((r) => r.identity).length})`,
     columns: ['method', 'noise floor (/255)', 'pairs', 'aligned dB', 'gain over blurry', 'below blurry'],
     rows,
   }];
@@ -185,20 +209,30 @@ export function captureTables(results: CaptureResult[], floors: readonly number[
 
 const list = (s: string | undefined, fallback: number[]): number[] => (s ? s.split(',').map(Number) : fallback);
 
+/** Checks the command line's numbers once, before anything runs. */
+export function checkCaptureArgs(a: { images: number[]; kernelOffsets: number[]; seed: number; floors: number[] }): void {
+  for (const i of a.images) if (!(Number.isInteger(i) && i >= 1 && i <= 24)) throw new Error(`--images: ${i} is not a Kodak24 index 1-24`);
+  for (const o of a.kernelOffsets) if (!(Number.isInteger(o) && o >= 0 && o <= 7)) throw new Error(`--kernel-offsets: ${o} is not an integer 0-7`);
+  if (!Number.isSafeInteger(a.seed)) throw new Error(`--seed: ${a.seed} is not an integer`);
+  for (const f of a.floors) if (!(f >= 0 && f <= 0.05)) throw new Error(`--floors: ${f} is not in [0, 0.05] (σ in [0, 1] units)`);
+  if (new Set(a.floors.map(floorKey)).size !== a.floors.length) throw new Error(`--floors: ${a.floors.join(',')} name the same floor twice in 1/255 units`);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ options: {
     images: { type: 'string' }, 'kernel-offsets': { type: 'string' }, seed: { type: 'string' }, floors: { type: 'string' },
     'wrong-kernels': { type: 'string' }, json: { type: 'string' },
   } });
-  const floors = list(values.floors, [0, DEFAULT_NOISE_FLOOR]);
-  for (const f of floors) if (!(f >= 0 && f <= 0.05)) throw new Error(`--floors: ${f} is not in [0, 0.05] (σ in [0, 1] units)`);
-  const images = list(values.images, Array.from({ length: 24 }, (_, i) => i + 1));
-  for (const i of images) if (!(Number.isInteger(i) && i >= 1 && i <= 24)) throw new Error(`--images: ${i} is not a Kodak24 index 1-24`);
-  const results = await runCaptureLike({
-    images,
+  const args = {
+    floors: list(values.floors, [0, DEFAULT_NOISE_FLOOR]),
+    images: list(values.images, Array.from({ length: 24 }, (_, i) => i + 1)),
     kernelOffsets: list(values['kernel-offsets'], [0, 4]),
     seed: values.seed ? Number(values.seed) : 1000,
-    floors,
+  };
+  checkCaptureArgs(args);
+  const { floors } = args;
+  const results = await runCaptureLike({
+    ...args,
     ...(values['wrong-kernels'] ? { wrongKernels: levinKernels(JSON.parse(await readFile(values['wrong-kernels'], 'utf8'))) } : {}),
     onPair: (r) => process.stderr.write(`${r.pair} (noise ${num(r.noise * 255, 2)}/255, JPEG ${r.quality ?? '-'}): blurry ${num(r.blurry, 2)} ` +
       Object.entries(r.deblur).map(([k, v]) => `${k} ${num(v, 2)}`).join(' ') + ' (kind@floor/255)' + '\n'),

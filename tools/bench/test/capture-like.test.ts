@@ -1,7 +1,7 @@
 /** The capture-like pairs' blur against hand-computed sRGB values, and their seeded draws. */
 import { describe, expect, it } from 'vitest';
 
-import { CAPTURE_JPEG_QUALITY, CAPTURE_NOISE_LEVELS, captureBlur, captureSettings, linearToSrgb, srgbToLinear } from '../src/capture-like.js';
+import { CAPTURE_JPEG_QUALITY, CAPTURE_NOISE_LEVELS, captureBlur, captureSettings, checkCaptureArgs, floorKey, linearToSrgb, srgbToLinear } from '../src/capture-like.js';
 
 describe('capture-like pairs', () => {
   it('decodes and encodes sRGB as IEC 61966-2-1 does, and round-trips', () => {
@@ -34,5 +34,19 @@ describe('capture-like pairs', () => {
     const qualities = seen.map((s) => s.quality!);
     expect(Math.min(...qualities)).toBe(CAPTURE_JPEG_QUALITY[0]);
     expect(Math.max(...qualities)).toBe(CAPTURE_JPEG_QUALITY[1]);
+  });
+
+  it('refuses command-line numbers it cannot run before anything runs, and names floors in 1/255 units', () => {
+    const ok = { images: [1, 24], kernelOffsets: [0, 7], seed: 5000, floors: [0, 1.5 / 255] };
+    expect(() => checkCaptureArgs(ok)).not.toThrow();
+    expect(floorKey(1.5 / 255)).toBe('1.50');
+    for (const [bad, message] of [
+      [{ images: [0] }, /--images/], [{ images: [2.5] }, /--images/],
+      [{ kernelOffsets: [-1] }, /--kernel-offsets/], [{ kernelOffsets: [8] }, /--kernel-offsets/],
+      [{ seed: Number.NaN }, /--seed/],
+      [{ floors: [0.06] }, /--floors/], [{ floors: [0.0058823, 1.5 / 255] }, /same floor twice/],
+    ] as const) {
+      expect(() => checkCaptureArgs({ ...ok, ...bad })).toThrow(message);
+    }
   });
 });
