@@ -125,6 +125,7 @@ def dpir_sigmas(sigma_noise: float, iterations: int, sigma_start: float = 49 / 2
 
 
 ONE_PASS_WEIGHT = 0.12  # λ of one-pass PnP, what deblur() runs: core's PNP_ONE_PASS_WEIGHT (deconvolve/pnp.ts)
+NOISE_FLOOR = 1.5 / 255  # least σ_n deblur()'s data step regularises with: core's DEFAULT_NOISE_FLOOR (deconvolve/options.ts)
 
 
 def hqs_alpha(sigma_noise: float, sigma_k: float, weight: float = 0.23) -> float:

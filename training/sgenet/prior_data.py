@@ -22,7 +22,8 @@ sample costs milliseconds of CPU.
       A share ``p_one_pass`` of the blurred samples is instead drawn at the operating point of
       what ``deblur()`` runs by default, one-pass PnP: z = the blurry photo, σ_k the geometric mean
       of 49/255 and the noise level the pipeline measures (the true level with a log-normal error
-      of 20%, as core's estimate has), λ = 0.12 (core's ``PNP_ONE_PASS_WEIGHT``).
+      of 20%, as core's estimate has, and at least core's noise floor, 1.5/255), λ = 0.12 (core's
+      ``PNP_ONE_PASS_WEIGHT``).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ import torch
 
 from .blur import convolve, jpeg_roundtrip, linear_to_srgb, smooth_mask, srgb_to_linear, trajectory_kernel
 from .data import augment, list_images, load_rgb
-from .data_step import ONE_PASS_WEIGHT, dpir_sigmas, hqs_alpha, hqs_data_step
+from .data_step import NOISE_FLOOR, ONE_PASS_WEIGHT, dpir_sigmas, hqs_alpha, hqs_data_step
 from .perturb import perturb
 
 SIGMA_MAX = 50 / 255
@@ -134,7 +135,8 @@ class PriorSampler:
         given = perturb(k, rng)[0] if rng.random() < self.p_perturb else k
         # d. one HQS iteration at σ_k: the default's one pass, or any iteration of the loop.
         if self.p_one_pass and rng.random() < self.p_one_pass:  # no draw at 0: the old stream
-            sigma_n = sigma_eff * float(np.exp(rng.normal(0, NOISE_ESTIMATE_ERROR)))  # as core measures it
+            # As core measures it, and floored as core's data step floors it (`noiseFloor`).
+            sigma_n = max(sigma_eff * float(np.exp(rng.normal(0, NOISE_ESTIMATE_ERROR))), NOISE_FLOOR)
             sigma_k, weight, z = float(dpir_sigmas(sigma_n, 1)[0]), ONE_PASS_WEIGHT, blurry
         else:
             sigma_n = sigma_eff

@@ -268,8 +268,9 @@ def test_prior_sample_input_is_aligned_with_its_target(tmp_path):
 
 def test_one_pass_share_draws_the_defaults_operating_point(tmp_path):
     """With ``p_one_pass`` 1 every blurred sample is core's one pass: σ_k is the geometric mean of
-    49/255 and a noise level (read back from σ_k), and the input is the data step at that level's
-    α with λ 0.12 and z = the blurry photo (recomputed here from the sample's own guide and kernel)."""
+    49/255 and a noise level (read back from σ_k) of at least core's noise floor (1.5/255), and the
+    input is the data step at that level's α with λ 0.12 and z = the blurry photo (recomputed here
+    from the sample's own guide and kernel)."""
     from PIL import Image
     for i in range(2):
         Image.fromarray((synthetic_image(200, 210, seed=i) * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
@@ -279,9 +280,21 @@ def test_one_pass_share_draws_the_defaults_operating_point(tmp_path):
         state = s.rng.bit_generator.state
         x, sigma_k, sharp, guide = s.deconvolution_sample()
         measured = sigma_k ** 2 / (49 / 255)  # σ_k = sqrt(49/255 · σ_measured)
-        assert 1e-3 - 1e-9 <= measured <= 49 / 255
+        assert 1.5 / 255 - 1e-9 <= measured <= 49 / 255
         # Replay the draw to read the kernel and the true noise level, then redo the data step.
         s.rng.bit_generator.state = state
         k = s._kernel()
         np.testing.assert_allclose(
             x, np.clip(hqs_data_step(guide, k, hqs_alpha(measured, sigma_k, 0.12), guide), -0.5, 1.5), atol=2e-5)
+
+
+def test_one_pass_floors_a_clean_samples_noise_level_as_core_does(tmp_path):
+    """Below core's noise floor (1.5/255) a one-pass sample is drawn at the floor, as ``deblur()``'s
+    data step regularises a near-noiseless photo (core's ``DEFAULT_NOISE_FLOOR``)."""
+    from PIL import Image
+    Image.fromarray((synthetic_image(200, 210, seed=3) * 255).astype(np.uint8)).save(tmp_path / "0.png")
+    s = PriorSampler(tmp_path, 48, seed=7, p_denoise=0, lengths=(5, 15), max_noise=0.002, p_signal_noise=0,
+                     p_jpeg=0, p_linear=0, p_nonuniform=0, p_clip=0, p_perturb=0, p_one_pass=1.0)
+    for _ in range(4):
+        _, sigma_k, _, _ = s.deconvolution_sample()
+        assert sigma_k == pytest.approx(np.sqrt(49 / 255 * 1.5 / 255), rel=1e-9)
