@@ -195,8 +195,9 @@ export const NO_KERNEL_MODEL: ShippedModel = 'sgenet-s';
  * How hard `deblur()` works with a noise-conditioned model (SGENet-σ) once it has a kernel:
  * - `'standard'` (default): one pass of plug-and-play HQS, the data step then the network;
  * - `'best'`: {@link BEST_ITERATIONS} passes, σ_k log-spaced from 49/255 down to the noise σ the
- *   deconvolution regularises with (the photo's, at least `noiseFloor`) (DPIR), each data step pulled towards the network's last estimate. About 4x the time of
- *   `'standard'` (a data step and a network pass per iteration). Measured with SGENet-σ 1.0.0-rc.2
+ *   deconvolution regularises with (the photo's, at least `noiseFloor`) (DPIR), each data step
+ *   pulled towards the network's last estimate. About 4x the time of `'standard'` (a data step
+ *   and a network pass per iteration). Measured with SGENet-σ 1.0.0-rc.2
  *   on 12 dev pairs: +0.65 dB over one pass with the exact kernel, but -0.43 dB with a perturbed
  *   one (it trusts the kernel more): for a measured PSF, not for a blind estimate.
  * Both are the same without a noise-conditioned model, without a kernel, with `network: false`,

@@ -15,8 +15,8 @@ export const DEFAULT_WEIGHT = 0.2;
  * own σ leaves out: real photos read as 0.3-2.2/255. On 48 held-out project-made capture-like
  * pairs (Levin kernels on Kodak24 blurred in linear light, noise 0.25-1/255, JPEG 80-95),
  * `deblur()` gains +0.34 dB aligned with the true kernel (no pair lower), +0.40 with a perturbed
- * one, +0.36 as a user runs it (`kernel: 'auto'`); the hyper-Laplacian +0.83. The dev benchmark (σ 1%, read as
- * 1.48-3.0/255) is all but untouched. Training log, session 25.
+ * one, +0.36 as a user runs it (`kernel: 'auto'`); the hyper-Laplacian +0.83. The dev benchmark
+ * (σ 1%, read as 1.48-3.0/255) is all but untouched. Training log, session 25.
  */
 export const DEFAULT_NOISE_FLOOR = 1.5 / 255;
 
