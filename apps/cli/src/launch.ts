@@ -57,26 +57,34 @@ export function relaunch(script: string, argv: readonly string[], env: NodeJS.Pr
     // The launcher's Node flags go on, but not an inspector's: its port is the launcher's (to
     // debug the command itself, set SGENET_NO_RELAUNCH).
     const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(process.execPath, [...flags, script, ...argv], { stdio: 'inherit', env });
-    } catch {
-      // spawn() throws for some failures (ENOMEM, E2BIG) instead of emitting 'error'.
-      resolve(undefined);
-      return;
-    }
+    // The handlers go in before the child starts: a signal that comes while spawn() runs would
+    // otherwise end this process by its default action and leave the child deblurring alone.
+    let child: ReturnType<typeof spawn> | undefined;
+    let pending: NodeJS.Signals | undefined;
     const forward = (signal: NodeJS.Signals) => () => {
-      child.kill(signal);
+      if (child) child.kill(signal);
+      else pending = signal;
     };
     const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
     for (const [signal, handler] of handlers) process.on(signal, handler);
     const detach = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     };
+    try {
+      child = spawn(process.execPath, [...flags, script, ...argv], { stdio: 'inherit', env });
+    } catch {
+      // spawn() throws for some failures (ENOMEM, E2BIG) instead of emitting 'error'.
+      detach();
+      // A signal that came meanwhile ends this process as it would have without the handlers.
+      if (pending) process.kill(process.pid, pending);
+      resolve(undefined);
+      return;
+    }
+    if (pending) child.kill(pending);
     child.on('error', () => {
       // Only a child that never started hands the command back; a later error (a signal that
       // could not be delivered) leaves the running child to end on its own.
-      if (child.pid !== undefined) return;
+      if (child!.pid !== undefined) return;
       detach();
       resolve(undefined);
     });
