@@ -43,8 +43,12 @@ export function relaunchEnvironment(
   return { ...env, MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD) };
 }
 
-/** Signals passed on to the child: it ends as the command would have, and this process with it. */
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/**
+ * Signals passed on to the child: it ends as the command would have, and this process with it.
+ * Others sent to this process alone (SIGKILL, SIGUSR2, SIGALRM…) end it and leave the child to
+ * finish the photo.
+ */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
  * Runs `script argv` in a child Node process with `env`, stdio shared, and resolves with its exit
@@ -57,12 +61,14 @@ export function relaunch(script: string, argv: readonly string[], env: NodeJS.Pr
     // The launcher's Node flags go on, but not an inspector's: its port is the launcher's (to
     // debug the command itself, set SGENET_NO_RELAUNCH).
     const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
-    // The handlers go in before the child starts: a signal that comes while spawn() runs would
+    // The handlers go in before the child starts: a signal that came while spawn() ran would
     // otherwise end this process by its default action and leave the child deblurring alone.
+    // Node runs a listener on the event loop, after this code: by then the child exists, or it
+    // never started and the signal waits in `pending`.
     let child: ReturnType<typeof spawn> | undefined;
     let pending: NodeJS.Signals | undefined;
     const forward = (signal: NodeJS.Signals) => () => {
-      if (child) child.kill(signal);
+      if (child?.pid !== undefined) child.kill(signal);
       else pending = signal;
     };
     const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
@@ -70,23 +76,26 @@ export function relaunch(script: string, argv: readonly string[], env: NodeJS.Pr
     const detach = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     };
+    // No child: the command runs here instead. One loop turn first, so that a signal caught while
+    // spawn() ran reaches its listener (detaching at once would drop it); then it ends this
+    // process as it would have without the handlers.
+    const runHere = () => setImmediate(() => {
+      detach();
+      if (pending) process.kill(process.pid, pending);
+      resolve(undefined);
+    });
     try {
       child = spawn(process.execPath, [...flags, script, ...argv], { stdio: 'inherit', env });
     } catch {
       // spawn() throws for some failures (ENOMEM, E2BIG) instead of emitting 'error'.
-      detach();
-      // A signal that came meanwhile ends this process as it would have without the handlers.
-      if (pending) process.kill(process.pid, pending);
-      resolve(undefined);
+      runHere();
       return;
     }
-    if (pending) child.kill(pending);
     child.on('error', () => {
       // Only a child that never started hands the command back; a later error (a signal that
       // could not be delivered) leaves the running child to end on its own.
       if (child!.pid !== undefined) return;
-      detach();
-      resolve(undefined);
+      runHere();
     });
     child.once('exit', (code, signal) => {
       detach();
