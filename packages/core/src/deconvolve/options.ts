@@ -12,7 +12,7 @@ export const DEFAULT_WEIGHT = 0.2;
  * Default of `noiseFloor`: 1.5/255. With `noise: 'auto'` a deconvolution regularises as if the
  * photo were at least this noisy, for the error of the blur model on real capture (blur in linear
  * light of a gamma-encoded photo, a slightly wrong kernel, JPEG), which a near-noiseless photo's
- * own σ leaves out: real photos read as 0.3-2.2/255. On 48 held-out project-made capture-like
+ * own σ leaves out: real photos read as 0.3-2.2/255. On 48 fresh project-made capture-like
  * pairs (Levin kernels on Kodak24 blurred in linear light, noise 0.25-1/255, JPEG 80-95),
  * `deblur()` gains +0.34 dB aligned with the true kernel (no pair lower), +0.40 with a perturbed
  * one, +0.36 as a user runs it (`kernel: 'auto'`); the hyper-Laplacian +0.83. The dev benchmark
