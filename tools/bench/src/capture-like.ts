@@ -34,6 +34,7 @@ import sharp from 'sharp';
 
 import { blurPlane } from './hard-set.js';
 import { REPO_ROOT } from './options.js';
+import { loadKernels, readRgb } from './read.js';
 import type { Table } from './report.js';
 import { num, renderText } from './report.js';
 
@@ -83,21 +84,9 @@ export async function captureBlur(photo: RawImage, kernel: BlurKernel, settings:
     }
   }
   const raw: RawImage = { data: out, width: w, height: h, channels: 3 };
-  return settings.quality === null ? raw : decode(await sharp(out, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: settings.quality }).toBuffer());
+  return settings.quality === null ? raw : readRgb(await sharp(out, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: settings.quality }).toBuffer());
 }
 
-async function decode(input: string | Buffer): Promise<RawImage> {
-  const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
-}
-
-function levinKernels(json: unknown): BlurKernel[] {
-  const list = (json as { kernels?: { size: [number, number]; data: number[] }[] }).kernels;
-  if (!Array.isArray(list)) throw new Error('kernel JSON has no "kernels" list');
-  return list.map((k) => ({ width: k.size[1], height: k.size[0], data: Float32Array.from(k.data) }));
-}
-
-/** `auto`: `deblur()` as a user runs it; the others: `deblur()` given that kernel. */
 export type CaptureKind = 'auto' | 'true' | 'wrong' | 'est';
 export const CAPTURE_KINDS: readonly CaptureKind[] = ['auto', 'true', 'wrong', 'est'];
 
@@ -125,13 +114,13 @@ export interface CaptureOptions {
 
 /** Runs every pair: `deblur()` per kind and floor, the hyper-Laplacian per floor. */
 export async function runCaptureLike(opts: CaptureOptions): Promise<CaptureResult[]> {
-  const kernels = levinKernels(JSON.parse(await readFile(join(DATASETS, 'kernels', 'levin09.json'), 'utf8')));
+  const kernels = loadKernels(JSON.parse(await readFile(join(DATASETS, 'kernels', 'levin09.json'), 'utf8')));
   const deblurrer = await createDeblurrer();
   const results: CaptureResult[] = [];
   try {
     for (const image of opts.images) {
       const name = `kodim${String(image).padStart(2, '0')}`;
-      const photo = await decode(join(DATASETS, 'val', 'Kodak24', `${name}.png`));
+      const photo = await readRgb(join(DATASETS, 'val', 'Kodak24', `${name}.png`));
       for (const offset of opts.kernelOffsets) {
         const k = (image + offset) % kernels.length;
         const pairIndex = (image - 1) * kernels.length + k;
@@ -233,7 +222,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { floors } = args;
   const results = await runCaptureLike({
     ...args,
-    ...(values['wrong-kernels'] ? { wrongKernels: levinKernels(JSON.parse(await readFile(values['wrong-kernels'], 'utf8'))) } : {}),
+    ...(values['wrong-kernels'] ? { wrongKernels: loadKernels(JSON.parse(await readFile(values['wrong-kernels'], 'utf8'))) } : {}),
     onPair: (r) => process.stderr.write(`${r.pair} (noise ${num(r.noise * 255, 2)}/255, JPEG ${r.quality ?? '-'}): blurry ${num(r.blurry, 2)} ` +
       Object.entries(r.deblur).map(([k, v]) => `${k} ${num(v, 2)}`).join(' ') + ' (kind@floor/255)' + '\n'),
   });

@@ -30,6 +30,7 @@ import type { BlurKernel, Deblurrer, EstimateKernelOptions, RawImage } from '@sg
 import sharp from 'sharp';
 
 import { REPO_ROOT } from './options.js';
+import { readRgb } from './read.js';
 import type { Table } from './report.js';
 import { num, pct, renderText } from './report.js';
 import { median } from './stats.js';
@@ -100,11 +101,6 @@ export async function listRealPhotos(folders: readonly RealFolder[] = REAL_FOLDE
     }
   }
   return photos;
-}
-
-async function readRgb(file: string): Promise<RawImage> {
-  const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
 
 async function readKernel(file: string): Promise<BlurKernel> {

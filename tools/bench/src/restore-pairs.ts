@@ -26,6 +26,8 @@ import {
 import type { BlurKernel, DeconvolveOptions, EstimateKernelOptions, RawImage } from '@sgenet/core';
 import sharp from 'sharp';
 
+import { loadKernels } from './read.js';
+
 export const METHODS = ['wiener_true', 'ours_true', 'wiener_est', 'ours_est', 'ours_est_network', 'pipeline', 'network'] as const;
 
 interface Entry { index: number; image: string; kernel: number; blurry: string }
@@ -51,12 +53,6 @@ async function writePng(img: RawImage, file: string): Promise<void> {
     raw: { width: img.width, height: img.height, channels: img.channels },
   }).png().toFile(tmp);
   await rename(tmp, file);
-}
-
-function loadKernels(json: unknown): BlurKernel[] {
-  const list = (json as { kernels?: { size: [number, number]; data: number[] }[] }).kernels;
-  if (!Array.isArray(list)) throw new Error('kernels JSON has no "kernels" list');
-  return list.map((k, i) => validateKernel({ width: k.size[1], height: k.size[0], data: k.data }, `kernel ${i + 1}`));
 }
 
 async function main(): Promise<void> {
