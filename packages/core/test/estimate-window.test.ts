@@ -2,17 +2,30 @@ import { describe, expect, it } from 'vitest';
 
 import { InvalidOptionError } from '../src/errors.js';
 import { levelWindow } from '../src/kernel/coarse-to-fine.js';
-import { DEFAULT_WINDOW, defaultMaxSize, resolveEstimateOptions, WIDE_WINDOW } from '../src/kernel/options.js';
+import { DEFAULT_WINDOW, defaultMaxSize, defaultStartSize, resolveEstimateOptions, WIDE_WINDOW } from '../src/kernel/options.js';
 import { fittedWindowSide } from '../src/kernel/window.js';
 
-describe('startSize', () => {
-  it('defaults to maxSize (one ladder), and is refused above it or even', () => {
-    expect(resolveEstimateOptions({}, 768, 512)).toMatchObject({ maxSize: 35, startSize: 35 });
+describe('startSize and maxSize', () => {
+  it('default to two ladders (start: the long side / 22; max: 101 at 1 MP, else a fifth of the short side)', () => {
+    // 768 / 22 = 34.9 → 35; 512 / 5 = 102.4 → 101 (the cap).
+    expect(resolveEstimateOptions({}, 768, 512)).toMatchObject({ maxSize: 101, startSize: 35 });
+    // 480 / 22 = 21.8 → 31 (the floor); 360 / 5 = 72 → 73.
+    expect(resolveEstimateOptions({}, 360, 480)).toMatchObject({ maxSize: 73, startSize: 31 });
+    // A fifth of a short side below the start size: one ladder at the start size.
+    expect(resolveEstimateOptions({}, 640, 120)).toMatchObject({ maxSize: 31, startSize: 31 });
+    // 1 MP or more: 101 whatever the short side (1600 x 640: a fifth of 640 would be 129).
+    expect(resolveEstimateOptions({}, 1600, 640)).toMatchObject({ maxSize: 101, startSize: 73 });
+    expect(resolveEstimateOptions({}, 4000, 3000)).toMatchObject({ maxSize: 101, startSize: 101 });
+    expect([defaultStartSize(1000, 1000), defaultMaxSize(1000, 1000)]).toEqual([47, 101]);
+  });
+
+  it('an explicit maxSize alone means one ladder at it, and startSize is refused above it or even', () => {
     expect(resolveEstimateOptions({ maxSize: 101 }, 768, 512)).toMatchObject({ maxSize: 101, startSize: 101 });
+    expect(resolveEstimateOptions({ maxSize: 35 }, 768, 512)).toMatchObject({ maxSize: 35, startSize: 35 });
     expect(resolveEstimateOptions({ maxSize: 101, startSize: 35 }, 768, 512)).toMatchObject({ maxSize: 101, startSize: 35 });
-    // Above a maxSize the photo's size chose (35 here), it is lowered to it; above an explicit one, refused.
-    expect(resolveEstimateOptions({ startSize: 41 }, 768, 512)).toMatchObject({ maxSize: 35, startSize: 35 });
-    expect(resolveEstimateOptions({ startSize: 41 }, 2400, 1600)).toMatchObject({ maxSize: 101, startSize: 41 });
+    expect(resolveEstimateOptions({ startSize: 41 }, 768, 512)).toMatchObject({ maxSize: 101, startSize: 41 });
+    // Above a maxSize the photo's size chose (31 here), it is lowered to it; above an explicit one, refused.
+    expect(resolveEstimateOptions({ startSize: 41 }, 640, 120)).toMatchObject({ maxSize: 31, startSize: 31 });
     expect(() => resolveEstimateOptions({ maxSize: 35, startSize: 37 }, 768, 512)).toThrow(InvalidOptionError);
     expect(() => resolveEstimateOptions({ startSize: 40 }, 768, 512)).toThrow(/startSize/);
     expect(() => resolveEstimateOptions({ maxSize: 101, startSize: 34 }, 768, 512)).toThrow(/startSize/);
@@ -23,9 +36,9 @@ describe('startSize', () => {
 describe('the estimation window', () => {
   it('is 512 up to a long side of 1210 px, and above it 1024 with 512 per level', () => {
     // 1210 / 22 = 55 = maxWorkingSize: estimated at full scale; 1232 / 22 = 56, odd 57: downscaled.
-    expect(defaultMaxSize(1210, 800)).toBe(55);
-    expect(resolveEstimateOptions({}, 1210, 800)).toMatchObject({ windowSize: DEFAULT_WINDOW, levelWindowSize: DEFAULT_WINDOW });
-    expect(resolveEstimateOptions({}, 1232, 800)).toMatchObject({ maxSize: 57, windowSize: WIDE_WINDOW, levelWindowSize: DEFAULT_WINDOW });
+    expect(defaultStartSize(1210, 800)).toBe(55);
+    expect(resolveEstimateOptions({}, 1210, 800)).toMatchObject({ startSize: 55, windowSize: DEFAULT_WINDOW, levelWindowSize: DEFAULT_WINDOW });
+    expect(resolveEstimateOptions({}, 1232, 800)).toMatchObject({ startSize: 57, windowSize: WIDE_WINDOW, levelWindowSize: DEFAULT_WINDOW });
     expect([DEFAULT_WINDOW, WIDE_WINDOW]).toEqual([512, 1024]);
     // The photo's size decides, not the sizes asked for.
     expect(resolveEstimateOptions({ maxSize: 101 }, 1024, 683)).toMatchObject({ windowSize: 512, levelWindowSize: 512 });

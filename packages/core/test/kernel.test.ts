@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
-import { estimateKernel } from '../src/kernel/estimate.js';
+import { estimateKernel, secondOpinionAllowed } from '../src/kernel/estimate.js';
 import { BLIND_SCORE_MIN_NOISE, blindScoreNoise } from '../src/kernel/blind-score.js';
 import { LARGE_LADDER_MAX_PATH_WIDTH, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from '../src/kernel/options.js';
 import { effectiveTaps } from '../src/kernel/guard.js';
@@ -167,6 +167,10 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(large.largerLadder!.pathWidth!).toBeLessThanOrEqual(LARGE_LADDER_MAX_PATH_WIDTH);
     expect(steps.every((p, i) => p.done === i + 1 && p.total === steps.at(-1)!.total)).toBe(true);
     expect(steps.at(-1)!.done).toBe(steps.at(-1)!.total);
+    // The defaults do the same on a 768x512 photo: start size 35, maxSize 101 (a fifth of 512, capped).
+    const byDefault = await estimateKernel(blurry);
+    expect(byDefault.largerLadder?.kept).toBe(true);
+    expect(byDefault.kernel.data.every((v, i) => v === large.kernel.data[i])).toBe(true);
     // Without the room to grow, the same photo keeps the start ladder's two sizes.
     const capped = await estimateKernel(blurry, { maxSize: 35 });
     expect(capped.largerLadder).toBeUndefined();
@@ -189,6 +193,21 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     await expect(estimateKernel(short, { maxSize: 35, startSize: 37 })).rejects.toThrow(InvalidOptionError);
     await expect(estimateKernel(short, { maxSize: 101, startSize: 34 })).rejects.toThrow(/startSize/);
   }, 240_000);
+
+  it('lets the larger ladder replace the start kernel with one no longer only where the start had no room', () => {
+    // Hand-made verdicts: only the kernels' sides, the start's pick and its ladder's sizes matter.
+    const guarded = (side: number, identity = false) => ({ identity, kernel: { width: side, height: side } }) as unknown as Parameters<typeof secondOpinionAllowed>[0];
+    const ladder = (picked: number, sizes: number[]) => ({ best: { score: { size: picked } }, run: { plan: { sizes } } }) as unknown as Parameters<typeof secondOpinionAllowed>[2];
+    // Longer than the start's kernel: what the larger ladder looks for.
+    expect(secondOpinionAllowed(guarded(49), guarded(25), ladder(25, [25, 31]))).toBe(true);
+    // The start's kernel refused by the guard: any kernel is longer than none.
+    expect(secondOpinionAllowed(guarded(21), guarded(1, true), ladder(25, [25, 31]))).toBe(true);
+    // No longer, and the start picked its smaller candidate (the larger one had room and lost): refused.
+    expect(secondOpinionAllowed(guarded(23), guarded(23), ladder(25, [25, 31]))).toBe(false);
+    expect(secondOpinionAllowed(guarded(21), guarded(23), ladder(25, [25, 31]))).toBe(false);
+    // No longer, but the start's kernel filled the start size itself (no room left): allowed.
+    expect(secondOpinionAllowed(guarded(23), guarded(35), ladder(35, [29, 35]))).toBe(true);
+  });
 
   // The path width the larger ladder is judged on (LARGE_LADDER_MAX_PATH_WIDTH): effective taps / side.
   const pathWidth = (k: ArrayLike<number>, side: number) => effectiveTaps(k) / side;

@@ -178,8 +178,9 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //   5b. larger  with `startSize` below `maxSize`, steps 1 to 5 ran for the start sizes; when
   //               that kernel fills its support, they run again for LARGE_SIZE_SHARES x maxSize
   //               (progress: both ladders are counted, and what did not run is reported at the end)
-  //   5c. compare the larger ladder's kernel is kept on its confidence, the guard's verdict and
-  //               its path width (a camera path, not a cloud); else the start's is guarded
+  //   5c. compare the larger ladder's kernel is kept on its confidence, the guard's verdict,
+  //               its path width (a camera path, not a cloud) and its length (longer than the
+  //               start's, unless the start had no room); else the start's is guarded
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
   //               sizes' agreement, the photo's spectrum), else the kernel centred and trimmed
   //   7. regions  per-region kernels where the photo's kernel is found and the plan has a grid:
@@ -201,12 +202,16 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const candidate = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
   // The path width from the guard's own count of effective taps (trimming moves no mass).
   const width = candidate && !candidate.guarded.identity ? candidate.guarded.effectiveTaps / candidate.guarded.kernel.width : undefined;
+  const startGuarded = guardLadder(start, opts);
   // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
   // the estimator returned before it looked further (real/toy and the harder set's low light
   // #11 lost their kernel so; training log, session 21); so does one whose kernel is a cloud, not
-  // a path (LARGE_LADDER_MAX_PATH_WIDTH).
-  const kept = width !== undefined && width <= LARGE_LADDER_MAX_PATH_WIDTH ? candidate : undefined;
-  const { ladder: chosen, agreement, spectral, guarded } = kept ?? guardLadder(start, opts);
+  // a path (LARGE_LADDER_MAX_PATH_WIDTH), and one no longer than the start's where the start had
+  // room (secondOpinionAllowed).
+  const kept = width !== undefined && width <= LARGE_LADDER_MAX_PATH_WIDTH && candidate && secondOpinionAllowed(candidate.guarded, startGuarded.guarded, start)
+    ? candidate
+    : undefined;
+  const { ladder: chosen, agreement, spectral, guarded } = kept ?? startGuarded;
   const { window, best, confidence } = chosen;
   const grid = await estimateRegions(chosen.run, window, best.kernel, best.score.size, guarded);
   // The ladder not run planned steps that never came: the progress still reaches its total.
@@ -330,11 +335,14 @@ async function estimateLadder(run: Run): Promise<Ladder> {
   return { run, window, scored, best, confidence, refined };
 }
 
+/** The guard's verdict on a ladder's kernel (step 6): the kernel centred and trimmed, or the identity. */
+type Guarded = ReturnType<typeof guardAndCentre>;
+
 /**
  * Step 6 for one ladder: the other sizes' agreement, the spectral evidence and the guard's
  * verdict on its kernel.
  */
-function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: Ladder; agreement: number; spectral: number; guarded: ReturnType<typeof guardAndCentre> } {
+function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: Ladder; agreement: number; spectral: number; guarded: Guarded } {
   const { window, scored, best, confidence, refined, run: { plan } } = ladder;
   const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
   // Measured on the working plane with the working-scale kernel (the refined kernel differs by
@@ -355,6 +363,23 @@ function fillsSupport({ best, run: { plan } }: Ladder): boolean {
   // Measured at the working scale, where the candidate's side is known, centred on the support's
   // midpoint (whatever `centre` asks: the support's extent is what may be cut off).
   return supportCentred(best.kernel, plan.workMax).size >= best.score.size - 2;
+}
+
+/**
+ * Step 5c: whether the larger ladder's kernel may replace the start's. A longer kernel (or any,
+ * where the guard refused the start's) is what the larger ladder looks for: the path the start's
+ * support cut off. A kernel no longer than the start's is a second opinion on the same path, made
+ * at a coarser scale; it stands only where the start ladder had no room, its kernel filling the
+ * start size itself (its largest candidate). Where the start picked a smaller candidate, the
+ * larger one beside it had room and lost the blind score, so the start's kernel stands: a
+ * portrait (real/real_img2, real-lai/face2) got ghost contours across the face from such a second
+ * opinion, and on the harder set the no-longer kernels won where the start had no room (+5.75,
+ * +4.94 dB; training log, session 26).
+ */
+export function secondOpinionAllowed(larger: Guarded, start: Guarded, startLadder: Ladder): boolean {
+  const side = (g: Guarded): number => Math.max(g.kernel.width, g.kernel.height);
+  if (start.identity || side(larger) > side(start)) return true;
+  return startLadder.best.score.size === Math.max(...startLadder.run.plan.sizes);
 }
 
 /**

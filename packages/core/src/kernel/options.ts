@@ -11,8 +11,11 @@ export const REGIONS_CHOICES: readonly RegionsChoice[] = ['auto', 'off', 2, 3, 4
 
 export interface EstimateKernelOptions {
   /**
-   * Largest kernel side the estimator tries, in px of the input photo, odd, 5 to 255. Default:
-   * the long side / 22, between 31 and 101 (35 for a 768 px photo; 101 from about 2200 px).
+   * Largest kernel side the estimator tries, in px of the input photo, odd, 5 to 255. Default
+   * ({@link defaultMaxSize}): 101 on photos of 1 MP or more, else a fifth of the short side
+   * between the default `startSize` and 101 (73 on a 360x480 photo, 101 on a 768x512 one). Sizes
+   * above `startSize` are estimated only when the start kernel fills its support. An explicit
+   * `maxSize` without `startSize` estimates one ladder of sizes at it.
    */
   maxSize?: number;
   /**
@@ -24,7 +27,7 @@ export interface EstimateKernelOptions {
   sizeShares?: readonly number[];
   /**
    * Side of the estimation window plus its FFT bridge, 128 to 1024 (1 MP). Default 512, and 1024
-   * on a photo whose long side exceeds 1210 px (its default `maxSize` is then estimated
+   * on a photo whose long side exceeds 1210 px (its default `startSize` is then estimated
    * downscaled): its kernel may be long, and the window must then hold more of the scene.
    */
   windowSize?: number;
@@ -45,22 +48,21 @@ export interface EstimateKernelOptions {
    */
   maxWorkingSize?: number;
   /**
-   * Kernel side the estimator starts from, odd, 5 to `maxSize`. Default `maxSize`: one ladder of
-   * sizes. When smaller, the sizes `sizeShares` x this are estimated first, and only when the
-   * kernel picked fills its support (perhaps truncated: its side within 2 px of the candidate's,
-   * at the working scale) the sizes {@link LARGE_SIZE_SHARES} x `maxSize` (not `sizeShares`) are
-   * estimated too (`KernelEstimate.largerLadder` then says so). Their kernel is returned when
-   * their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's, the
-   * guard accepts it, and it is a path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH});
-   * else the start's kernel is guarded as it would be alone. Opt-in, for photos that may hold
-   * long shake: `{ maxSize: 101, startSize: defaultMaxSize(width, height) }` costs nothing more
-   * where the start kernel does not fill its support, and on the harder set's 51-101 px group
-   * lifts the aligned gain over blurry from −0.53 / 0.15 / −0.09 dB to +2.24 / +1.68 / +1.45 dB
-   * (photos #0-#7 / #8-#15 / #16-#23); on real photos it finds long kernels that agree better
-   * with the published ones (NCC median 0.83 → 0.90), but a few restorations ring where today's
-   * are soft (real/real_img2, real-kohler/Blurry3_8), so it is not the default (BENCHMARKS.md,
-   * "Long shake on small photos"). Above a defaulted `maxSize` (a small photo) it is lowered to
-   * it: one ladder.
+   * Kernel side the estimator starts from, odd, 5 to `maxSize`. Default: {@link defaultStartSize}
+   * (the long side / 22, 31 to 101) under a defaulted `maxSize`, else `maxSize` (one ladder). The
+   * sizes `sizeShares` x this are estimated first, and only when the kernel picked fills its
+   * support (perhaps truncated: its side within 2 px of the candidate's, at the working scale) the
+   * sizes {@link LARGE_SIZE_SHARES} x `maxSize` (not `sizeShares`) are estimated too
+   * (`KernelEstimate.largerLadder` then says so). Their kernel is returned when their confidence
+   * is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's, the guard accepts it, it
+   * is a path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH}), and it is longer than the
+   * start's kernel or the start's filled the start size itself (no room left); else the start's
+   * kernel is guarded as it would be alone. It costs nothing more where the start kernel does not
+   * fill its support. On the harder set's 51-101 px group it lifts the aligned gain over blurry
+   * from about 0 to +1.5 to +2.2 dB, and on real photos it finds long kernels that agree better
+   * with the published ones and read better (postcards, menu boards, signs), with a few real
+   * photos still unusable either way (BENCHMARKS.md, "Long shake on small photos"). Above a
+   * defaulted `maxSize` (a small photo) it is lowered to it: one ladder.
    */
   startSize?: number;
   /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
@@ -306,7 +308,7 @@ export const DEFAULT_MAX_WORKING_SIZE = 55;
 export const DEFAULT_WINDOW = 512;
 
 /**
- * The window of a large photo (long side above 1210 px: its default `maxSize` exceeds the default
+ * The window of a large photo (long side above 1210 px: its default `startSize` exceeds the default
  * `maxWorkingSize`, so it is estimated downscaled), whose levels stay at {@link DEFAULT_WINDOW}.
  * A 512 px window at the working scale holds too little of such a scene for a long path: on 16
  * held-out 2400x1600 project photos under camera paths of 57-123 px, the mean aligned gain went
@@ -315,9 +317,28 @@ export const DEFAULT_WINDOW = 512;
  */
 export const WIDE_WINDOW = 1024;
 
-/** The default `maxSize` for a photo of this size: the long side / 22, between 31 and 101. */
-export function defaultMaxSize(width: number, height: number): number {
+/**
+ * The default `startSize` for a photo of this size: the long side / 22, between 31 and 101 (35 for
+ * a 768 px photo, 101 from about 2200 px). The sizes up to it are always estimated; it was the
+ * default `maxSize` until the larger ladder became the default.
+ */
+export function defaultStartSize(width: number, height: number): number {
   return Math.min(101, Math.max(31, oddCeil(Math.max(width, height) / 22)));
+}
+
+/** Photos of at least this many pixels get the largest default `maxSize` (101). */
+const LARGE_KERNEL_PIXELS = 1_000_000;
+
+/**
+ * The default `maxSize` for a photo of this size: 101 on photos of 1 MP or more, else a fifth of
+ * the short side, between the default start size ({@link defaultStartSize}) and 101 (73 on a
+ * 360x480 photo, 101 from a 505 px short side). The sizes above the start size are estimated only
+ * when the start kernel fills its support.
+ */
+export function defaultMaxSize(width: number, height: number): number {
+  const start = defaultStartSize(width, height);
+  if (width * height >= LARGE_KERNEL_PIXELS) return Math.max(start, 101);
+  return Math.min(101, Math.max(start, oddCeil(Math.min(width, height) / 5)));
 }
 
 export function resolveEstimateOptions(raw: unknown, width: number, height: number): ResolvedEstimateOptions {
@@ -334,13 +355,16 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
     sizeShares = [...(s as number[])];
   }
   const maxWorkingSize = integerOption('maxWorkingSize', raw.maxWorkingSize, 15, 101, DEFAULT_MAX_WORKING_SIZE);
-  // Above a maxSize the photo's size chose, startSize is lowered to it; above an explicit one, refused.
+  // Above a maxSize the photo's size chose, startSize is lowered to it; above an explicit one,
+  // refused. Its default: the photo's start size under a defaulted maxSize (two ladders), the
+  // maxSize itself under an explicit one (one ladder at the size asked for).
   const lowered = raw.maxSize === undefined && Number.isInteger(raw.startSize) && (raw.startSize as number) % 2 === 1 && (raw.startSize as number) > maxSize;
-  const startSize = integerOption('startSize', lowered ? maxSize : raw.startSize, 5, maxSize, maxSize);
+  const startDefault = raw.maxSize === undefined ? Math.min(maxSize, defaultStartSize(width, height)) : maxSize;
+  const startSize = integerOption('startSize', lowered ? maxSize : raw.startSize, 5, maxSize, startDefault);
   if (startSize % 2 === 0) throw invalidOption('startSize', `an odd integer between 5 and ${maxSize}`, startSize);
   // A large photo gets the wide window: its coarse levels see the whole working plane (up to
   // 1024 px), its finer ones their most textured 512 (`WIDE_WINDOW`).
-  const large = defaultMaxSize(width, height) > DEFAULT_MAX_WORKING_SIZE;
+  const large = defaultStartSize(width, height) > DEFAULT_MAX_WORKING_SIZE;
   const windowSize = integerOption('windowSize', raw.windowSize, 128, 1024, large ? WIDE_WINDOW : DEFAULT_WINDOW);
   const iterations = integerOption('iterations', raw.iterations, 1, 20, 5);
   const darkChannelPatch = integerOption('darkChannelPatch', raw.darkChannelPatch, 3, 101, 35);
