@@ -146,7 +146,9 @@ Options:
                         instead of one, about 4x the time; better with a measured PSF (--kernel
                         FILE), worse with a wrong kernel
       --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout
-      --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255 (default long side / 22)
+      --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255, one ladder of sizes
+                        (default: 101 from 1 MP, else a fifth of the short side, tried only when
+                        the long side / 22 is filled)
       --regions R       kernel, deblur: per-region kernels for shake that varies over the photo:
                         off (default), auto (a 3x3 or 2x2 grid where the photo is large enough),
                         2, 3 or 4; 1.3-2.9x the estimation time
