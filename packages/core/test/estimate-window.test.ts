@@ -13,7 +13,10 @@ describe('startSize and maxSize', () => {
     expect(resolveEstimateOptions({}, 360, 480)).toMatchObject({ maxSize: 73, startSize: 31 });
     // A fifth of a short side below the start size: one ladder at the start size.
     expect(resolveEstimateOptions({}, 640, 120)).toMatchObject({ maxSize: 31, startSize: 31 });
-    // 1 MP or more: 101 whatever the short side (1600 x 640: a fifth of 640 would be 129).
+    // 1 MP or more: 101 whatever the short side. 2100x480 (1.008 MP): a fifth of 480 would give
+    // 97; 2000x480 (0.96 MP) keeps it. 1600x640: a fifth of 640 is capped at 101 anyway.
+    expect(resolveEstimateOptions({}, 2100, 480)).toMatchObject({ maxSize: 101, startSize: 97 });
+    expect(resolveEstimateOptions({}, 2000, 480)).toMatchObject({ maxSize: 97, startSize: 91 });
     expect(resolveEstimateOptions({}, 1600, 640)).toMatchObject({ maxSize: 101, startSize: 73 });
     expect(resolveEstimateOptions({}, 4000, 3000)).toMatchObject({ maxSize: 101, startSize: 101 });
     expect([defaultStartSize(1000, 1000), defaultMaxSize(1000, 1000)]).toEqual([47, 101]);

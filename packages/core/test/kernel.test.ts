@@ -195,18 +195,24 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
   }, 240_000);
 
   it('lets the larger ladder replace the start kernel with one no longer only where the start had no room', () => {
-    // Hand-made verdicts: only the kernels' sides, the start's pick and its ladder's sizes matter.
-    const guarded = (side: number, identity = false) => ({ identity, kernel: { width: side, height: side } }) as unknown as Parameters<typeof secondOpinionAllowed>[0];
-    const ladder = (picked: number, sizes: number[]) => ({ best: { score: { size: picked } }, run: { plan: { sizes } } }) as unknown as Parameters<typeof secondOpinionAllowed>[2];
+    // Hand-made ladders: a full-scale kernel (a horizontal path of `length` taps in a 101 px
+    // support, off centre), the start's pick and its ladder's sizes; nothing else is read.
+    type Ladder = Parameters<typeof secondOpinionAllowed>[0];
+    const ladder = (length: number, picked = 0, sizes: number[] = []): Ladder => {
+      const kernel = new Float64Array(101 * 101);
+      for (let x = 0; x < length; x++) kernel[60 * 101 + 10 + x] = 1 / length;
+      return { refined: { kernel, size: 101 }, best: { score: { size: picked } }, run: { plan: { sizes } } } as unknown as Ladder;
+    };
     // Longer than the start's kernel: what the larger ladder looks for.
-    expect(secondOpinionAllowed(guarded(49), guarded(25), ladder(25, [25, 31]))).toBe(true);
-    // The start's kernel refused by the guard: any kernel is longer than none.
-    expect(secondOpinionAllowed(guarded(21), guarded(1, true), ladder(25, [25, 31]))).toBe(true);
+    expect(secondOpinionAllowed(ladder(49), ladder(25, 25, [25, 31]), false)).toBe(true);
+    // The start's kernel refused by the guard: the larger ladder's stands whatever its length.
+    expect(secondOpinionAllowed(ladder(21), ladder(25, 25, [25, 31]), true)).toBe(true);
     // No longer, and the start picked its smaller candidate (the larger one had room and lost): refused.
-    expect(secondOpinionAllowed(guarded(23), guarded(23), ladder(25, [25, 31]))).toBe(false);
-    expect(secondOpinionAllowed(guarded(21), guarded(23), ladder(25, [25, 31]))).toBe(false);
+    expect(secondOpinionAllowed(ladder(23), ladder(23, 25, [25, 31]), false)).toBe(false);
+    expect(secondOpinionAllowed(ladder(21), ladder(23, 25, [25, 31]), false)).toBe(false);
     // No longer, but the start's kernel filled the start size itself (no room left): allowed.
-    expect(secondOpinionAllowed(guarded(23), guarded(35), ladder(35, [29, 35]))).toBe(true);
+    expect(secondOpinionAllowed(ladder(23), ladder(35, 35, [29, 35]), false)).toBe(true);
+    expect(secondOpinionAllowed(ladder(35), ladder(35, 35, [29, 35]), false)).toBe(true);
   });
 
   // The path width the larger ladder is judged on (LARGE_LADDER_MAX_PATH_WIDTH): effective taps / side.

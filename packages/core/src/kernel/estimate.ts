@@ -11,8 +11,9 @@
  *       k ← cleanup(k); λ ← max(λ / 1.1, 1e-4)   (cleanup.ts)
  *     k ← centred on its centre of mass, magnified to the next level
  *
- * It runs once per kernel size in `sizeShares` (on parallel worker threads; with `startSize`, a
- * second ladder of sizes only when the first one's kernel fills its support) and keeps the kernel
+ * It runs once per kernel size in `sizeShares` x `startSize` (on parallel worker threads; by
+ * default a second ladder of sizes up to `maxSize` only when the first one's kernel fills its
+ * support) and keeps the kernel
  * with the lowest blind score: the normalised sparsity ||∇x||₁/||∇x||₂ of the window deconvolved
  * with it times its re-blur residual (see blindScore, selectionScore). The identity kernel is
  * scored the same way; the confidence is the share of the identity's sparsity the kernel removes,
@@ -107,17 +108,18 @@ export interface KernelEstimate {
    */
   keptBy: KernelKeptBy | null;
   /**
-   * Present only when the larger ladder of `startSize` ran (the start kernel filled its
-   * support): that ladder's confidence; when that confidence was high
+   * Present only when the larger ladder ran (`startSize` below `maxSize`, the default, and the
+   * start kernel filled its support): that ladder's confidence; when that confidence was high
    * enough and the guard accepted its kernel, the kernel's `pathWidth` (effective taps / side, at
-   * most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether its kernel was returned.
+   * most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether its kernel was returned
+   * (not when it was a cloud, or no longer than the start's where the start had room).
    * `confidence`, `sizeAgreement`, `spectralEvidence` and `scores` are those of the ladder whose
    * kernel was returned.
    */
   largerLadder?: { confidence: number; pathWidth?: number; kept: boolean };
   /**
-   * The blind scores behind the choice: each kernel size tried, and the identity (with
-   * `startSize`, those of the ladder whose kernel was returned).
+   * The blind scores behind the choice: each kernel size tried, and the identity (when the
+   * larger ladder ran, those of the ladder whose kernel was returned).
    */
   scores: { identity: CandidateScore; candidates: CandidateScore[] };
   /**
@@ -152,8 +154,8 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
  * Estimates the camera-shake blur kernel of a photo, blind.
  *
  * Deterministic: the same pixels and options give the same kernel. Runs on luminance in a window
- * of at most `windowSize`² px chosen by texture; a photo whose `maxSize` exceeds `maxWorkingSize`
- * is estimated downscaled, then refined level by level up to full scale.
+ * of at most `windowSize`² px chosen by texture; a ladder whose largest size exceeds
+ * `maxWorkingSize` is estimated downscaled, then refined level by level up to full scale.
  *
  * @example
  * ```ts
@@ -208,7 +210,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   // #11 lost their kernel so; training log, session 21); so does one whose kernel is a cloud, not
   // a path (LARGE_LADDER_MAX_PATH_WIDTH), and one no longer than the start's where the start had
   // room (secondOpinionAllowed).
-  const kept = width !== undefined && width <= LARGE_LADDER_MAX_PATH_WIDTH && candidate && secondOpinionAllowed(candidate.guarded, startGuarded.guarded, start)
+  const kept = width !== undefined && width <= LARGE_LADDER_MAX_PATH_WIDTH && candidate && secondOpinionAllowed(candidate.ladder, start, startGuarded.guarded.identity)
     ? candidate
     : undefined;
   const { ladder: chosen, agreement, spectral, guarded } = kept ?? startGuarded;
@@ -285,7 +287,7 @@ function regionSteps(plan: EstimationPlan): { pyramids: number; refinements: num
   };
 }
 
-/** One ladder's state (one per call without `startSize`), shared by its steps. */
+/** One ladder's state (two per call when the larger ladder runs), shared by its steps. */
 interface Run {
   image: RawImage;
   layout: PixelLayout;
@@ -374,12 +376,14 @@ function fillsSupport({ best, run: { plan } }: Ladder): boolean {
  * larger one beside it had room and lost the blind score, so the start's kernel stands: a
  * portrait (real/real_img2, real-lai/face2) got ghost contours across the face from such a second
  * opinion, and on the harder set the no-longer kernels won where the start had no room (+5.75,
- * +4.94 dB; training log, session 26).
+ * +4.94 dB; training log, session 26). Lengths are the full-scale kernels' extents around their
+ * support's midpoint (what `centre: 'support'` returns), whatever `centre` asks. No tolerance: a
+ * second opinion one odd step (2 px) longer counts as longer, as it did in the runs that set this.
  */
-export function secondOpinionAllowed(larger: Guarded, start: Guarded, startLadder: Ladder): boolean {
-  const side = (g: Guarded): number => Math.max(g.kernel.width, g.kernel.height);
-  if (start.identity || side(larger) > side(start)) return true;
-  return startLadder.best.score.size === Math.max(...startLadder.run.plan.sizes);
+export function secondOpinionAllowed(larger: Ladder, start: Ladder, startRefused: boolean): boolean {
+  const extent = ({ refined }: Ladder): number => supportCentred(refined.kernel, refined.size).size;
+  if (startRefused || extent(larger) > extent(start)) return true;
+  return start.best.score.size === Math.max(...start.run.plan.sizes);
 }
 
 /**

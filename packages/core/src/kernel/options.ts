@@ -19,7 +19,8 @@ export interface EstimateKernelOptions {
    */
   maxSize?: number;
   /**
-   * Kernel sizes to try, as shares of `maxSize` (each 0.2 to 1); the blind score picks one.
+   * Kernel sizes to try, as shares of `startSize` (each 0.2 to 1); the blind score picks one. The
+   * larger ladder, when it runs, tries {@link LARGE_SIZE_SHARES} x `maxSize` instead.
    * Default `[0.8, 1]`: a too-large support is the classic failure on short blur and a too-small
    * one on long blur; with the residual in the score, 0.8 measured better than 0.6 as the second
    * size on the training bank (+1.73 against +1.69 dB) and on dev pairs.
@@ -42,7 +43,7 @@ export interface EstimateKernelOptions {
   /**
    * Largest kernel side estimated at full resolution, 15 to 101. A larger `maxSize` is estimated
    * on a downscaled photo, then refined level by level (×√2) up to full scale. Default 55: photos up to about 1200 px
-   * (`maxSize` ≤ 55) are estimated at full resolution. Against 41, on project scenes, that was
+   * (`startSize` ≤ 55) are estimated at full resolution, their larger ladder downscaled. Against 41, on project scenes, that was
    * better on 6 of 6 kernels at 1 MP (+0.2 to +1.6 dB) and faster (no refinement pass), and at
    * 12 MP better or equal on 3 of 3 at about the same time (BENCHMARKS.md, "Cost of the kernel stages").
    */
@@ -162,7 +163,11 @@ export interface EstimateKernelOptions {
   regions?: RegionsChoice;
   /** Worker threads for the kernel sizes, 1 to 16. Default: one per size, up to the cores available. */
   workers?: number;
-  /** Called as the estimator advances. */
+  /**
+   * Called as the estimator advances. The total counts the larger ladder's steps from the start;
+   * where it does not run (the start kernel does not fill its support), progress jumps from the
+   * start ladder's share to the total at the end.
+   */
   onProgress?: ProgressCallback;
   /** Cancels the estimation between steps: it then rejects with an `AbortError`. */
   signal?: AbortSignal;
@@ -332,7 +337,7 @@ const LARGE_KERNEL_PIXELS = 1_000_000;
 /**
  * The default `maxSize` for a photo of this size: 101 on photos of 1 MP or more, else a fifth of
  * the short side, between the default start size ({@link defaultStartSize}) and 101 (73 on a
- * 360x480 photo, 101 from a 505 px short side). The sizes above the start size are estimated only
+ * 360x480 photo, 101 from a 496 px short side). The sizes above the start size are estimated only
  * when the start kernel fills its support.
  */
 export function defaultMaxSize(width: number, height: number): number {
