@@ -39,7 +39,10 @@ export interface DeblurJobData {
    * kernel, the 4-iteration plug-and-play loop, about 4x the time (see `DeblurOptions.effort`).
    */
   effort?: Effort;
-  /** Largest kernel side of the blind estimate, odd, 5 to 255. */
+  /**
+   * Largest kernel side of the blind estimate, odd, 5 to 255: one ladder of sizes at it. Default:
+   * the estimator's own (up to 101 px, tried only when the first kernel fills its support).
+   */
   maxKernelSize?: number;
   /** Tile size, 64 to 8192. Default: the deblurrer's. */
   tileSize?: number;
