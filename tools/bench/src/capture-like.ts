@@ -87,6 +87,7 @@ export async function captureBlur(photo: RawImage, kernel: BlurKernel, settings:
   return settings.quality === null ? raw : readRgb(await sharp(out, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: settings.quality }).toBuffer());
 }
 
+/** `auto`: `deblur()` as a user runs it; the others: `deblur()` given that kernel. */
 export type CaptureKind = 'auto' | 'true' | 'wrong' | 'est';
 export const CAPTURE_KINDS: readonly CaptureKind[] = ['auto', 'true', 'wrong', 'est'];
 

@@ -337,14 +337,11 @@ async function estimateLadder(run: Run): Promise<Ladder> {
   return { run, window, scored, best, confidence, refined };
 }
 
-/** The guard's verdict on a ladder's kernel (step 6): the kernel centred and trimmed, or the identity. */
-type Guarded = ReturnType<typeof guardAndCentre>;
-
 /**
  * Step 6 for one ladder: the other sizes' agreement, the spectral evidence and the guard's
  * verdict on its kernel.
  */
-function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: Ladder; agreement: number; spectral: number; guarded: Guarded } {
+function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: Ladder; agreement: number; spectral: number; guarded: ReturnType<typeof guardAndCentre> } {
   const { window, scored, best, confidence, refined, run: { plan } } = ladder;
   const agreement = sizeAgreement(best, scored.candidates, plan.workMax);
   // Measured on the working plane with the working-scale kernel (the refined kernel differs by

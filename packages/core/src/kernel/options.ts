@@ -341,9 +341,8 @@ const LARGE_KERNEL_PIXELS = 1_000_000;
  * when the start kernel fills its support.
  */
 export function defaultMaxSize(width: number, height: number): number {
-  const start = defaultStartSize(width, height);
-  if (width * height >= LARGE_KERNEL_PIXELS) return Math.max(start, 101);
-  return Math.min(101, Math.max(start, oddCeil(Math.min(width, height) / 5)));
+  if (width * height >= LARGE_KERNEL_PIXELS) return 101;
+  return Math.min(101, Math.max(defaultStartSize(width, height), oddCeil(Math.min(width, height) / 5)));
 }
 
 export function resolveEstimateOptions(raw: unknown, width: number, height: number): ResolvedEstimateOptions {
@@ -364,7 +363,7 @@ export function resolveEstimateOptions(raw: unknown, width: number, height: numb
   // refused. Its default: the photo's start size under a defaulted maxSize (two ladders), the
   // maxSize itself under an explicit one (one ladder at the size asked for).
   const lowered = raw.maxSize === undefined && Number.isInteger(raw.startSize) && (raw.startSize as number) % 2 === 1 && (raw.startSize as number) > maxSize;
-  const startDefault = raw.maxSize === undefined ? Math.min(maxSize, defaultStartSize(width, height)) : maxSize;
+  const startDefault = raw.maxSize === undefined ? defaultStartSize(width, height) : maxSize;
   const startSize = integerOption('startSize', lowered ? maxSize : raw.startSize, 5, maxSize, startDefault);
   if (startSize % 2 === 0) throw invalidOption('startSize', `an odd integer between 5 and ${maxSize}`, startSize);
   // A large photo gets the wide window: its coarse levels see the whole working plane (up to
