@@ -8,7 +8,10 @@
  * another project scene of the same size (core's dead leaves, seed 21, or its test chart): the
  * held-out scenes of the wide window's rule (training log, session 16).
  *
- *   node tools/bench/dist/figure-paths.js [--scene street|dead-leaves|chart] [--estimate JSON]
+ * `--paths` replaces the eight paths with others (`length/seed,...`): the longer paths of the
+ * default `maxSize`'s rule (lengths 200 and 250: kernels of 120-190 px, past the start size's 101).
+ *
+ *   node tools/bench/dist/figure-paths.js [--scene street|dead-leaves|chart] [--estimate JSON] [--paths 200/1,250/2]
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,8 +25,20 @@ import { blurLikeFigure, figureScene, SCENE_H, SCENE_W } from './before-after.js
 /** The paths measured: the figure's length and a longer one, four seeds each. */
 export const FIGURE_PATHS: readonly { length: number; seed: number }[] = [120, 150].flatMap((length) => [1, 2, 3, 4].map((seed) => ({ length, seed })));
 
+/** `--paths`' value, `length/seed` pairs separated by commas. */
+export function parsePaths(text: string): { length: number; seed: number }[] {
+  return text.split(',').map((item) => {
+    const [length, seed] = item.split('/').map(Number);
+    if (!Number.isInteger(length) || !Number.isInteger(seed) || length! < 1 || length! > 1000 || seed! < 0) {
+      throw new Error(`--paths: expected length/seed pairs (integers, length 1 to 1000) separated by commas, got ${JSON.stringify(item)}`);
+    }
+    return { length: length!, seed: seed! };
+  });
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { estimate: { type: 'string' }, scene: { type: 'string', default: 'street' } } });
+  const { values } = parseArgs({ options: { estimate: { type: 'string' }, scene: { type: 'string', default: 'street' }, paths: { type: 'string' } } });
+  const paths = values.paths ? parsePaths(values.paths) : FIGURE_PATHS;
   const estimate = values.estimate ? (JSON.parse(values.estimate) as EstimateKernelOptions) : undefined;
   const scenes: Record<string, () => RawImage | Promise<RawImage>> = {
     street: () => figureScene(),
@@ -35,7 +50,7 @@ async function main(): Promise<void> {
   const scene = await make();
   console.log('| length | seed | true px | found px | confidence | blurry dB | gain dB | true-kernel gain dB | share | estimation s |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const path of FIGURE_PATHS) {
+  for (const path of paths) {
     const kernel = trajectoryKernel(path);
     const blurry = blurLikeFigure(scene, kernel);
     const started = performance.now();
