@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, EFFORTS, REGIONS_CHOICES, regionsFromText, TILE_SIZE_RANGE } from '@sgenet/core';
+import { CONFIDENT_KERNEL, isIntegerInRange, isOneOf, MAX_ESTIMATED_KERNEL_SIZE, minTileSizeFor, OUTPUT_FORMATS, OVERLAP_RANGE, EFFORTS, REGIONS_CHOICES, regionsFromText, TILE_SIZE_RANGE } from '@sgenet/core';
 import type { OutputFormat, Effort, RegionsChoice } from '@sgenet/core';
 import { QUEUE_NAME_PATTERN } from '@sgenet/queue';
 
@@ -146,9 +146,9 @@ Options:
                         instead of one, about 4x the time; better with a measured PSF (--kernel
                         FILE), worse with a wrong kernel
       --json            kernel: print the kernel as JSON; deblur: one JSON line per input on stdout
-      --max-size N      kernel, deblur: largest kernel side in px, odd, 5-255, one ladder of sizes
-                        (default: 101 from 1 MP, else a fifth of the short side, tried only when
-                        the long side / 22 is filled)
+      --max-size N      kernel, deblur: largest kernel side in px, odd, 5-401, one ladder of sizes
+                        (default: a tenth of the short side, at least 101, from 1 MP, else a fifth
+                        of the short side up to 101; tried only when the long side / 22 is filled)
       --regions R       kernel, deblur: per-region kernels for shake that varies over the photo:
                         off (default), auto (a 3x3 or 2x2 grid where the photo is large enough),
                         2, 3 or 4; 1.3-2.9x the estimation time
@@ -268,9 +268,9 @@ function regionsFlag(values: Values): RegionsChoice | undefined {
   return value;
 }
 
-/** `--max-size`: odd, 5 to 255. */
+/** `--max-size`: odd, 5 to core's `MAX_ESTIMATED_KERNEL_SIZE`. */
 function maxSizeFlag(values: Values): number | undefined {
-  const maxSize = intFlag('max-size', values['max-size'] as string | undefined, 5, 255);
+  const maxSize = intFlag('max-size', values['max-size'] as string | undefined, 5, MAX_ESTIMATED_KERNEL_SIZE);
   if (maxSize !== undefined && maxSize % 2 === 0) throw new UsageError(`--max-size must be odd, got ${maxSize}`);
   return maxSize;
 }

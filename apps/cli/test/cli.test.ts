@@ -51,6 +51,7 @@ describe('argument parsing', () => {
     [['kernel'], /kernel needs at least one input/],
     [['kernel', 'a', '--tile', '512'], /--tile is a deblur option/],
     [['kernel', 'a', '--max-size', '20'], /--max-size must be odd/],
+    [['kernel', 'a', '--max-size', '403'], /--max-size must be an integer between 5 and 401/],
     [['deblur', 'a', '-o', 'x', '--network', '--no-network'], /at most one of --network/],
     [['deblur', 'a', '-o', 'x', '--effort', 'max'], /--effort must be one of standard, best/],
     [['kernel', 'a', '--effort', 'best'], /--effort is a deblur option/],

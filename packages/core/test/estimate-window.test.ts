@@ -2,24 +2,32 @@ import { describe, expect, it } from 'vitest';
 
 import { InvalidOptionError } from '../src/errors.js';
 import { levelWindow } from '../src/kernel/coarse-to-fine.js';
-import { DEFAULT_WINDOW, defaultMaxSize, defaultStartSize, resolveEstimateOptions, WIDE_WINDOW } from '../src/kernel/options.js';
+import { DEFAULT_WINDOW, defaultMaxSize, defaultStartSize, MAX_ESTIMATED_KERNEL_SIZE, resolveEstimateOptions, WIDE_WINDOW } from '../src/kernel/options.js';
 import { fittedWindowSide } from '../src/kernel/window.js';
 
 describe('startSize and maxSize', () => {
-  it('default to two ladders (start: the long side / 22; max: 101 at 1 MP, else a fifth of the short side)', () => {
+  it('default to two ladders (start: the long side / 22; max: a tenth of the short side from 1 MP, at least 101, else a fifth of it)', () => {
     // 768 / 22 = 34.9 → 35; 512 / 5 = 102.4 → 101 (the cap).
     expect(resolveEstimateOptions({}, 768, 512)).toMatchObject({ maxSize: 101, startSize: 35 });
     // 480 / 22 = 21.8 → 31 (the floor); 360 / 5 = 72 → 73.
     expect(resolveEstimateOptions({}, 360, 480)).toMatchObject({ maxSize: 73, startSize: 31 });
     // A fifth of a short side below the start size: one ladder at the start size.
     expect(resolveEstimateOptions({}, 640, 120)).toMatchObject({ maxSize: 31, startSize: 31 });
-    // 1 MP or more: 101 whatever the short side. 2100x480 (1.008 MP): a fifth of 480 would give
-    // 97; 2000x480 (0.96 MP) keeps it. 1600x640: a fifth of 640 is capped at 101 anyway.
+    // 1 MP or more: a tenth of the short side, at least 101. 2100x480 (1.008 MP): a fifth of 480
+    // would give 97; 2000x480 (0.96 MP) keeps it. 1600x640: a fifth of 640 is capped at 101 anyway.
     expect(resolveEstimateOptions({}, 2100, 480)).toMatchObject({ maxSize: 101, startSize: 97 });
     expect(resolveEstimateOptions({}, 2000, 480)).toMatchObject({ maxSize: 97, startSize: 91 });
     expect(resolveEstimateOptions({}, 1600, 640)).toMatchObject({ maxSize: 101, startSize: 73 });
-    expect(resolveEstimateOptions({}, 4000, 3000)).toMatchObject({ maxSize: 101, startSize: 101 });
     expect([defaultStartSize(1000, 1000), defaultMaxSize(1000, 1000)]).toEqual([47, 101]);
+    // 1010 / 10 = 101; 1100 / 10 = 110 → 111; 1600 / 10 → 161; 3000 / 10 → 301 (12 MP: the
+    // start size 101 was its only ladder); 6000x4500 → 451, capped at 401.
+    expect(defaultMaxSize(1400, 1010)).toBe(101);
+    expect(resolveEstimateOptions({}, 1100, 1100)).toMatchObject({ maxSize: 111, startSize: 51 });
+    expect(resolveEstimateOptions({}, 2400, 1600)).toMatchObject({ maxSize: 161, startSize: 101 });
+    expect(resolveEstimateOptions({}, 4000, 3000)).toMatchObject({ maxSize: 301, startSize: 101 });
+    expect(resolveEstimateOptions({}, 3000, 4000)).toMatchObject({ maxSize: 301, startSize: 101 });
+    expect(defaultMaxSize(6000, 4500)).toBe(MAX_ESTIMATED_KERNEL_SIZE);
+    expect(MAX_ESTIMATED_KERNEL_SIZE).toBe(401);
   });
 
   it('an explicit maxSize alone means one ladder at it, and startSize is refused above it or even', () => {
@@ -33,6 +41,10 @@ describe('startSize and maxSize', () => {
     expect(() => resolveEstimateOptions({ startSize: 40 }, 768, 512)).toThrow(/startSize/);
     expect(() => resolveEstimateOptions({ maxSize: 101, startSize: 34 }, 768, 512)).toThrow(/startSize/);
     expect(() => resolveEstimateOptions({ maxSize: 101, startSize: 3 }, 768, 512)).toThrow(/startSize/);
+    // maxSize's range: odd, 5 to 401.
+    expect(resolveEstimateOptions({ maxSize: 401 }, 768, 512)).toMatchObject({ maxSize: 401, startSize: 401 });
+    expect(() => resolveEstimateOptions({ maxSize: 403 }, 768, 512)).toThrow(/between 5 and 401 for maxSize/);
+    expect(() => resolveEstimateOptions({ maxSize: 3 }, 768, 512)).toThrow(InvalidOptionError);
   });
 });
 

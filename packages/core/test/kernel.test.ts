@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
-import { estimateKernel, secondOpinionAllowed } from '../src/kernel/estimate.js';
+import { estimateKernel, largerLadderRuns, secondOpinionAllowed } from '../src/kernel/estimate.js';
 import { BLIND_SCORE_MIN_NOISE, blindScoreNoise } from '../src/kernel/blind-score.js';
-import { LARGE_LADDER_MAX_PATH_WIDTH, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, SPREAD_TAPS } from '../src/kernel/options.js';
+import { LARGE_LADDER_MAX_PATH_WIDTH, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, REFUSED_START_MAX_SIZE, SPREAD_TAPS } from '../src/kernel/options.js';
 import { effectiveTaps } from '../src/kernel/guard.js';
 import { kernelAgreement } from '../src/kernel/agreement.js';
 import { darkChannelStep } from '../src/kernel/dark-channel.js';
@@ -213,6 +213,28 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     // No longer, but the start's kernel filled the start size itself (no room left): allowed.
     expect(secondOpinionAllowed(ladder(23), ladder(35, 35, [29, 35]), false)).toBe(true);
     expect(secondOpinionAllowed(ladder(35), ladder(35, 35, [29, 35]), false)).toBe(true);
+  });
+
+  it('runs the larger ladder where the start kernel fills its support, and above 101 px only where the guard accepted it', () => {
+    // Hand-made start ladders at a 55 px working scale: a horizontal path of `length` taps through
+    // the centre, picked as a candidate of 45 px; nothing else is read.
+    type Ladder = Parameters<typeof largerLadderRuns>[0];
+    const start = (length: number): Ladder => {
+      const kernel = new Float64Array(55 * 55);
+      for (let x = 0; x < length; x++) kernel[27 * 55 + 27 - (length >> 1) + x] = 1 / length;
+      return { best: { kernel, score: { size: 45 } }, run: { plan: { workMax: 55 } } } as unknown as Ladder;
+    };
+    // Fills its 45 px candidate: runs up to 101 px whatever the guard said ...
+    expect(largerLadderRuns(start(45), false, 101)).toBe(true);
+    expect(largerLadderRuns(start(45), true, 101)).toBe(true);
+    // ... and above 101 px (REFUSED_START_MAX_SIZE) only for a kernel the guard accepted.
+    expect(REFUSED_START_MAX_SIZE).toBe(101);
+    expect(largerLadderRuns(start(45), false, 161)).toBe(true);
+    expect(largerLadderRuns(start(45), true, 161)).toBe(false);
+    expect(largerLadderRuns(start(45), true, 301)).toBe(false);
+    // A 15 px path in the 45 px candidate has room: no larger ladder at any size.
+    expect(largerLadderRuns(start(15), false, 101)).toBe(false);
+    expect(largerLadderRuns(start(15), false, 301)).toBe(false);
   });
 
   // The path width the larger ladder is judged on (LARGE_LADDER_MAX_PATH_WIDTH): effective taps / side.

@@ -5,6 +5,7 @@ import {
   integerOption,
   invalidOption,
   isPlainObject,
+  MAX_ESTIMATED_KERNEL_SIZE,
   oneOfOption,
   outputFormatOption,
   OVERLAP_RANGE,
@@ -40,8 +41,9 @@ export interface DeblurJobData {
    */
   effort?: Effort;
   /**
-   * Largest kernel side of the blind estimate, odd, 5 to 255: one ladder of sizes at it. Default:
-   * the estimator's own (up to 101 px, tried only when the first kernel fills its support).
+   * Largest kernel side of the blind estimate, odd, 5 to 401: one ladder of sizes at it. Default:
+   * the estimator's own (a tenth of the short side, at least 101 px, on photos of 1 MP or more;
+   * tried only when the first kernel fills its support).
    */
   maxKernelSize?: number;
   /** Tile size, 64 to 8192. Default: the deblurrer's. */
@@ -123,7 +125,7 @@ export function checkJobData(data: unknown): DeblurJobData {
   outputFormatOption('format', data.format);
   oneOfOption('effort', data.effort, EFFORTS);
   integerOption('quality', data.quality, 1, 100);
-  integerOption('maxKernelSize', data.maxKernelSize, 5, 255);
+  integerOption('maxKernelSize', data.maxKernelSize, 5, MAX_ESTIMATED_KERNEL_SIZE);
   if (typeof data.maxKernelSize === 'number' && data.maxKernelSize % 2 === 0) {
     throw invalidOption('maxKernelSize', 'an odd integer', data.maxKernelSize);
   }

@@ -27,6 +27,7 @@ describe('job data', () => {
     [{ input: '../a.png', output: 'b.png' }, /no "\.\."/],
     [{ input: 'a.png', output: 'b.png', quality: 0 }, /quality/],
     [{ input: 'a.png', output: 'b.png', maxKernelSize: 20 }, /odd/],
+    [{ input: 'a.png', output: 'b.png', maxKernelSize: 403 }, /between 5 and 401 for maxKernelSize/],
     [{ input: 'a.png', output: 'b.png', format: 'gif' }, /format/],
     [{ input: 'a.png', output: 'b.png', network: 'yes' }, /network/],
     [{ input: 'a.png', output: 'b.png', rm: true }, /job field/],

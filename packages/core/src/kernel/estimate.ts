@@ -38,7 +38,7 @@ import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
-import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, resolveEstimateOptions } from './options.js';
+import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, REFUSED_START_MAX_SIZE, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import {
   gridCell, padToCommonSide, REGION_LEVEL_WINDOW, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, regionGridSide, widenedCell,
@@ -178,7 +178,8 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //   5. refine   up to full scale, ×√2 per level, when step 1 planned it (the photo was
   //               estimated downscaled)
   //   5b. larger  with `startSize` below `maxSize`, steps 1 to 5 ran for the start sizes; when
-  //               that kernel fills its support, they run again for LARGE_SIZE_SHARES x maxSize
+  //               that kernel fills its support (and above 101 px the guard accepted it: step 6
+  //               is asked of the start first), they run again for LARGE_SIZE_SHARES x maxSize
   //               (progress: both ladders are counted, and what did not run is reported at the end)
   //   5c. compare the larger ladder's kernel is kept on its confidence, the guard's verdict,
   //               its path width (a camera path, not a cloud) and its length (longer than the
@@ -198,13 +199,13 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const progress = progressStep(opts, progressTotal(startPlan) + (largePlan ? progressTotal(largePlan) : 0));
   const start = await estimateLadder({ image, layout, opts: startOpts, plan: startPlan, saturation, step: progress.step });
   throwIfAborted(opts.signal);
-  const large = largeOpts && largePlan && fillsSupport(start)
+  const startGuarded = guardLadder(start, opts);
+  const large = largeOpts && largePlan && largerLadderRuns(start, startGuarded.guarded.identity, opts.maxSize)
     ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step })
     : undefined;
   const candidate = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
   // The path width from the guard's own count of effective taps (trimming moves no mass).
   const width = candidate && !candidate.guarded.identity ? candidate.guarded.effectiveTaps / candidate.guarded.kernel.width : undefined;
-  const startGuarded = guardLadder(start, opts);
   // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
   // the estimator returned before it looked further (real/toy and the harder set's low light
   // #11 lost their kernel so; training log, session 21); so does one whose kernel is a cloud, not
@@ -352,7 +353,17 @@ function guardLadder(ladder: Ladder, opts: ResolvedEstimateOptions): { ladder: L
 }
 
 /**
- * Step 5b: whether the start ladder's kernel fills its support, its side (trimmed around its
+ * Step 5b: whether the larger ladder runs. The start ladder's kernel fills its support
+ * ({@link fillsSupport}), and above a `maxSize` of {@link REFUSED_START_MAX_SIZE} the guard
+ * accepted it: there a refused start stays refused, as a 101-300 px search on a photo without
+ * convincing shake within 101 px costs 15-20 s and its false kernels ring across the photo.
+ */
+export function largerLadderRuns(start: Ladder, startRefused: boolean, maxSize: number): boolean {
+  return fillsSupport(start) && (maxSize <= REFUSED_START_MAX_SIZE || !startRefused);
+}
+
+/**
+ * Whether the start ladder's kernel fills its support, its side (trimmed around its
  * support's midpoint) within 2 px of the candidate's: a kernel perhaps cut off by its support, so
  * the camera path may be longer. Not proof: a 23-29 px kernel fills a 25 or 31 px candidate
  * without being truncated (13 of the dev benchmark's 192 pairs), where the larger ladder's lower
