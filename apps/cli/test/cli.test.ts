@@ -36,6 +36,7 @@ describe('argument parsing', () => {
     expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--effort', 'best'])).toMatchObject({ command: 'deblur', effort: 'best' });
     expect(parseCommand(['deblur', 'a.jpg', '-o', 'b.png', '--regions', 'auto'])).toMatchObject({ regions: 'auto' });
     expect(parseCommand(['kernel', 'a.jpg', '--regions', '3'])).toMatchObject({ command: 'kernel', regions: 3 });
+    expect(parseCommand(['kernel', 'a.jpg', '--max-size', '401'])).toMatchObject({ command: 'kernel', maxSize: 401 });
     expect(() => parseCommand(['kernel', 'a.jpg', '--regions', '5'])).toThrow(/--regions must be one of auto, off, 2, 3, 4, got "5"/);
     expect(() => parseCommand(['enqueue', 'a.jpg', '--out-dir', 'o', '--redis', 'redis://x', '--regions', 'auto'])).toThrow(/--regions is not an enqueue option/);
   });

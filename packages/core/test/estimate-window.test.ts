@@ -22,6 +22,7 @@ describe('startSize and maxSize', () => {
     // 1010 / 10 = 101; 1100 / 10 = 110 → 111; 1600 / 10 → 161; 3000 / 10 → 301 (12 MP: the
     // start size 101 was its only ladder); 6000x4500 → 451, capped at 401.
     expect(defaultMaxSize(1400, 1010)).toBe(101);
+    expect(defaultMaxSize(1100, 1011)).toBe(103);
     expect(resolveEstimateOptions({}, 1100, 1100)).toMatchObject({ maxSize: 111, startSize: 51 });
     expect(resolveEstimateOptions({}, 2400, 1600)).toMatchObject({ maxSize: 161, startSize: 101 });
     expect(resolveEstimateOptions({}, 4000, 3000)).toMatchObject({ maxSize: 301, startSize: 101 });

@@ -230,6 +230,7 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     // ... and above 101 px (REFUSED_START_MAX_SIZE) only for a kernel the guard accepted.
     expect(REFUSED_START_MAX_SIZE).toBe(101);
     expect(largerLadderRuns(start(45), false, 161)).toBe(true);
+    expect(largerLadderRuns(start(45), true, 103)).toBe(false);
     expect(largerLadderRuns(start(45), true, 161)).toBe(false);
     expect(largerLadderRuns(start(45), true, 301)).toBe(false);
     // A 15 px path in the 45 px candidate has room: no larger ladder at any size.

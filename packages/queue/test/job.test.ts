@@ -17,6 +17,9 @@ describe('job data', () => {
     // What travels through Redis is JSON: the kernel must survive it.
     expect(JSON.parse(JSON.stringify(data))).toEqual(data);
   });
+  it('keeps a maxKernelSize up to 401', () => {
+    expect(checkJobData({ input: 'a.png', output: 'b.png', maxKernelSize: 401 })).toMatchObject({ maxKernelSize: 401 });
+  });
   it('keeps effort, one of standard and best', () => {
     expect(checkJobData({ input: 'a.png', output: 'b.png', effort: 'best' })).toEqual({ input: 'a.png', output: 'b.png', effort: 'best' });
   });

@@ -9,7 +9,7 @@
  * held-out scenes of the wide window's rule (training log, session 16).
  *
  * `--paths` replaces the eight paths with others (`length/seed,...`): the longer paths of the
- * default `maxSize`'s rule (lengths 200 and 250: kernels of 120-190 px, past the start size's 101).
+ * default `maxSize`'s rule (lengths 200 and 250: kernels of 91-201 px, most past the start size's 101).
  *
  *   node tools/bench/dist/figure-paths.js [--scene street|dead-leaves|chart] [--estimate JSON] [--paths 200/1,250/2]
  */

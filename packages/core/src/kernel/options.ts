@@ -15,8 +15,8 @@ export interface EstimateKernelOptions {
    * {@link MAX_ESTIMATED_KERNEL_SIZE} (401). Default ({@link defaultMaxSize}): on photos of 1 MP
    * or more a tenth of the short side, at least 101 (301 on a 4000x3000 photo); below 1 MP a
    * fifth of the short side between the default `startSize` and 101 (73 on a 360x480 photo, 101
-   * on a 768x512 one). Sizes above `startSize` are estimated only when the start kernel fills its support. An
-   * explicit `maxSize` without `startSize` estimates one ladder of sizes at it.
+   * on a 768x512 one). Sizes above `startSize` are estimated only when the start kernel fills
+   * its support. An explicit `maxSize` without `startSize` estimates one ladder of sizes at it.
    */
   maxSize?: number;
   /**
@@ -56,9 +56,9 @@ export interface EstimateKernelOptions {
    * support (perhaps truncated: its side within 2 px of the candidate's, at the working scale) the
    * sizes {@link LARGE_SIZE_SHARES} x `maxSize` (not `sizeShares`) are estimated too
    * (`KernelEstimate.largerLadder` then says so); above a `maxSize` of
-   * {@link REFUSED_START_MAX_SIZE} (101), only when the guard also accepted that kernel. Their kernel is returned when their confidence
-   * is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's, the guard accepts it, it
-   * is a path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH}), and it is longer than the
+   * {@link REFUSED_START_MAX_SIZE} (101), only when the guard also accepted that kernel. Their
+   * kernel is returned when their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN}
+   * below the start's, the guard accepts it, it is a path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH}), and it is longer than the
    * start's kernel or the start's filled the start size itself (no room left); else the start's
    * kernel is guarded as it would be alone. It costs nothing more where the start kernel does not
    * fill its support. On the harder set's 51-101 px group it lifts the aligned gain over blurry
@@ -313,9 +313,9 @@ export const LARGE_LADDER_MAX_PATH_WIDTH = 8;
  * ladder's kernel (and may replace it): 101. Above it (photos with a short side over 1010 px) the
  * larger ladder only extends a kernel the guard accepted, and a refused start stays refused. On
  * 2400x1600 project photos every gain of the sizes above 101 came from an accepted start (street
- * +4.0 to +11.9 dB aligned), while on the test chart three refused starts were replaced by
- * 157-161 px kernels of confidence 0.12-0.16 that lost 1.9-2.4 dB; and on a photo without shake a
- * search up to 161-301 px costs 15-20 s more (training log, session 27).
+ * gains of +4.4 to +12.5 dB aligned), while on the test chart four refused starts were replaced
+ * by 157-161 px kernels of confidence 0.12-0.16 that lost 1.9-2.4 dB; and a search up to 161 px
+ * costs 13-20 s more at 2400x1600 (training log, session 27).
  */
 export const REFUSED_START_MAX_SIZE = 101;
 
@@ -347,18 +347,21 @@ export function defaultStartSize(width: number, height: number): number {
 /** Photos of at least this many pixels get a default `maxSize` of at least 101. */
 const LARGE_KERNEL_PIXELS = 1_000_000;
 
-/** The largest `maxSize`, and the largest default (a tenth of a 4000 px short side). */
+/**
+ * The largest `maxSize`, and the largest default (a tenth of a 4000 px short side). Defaults of
+ * 161 and 301 px were measured (2400x1600 and 12 MP, training log, session 27); larger ones not.
+ */
 export const MAX_ESTIMATED_KERNEL_SIZE = 401;
 
 /**
  * The default `maxSize` for a photo of this size. On photos of 1 MP or more, a tenth of the short
  * side (odd), at least 101 and at most {@link MAX_ESTIMATED_KERNEL_SIZE}: 101 up to a 1010 px
- * short side, 161 on a 2400x1600 photo, 301 on a 4000x3000 one (12 MP), where a hand-held shake
- * of a degree or two spans 100-200 px. Below 1 MP, a fifth of the short side, between the default start size
+ * short side, 161 on a 2400x1600 photo, 301 on a 4000x3000 one (12 MP). Below 1 MP, a fifth of the short side, between the default start size
  * ({@link defaultStartSize}) and 101 (73 on a 360x480 photo, 101 from a 496 px short side). The
- * sizes above the start size are estimated only when the start kernel fills its support: at
- * 12 MP a 155 px camera path went from 97 px found and −2.1 dB to 157 px and +9.8 dB aligned
- * (training log, session 27).
+ * sizes above the start size are estimated only when the start kernel fills its support: through
+ * `sgenet deblur`, a 12 MP photo under a 155 px camera path went from 13.28 dB aligned (99 px
+ * found; blurry 14.63) to 21.52 dB (269 px), at a peak RSS of 1.24 GB against 0.71 (BENCHMARKS.md,
+ * "Long shake on large photos").
  */
 export function defaultMaxSize(width: number, height: number): number {
   if (width * height >= LARGE_KERNEL_PIXELS) return Math.min(MAX_ESTIMATED_KERNEL_SIZE, Math.max(101, oddCeil(Math.min(width, height) / 10)));
