@@ -109,8 +109,9 @@ export interface KernelEstimate {
   keptBy: KernelKeptBy | null;
   /**
    * Present only when the larger ladder ran (`startSize` below `maxSize`, the default, and the
-   * start kernel filled its support; above a `maxSize` of 101, also accepted by the guard): that ladder's confidence; when that confidence was high
-   * enough and the guard accepted its kernel, the kernel's `pathWidth` (effective taps / side, at
+   * start kernel filled its support; above a `maxSize` of 101, also accepted by the guard): that
+   * ladder's confidence; when that confidence was high enough and the guard accepted its kernel,
+   * the kernel's `pathWidth` (effective taps / side, at
    * most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether its kernel was returned
    * (not when it was a cloud, or no longer than the start's where the start had room).
    * `confidence`, `sizeAgreement`, `spectralEvidence` and `scores` are those of the ladder whose

@@ -58,7 +58,8 @@ export interface EstimateKernelOptions {
    * (`KernelEstimate.largerLadder` then says so); above a `maxSize` of
    * {@link REFUSED_START_MAX_SIZE} (101), only when the guard also accepted that kernel. Their
    * kernel is returned when their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN}
-   * below the start's, the guard accepts it, it is a path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH}), and it is longer than the
+   * below the start's, the guard accepts it, it is a path rather than a cloud
+   * ({@link LARGE_LADDER_MAX_PATH_WIDTH}), and it is longer than the
    * start's kernel or the start's filled the start size itself (no room left); else the start's
    * kernel is guarded as it would be alone. It costs nothing more where the start kernel does not
    * fill its support. On the harder set's 51-101 px group it lifts the aligned gain over blurry
