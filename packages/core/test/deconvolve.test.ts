@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deconvolve, PASS_WORKER_BYTES, retireWorkersAfter, workersWithinMemory } from '../src/deconvolve/deconvolve.js';
+import { defaultOverlap, MAX_DEFAULT_OVERLAP } from '../src/deconvolve/passes.js';
 import type { Tile } from '../src/tiling/plan.js';
 import { DEFAULT_CLIP_LEVEL } from '../src/pixels/clipped.js';
 import { estimateNoise, estimatePhotoNoise, JPEG_BLOCKINESS, jpegBlockiness } from '../src/deconvolve/noise.js';
@@ -46,6 +47,24 @@ describe('deconvolve (non-blind)', () => {
     expect(tiles[0]).toBeGreaterThanOrEqual(4);
     expect(psnr(sharp, tiled)).toBeGreaterThan(psnr(sharp, untiled) - 0.3);
     expect(psnr(tiled, untiled)).toBeGreaterThan(psnr(sharp, untiled) + 6);
+  });
+
+  it('reads six kernel sides of context, 48 to 966 px, so a long kernel tiles a wide photo instead of spanning it', async () => {
+    expect(MAX_DEFAULT_OVERLAP).toBe(966);
+    expect([5, 8, 11, 101, 161, 163, 269, 401].map((side) => defaultOverlap(side))).toEqual([48, 48, 66, 606, 966, 966, 966, 966]);
+    // The half-resolution chroma grid: a halved 401 px kernel (201 px) reads 483 px of its grid.
+    expect(defaultOverlap(201, 0.5)).toBe(483);
+    // 3400 x 192 px under a 169 px kernel: bridge 177; six sides would be 1014 px of context in
+    // 3044 px tiles (3 x 1014 + 2); capped, 966 px in 2900 px tiles (3 x 966 + 2 > 2048 - 177).
+    // The default is the capped plan exactly, not the six sides'. (The photo need not be blurred
+    // by the kernel for that: the plan depends on the kernel's side alone.)
+    const long = trajectoryKernel({ length: 340, seed: 4 });
+    expect(long.width).toBe(169);
+    const blurry = deadLeaves(3400, 192, 3);
+    const opts = { method: 'wiener' as const, color: 'rgb' as const };
+    const byDefault = await deconvolve(blurry, long, opts);
+    expect(byDefault.data).toEqual((await deconvolve(blurry, long, { ...opts, overlap: 966 })).data);
+    expect(byDefault.data).not.toEqual((await deconvolve(blurry, long, { ...opts, overlap: 1014 })).data);
   });
 
   it('keeps 16-bit depth and passes alpha through untouched', async () => {

@@ -81,7 +81,10 @@ export interface DeconvolveOptions {
    * 2048 against 95 s at 1536 (BENCHMARKS.md).
    */
   tileSize?: number;
-  /** Context (px) each tile reads beyond what it writes. Default max(48, 6 x kernel side). */
+  /**
+   * Context (px) each tile reads beyond what it writes, 0 to 1024. Default six kernel sides, at
+   * least 48 and at most 966 (`MAX_DEFAULT_OVERLAP`), so that a tile, not the photo, bounds memory.
+   */
   overlap?: number;
   /** Width (px) of the smooth periodic bridge around each tile's FFT field. Default kernel side + 8. */
   bridge?: number;

@@ -48,22 +48,25 @@ export interface TileSettings {
 }
 
 /**
- * Per field size, for the tiles of one call: the difference powers and the solver's field and two
+ * Per field size, for the tiles of one call: the difference powers and the solver's field and
  * spectra, reused by every plane and tile of that size (a thread's memory then stays put instead
  * of churning through hundreds of megabytes of short-lived fields), and the OTF of the kernel
  * last used at that size (`otfKey`: a kernel grid's tiles change kernel cell by cell; only the
- * OTF, one FFT, is recomputed then).
+ * OTF, one FFT, is recomputed then). The second spectrum is made when a tile first needs it: the
+ * hyper-Laplacian and TV solves and a later HQS step do, the one-pass HQS data step before
+ * `deblur()`'s network does not (a quarter of the cache: 80 MB on a 12 MP photo's 2900 px tiles).
  */
 export type TileCache = Map<string, {
-  otf: RealSpectrum; otfKey: number; dd: DifferencesPower; field: Float64Array; spectra: [RealSpectrum, RealSpectrum];
+  otf: RealSpectrum; otfKey: number; dd: DifferencesPower; field: Float64Array; spectrum: RealSpectrum;
+  second?: RealSpectrum;
   /** The masked solve's work space (hyper-laplacian.ts), made when a tile first has a clipped pixel. */
   masked?: MaskedWork;
 }>;
 
 /**
- * Bytes a thread's {@link TileCache} holds for one `fw` x `fh` field: the field (8 bytes a
+ * Bytes a thread's {@link TileCache} holds at most for one `fw` x `fh` field: the field (8 bytes a
  * sample), the OTF and two spectra (half spectra, 16 bytes a stored sample, about half the
- * samples each): 32 bytes a sample.
+ * samples each): 32 bytes a sample (24 where the second spectrum is never made).
  */
 export function tileCacheBytes(fw: number, fh: number): number {
   return 32 * fw * fh;
@@ -83,7 +86,7 @@ function fieldFor(cache: TileCache, kernel: BlurKernel, kernelKey: number, fw: n
       otfKey: kernelKey,
       dd: differencesPower(fw, fh),
       field: new Float64Array(fw * fh),
-      spectra: [new RealSpectrum(fw, fh), new RealSpectrum(fw, fh)],
+      spectrum: new RealSpectrum(fw, fh),
     };
     cache.set(key, f);
   } else if (f.otfKey !== kernelKey) {
@@ -103,7 +106,8 @@ export async function deconvolveTile(
 ): Promise<Float32Array> {
   const { fw, fh } = tileField(tw, th, s.bridge);
   const cached = fieldFor(cache, s.kernel, s.kernelKey ?? 0, fw, fh);
-  const { otf, dd, field, spectra } = cached;
+  const { otf, dd, field, spectrum } = cached;
+  const second = (): RealSpectrum => (cached.second ??= new RealSpectrum(fw, fh));
   // Each plane is read into its periodic field before its result is written back: the tile's own
   // tensor holds the output (one tile less in memory per thread).
   const n = tw * th;
@@ -116,12 +120,12 @@ export async function deconvolveTile(
     const x = s.method === 'wiener'
       ? wienerDeconvolve(y, fw, fh, otf, s.nsr)
       : s.method === 'hqs'
-      ? hqsPlane(y, s.withPrior ? tensor.subarray((s.planes + c) * n, (s.planes + c + 1) * n) : undefined, tw, th, spectra, otf, s.hqsAlpha)
+      ? hqsPlane(y, s.withPrior ? [tensor.subarray((s.planes + c) * n, (s.planes + c + 1) * n), second()] : undefined, tw, th, spectrum, otf, s.hqsAlpha)
       : hyperLaplacianDeconvolve(y, fw, fh, otf, dd, {
         lambda: s.lambda,
         alpha: s.method === 'tv' ? 1 : s.alpha,
         ...BETA_SCHEDULE,
-      }, y, spectra, observed, cached.masked);
+      }, y, [spectrum, second()], observed, cached.masked);
     for (let r = 0; r < th; r++) {
       for (let q = 0; q < tw; q++) out[c * n + r * tw + q] = x[r * fw + q]!;
     }
@@ -132,18 +136,18 @@ export async function deconvolveTile(
 
 /**
  * The HQS data step (hqs.ts, eq. 7) on one plane's periodic field `y` (the tile cache's field),
- * in the cache's two spectra: F(y) first, which frees `y` to take the extended z (the prior's
- * plane, when there is one) and then the result. Nothing is allocated per plane, where a plain
- * solve (hqs.ts) allocates two to four fields and spectra: 40-80 MB per plane and thread at
- * 1536 px tiles, garbage that an idle worker keeps.
+ * in the cache's spectrum `ys`: F(y) first, which frees `y` to take the extended z, when there is
+ * a prior (a later step: its plane and a second spectrum for F(z)), and then the result. Nothing
+ * is allocated per plane, where a plain solve (hqs.ts) allocates two to four fields and spectra:
+ * 40-80 MB per plane and thread at 1536 px tiles, garbage that an idle worker keeps.
  */
 function hqsPlane(
-  y: Float64Array, zPlane: Float32Array | undefined, tw: number, th: number,
-  [ys, zs]: [RealSpectrum, RealSpectrum], otf: RealSpectrum, alpha: number,
+  y: Float64Array, prior: [zPlane: Float32Array, zs: RealSpectrum] | undefined, tw: number, th: number,
+  ys: RealSpectrum, otf: RealSpectrum, alpha: number,
 ): Float64Array {
   ys.forward(y);
-  if (zPlane) zs.forward(periodicExtend(zPlane, tw, th, ys.width, ys.height, y));
-  hqsCombine(ys, zPlane && zs, otf, alpha);
+  if (prior) prior[1].forward(periodicExtend(prior[0], tw, th, ys.width, ys.height, y));
+  hqsCombine(ys, prior?.[1], otf, alpha);
   return ys.inverse(y);
 }
 
