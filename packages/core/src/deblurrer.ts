@@ -647,8 +647,9 @@ export async function createDeblurrer(options: DeblurrerOptions = {}): Promise<D
       // a noise-conditioned one denoises at the photo's own noise level.
       if (!kernel) {
         if (disposed) throw new DisposedError('Deblurrer');
-        // Spare workers of an earlier call hold their garbage; no deconvolution will lease them now.
-        if (large) await retireSpareWorkers();
+        // With `kernel: 'none'`, spare workers of an earlier call hold their garbage and no
+        // deconvolution will lease them now (after an estimate they are already stopped).
+        if (large && run.kernel === 'none') await retireSpareWorkers();
         if (!pair) {
           await withSession(main, (s) =>
             runNetwork(networkFor(info, s, run), image, layout, info.sigmaInput ? resolveNoise(run.deconvolution.noise, image, layout) : undefined, output, layout));

@@ -55,7 +55,7 @@ export {
 } from './kernel/kernel-file.js';
 export { centreOfMass, supportMidpoint } from './kernel/cleanup.js';
 export { deconvolve } from './deconvolve/deconvolve.js';
-export { MAX_DEFAULT_OVERLAP } from './deconvolve/passes.js';
+export { MAX_DECONVOLUTION_OVERLAP } from './deconvolve/passes.js';
 export { hqsDataStep, hqsFieldSize } from './deconvolve/hqs.js';
 export { hqsAlpha, pnpSigmas, PNP_ONE_PASS_WEIGHT, PNP_SIGMA_START, PNP_WEIGHT } from './deconvolve/pnp.js';
 export { DEFAULT_NOISE_FLOOR } from './deconvolve/options.js';

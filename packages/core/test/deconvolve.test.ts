@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { deconvolve, PASS_WORKER_BYTES, retireWorkersAfter, workersWithinMemory } from '../src/deconvolve/deconvolve.js';
-import { defaultOverlap, MAX_DEFAULT_OVERLAP } from '../src/deconvolve/passes.js';
+import { deconvolutionOverlap, MAX_DECONVOLUTION_OVERLAP } from '../src/deconvolve/passes.js';
+import { deconvolveTile } from '../src/deconvolve/tile.js';
+import type { TileCache, TileSettings } from '../src/deconvolve/tile.js';
 import type { Tile } from '../src/tiling/plan.js';
 import { DEFAULT_CLIP_LEVEL } from '../src/pixels/clipped.js';
 import { estimateNoise, estimatePhotoNoise, JPEG_BLOCKINESS, jpegBlockiness } from '../src/deconvolve/noise.js';
@@ -50,10 +52,11 @@ describe('deconvolve (non-blind)', () => {
   });
 
   it('reads six kernel sides of context, 48 to 966 px, so a long kernel tiles a wide photo instead of spanning it', async () => {
-    expect(MAX_DEFAULT_OVERLAP).toBe(966);
-    expect([5, 8, 11, 101, 161, 163, 269, 401].map((side) => defaultOverlap(side))).toEqual([48, 48, 66, 606, 966, 966, 966, 966]);
-    // The half-resolution chroma grid: a halved 401 px kernel (201 px) reads 483 px of its grid.
-    expect(defaultOverlap(201, 0.5)).toBe(483);
+    expect(MAX_DECONVOLUTION_OVERLAP).toBe(966);
+    expect([5, 8, 11, 101, 161, 163, 269, 401].map((side) => deconvolutionOverlap(side))).toEqual([48, 48, 66, 606, 966, 966, 966, 966]);
+    // The half-resolution chroma grid: a 161 px kernel halves to 81 px (half-kernel.ts) and keeps
+    // its six sides, 486 px; the halved kernels of longer ones (83 px and up) read the same 486.
+    expect([41, 81, 83, 201].map((side) => deconvolutionOverlap(side, 0.5))).toEqual([246, 486, 486, 486]);
     // 3400 x 192 px under a 169 px kernel: bridge 177; six sides would be 1014 px of context in
     // 3044 px tiles (3 x 1014 + 2); capped, 966 px in 2900 px tiles (3 x 966 + 2 > 2048 - 177).
     // The default is the capped plan exactly, not the six sides'. (The photo need not be blurred
@@ -65,6 +68,25 @@ describe('deconvolve (non-blind)', () => {
     const byDefault = await deconvolve(blurry, long, opts);
     expect(byDefault.data).toEqual((await deconvolve(blurry, long, { ...opts, overlap: 966 })).data);
     expect(byDefault.data).not.toEqual((await deconvolve(blurry, long, { ...opts, overlap: 1014 })).data);
+  });
+
+  it("makes a tile cache's second spectrum only for a solve that uses it: not for the one-pass HQS data step", async () => {
+    const plane = Float32Array.from({ length: 64 * 48 }, (_, i) => ((i * 37) % 101) / 101);
+    const base: TileSettings = {
+      kernel, method: 'hqs', alpha: 0.8, lambda: 2000, nsr: 0.01, hqsAlpha: 0.05, bridge: kernel.width + 8, planes: 1,
+    };
+    const secondOf = async (settings: TileSettings, tensor: Float32Array): Promise<boolean> => {
+      const cache: TileCache = new Map();
+      await deconvolveTile(tensor, 64, 48, settings, cache);
+      return [...cache.values()][0]!.second !== undefined;
+    };
+    expect(await secondOf(base, plane.slice())).toBe(false);
+    // A later HQS step's prior z needs F(z); the hyper-Laplacian solve needs its work space.
+    const withPrior = new Float32Array(2 * plane.length);
+    withPrior.set(plane);
+    withPrior.set(plane, plane.length);
+    expect(await secondOf({ ...base, withPrior: true }, withPrior)).toBe(true);
+    expect(await secondOf({ ...base, method: 'hyper-laplacian' }, plane.slice())).toBe(true);
   });
 
   it('keeps 16-bit depth and passes alpha through untouched', async () => {

@@ -163,8 +163,8 @@ async function runPass(pass: Pass, opts: ResolvedDeconvolveOptions, onProgress: 
 }
 
 /**
- * Per-worker cache (tile.ts: per field size, the field, the OTF and two spectra) above which a
- * pass that a network follows (`retireWorkers`, set by `deblur()`) stops its workers instead of
+ * Per-worker cache (tile.ts: per field size, the field, the OTF and up to two spectra) above which
+ * a pass that a network follows (`retireWorkers`, set by `deblur()`) stops its workers instead of
  * keeping them warm for the next call: 64 MiB, fields of about 2 M samples (1450 px square). Why:
  * an idle worker does not collect its garbage, so a spare would hold its dropped cache through
  * the network stage; at 12 MP with 1536 px tiles that kept a `deblur()` with SGENet-σ above 1 GB

@@ -127,7 +127,7 @@ export const SAMPLE = {
   clipped: 2,
 } as const;
 
-/** The masked solve's work space on one field size (a tile loop keeps one per size, like `spectra`). */
+/** The masked solve's work space on one field size (a tile loop keeps one per size). */
 export interface MaskedWork {
   /** The measured samples, kept: `out` may be `y` itself. */
   measured: Float64Array;

@@ -83,7 +83,8 @@ export interface DeconvolveOptions {
   tileSize?: number;
   /**
    * Context (px) each tile reads beyond what it writes, 0 to 1024. Default six kernel sides, at
-   * least 48 and at most 966 (`MAX_DEFAULT_OVERLAP`), so that a tile, not the photo, bounds memory.
+   * least 48 and at most 966 (`MAX_DECONVOLUTION_OVERLAP`), so that a tile, not the photo, bounds
+   * memory.
    */
   overlap?: number;
   /** Width (px) of the smooth periodic bridge around each tile's FFT field. Default kernel side + 8. */

@@ -58,20 +58,29 @@ export interface Pass {
 }
 
 /**
- * Most context (photo px) a tile reads by default: 966, six sides of a 161 px kernel. Why a cap:
- * a tile is at least three overlaps wide (planTiles), so six sides of a 255-379 px kernel made one
- * tile of a whole 12 MP photo, whose FFT field took a `deblur()` to 1.2 GB; capped, a tile reads
- * at most 3 x 966 + 2 = 2900 px plus its bridge, whatever the photo. Why 966: kernels up to 161 px
- * (the largest a 2400x1600 photo is searched for) keep their six sides and their tiling, which a
- * 606 px cap moved by up to 0.8 dB either way on 113-127 px kernels; longer kernels, searched for
- * only on larger photos, read at least 2.4 of their sides (401 px, the estimator's largest): at
- * 12 MP, −0.15 to +0.19 dB against one field (training log, session 28).
+ * Most context (photo px) a deconvolution tile reads by default: 966, six sides of a 161 px
+ * kernel. Why a cap: a tile is at least three overlaps wide (planTiles), so six sides of a 251-379
+ * px kernel made one tile of a whole 12 MP photo, whose FFT field took a `deblur()` to 1189-1253
+ * MiB; capped, a tile reads at most 3 x 966 + 2 = 2900 px plus its bridge at the default tile
+ * sizes, whatever the photo. Why 966: kernels up to 161 px (the largest a 2400x1600 photo is
+ * searched for) keep their six sides and their tiling, which a 606 px cap moved by up to 0.8 dB
+ * either way on 113-127 px kernels; longer kernels, searched for only on larger photos, read at
+ * least 2.4 of their sides (401 px, the estimator's largest): at 12 MP, −0.15 to +0.19 dB against
+ * one field (training log, session 28).
  */
-export const MAX_DEFAULT_OVERLAP = 966;
+export const MAX_DECONVOLUTION_OVERLAP = 966;
 
-/** The default overlap (px of the grid) for a kernel of side `kernelSide`: six sides, 48 to {@link MAX_DEFAULT_OVERLAP}. */
-export function defaultOverlap(kernelSide: number, scale = 1): number {
-  return Math.max(48, Math.min(6 * kernelSide, Math.ceil(MAX_DEFAULT_OVERLAP * scale)));
+/** The longest kernel side whose six sides a tile reads in full: 161 px. */
+const FULL_CONTEXT_SIDE = MAX_DECONVOLUTION_OVERLAP / 6;
+
+/**
+ * The default overlap (px of the grid) for a kernel of side `kernelSide` on a grid of `scale`
+ * (0.5: the half-resolution chroma, whose kernel is halved): six sides, at least 48, with the
+ * side capped at {@link FULL_CONTEXT_SIDE} x `scale` rounded up, so that the halved kernel of
+ * any kernel up to 161 px keeps its six sides too (81 px: 486 px of its grid).
+ */
+export function deconvolutionOverlap(kernelSide: number, scale = 1): number {
+  return Math.max(48, 6 * Math.min(kernelSide, Math.ceil(FULL_CONTEXT_SIDE * scale)));
 }
 
 /**
@@ -83,7 +92,7 @@ function planFor(width: number, height: number, field: KernelField, opts: Resolv
   const first = firstKernel(field);
   const kernelSide = Math.max(first.width, first.height);
   const bridge = opts.bridge === undefined ? kernelSide + 8 : Math.max(2, Math.ceil(opts.bridge * scale));
-  const overlap = opts.overlap === undefined ? defaultOverlap(kernelSide, scale) : Math.ceil(opts.overlap * scale);
+  const overlap = opts.overlap === undefined ? deconvolutionOverlap(kernelSide, scale) : Math.ceil(opts.overlap * scale);
   const plan = planTiles(width, height, {
     tileSize: Math.max(opts.tileSize - bridge, 3 * overlap + 2), overlap, multiple: 1,
     ...(isKernelGrid(field) ? { columns: field.columns, rows: field.rows } : {}),

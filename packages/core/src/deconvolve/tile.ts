@@ -58,6 +58,7 @@ export interface TileSettings {
  */
 export type TileCache = Map<string, {
   otf: RealSpectrum; otfKey: number; dd: DifferencesPower; field: Float64Array; spectrum: RealSpectrum;
+  /** A second spectrum (a solve's work space, or a later HQS step's F(z)), made when needed. */
   second?: RealSpectrum;
   /** The masked solve's work space (hyper-laplacian.ts), made when a tile first has a clipped pixel. */
   masked?: MaskedWork;

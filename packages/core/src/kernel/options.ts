@@ -361,8 +361,8 @@ export const MAX_ESTIMATED_KERNEL_SIZE = 401;
  * ({@link defaultStartSize}) and 101 (73 on a 360x480 photo, 101 from a 496 px short side). The
  * sizes above the start size are estimated only when the start kernel fills its support: through
  * `sgenet deblur`, a 12 MP photo under a 155 px camera path went from 13.28 dB aligned (99 px
- * found; blurry 14.63) to 21.52 dB (269 px), at a peak RSS of 1.24 GB against 0.71 (BENCHMARKS.md,
- * "Long shake on large photos").
+ * found; blurry 14.63) to 21.52 dB (269 px) (BENCHMARKS.md, "Long shake on large photos"); a kernel
+ * above 161 px is deconvolved in bounded tiles (`MAX_DECONVOLUTION_OVERLAP`).
  */
 export function defaultMaxSize(width: number, height: number): number {
   if (width * height >= LARGE_KERNEL_PIXELS) return Math.min(MAX_ESTIMATED_KERNEL_SIZE, Math.max(101, oddCeil(Math.min(width, height) / 10)));

@@ -11,8 +11,9 @@
  * A pool leases its threads from a process-wide set of started workers and gives them back when it
  * closes: a fresh worker runs its first photo with cold, interpreted code (a 768x512 deconvolution
  * took 1.4 s on new workers against 0.5 s on this warm thread), so a server's second request and
- * the deconvolution after an estimation reuse compiled ones. Spare workers are unref'd (they never
- * keep the process alive) and drop what their last lease cached.
+ * the deconvolution after an estimation reuse compiled ones (below 3 MP: on larger photos
+ * `deblur()` stops the estimate's workers first, {@link retireSpareWorkers}). Spare workers are
+ * unref'd (they never keep the process alive) and drop what their last lease cached.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -67,12 +68,14 @@ function errorFromWorker(data: SerializedError): SgenetError {
 /**
  * Stops every spare worker of `entry` (default: the package's), so that what their last leases
  * dropped is freed now: an idle thread may not collect its garbage for a long time. `deblur()`
- * calls it before a network that no deconvolution precedes on a large photo (the estimate's
- * workers would otherwise hold their windows' garbage through the network: a sharp 12 MP photo
- * peaked at 967 MiB through the CLI so, 695-816 MiB with them stopped; training log, session
- * 20). Nothing is stopped while any pool is open: another photo is working, its workers would be
- * given back warm when it closes, and the next lease would start cold ones for nothing. The next
- * lease after a retire starts fresh workers (about a second of cold code on their first task).
+ * calls it on a large photo once the kernel estimate returns (its workers would otherwise hold
+ * their windows' garbage through the network, or under the deconvolution's FFT caches: a sharp
+ * 12 MP photo peaked at 967 MiB through the CLI so, 695-816 MiB with them stopped, training log,
+ * session 20; a blurred one with a 189 px kernel 965 MiB, 787 with them stopped, session 28), and
+ * before a network that no estimate precedes. Nothing is stopped while any pool is open: another
+ * photo is working, its workers would be given back warm when it closes, and the next lease would
+ * start cold ones for nothing. The next lease after a retire starts fresh workers (about a second
+ * of cold code on their first task).
  */
 export async function retireSpareWorkers(entry: URL = WORKER): Promise<void> {
   if (openPools > 0) return;
