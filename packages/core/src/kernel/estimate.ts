@@ -27,7 +27,7 @@ import type { PixelLayout } from '../pixels/image.js';
 import { luminancePlane, luminanceResized, resizePlane, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel, RawImage } from '../types.js';
-import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
+import { centreKernel, identityKernel, supportMidpoint } from './cleanup.js';
 import { blindScore, blindScoreNoise, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { buildLevel } from './coarse-to-fine.js';
@@ -38,7 +38,7 @@ import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
-import { LARGE_LADDER_MAX_ITERATIONS, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, REFUSED_START_MAX_SIZE, resolveEstimateOptions } from './options.js';
+import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, REFUSED_START_MAX_SIZE, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import {
   gridCell, padToCommonSide, REGION_LEVEL_WINDOW, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, regionGridSide, widenedCell,
@@ -110,15 +110,14 @@ export interface KernelEstimate {
   /**
    * Present only when the larger ladder ran (`startSize` below `maxSize`, the default, and the
    * start kernel filled its support; above a `maxSize` of 101, also accepted by the guard): that
-   * ladder's confidence; `selection`, the selection scores (sparsity x residual, lower is better)
-   * of the start's kernel and of the larger ladder's on the start ladder's window at its scale,
-   * one blind score for both; when the larger ladder's was lower and the guard accepted its kernel, the
-   * kernel's `pathWidth` (effective taps / side, at most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be
-   * kept); and whether its kernel was returned (not when it was a cloud, or no longer than the
-   * start's where the start had room). `confidence`, `sizeAgreement`, `spectralEvidence` and
-   * `scores` are those of the ladder whose kernel was returned.
+   * ladder's confidence; when that confidence was high enough and the guard accepted its kernel,
+   * the kernel's `pathWidth` (effective taps / side, at
+   * most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether its kernel was returned
+   * (not when it was a cloud, or no longer than the start's where the start had room).
+   * `confidence`, `sizeAgreement`, `spectralEvidence` and `scores` are those of the ladder whose
+   * kernel was returned.
    */
-  largerLadder?: { confidence: number; selection: { start: number; larger: number }; pathWidth?: number; kept: boolean };
+  largerLadder?: { confidence: number; pathWidth?: number; kept: boolean };
   /**
    * The blind scores behind the choice: each kernel size tried, and the identity (when the
    * larger ladder ran, those of the ladder whose kernel was returned).
@@ -183,8 +182,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //               that kernel fills its support (and above 101 px the guard accepted it: step 6
   //               is asked of the start first), they run again for LARGE_SIZE_SHARES x maxSize
   //               (progress: both ladders are counted, and what did not run is reported at the end)
-  //   5c. compare the larger ladder's kernel is kept when it explains the start's window better
-  //               (one blind score for both kernels, at the start's scale), on the guard's verdict,
+  //   5c. compare the larger ladder's kernel is kept on its confidence, the guard's verdict,
   //               its path width (a camera path, not a cloud) and its length (longer than the
   //               start's, unless the start had no room); else the start's is guarded
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
@@ -196,9 +194,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //               per cell, and one per cell for a refinement, padded for cells not run)
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
   const startOpts = opts.startSize < opts.maxSize ? { ...opts, maxSize: opts.startSize } : opts;
-  const largeOpts = startOpts === opts
-    ? undefined
-    : { ...opts, sizeShares: [...LARGE_SIZE_SHARES], maxIterations: Math.max(opts.maxIterations, LARGE_LADDER_MAX_ITERATIONS) };
+  const largeOpts = startOpts === opts ? undefined : { ...opts, sizeShares: [...LARGE_SIZE_SHARES] };
   const startPlan = planEstimation(startOpts, layout);
   const largePlan = largeOpts && planEstimation(largeOpts, layout);
   const progress = progressStep(opts, progressTotal(startPlan) + (largePlan ? progressTotal(largePlan) : 0));
@@ -208,8 +204,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const large = largeOpts && largePlan && largerLadderRuns(start, startGuarded.guarded.identity, opts.maxSize)
     ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step })
     : undefined;
-  const contest = large && startAgainstLarger(start, large);
-  const candidate = large && contest && contest.larger < contest.start ? guardLadder(large, opts) : undefined;
+  const candidate = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
   // The path width from the guard's own count of effective taps (trimming moves no mass).
   const width = candidate && !candidate.guarded.identity ? candidate.guarded.effectiveTaps / candidate.guarded.kernel.width : undefined;
   // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
@@ -237,7 +232,7 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     spectralEvidence: spectral,
     keptBy: guarded.keptBy,
     scores: { identity: chosen.scored.identity, candidates: chosen.scored.candidates.map((c) => c.score) },
-    ...(large && contest ? { largerLadder: { confidence: large.confidence, selection: contest, ...(width !== undefined ? { pathWidth: width } : {}), kept: chosen === large } } : {}),
+    ...(large ? { largerLadder: { confidence: large.confidence, ...(width !== undefined ? { pathWidth: width } : {}), kept: chosen === large } } : {}),
     ...(grid ? { grid } : {}),
   };
 }
@@ -374,8 +369,8 @@ export function largerLadderRuns(start: Ladder, startRefused: boolean, maxSize: 
  * Whether the start ladder's kernel fills its support, its side (trimmed around its
  * support's midpoint) within 2 px of the candidate's: a kernel perhaps cut off by its support, so
  * the camera path may be longer. Not proof: a 23-29 px kernel fills a 25 or 31 px candidate
- * without being truncated (13 of the dev benchmark's 192 pairs), where the start's kernel must then
- * win the contest of step 5c ({@link startAgainstLarger}) to stand.
+ * without being truncated (13 of the dev benchmark's 192 pairs), where the larger ladder's lower
+ * confidence keeps the start's kernel (LARGE_LADDER_CONFIDENCE_MARGIN; training log, session 21).
  */
 function fillsSupport({ best, run: { plan } }: Ladder): boolean {
   // Measured at the working scale, where the candidate's side is known, centred on the support's
@@ -400,24 +395,6 @@ export function secondOpinionAllowed(larger: Ladder, start: Ladder, startRefused
   const extent = ({ refined }: Ladder): number => supportCentred(refined.kernel, refined.size).size;
   if (startRefused || extent(larger) > extent(start)) return true;
   return start.best.score.size === Math.max(...start.run.plan.sizes);
-}
-
-/**
- * Step 5c, first: the two ladders' kernels under one blind score. Each ladder's confidence is
- * measured against the identity at its own scale, and a coarser scale leaves less blur to remove,
- * so the larger ladder's confidence reads lower whether its kernel is right or not (0.10-0.15
- * below a wrong start's on the harder set's test chart). Here both full-scale kernels are brought
- * to the start ladder's scale (the finer one) and scored on its window at its σ, in one field
- * wide enough for the larger: the lower selection score ({@link selectionScore}) is the better
- * explanation of the same pixels. Exported for its unit test; not part of the package's entry point.
- */
-export function startAgainstLarger(start: Ladder, larger: Ladder): { start: number; larger: number } {
-  const { plan: { scale }, saturation } = start.run;
-  const side = Math.max(start.run.plan.workMax, oddCeil(larger.refined.size * scale));
-  const level = buildLevel(start.window.plane, side, saturation);
-  const score = ({ refined }: Ladder): number =>
-    selectionScore(blindScore(level, resizeKernel(refined.kernel, refined.size, side, scale), side, start.window.sigma));
-  return { start: score(start), larger: score(larger) };
 }
 
 /**
