@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { AbortError, InvalidKernelError, InvalidOptionError } from '../src/errors.js';
-import { estimateKernel, largerLadderRuns, secondOpinionAllowed } from '../src/kernel/estimate.js';
+import { estimateKernel, largerLadderRuns, secondOpinionAllowed, startAgainstLarger } from '../src/kernel/estimate.js';
 import { BLIND_SCORE_MIN_NOISE, blindScoreNoise } from '../src/kernel/blind-score.js';
+import { luminancePlane } from '../src/pixels/planes.js';
+import { describeImage } from '../src/pixels/image.js';
 import { LARGE_LADDER_MAX_PATH_WIDTH, PEAKED_MIN_AGREEMENT, PEAKED_MIN_CONFIDENCE, REFUSED_START_MAX_SIZE, SPREAD_TAPS } from '../src/kernel/options.js';
 import { effectiveTaps } from '../src/kernel/guard.js';
 import { kernelAgreement } from '../src/kernel/agreement.js';
@@ -163,7 +165,10 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     expect(large.identity).toBe(false);
     expect(large.width).toBeGreaterThan(35);
     expect(kernelNcc(large.kernel, kernel, 10)).toBeGreaterThanOrEqual(0.8);
-    expect(large.largerLadder).toEqual({ confidence: large.confidence, pathWidth: expect.any(Number), kept: true });
+    expect(large.largerLadder).toEqual({
+      confidence: large.confidence, iterations: expect.any(Number), selection: { start: expect.any(Number), larger: expect.any(Number), longer: expect.any(Number) },
+      pathWidth: expect.any(Number), kept: true,
+    });
     expect(large.largerLadder!.pathWidth!).toBeLessThanOrEqual(LARGE_LADDER_MAX_PATH_WIDTH);
     expect(steps.every((p, i) => p.done === i + 1 && p.total === steps.at(-1)!.total)).toBe(true);
     expect(steps.at(-1)!.done).toBe(steps.at(-1)!.total);
@@ -213,6 +218,50 @@ describe('estimateKernel on project-made scenes (planted kernels)', () => {
     // No longer, but the start's kernel filled the start size itself (no room left): allowed.
     expect(secondOpinionAllowed(ladder(23), ladder(35, 35, [29, 35]), false)).toBe(true);
     expect(secondOpinionAllowed(ladder(35), ladder(35, 35, [29, 35]), false)).toBe(true);
+  });
+
+  it('judges the three kernels on the start window: a planted long path beats its piece cut to the start size and a wrong short path, and a short one beats a long wrong path', () => {
+    // Hand-made ladders at full scale (what a 768x512 photo's start ladder works at); nothing
+    // else is read. Independent truth: the kernel each scene was blurred with.
+    type Ladder = Parameters<typeof startAgainstLarger>[0];
+    const squareIn = (k: { width: number; data: ArrayLike<number> }, side: number, keep = side): Float64Array => {
+      // `k` centred in a `side` square, taps outside the central `keep` square dropped, sum 1.
+      const out = new Float64Array(side * side);
+      const o = (side - k.width) >> 1, lo = (side - keep) >> 1;
+      let sum = 0;
+      for (let y = 0; y < k.width; y++) for (let x = 0; x < k.width; x++) {
+        const X = x + o, Y = y + o;
+        if (X < lo || Y < lo || X >= lo + keep || Y >= lo + keep) continue;
+        out[Y * side + X] = k.data[y * k.width + x]!;
+        sum += out[Y * side + X]!;
+      }
+      return out.map((v) => v / sum);
+    };
+    const ladders = (blurry: ReturnType<typeof shakenScene>['blurry'], start: Float64Array, larger: Float64Array, longer: Float64Array): [Ladder, [Ladder, Ladder]] => {
+      const plane = luminancePlane(blurry, describeImage(blurry, 1e8));
+      const window = { plane, sigma: blindScoreNoise(plane) };
+      return [
+        { run: { plan: { scale: 1, workMax: 35 }, saturation: 0.98 }, window, refined: { kernel: start, size: 35 } } as unknown as Ladder,
+        [{ refined: { kernel: larger, size: 101 } } as unknown as Ladder, { refined: { kernel: longer, size: 101 } } as unknown as Ladder],
+      ];
+    };
+    const long = trajectoryKernel({ length: 170, seed: 6 });
+    expect(long.width).toBe(69);
+    const longScene = shakenScene(long, 7, 384, 320).blurry;
+    // The start ladder at its best: the planted path cut to its 35 px support.
+    // The larger ladder's two runs: the planted path whole, and a wrong short path.
+    const short = TEST_KERNELS[3]!.kernel;
+    expect(short.width).toBeLessThanOrEqual(35);
+    const cut = startAgainstLarger(...ladders(longScene, squareIn(long, 35), squareIn(long, 101), squareIn(short, 101)));
+    expect(cut.larger).toBeLessThan(cut.start);
+    expect(cut.larger).toBeLessThan(cut.longer);
+    // A short path the start found whole, against the long path as both of the larger ladder's
+    // kernels (one turned half a turn: the same path, wrong, another way).
+    const shortScene = shakenScene(short, 7, 384, 320).blurry;
+    const turned = squareIn(long, 101).reverse();
+    const wrong = startAgainstLarger(...ladders(shortScene, squareIn(short, 35), squareIn(long, 101), turned));
+    expect(wrong.start).toBeLessThan(wrong.larger);
+    expect(wrong.start).toBeLessThan(wrong.longer);
   });
 
   it('runs the larger ladder where the start kernel fills its support, and above 101 px only where the guard accepted it', () => {

@@ -27,7 +27,7 @@ import type { PixelLayout } from '../pixels/image.js';
 import { luminancePlane, luminanceResized, resizePlane, srgbToLinear } from '../pixels/planes.js';
 import type { Plane } from '../pixels/planes.js';
 import type { BlurKernel, RawImage } from '../types.js';
-import { centreKernel, identityKernel, supportMidpoint } from './cleanup.js';
+import { centreKernel, identityKernel, resizeKernel, supportMidpoint } from './cleanup.js';
 import { blindScore, blindScoreNoise, selectionScore } from './blind-score.js';
 import type { CandidateScore, ScoredCandidate } from './blind-score.js';
 import { buildLevel } from './coarse-to-fine.js';
@@ -38,7 +38,7 @@ import { kernelAgreement } from './agreement.js';
 import { effectiveTaps, guardVerdict, isNearIdentity, peakDominance } from './guard.js';
 import type { KernelKeptBy } from './guard.js';
 import type { Evidence } from './guard.js';
-import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, REFUSED_START_MAX_SIZE, resolveEstimateOptions } from './options.js';
+import { LARGE_LADDER_CONFIDENCE_MARGIN, LARGE_LADDER_MAX_ITERATIONS, LARGE_LADDER_MAX_PATH_WIDTH, LARGE_SIZE_SHARES, oddCeil, REFUSED_START_MAX_SIZE, resolveEstimateOptions } from './options.js';
 import type { EstimateKernelOptions, ResolvedEstimateOptions } from './options.js';
 import {
   gridCell, padToCommonSide, REGION_LEVEL_WINDOW, REGION_MAX_AGREEMENT, REGION_MIN_CORROBORATION, regionGridSide, widenedCell,
@@ -109,15 +109,22 @@ export interface KernelEstimate {
   keptBy: KernelKeptBy | null;
   /**
    * Present only when the larger ladder ran (`startSize` below `maxSize`, the default, and the
-   * start kernel filled its support; above a `maxSize` of 101, also accepted by the guard): that
-   * ladder's confidence; when that confidence was high enough and the guard accepted its kernel,
-   * the kernel's `pathWidth` (effective taps / side, at
-   * most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether its kernel was returned
-   * (not when it was a cloud, or no longer than the start's where the start had room).
-   * `confidence`, `sizeAgreement`, `spectralEvidence` and `scores` are those of the ladder whose
-   * kernel was returned.
+   * start kernel filled its support; above a `maxSize` of 101, also accepted by the guard). It
+   * runs twice, at `maxIterations` and at {@link LARGE_LADDER_MAX_ITERATIONS} alternations per
+   * level; `selection` holds the selection scores (sparsity x residual, lower is better) of the
+   * start's kernel (`start`) and of those two (`larger`, `longer`), all on the start ladder's
+   * window at its scale, one blind score for the three. The larger ladder's kernel is the lower
+   * scoring of its two, its `iterations` and `confidence` are reported; when it scored lower than
+   * the start's or its confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the
+   * start's, and the guard accepted it, its `pathWidth` (effective taps / side, at most
+   * {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether it was returned (not when it was
+   * a cloud, or no longer than the start's where the start had room). `confidence`,
+   * `sizeAgreement`, `spectralEvidence` and `scores` are those of the ladder whose kernel was
+   * returned.
    */
-  largerLadder?: { confidence: number; pathWidth?: number; kept: boolean };
+  largerLadder?: {
+    confidence: number; iterations: number; selection: { start: number; larger: number; longer: number }; pathWidth?: number; kept: boolean;
+  };
   /**
    * The blind scores behind the choice: each kernel size tried, and the identity (when the
    * larger ladder ran, those of the ladder whose kernel was returned).
@@ -180,11 +187,16 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   //               estimated downscaled)
   //   5b. larger  with `startSize` below `maxSize`, steps 1 to 5 ran for the start sizes; when
   //               that kernel fills its support (and above 101 px the guard accepted it: step 6
-  //               is asked of the start first), they run again for LARGE_SIZE_SHARES x maxSize
-  //               (progress: both ladders are counted, and what did not run is reported at the end)
-  //   5c. compare the larger ladder's kernel is kept on its confidence, the guard's verdict,
-  //               its path width (a camera path, not a cloud) and its length (longer than the
-  //               start's, unless the start had no room); else the start's is guarded
+  //               is asked of the start first), they run again for LARGE_SIZE_SHARES x maxSize,
+  //               twice: at maxIterations and at LARGE_LADDER_MAX_ITERATIONS alternations
+  //               (progress: the three ladders are counted, and what did not run is reported at
+  //               the end)
+  //   5c. compare the three kernels under one blind score on the start's window at its scale;
+  //               the larger ladder's two judged in turn, the better scoring first: one goes on
+  //               when it scores below the start's or its confidence is within the margin, and
+  //               is kept on the guard's verdict, its path width (a camera path, not a cloud)
+  //               and its length (longer than the start's, unless the start had no room); where
+  //               neither is kept, the start's is guarded
   //   6. guard    the identity for an unconvincing kernel (confidence, peak, spread, the other
   //               sizes' agreement, the photo's spectrum), else the kernel centred and trimmed
   //   7. regions  per-region kernels where the photo's kernel is found and the plan has a grid:
@@ -195,27 +207,40 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   const saturation = opts.linearLight ? srgbToLinear(opts.saturation) : opts.saturation;
   const startOpts = opts.startSize < opts.maxSize ? { ...opts, maxSize: opts.startSize } : opts;
   const largeOpts = startOpts === opts ? undefined : { ...opts, sizeShares: [...LARGE_SIZE_SHARES] };
+  // The larger ladder twice: at the call's alternations and at LARGE_LADDER_MAX_ITERATIONS.
+  const longerOpts = largeOpts && { ...largeOpts, maxIterations: Math.max(opts.maxIterations, LARGE_LADDER_MAX_ITERATIONS) };
   const startPlan = planEstimation(startOpts, layout);
   const largePlan = largeOpts && planEstimation(largeOpts, layout);
-  const progress = progressStep(opts, progressTotal(startPlan) + (largePlan ? progressTotal(largePlan) : 0));
+  const progress = progressStep(opts, progressTotal(startPlan) + (largePlan ? progressTotal(largePlan) + ladderSteps(largePlan) : 0));
   const start = await estimateLadder({ image, layout, opts: startOpts, plan: startPlan, saturation, step: progress.step });
   throwIfAborted(opts.signal);
   const startGuarded = guardLadder(start, opts);
-  const large = largeOpts && largePlan && largerLadderRuns(start, startGuarded.guarded.identity, opts.maxSize)
-    ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step })
+  const runsLarger = largeOpts && longerOpts && largePlan && largerLadderRuns(start, startGuarded.guarded.identity, opts.maxSize);
+  const first = runsLarger ? await estimateLadder({ image, layout, opts: largeOpts, plan: largePlan, saturation, step: progress.step }) : undefined;
+  // Where the call already asks for as many alternations, the second run would be the first again.
+  const larger = first && longerOpts && largePlan
+    ? [first, longerOpts.maxIterations === largeOpts.maxIterations
+      ? first
+      : await estimateLadder({ image, layout, opts: longerOpts, plan: largePlan, saturation, step: progress.step })] as const
     : undefined;
-  const candidate = large && large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN ? guardLadder(large, opts) : undefined;
-  // The path width from the guard's own count of effective taps (trimming moves no mass).
-  const width = candidate && !candidate.guarded.identity ? candidate.guarded.effectiveTaps / candidate.guarded.kernel.width : undefined;
-  // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
-  // the estimator returned before it looked further (real/toy and the harder set's low light
-  // #11 lost their kernel so; training log, session 21); so does one whose kernel is a cloud, not
-  // a path (LARGE_LADDER_MAX_PATH_WIDTH), and one no longer than the start's where the start had
-  // room (secondOpinionAllowed).
-  const kept = width !== undefined && width <= LARGE_LADDER_MAX_PATH_WIDTH && candidate && secondOpinionAllowed(candidate.ladder, start, startGuarded.guarded.identity)
-    ? candidate
-    : undefined;
-  const { ladder: chosen, agreement, spectral, guarded } = kept ?? startGuarded;
+  const contest = larger && startAgainstLarger(start, larger);
+  // The larger ladder's two kernels in turn, the better explanation of the start's window first:
+  // the first that step 5c keeps is returned; where neither is, the first is reported.
+  const order = larger && contest
+    ? [{ ladder: larger[0], selection: contest.larger }, { ladder: larger[1], selection: contest.longer }].sort((a, b) => a.selection - b.selection)
+    : [];
+  let judged: { ladder: Ladder; kept?: ReturnType<typeof guardLadder>; width?: number } | undefined;
+  for (const { ladder, selection } of order) {
+    const outcome = { ladder, ...judgeLarger(ladder, selection, start, contest!.start, startGuarded.guarded.identity, opts) };
+    judged ??= outcome;
+    if (outcome.kept) {
+      judged = outcome;
+      break;
+    }
+  }
+  const large = judged?.ladder;
+  const width = judged?.width;
+  const { ladder: chosen, agreement, spectral, guarded } = judged?.kept ?? startGuarded;
   const { window, best, confidence } = chosen;
   const grid = await estimateRegions(chosen.run, window, best.kernel, best.score.size, guarded);
   // The ladder not run planned steps that never came: the progress still reaches its total.
@@ -232,7 +257,12 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
     spectralEvidence: spectral,
     keptBy: guarded.keptBy,
     scores: { identity: chosen.scored.identity, candidates: chosen.scored.candidates.map((c) => c.score) },
-    ...(large ? { largerLadder: { confidence: large.confidence, ...(width !== undefined ? { pathWidth: width } : {}), kept: chosen === large } } : {}),
+    ...(large && contest ? {
+      largerLadder: {
+        confidence: large.confidence, iterations: large.run.opts.maxIterations, selection: contest,
+        ...(width !== undefined ? { pathWidth: width } : {}), kept: chosen === large,
+      },
+    } : {}),
     ...(grid ? { grid } : {}),
   };
 }
@@ -272,7 +302,12 @@ function workingPlaneSize(layout: PixelLayout, scale: number): [number, number] 
  */
 function progressTotal(plan: EstimationPlan): number {
   const regions = regionSteps(plan);
-  return candidateSteps(plan.sizes) + 1 + (plan.refine ? 1 : 0) + regions.pyramids + regions.refinements;
+  return ladderSteps(plan) + regions.pyramids + regions.refinements;
+}
+
+/** Steps 3 to 5's progress steps for one ladder of a plan (step 7's are counted once per call). */
+function ladderSteps(plan: EstimationPlan): number {
+  return candidateSteps(plan.sizes) + 1 + (plan.refine ? 1 : 0);
 }
 
 /**
@@ -369,8 +404,8 @@ export function largerLadderRuns(start: Ladder, startRefused: boolean, maxSize: 
  * Whether the start ladder's kernel fills its support, its side (trimmed around its
  * support's midpoint) within 2 px of the candidate's: a kernel perhaps cut off by its support, so
  * the camera path may be longer. Not proof: a 23-29 px kernel fills a 25 or 31 px candidate
- * without being truncated (13 of the dev benchmark's 192 pairs), where the larger ladder's lower
- * confidence keeps the start's kernel (LARGE_LADDER_CONFIDENCE_MARGIN; training log, session 21).
+ * without being truncated (13 of the dev benchmark's 192 pairs), where the start's kernel must then
+ * win the contest of step 5c ({@link startAgainstLarger}) to stand.
  */
 function fillsSupport({ best, run: { plan } }: Ladder): boolean {
   // Measured at the working scale, where the candidate's side is known, centred on the support's
@@ -395,6 +430,49 @@ export function secondOpinionAllowed(larger: Ladder, start: Ladder, startRefused
   const extent = ({ refined }: Ladder): number => supportCentred(refined.kernel, refined.size).size;
   if (startRefused || extent(larger) > extent(start)) return true;
   return start.best.score.size === Math.max(...start.run.plan.sizes);
+}
+
+/**
+ * Step 5c: one of the larger ladder's kernels judged. It goes on to the guard when it explains the
+ * start's window better than the start's kernel ({@link startAgainstLarger}) or its confidence is
+ * at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's; it is kept when the guard
+ * accepts it, it is a path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH}) and
+ * {@link secondOpinionAllowed} lets it replace the start's. `width` is its path width where the
+ * guard accepted it.
+ */
+function judgeLarger(
+  large: Ladder, selection: number, start: Ladder, startSelection: number, startRefused: boolean, opts: ResolvedEstimateOptions,
+): { kept?: ReturnType<typeof guardLadder>; width?: number } {
+  if (!(selection < startSelection || large.confidence >= start.confidence - LARGE_LADDER_CONFIDENCE_MARGIN)) return {};
+  const candidate = guardLadder(large, opts);
+  if (candidate.guarded.identity) return {};
+  // The path width from the guard's own count of effective taps (trimming moves no mass).
+  const width = candidate.guarded.effectiveTaps / candidate.guarded.kernel.width;
+  // A larger ladder whose kernel the guard refuses gives way to the start's kernel, which is what
+  // the estimator returned before it looked further (real/toy and the harder set's low light
+  // #11 lost their kernel so; training log, session 21); so does one whose kernel is a cloud, not
+  // a path, and one no longer than the start's where the start had room.
+  const kept = width <= LARGE_LADDER_MAX_PATH_WIDTH && secondOpinionAllowed(large, start, startRefused) ? candidate : undefined;
+  return { ...(kept ? { kept } : {}), width };
+}
+
+/**
+ * Step 5c, first: the three kernels under one blind score. Each ladder's confidence is measured
+ * against the identity at its own scale, and a coarser scale leaves less blur to remove, so the
+ * larger ladder's confidence reads lower whether its kernel is right or not (0.10-0.15 below a
+ * wrong start's on the harder set's test chart). Here the full-scale kernels of the start ladder
+ * and of the larger ladder at both alternation budgets are brought to the start ladder's scale
+ * (the finer one) and scored on its window at its σ, in one field wide enough for the larger: the
+ * lower selection score ({@link selectionScore}) is the better explanation of the same pixels.
+ * Exported for its unit test; not part of the package's entry point.
+ */
+export function startAgainstLarger(start: Ladder, [larger, longer]: readonly [Ladder, Ladder]): { start: number; larger: number; longer: number } {
+  const { plan: { scale }, saturation } = start.run;
+  const side = Math.max(start.run.plan.workMax, oddCeil(Math.max(larger.refined.size, longer.refined.size) * scale));
+  const level = buildLevel(start.window.plane, side, saturation);
+  const score = ({ refined }: Ladder): number =>
+    selectionScore(blindScore(level, resizeKernel(refined.kernel, refined.size, side, scale), side, start.window.sigma));
+  return { start: score(start), larger: score(larger), longer: score(longer) };
 }
 
 /**

@@ -55,15 +55,18 @@ export interface EstimateKernelOptions {
    * sizes `sizeShares` x this are estimated first, and only when the kernel picked fills its
    * support (perhaps truncated: its side within 2 px of the candidate's, at the working scale) the
    * sizes {@link LARGE_SIZE_SHARES} x `maxSize` (not `sizeShares`) are estimated too
-   * (`KernelEstimate.largerLadder` then says so); above a `maxSize` of
-   * {@link REFUSED_START_MAX_SIZE} (101), only when the guard also accepted that kernel. Their
-   * kernel is returned when their confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN}
-   * below the start's, the guard accepts it, it is a path rather than a cloud
-   * ({@link LARGE_LADDER_MAX_PATH_WIDTH}), and it is longer than the
+   * (`KernelEstimate.largerLadder` then says so), twice: at `maxIterations` alternations per
+   * level and at {@link LARGE_LADDER_MAX_ITERATIONS} while the kernel still moves; above a
+   * `maxSize` of {@link REFUSED_START_MAX_SIZE} (101), only when the guard also accepted that
+   * kernel. The start's kernel and those two are scored under one blind score on the start
+   * ladder's window at its scale (`largerLadder.selection`), and the two are judged in turn, the
+   * better scoring first: one is returned when it scores below the start's or its confidence is at
+   * most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's, the guard accepts it, it is a
+   * path rather than a cloud ({@link LARGE_LADDER_MAX_PATH_WIDTH}), and it is longer than the
    * start's kernel or the start's filled the start size itself (no room left); else the start's
    * kernel is guarded as it would be alone. It costs nothing more where the start kernel does not
    * fill its support. On the harder set's 51-101 px group it lifts the aligned gain over blurry
-   * from about 0 to +1.5 to +2.2 dB, and on real photos it finds long kernels that agree better
+   * from about 0 to about +2 dB (+2.05 on the 12 photos held out of its rule), and on real photos it finds long kernels that agree better
    * with the published ones and read better (postcards, menu boards, signs), with a few real
    * photos still unusable either way (BENCHMARKS.md, "Long shake on small photos"). Above a
    * defaulted `maxSize` (a small photo) it is lowered to it: one ladder.
@@ -292,12 +295,24 @@ export const LARGE_SIZE_SHARES: readonly number[] = [0.5, 0.8, 1];
 
 /**
  * How much lower than the start ladder's confidence the larger ladder's may be and still have its
- * kernel returned: 0.065, read from 22 photos before it was used. On the 13 dev pairs whose 23-31
- * px kernels fill a 25 or 31 px candidate without being truncated, the larger ladder's confidence
- * was 0.07 to 0.17 lower (8 of them lost, up to 5.9 dB); on 8 of the 9 harder-set photos it
- * improved (long paths), −0.06 to +0.05 from the start's (the ninth −0.14; training log, session 21).
+ * kernel returned (or it wins the contest of one blind score on the start's window): 0.065, read
+ * from 22 photos before it was used. On the 13 dev pairs whose 23-31 px kernels fill a 25 or 31 px
+ * candidate without being truncated, the larger ladder's confidence was 0.07 to 0.17 lower (8 of
+ * them lost, up to 5.9 dB); on 8 of the 9 harder-set photos it improved (long paths), −0.06 to
+ * +0.05 from the start's (the ninth −0.14; training log, session 21).
  */
 export const LARGE_LADDER_CONFIDENCE_MARGIN = 0.065;
+
+/**
+ * Alternations a level of the larger ladder may go on to while its kernel still moves (as
+ * `maxIterations` does; the larger of the two applies): 15. A long path settles slowly, and five
+ * alternations leave it half found: on the harder set's long paths that the start ladder's
+ * confidence kept out, the larger ladder alone went from NCC 0.13-0.49 to the true kernel to
+ * 0.81-0.97 on 5 of 7 photos with 15, and turned some right kernels of five alternations into
+ * wrong ones (training log, session 29): so the larger ladder runs at both budgets and the blind
+ * score on the start's window picks. It costs time only where the larger ladder runs.
+ */
+export const LARGE_LADDER_MAX_ITERATIONS = 15;
 
 /**
  * The widest path the larger ladder may return, in px: its kernel's effective taps (1 / Σp²) over
