@@ -66,10 +66,11 @@ export interface EstimateKernelOptions {
    * start's kernel or the start's filled the start size itself (no room left); else the start's
    * kernel is guarded as it would be alone. It costs nothing more where the start kernel does not
    * fill its support. On the harder set's 51-101 px group it lifts the aligned gain over blurry
-   * from about 0 to about +2 dB (+2.05 on the 12 photos held out of its rule), and on real photos it finds long kernels that agree better
-   * with the published ones and read better (postcards, menu boards, signs), with a few real
-   * photos still unusable either way (BENCHMARKS.md, "Long shake on small photos"). Above a
-   * defaulted `maxSize` (a small photo) it is lowered to it: one ladder.
+   * from about 0 to about +2 dB (+2.05 on the 12 photos held out of its rule), and on real
+   * photos it finds long kernels that agree better with the published ones and read better
+   * (postcards, menu boards, signs), with a few real photos still unusable either way
+   * (BENCHMARKS.md, "Long shake on small photos"). Above a defaulted `maxSize` (a small photo) it
+   * is lowered to it: one ladder.
    */
   startSize?: number;
   /** λ of the L0 gradient prior at the start of each level, 1e-4 to 0.1. Default 2e-3. */
