@@ -113,12 +113,13 @@ export interface KernelEstimate {
    * runs twice, at `maxIterations` and at {@link LARGE_LADDER_MAX_ITERATIONS} alternations per
    * level; `selection` holds the selection scores (sparsity x residual, lower is better) of the
    * start's kernel (`start`) and of those two (`larger`, `longer`), all on the start ladder's
-   * window at its scale, one blind score for the three. The larger ladder's kernel is the lower
-   * scoring of its two, its `iterations` and `confidence` are reported; when it scored lower than
-   * the start's or its confidence is at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the
-   * start's, and the guard accepted it, its `pathWidth` (effective taps / side, at most
-   * {@link LARGE_LADDER_MAX_PATH_WIDTH} to be kept); and whether it was returned (not when it was
-   * a cloud, or no longer than the start's where the start had room). `confidence`,
+   * window at its scale, one blind score for the three. The two are judged in turn, the lower
+   * scoring first, and the first kept is the one reported (where neither is, the lower scoring):
+   * its `iterations` and `confidence`; when it scored lower than the start's or its confidence is
+   * at most {@link LARGE_LADDER_CONFIDENCE_MARGIN} below the start's, and the guard accepted it,
+   * its `pathWidth` (effective taps / side, at most {@link LARGE_LADDER_MAX_PATH_WIDTH} to be
+   * kept); and whether it was returned (not when it was a cloud, or no longer than the start's
+   * where the start had room). `confidence`,
    * `sizeAgreement`, `spectralEvidence` and `scores` are those of the ladder whose kernel was
    * returned.
    */
@@ -404,8 +405,8 @@ export function largerLadderRuns(start: Ladder, startRefused: boolean, maxSize: 
  * Whether the start ladder's kernel fills its support, its side (trimmed around its
  * support's midpoint) within 2 px of the candidate's: a kernel perhaps cut off by its support, so
  * the camera path may be longer. Not proof: a 23-29 px kernel fills a 25 or 31 px candidate
- * without being truncated (13 of the dev benchmark's 192 pairs), where the start's kernel must then
- * win the contest of step 5c ({@link startAgainstLarger}) to stand.
+ * without being truncated (13 of the dev benchmark's 192 pairs), where the start's kernel stands
+ * unless one of the larger ladder's passes step 5c ({@link judgeLarger}).
  */
 function fillsSupport({ best, run: { plan } }: Ladder): boolean {
   // Measured at the working scale, where the candidate's side is known, centred on the support's
