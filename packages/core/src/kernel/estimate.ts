@@ -228,7 +228,9 @@ export async function estimateKernel(image: RawImage, options?: EstimateKernelOp
   // The larger ladder's two kernels in turn, the better explanation of the start's window first:
   // the first that step 5c keeps is returned; where neither is, the first is reported.
   const order = larger && contest
-    ? [{ ladder: larger[0], selection: contest.larger }, { ladder: larger[1], selection: contest.longer }].sort((a, b) => a.selection - b.selection)
+    ? [{ ladder: larger[0], selection: contest.larger }, { ladder: larger[1], selection: contest.longer }]
+      .filter(({ ladder }, i) => i === 0 || ladder !== larger[0])
+      .sort((a, b) => a.selection - b.selection)
     : [];
   let judged: { ladder: Ladder; kept?: ReturnType<typeof guardLadder>; width?: number } | undefined;
   for (const { ladder, selection } of order) {
@@ -473,7 +475,9 @@ export function startAgainstLarger(start: Ladder, [larger, longer]: readonly [La
   const level = buildLevel(start.window.plane, side, saturation);
   const score = ({ refined }: Ladder): number =>
     selectionScore(blindScore(level, resizeKernel(refined.kernel, refined.size, side, scale), side, start.window.sigma));
-  return { start: score(start), larger: score(larger), longer: score(longer) };
+  const largerScore = score(larger);
+  // One ladder twice where the call already asked for as many alternations: scored once.
+  return { start: score(start), larger: largerScore, longer: longer === larger ? largerScore : score(longer) };
 }
 
 /**
